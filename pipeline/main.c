@@ -1,0 +1,7 @@
+/* main.c: placeholder until the CLI lands. */
+#include <stdio.h>
+int main(void)
+{
+    fprintf(stderr, "sluice: not built yet\n");
+    return 1;
+}

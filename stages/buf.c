@@ -1,0 +1,140 @@
+/* buf.c: growable capped buffer. Pure, any thread (one owner at a time). */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sl_buf_init(struct sl_buf *b, size_t max)
+{
+    b->p = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max ? max : SL_BUF_DEFAULT_MAX;
+}
+
+int sl_buf_reserve(struct sl_buf *b, size_t extra)
+{
+    size_t need, ncap;
+    char *np;
+
+    if (b->max == 0)
+        b->max = SL_BUF_DEFAULT_MAX;
+    if (extra > b->max || b->len > b->max - extra)
+        return SL_ENOSPACE;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    ncap = b->cap ? b->cap : 256;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > b->max + 1)
+        ncap = b->max + 1;
+    np = realloc(b->p, ncap);
+    if (!np)
+        return -12; /* -ENOMEM */
+    b->p = np;
+    b->cap = ncap;
+    return 0;
+}
+
+int sl_buf_append(struct sl_buf *b, const void *p, size_t n)
+{
+    int rc = sl_buf_reserve(b, n);
+
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int sl_buf_append_str(struct sl_buf *b, const char *s)
+{
+    return sl_buf_append(b, s, strlen(s));
+}
+
+int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n, rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return SL_EPARSE;
+    rc = sl_buf_reserve(b, (size_t)n);
+    if (rc)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int sl_buf_append_json_str(struct sl_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    int rc;
+
+    if ((rc = sl_buf_reserve(b, n + 2)))
+        return rc;
+    b->p[b->len++] = '"';
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t elen;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if ((rc = sl_buf_append(b, s + run, i - run)))
+            return rc;
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"':  esc[1] = '"';  elen = 2; break;
+        case '\\': esc[1] = '\\'; elen = 2; break;
+        case '\n': esc[1] = 'n';  elen = 2; break;
+        case '\r': esc[1] = 'r';  elen = 2; break;
+        case '\t': esc[1] = 't';  elen = 2; break;
+        case '\b': esc[1] = 'b';  elen = 2; break;
+        case '\f': esc[1] = 'f';  elen = 2; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if ((rc = sl_buf_append(b, esc, elen)))
+            return rc;
+    }
+    if ((rc = sl_buf_append(b, s + run, n - run)))
+        return rc;
+    return sl_buf_append(b, "\"", 1);
+}
+
+void sl_buf_reset(struct sl_buf *b)
+{
+    b->len = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+void sl_buf_free(struct sl_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+void sl_buf_wipe(struct sl_buf *b)
+{
+    if (b->p)
+        explicit_bzero(b->p, b->cap);
+    sl_buf_free(b);
+}

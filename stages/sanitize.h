@@ -1,0 +1,62 @@
+/* sanitize.h: the policy that a job must pass before it is spent on (the sanitize stage).
+ *
+ * A policy (safe defaults, or a JSON file given by --policy) says which endpoints, methods and
+ * models are allowed, the body schema per endpoint, size and cost caps, fields dropped or refused,
+ * and what to do with each class of suspicious text (strip, escape, reject). sl_sanitize_job()
+ * checks and cleans one parsed job (a jansson object, changed in place) and either accepts it or
+ * fills a struct sl_err with a JSON pointer to the field and a reason; it never echoes content.
+ * Pure: no I/O, no globals; the policy is read-only and shared by all threads.
+ */
+#ifndef SL_SANITIZE_H
+#define SL_SANITIZE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum sl_san_class {
+    SL_SAN_CONTROL,   /* C0/C1 controls other than tab and newline */
+    SL_SAN_INVISIBLE, /* zero-width and other invisible format characters */
+    SL_SAN_BIDI,      /* bidirectional controls (Trojan Source) */
+    SL_SAN_TAG,       /* Unicode tag characters U+E0000..U+E007F */
+    SL_SAN_MARKUP,    /* <script>/<style> blocks, event-handler attributes, javascript: URLs */
+    SL_SAN_INJECTION, /* prompt-injection phrasing (flagged, or rejected by policy) */
+    SL_SAN__COUNT
+};
+
+struct sl_san_stats {
+    uint32_t n[SL_SAN__COUNT]; /* characters or constructs stripped/escaped/flagged, by class */
+    bool injection_flagged;
+};
+
+struct sl_policy;
+
+/* Defaults: chat/embeddings/completions/responses/moderations endpoints, POST only, any model,
+ * 1 MiB per job, invisible/control/bidi/tag stripped, script/style/handlers/javascript: removed,
+ * invalid UTF-8 rejected, injections flagged (not rejected). */
+SL_MUST_CHECK int sl_policy_default(struct sl_policy **out);
+/* Load a JSON policy document (keys not given keep their defaults). err says where it is wrong. */
+SL_MUST_CHECK int sl_policy_load(const char *text, size_t len, struct sl_policy **out,
+                                 struct sl_err *err);
+void sl_policy_destroy(struct sl_policy *p);
+
+/* Bytes allowed for one input record; the reader refuses longer lines before parsing. */
+size_t sl_policy_max_job_bytes(const struct sl_policy *p);
+
+/* Before JSON parsing: if the policy says invalid UTF-8 is to be replaced, append a repaired copy
+ * of line to out and return 1; if it is valid, return 0 (out untouched); if it is invalid and the
+ * policy rejects it, return SL_EUTF8 with err set (field "", reason giving the byte offset). */
+SL_MUST_CHECK int sl_sanitize_utf8(const struct sl_policy *p, const char *line, size_t len,
+                                   struct sl_buf *out, struct sl_err *err);
+
+/* Check and clean one job object {custom_id, method, url, body} in place. Returns 0 (accepted,
+ * possibly modified; stats counts what was changed or flagged) or a negative SL_E* with err set.
+ * est_tokens receives the estimated prompt tokens + max_tokens (or the endpoint default). */
+SL_MUST_CHECK int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
+                                  uint64_t *est_tokens, struct sl_err *err);
+
+#endif
