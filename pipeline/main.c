@@ -1,7 +1,77 @@
-/* main.c: placeholder until the CLI lands. */
+/* main.c: sluice's subcommands. */
+#include <curl/curl.h>
+#include <hs/hs.h>
+#include <jansson.h>
+#include <msgpack.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
-int main(void)
+#include <string.h>
+#include <uv.h>
+#include <zstd.h>
+
+#include "cli.h"
+#include "cmd_audit.h"
+#include "cmd_redact.h"
+#include "log.h"
+#include "run.h"
+#include "version.h"
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "sluice: not built yet\n");
-    return 1;
+    fputs("usage: sluice COMMAND [OPTIONS]\n"
+          "\n"
+          "  run [OPTIONS] INPUT...   send a batch of jobs through an OpenAI-compatible API\n"
+          "  redact [OPTIONS]         anonymize every string value of JSONL on stdin\n"
+          "  audit verify DIR...      check an output directory's audit chain and accounting\n"
+          "  version                  sluice's version and its libraries'\n"
+          "  help                     this text\n"
+          "\n"
+          "Run `sluice COMMAND --help` for a command's options.\n",
+          f);
+}
+
+static int version(void)
+{
+    curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    printf("sluice %s\n", sl_version());
+    printf("libcurl %s (%s%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS",
+           (cv->features & CURL_VERSION_HTTP2) ? ", HTTP/2" : "");
+    printf("OpenSSL %s\n", OpenSSL_version(OPENSSL_VERSION_STRING));
+    printf("libuv %s\n", uv_version_string());
+    printf("zstd %s\n", ZSTD_versionString());
+    printf("msgpack-c %s\n", msgpack_version());
+    printf("jansson %s\n", jansson_version_str());
+    printf("vectorscan %s\n", hs_version());
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return cmd ? 0 : 2;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
+        return version();
+    if (!strcmp(cmd, "run")) {
+        struct sl_config cfg;
+        int rc = sl_cli_parse_run(argc - 1, argv + 1, &cfg);
+
+        if (rc == 1)
+            return 0;
+        if (rc)
+            return 2;
+        sl_log_setup(cfg.log_json, cfg.quiet);
+        return sl_run(&cfg);
+    }
+    if (!strcmp(cmd, "redact"))
+        return sl_cmd_redact(argc - 1, argv + 1);
+    if (!strcmp(cmd, "audit"))
+        return sl_cmd_audit(argc - 1, argv + 1);
+    fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
 }

@@ -1,0 +1,50 @@
+/* config.h: the options of `sluice run`, parsed from the command line (and --config files). */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anonymize.h"
+
+#define SL_MAX_INPUTS 256
+
+struct sl_config {
+    const char *inputs[SL_MAX_INPUTS];
+    size_t n_inputs;
+    const char *out_dir;
+    const char *endpoint;      /* scheme://host[:port][/base] */
+    const char *cacert;
+    const char *api_key_env;   /* default OPENAI_API_KEY */
+    const char *api_key_file;
+    const char *auth_header;   /* default "Authorization" with "Bearer "; or e.g. "api-key" */
+    const char *policy_file;
+    const char *hash_key_file;
+    const char *format;        /* "jsonl", "msgpack" or NULL (by extension) */
+    uint64_t rpm, tpm;
+    uint64_t burst_ms;
+    unsigned concurrency;
+    unsigned max_attempts;
+    double timeout_s;
+    double drain_timeout_s;
+    uint64_t backoff_base_ms, backoff_cap_ms;
+    enum sl_anon_mode anon_mode;
+    uint32_t anon_types;
+    bool restore;
+    bool resume;
+    bool dry_run;
+    bool allow_http;
+    bool quiet;
+    bool progress;             /* forced on/off; default: stderr is a terminal */
+    bool progress_set;
+    bool no_fsync;
+    bool log_json;
+    unsigned workers;
+    unsigned window;           /* jobs alive at once */
+    int zstd_level;
+};
+
+void sl_config_defaults(struct sl_config *c);
+
+#endif

@@ -1,0 +1,94 @@
+/* idset.c: open-addressing set of 64-bit id hashes. Any thread. */
+#include "idset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t sl_idset_hash(uint64_t seed, const char *p, size_t n)
+{
+    /* FNV-1a over the bytes, then a murmur3 finaliser so that the low bits index well. */
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+int sl_idset_init(struct sl_idset *s, uint64_t seed)
+{
+    s->cap = 1u << 12;
+    s->count = 0;
+    s->seed = seed;
+    s->slots = calloc(s->cap, sizeof(*s->slots));
+    if (!s->slots)
+        return -12;
+    if (pthread_mutex_init(&s->mu, NULL)) {
+        free(s->slots);
+        return -1;
+    }
+    return 0;
+}
+
+void sl_idset_destroy(struct sl_idset *s)
+{
+    free(s->slots);
+    s->slots = NULL;
+    pthread_mutex_destroy(&s->mu);
+}
+
+static void put(uint64_t *slots, size_t cap, uint64_t h)
+{
+    size_t i = (size_t)h & (cap - 1);
+
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = h;
+}
+
+static int grow(struct sl_idset *s)
+{
+    size_t ncap = s->cap * 2, i;
+    uint64_t *ns = calloc(ncap, sizeof(*ns));
+
+    if (!ns)
+        return -12;
+    for (i = 0; i < s->cap; i++)
+        if (s->slots[i])
+            put(ns, ncap, s->slots[i]);
+    free(s->slots);
+    s->slots = ns;
+    s->cap = ncap;
+    return 0;
+}
+
+int sl_idset_insert(struct sl_idset *s, const char *id, size_t len)
+{
+    uint64_t h = sl_idset_hash(s->seed, id, len);
+    size_t i;
+    int rc = 1;
+
+    pthread_mutex_lock(&s->mu);
+    if ((s->count + 1) * 2 > s->cap && grow(s) < 0) {
+        rc = -12;
+        goto out;
+    }
+    for (i = (size_t)h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i] == h) {
+            rc = 0;
+            goto out;
+        }
+    }
+    s->slots[i] = h;
+    s->count++;
+out:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}

@@ -1,0 +1,1200 @@
+/* run.c: `sluice run`, the process around the stages. The loop thread owns the reader, the
+ * scheduler (bucket, ready FIFO, retry list), curl and every uv handle; N worker threads prepare and
+ * finish jobs; the writer thread (writer.c) makes them durable.
+ *
+ * Memory stays flat because the number of jobs alive at once is capped (the window): the reader
+ * stops issuing reads when the window is full and resumes when commits bring it below half. Every
+ * queue therefore holds at most a window of jobs, and pushing never blocks the loop.
+ *
+ * A job is alive from the moment the reader frames it until the writer commits its record (or, for
+ * a job an earlier run already did, until the loop drops it). A stopping run (signal, fatal server
+ * answer, disk error) abandons jobs that have no record yet: they are not written and the journal
+ * does not claim them, so --resume does them again.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "backoff.h"
+#include "bucket.h"
+#include "framer.h"
+#include "http.h"
+#include "jobq.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "secret.h"
+#include "version.h"
+#include "work.h"
+
+#define CHUNK (256 * 1024)
+#define LAT_BUCKETS 16
+
+struct joblist {
+    struct sl_job *head, *tail;
+    size_t n;
+};
+
+struct run {
+    uv_loop_t loop;
+    struct sl_config *cfg;
+    struct sl_work_ctx w;
+    struct sl_policy *policy;
+    struct sl_anon *anon, *id_anon;
+    struct sl_idset ids;
+    struct sl_writer *writer;
+
+    /* workers */
+    pthread_t *threads;
+    unsigned nthreads;
+    struct sl_jobq workq; /* loop -> workers */
+    struct sl_jobq backq; /* workers -> loop */
+    uv_async_t wake;
+
+    /* reader */
+    unsigned in_idx;
+    uv_file fd;
+    uv_fs_t read_req;
+    char *chunk;
+    struct sl_framer framer;
+    bool read_pending, read_paused, read_done, framer_open;
+    uint64_t seq;
+    uint64_t bytes_read, bytes_total;
+    _Atomic uint64_t alive;
+
+    /* scheduler */
+    struct sl_bucket bucket;
+    struct joblist ready, retry;
+    uv_timer_t sched_timer;
+    struct sl_http *http;
+    struct sl_secret key;
+    struct curl_slist h_auth, h_ct, h_ua;
+    char ua[64];
+    uint64_t rnd;
+
+    /* stopping */
+    bool stopping, fatal, finished;
+    int exit_status;
+    char fatal_msg[300];
+    uv_signal_t sig_int, sig_term, sig_hup;
+    uv_timer_t progress_timer, drain_timer;
+    int signals;
+
+    /* counters (loop thread) */
+    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned;
+    uint64_t lat_hist[LAT_BUCKETS]; /* <= 2^i ms */
+    uint64_t start_ms, first_send_ms;
+    _Atomic uint64_t committed[SL_OUT__COUNT];
+    _Atomic uint64_t committed_total[SL_OUT__COUNT];
+    uint64_t last_progress_done, last_progress_ms;
+    bool tty;
+};
+
+static uint64_t now_ms(void)
+{
+    return uv_hrtime() / 1000000;
+}
+
+static uint64_t next_rnd(struct run *r)
+{
+    /* xorshift64*: jitter only, seeded from getrandom. */
+    r->rnd ^= r->rnd >> 12;
+    r->rnd ^= r->rnd << 25;
+    r->rnd ^= r->rnd >> 27;
+    return r->rnd * 2685821657736338717ULL;
+}
+
+static void list_push(struct joblist *l, struct sl_job *j)
+{
+    j->next = NULL;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->n++;
+}
+
+static void list_push_front(struct joblist *l, struct sl_job *j)
+{
+    j->next = l->head;
+    l->head = j;
+    if (!l->tail)
+        l->tail = j;
+    l->n++;
+}
+
+static struct sl_job *list_pop(struct joblist *l)
+{
+    struct sl_job *j = l->head;
+
+    if (j) {
+        l->head = j->next;
+        if (!l->head)
+            l->tail = NULL;
+        l->n--;
+        j->next = NULL;
+    }
+    return j;
+}
+
+/* Retry list ordered by due time (short: only jobs waiting for a retry). */
+static void retry_insert(struct joblist *l, struct sl_job *j)
+{
+    struct sl_job **pp = &l->head, *prev = NULL;
+
+    while (*pp && (*pp)->due_ms <= j->due_ms) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    j->next = *pp;
+    *pp = j;
+    if (!j->next)
+        l->tail = j;
+    (void)prev;
+    l->n++;
+}
+
+static void maybe_finish(struct run *r);
+static void dispatch(struct run *r);
+static void read_next(struct run *r);
+static void begin_stop(struct run *r, int status, const char *why);
+
+/* ---- jobs leaving the loop ---- */
+
+static void drop_job(struct run *r, struct sl_job *j, bool counts_alive)
+{
+    if (counts_alive)
+        atomic_fetch_sub(&r->alive, 1);
+    sl_job_free(j);
+}
+
+static void abandon(struct run *r, struct sl_job *j)
+{
+    r->abandoned++;
+    if (j->reserved_tokens)
+        sl_bucket_refund(&r->bucket, now_ms(), 0, j->reserved_tokens);
+    drop_job(r, j, true);
+}
+
+static void abandon_cb(void *ud, struct sl_job *j)
+{
+    abandon(ud, j);
+}
+
+/* ---- workers ---- */
+
+static void *worker_main(void *arg)
+{
+    struct run *r = arg;
+    struct sl_work_tls t;
+    struct sl_job *j;
+
+    if (sl_work_tls_init(&r->w, &t)) {
+        sl_work_tls_close(&t);
+        return NULL;
+    }
+    while ((j = sl_jobq_pop(&r->workq))) {
+        if (j->state == SL_JOB_NEW)
+            sl_work_prepare(&r->w, &t, j);
+        else
+            sl_work_finish(&r->w, &t, j);
+        sl_jobq_push(&r->backq, j);
+        uv_async_send(&r->wake);
+    }
+    sl_work_tls_close(&t);
+    return NULL;
+}
+
+static void on_commit(void *ud, const uint64_t *seqs, size_t n,
+                      const uint64_t kind_counts[SL_OUT__COUNT])
+{
+    struct run *r = ud;
+    int k;
+
+    (void)seqs;
+    for (k = 0; k < SL_OUT__COUNT; k++)
+        atomic_store(&r->committed_total[k], kind_counts[k]);
+    atomic_fetch_sub(&r->alive, n);
+    uv_async_send(&r->wake);
+}
+
+/* ---- reader ---- */
+
+static int on_record(void *ud, struct sl_framer_rec *fr)
+{
+    struct run *r = ud;
+    struct sl_job *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return -ENOMEM;
+    j->seq = r->seq++;
+    j->input_idx = r->in_idx;
+    j->rec_no = fr->rec_no;
+    j->is_msgpack = r->framer.msgpack;
+    j->state = SL_JOB_NEW;
+    sl_buf_init(&j->body, 0);
+    sl_buf_init(&j->resp, 0);
+    if (fr->err) {
+        j->frame_err = fr->err;
+        j->frame_why = fr->why;
+    } else if (fr->mp_zone) {
+        j->mp_zone = fr->mp_zone;
+        j->mp_obj = fr->mp_obj;
+    } else {
+        j->raw = malloc(fr->len ? fr->len : 1);
+        if (!j->raw) {
+            free(j);
+            return -ENOMEM;
+        }
+        memcpy(j->raw, fr->p, fr->len);
+        j->raw_len = fr->len;
+    }
+    atomic_fetch_add(&r->alive, 1);
+    sl_jobq_push(&r->workq, j);
+    return 0;
+}
+
+static bool input_is_msgpack(const struct sl_config *c, const char *path)
+{
+    size_t n = strlen(path);
+
+    if (c->format)
+        return !strcmp(c->format, "msgpack");
+    return (n > 8 && !strcmp(path + n - 8, ".msgpack")) || (n > 4 && !strcmp(path + n - 4, ".mpk"));
+}
+
+static int open_input(struct run *r)
+{
+    const char *path = r->cfg->inputs[r->in_idx];
+    int rc;
+
+    if (!strcmp(path, "-")) {
+        r->fd = 0;
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) {
+            char why[300];
+
+            snprintf(why, sizeof(why), "cannot open input %s: %s", path, strerror(errno));
+            begin_stop(r, 2, why);
+            return -1;
+        }
+    }
+    rc = sl_framer_init(&r->framer, input_is_msgpack(r->cfg, path),
+                        sl_policy_max_job_bytes(r->policy));
+    if (rc)
+        return rc;
+    r->framer_open = true;
+    return 0;
+}
+
+static void close_input(struct run *r)
+{
+    if (r->framer_open)
+        sl_framer_close(&r->framer);
+    r->framer_open = false;
+    if (r->fd > 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+static void on_read(uv_fs_t *req)
+{
+    struct run *r = req->data;
+    ssize_t n = req->result;
+    int rc = 0;
+
+    uv_fs_req_cleanup(req);
+    r->read_pending = false;
+    if (r->stopping) {
+        maybe_finish(r);
+        return;
+    }
+    if (n < 0) {
+        char why[300];
+
+        snprintf(why, sizeof(why), "cannot read input %s: %s", r->cfg->inputs[r->in_idx],
+                 uv_strerror((int)n));
+        begin_stop(r, 2, why);
+        return;
+    }
+    if (n == 0) {
+        rc = sl_framer_finish(&r->framer, on_record, r);
+        close_input(r);
+        if (rc) {
+            begin_stop(r, 1, "out of memory while reading input");
+            return;
+        }
+        if (++r->in_idx >= r->cfg->n_inputs) {
+            r->read_done = true;
+            maybe_finish(r);
+            return;
+        }
+        if (open_input(r))
+            return;
+        read_next(r);
+        return;
+    }
+    r->bytes_read += (uint64_t)n;
+    rc = sl_framer_feed(&r->framer, r->chunk, (size_t)n, on_record, r);
+    if (rc) {
+        begin_stop(r, 1, "out of memory while reading input");
+        return;
+    }
+    read_next(r);
+}
+
+static void read_next(struct run *r)
+{
+    uv_buf_t b;
+
+    if (r->read_pending || r->read_done || r->stopping)
+        return;
+    if (atomic_load(&r->alive) >= r->cfg->window) {
+        r->read_paused = true;
+        return;
+    }
+    r->read_paused = false;
+    b = uv_buf_init(r->chunk, CHUNK);
+    r->read_req.data = r;
+    if (uv_fs_read(&r->loop, &r->read_req, r->fd, &b, 1, -1, on_read) == 0)
+        r->read_pending = true;
+    else
+        begin_stop(r, 2, "cannot read input");
+}
+
+/* ---- scheduler and http ---- */
+
+static void record_latency(struct run *r, uint32_t ms)
+{
+    int i = 0;
+
+    while (i < LAT_BUCKETS - 1 && ms > (1u << i))
+        i++;
+    r->lat_hist[i]++;
+}
+
+static void fail_job(struct run *r, struct sl_job *j, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void fail_job(struct run *r, struct sl_job *j, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    snprintf(j->err_code, sizeof(j->err_code), "%s", code);
+    va_start(ap, fmt);
+    vsnprintf(j->err_msg, sizeof(j->err_msg), fmt, ap);
+    va_end(ap);
+    j->outcome = SL_JOB_FAILED;
+    j->state = SL_JOB_RESPONDED;
+    sl_jobq_push(&r->workq, j);
+}
+
+static void schedule_retry(struct run *r, struct sl_job *j, uint64_t delay)
+{
+    j->state = SL_JOB_RETRYWAIT;
+    j->due_ms = now_ms() + delay;
+    r->retries++;
+    retry_insert(&r->retry, j);
+}
+
+/* A failed attempt: retry it, fail the job, or stop the run. */
+static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class cls,
+                           const char *code, const char *what)
+{
+    uint64_t now = now_ms(), delay;
+
+    if (cls == SL_ERRCLASS_FATAL_RUN) {
+        char why[300];
+
+        snprintf(why, sizeof(why), "stopping: %s (%s); fix it and rerun with --resume", what, code);
+        abandon(r, j);
+        begin_stop(r, 4, why);
+        return;
+    }
+    if (cls == SL_ERRCLASS_FATAL_JOB || j->attempts >= r->cfg->max_attempts || r->stopping) {
+        if (r->stopping && cls == SL_ERRCLASS_RETRY && j->attempts < r->cfg->max_attempts) {
+            abandon(r, j);
+            return;
+        }
+        fail_job(r, j, code, "%s%s (after %u attempt%s)", what,
+                 cls == SL_ERRCLASS_FATAL_JOB ? "; not retryable" : "", j->attempts,
+                 j->attempts == 1 ? "" : "s");
+        return;
+    }
+    delay = sl_retry_delay_ms(&j->rl, j->attempts, next_rnd(r), r->cfg->backoff_cap_ms * 4);
+    if (j->status == 429) {
+        /* The server's limiter said no: the whole bucket waits, not only this job. */
+        sl_bucket_pause(&r->bucket, now, delay);
+    }
+    schedule_retry(r, j, delay);
+    (void)now;
+}
+
+static enum sl_error_class curl_class(int cc)
+{
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+        return SL_ERRCLASS_FATAL_RUN;
+    case CURLE_WRITE_ERROR:
+    case CURLE_TOO_MANY_REDIRECTS:
+        return SL_ERRCLASS_FATAL_JOB;
+    default:
+        return SL_ERRCLASS_RETRY;
+    }
+}
+
+static void on_http_done(void *ud, struct sl_job *j)
+{
+    struct run *r = ud;
+    uint64_t now = now_ms();
+    char code[64], what[200];
+
+    sl_bucket_sync(&r->bucket, now, &j->rl);
+    record_latency(r, j->latency_ms);
+    if (j->curl_code != CURLE_OK) {
+        enum sl_error_class cls = curl_class(j->curl_code);
+
+        r->net_errors++;
+        snprintf(code, sizeof(code), "%s",
+                 j->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network_error");
+        snprintf(what, sizeof(what), "transfer failed: %s", curl_easy_strerror(j->curl_code));
+        if (j->curl_code == CURLE_WRITE_ERROR)
+            snprintf(what, sizeof(what), "response larger than the limit");
+        j->status = 0;
+        attempt_failed(r, j, cls, code, what);
+    } else if (j->status >= 200 && j->status < 300) {
+        j->state = SL_JOB_RESPONDED;
+        j->outcome = SL_JOB_OK;
+        sl_jobq_push(&r->workq, j);
+    } else {
+        enum sl_error_class cls =
+            sl_ratelimit_classify(j->status, j->resp.p, j->resp.len, &j->rl, code, sizeof(code));
+
+        if (j->status == 429) {
+            r->http_429++;
+            /* A refused request consumed nothing at the server. */
+            sl_bucket_refund(&r->bucket, now, 0, j->reserved_tokens);
+            j->reserved_tokens = 0;
+        } else if (j->status >= 500) {
+            r->http_5xx++;
+        }
+        snprintf(what, sizeof(what), "HTTP %ld from the server", j->status);
+        attempt_failed(r, j, cls, code, what);
+    }
+    dispatch(r);
+}
+
+static void on_sched_timer(uv_timer_t *t)
+{
+    dispatch(t->data);
+}
+
+static void dispatch(struct run *r)
+{
+    uint64_t now = now_ms(), wait = 0, next_due = 0;
+    struct sl_job *j;
+
+    if (r->stopping)
+        return;
+    /* Retries whose time has come go to the front, oldest first (FIFO fairness). */
+    {
+        struct joblist due = {0};
+
+        while (r->retry.head && r->retry.head->due_ms <= now)
+            list_push(&due, list_pop(&r->retry));
+        while (due.head) {
+            struct sl_job *x = due.head, *prev = NULL;
+
+            while (x->next) {
+                prev = x;
+                x = x->next;
+            }
+            if (prev) {
+                prev->next = NULL;
+                due.tail = prev;
+            } else {
+                due.head = due.tail = NULL;
+            }
+            due.n--;
+            list_push_front(&r->ready, x);
+        }
+    }
+    while (r->ready.head && sl_http_inflight(r->http) < r->cfg->concurrency) {
+        j = r->ready.head;
+        sl_bucket_take(&r->bucket, now, j->est_tokens, &wait);
+        if (wait)
+            break;
+        list_pop(&r->ready);
+        j->reserved_tokens = j->est_tokens;
+        j->attempts++;
+        j->state = SL_JOB_SENDING;
+        r->requests++;
+        if (!r->first_send_ms)
+            r->first_send_ms = now;
+        if (sl_http_start(r->http, j)) {
+            j->reserved_tokens = 0;
+            fail_job(r, j, "internal_error", "could not start the transfer");
+        }
+    }
+    if (r->retry.head)
+        next_due = r->retry.head->due_ms > now ? r->retry.head->due_ms - now : 1;
+    if (wait && (!next_due || wait < next_due))
+        next_due = wait;
+    if (next_due)
+        uv_timer_start(&r->sched_timer, on_sched_timer, next_due, 0);
+}
+
+/* ---- wake-ups from workers and the writer ---- */
+
+static void on_wake(uv_async_t *a)
+{
+    struct run *r = a->data;
+    struct sl_job *j = sl_jobq_take_all(&r->backq), *next;
+    int werr;
+
+    for (; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        switch (j->outcome) {
+        case SL_JOB_OK:
+            if (j->state == SL_JOB_READY) {
+                if (r->stopping)
+                    abandon(r, j);
+                else
+                    list_push(&r->ready, j);
+            } else {
+                sl_bucket_settle(&r->bucket, now_ms(), j->reserved_tokens,
+                                 j->used_tokens ? j->used_tokens : j->reserved_tokens);
+                drop_job(r, j, j->unwritten);
+            }
+            break;
+        case SL_JOB_RETRY:
+            j->outcome = SL_JOB_OK;
+            attempt_failed(r, j, SL_ERRCLASS_RETRY, j->err_code, j->err_msg);
+            break;
+        case SL_JOB_SKIPPED:
+            r->skipped++;
+            drop_job(r, j, true);
+            break;
+        case SL_JOB_REJECTED:
+        case SL_JOB_FAILED:
+        default:
+            drop_job(r, j, j->unwritten);
+            break;
+        }
+    }
+    werr = atomic_load(&r->w.writer_error);
+    if (werr && !r->stopping) {
+        char why[300];
+
+        snprintf(why, sizeof(why), "cannot write the output: %s; free space and rerun with --resume",
+                 sl_strerror(werr));
+        begin_stop(r, 4, why);
+    }
+    if (r->read_paused && atomic_load(&r->alive) < r->cfg->window / 2 + 1)
+        read_next(r);
+    dispatch(r);
+    maybe_finish(r);
+}
+
+/* ---- progress, signals, end ---- */
+
+static void fmt_dur(uint64_t s, char *out, size_t cap)
+{
+    if (s >= 3600)
+        snprintf(out, cap, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, (s / 60) % 60);
+    else if (s >= 60)
+        snprintf(out, cap, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+    else
+        snprintf(out, cap, "%" PRIu64 "s", s);
+}
+
+static void on_progress(uv_timer_t *t)
+{
+    struct run *r = t->data;
+    uint64_t now = now_ms(), done = 0, dt;
+    char eta[32] = "?";
+    int k;
+
+    for (k = 0; k < SL_OUT__COUNT; k++)
+        done += atomic_load(&r->committed_total[k]);
+    dt = now - r->last_progress_ms;
+    if (r->bytes_total && r->bytes_read && r->bytes_read < r->bytes_total && now > r->start_ms) {
+        double frac = (double)r->bytes_read / (double)r->bytes_total;
+        fmt_dur((uint64_t)((double)(now - r->start_ms) / 1000.0 * (1 - frac) / frac), eta,
+                sizeof(eta));
+    }
+    fprintf(stderr,
+            "\r\033[Ksluice: %" PRIu64 " done (%" PRIu64 " ok, %" PRIu64 " err, %" PRIu64
+            " rej) | %.0f req/s | in flight %u | 429s %" PRIu64 " | retries %" PRIu64
+            " | ETA %s",
+            done, atomic_load(&r->committed_total[SL_OUT_RESULT]),
+            atomic_load(&r->committed_total[SL_OUT_ERROR]),
+            atomic_load(&r->committed_total[SL_OUT_REJECT]),
+            dt ? (double)(done - r->last_progress_done) * 1000.0 / (double)dt : 0.0,
+            sl_http_inflight(r->http), r->http_429, r->retries, eta);
+    r->last_progress_done = done;
+    r->last_progress_ms = now;
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    struct run *r = t->data;
+
+    sl_log(SL_LOG_WARN, "drain timeout: abandoning %u requests in flight (they will be redone "
+                        "on --resume)",
+           sl_http_inflight(r->http));
+    /* Jobs still in curl are abandoned: destroy the transfers, drop the jobs. */
+    sl_http_abort_all(r->http, abandon_cb, r);
+    maybe_finish(r);
+}
+
+static void begin_stop(struct run *r, int status, const char *why)
+{
+    struct sl_job *j;
+
+    if (why && !r->fatal) {
+        snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s", why);
+        sl_log(status == 4 ? SL_LOG_WARN : SL_LOG_ERROR, "%s", why);
+    }
+    if (!r->stopping || status > r->exit_status)
+        r->exit_status = status;
+    r->fatal = true;
+    if (r->stopping)
+        return;
+    r->stopping = true;
+    while ((j = list_pop(&r->ready)))
+        abandon(r, j);
+    while ((j = list_pop(&r->retry)))
+        abandon(r, j);
+    uv_timer_stop(&r->sched_timer);
+    if (sl_http_inflight(r->http))
+        uv_timer_start(&r->drain_timer, on_drain_timeout,
+                       (uint64_t)(r->cfg->drain_timeout_s * 1000), 0);
+    maybe_finish(r);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct run *r = s->data;
+
+    if (signum == SIGHUP) {
+        char why[256];
+
+        if (!r->cfg->api_key_file) {
+            sl_log(SL_LOG_WARN, "SIGHUP: no --api-key-file to re-read; key unchanged");
+        } else if (sl_secret_reload(&r->key, r->cfg->api_key_file, r->cfg->auth_header, why,
+                                    sizeof(why))) {
+            sl_log(SL_LOG_ERROR, "SIGHUP: %s; key unchanged", why);
+        } else {
+            r->h_auth.data = (char *)sl_secret_header(&r->key);
+            sl_log(SL_LOG_INFO, "SIGHUP: API key re-read from --api-key-file");
+        }
+        return;
+    }
+    if (++r->signals > 1) {
+        /* Second signal: leave at once. Committed work is safe; the rest is redone on resume. */
+        sl_secret_wipe(&r->key);
+        fprintf(stderr, "\nsluice: second signal, exiting now (resumable)\n");
+        _exit(4);
+    }
+    begin_stop(r, 4, signum == SIGINT ? "interrupted (SIGINT): draining requests in flight"
+                                      : "terminated (SIGTERM): draining requests in flight");
+}
+
+static void close_all_handles(struct run *r)
+{
+    uv_close((uv_handle_t *)&r->wake, NULL);
+    uv_close((uv_handle_t *)&r->sched_timer, NULL);
+    uv_close((uv_handle_t *)&r->progress_timer, NULL);
+    uv_close((uv_handle_t *)&r->drain_timer, NULL);
+    uv_close((uv_handle_t *)&r->sig_int, NULL);
+    uv_close((uv_handle_t *)&r->sig_term, NULL);
+    uv_close((uv_handle_t *)&r->sig_hup, NULL);
+    sl_http_destroy(r->http);
+    r->http = NULL;
+}
+
+static void maybe_finish(struct run *r)
+{
+    if (r->finished)
+        return;
+    if (r->stopping) {
+        /* After a disk error the writer drops what it holds, so alive cannot reach 0. */
+        bool writer_dead = atomic_load(&r->w.writer_error) != 0;
+
+        if (r->read_pending || sl_http_inflight(r->http) || (!writer_dead && atomic_load(&r->alive)))
+            return;
+    } else if (!r->read_done || atomic_load(&r->alive)) {
+        return;
+    }
+    r->finished = true;
+    uv_timer_stop(&r->progress_timer);
+    uv_timer_stop(&r->drain_timer);
+    if (r->tty && !r->cfg->quiet)
+        fprintf(stderr, "\n");
+    close_all_handles(r);
+}
+
+/* ---- summary ---- */
+
+static void lat_percentiles(const struct run *r, double q, uint64_t *out)
+{
+    uint64_t total = 0, acc = 0;
+    int i;
+
+    for (i = 0; i < LAT_BUCKETS; i++)
+        total += r->lat_hist[i];
+    *out = 0;
+    if (!total)
+        return;
+    for (i = 0; i < LAT_BUCKETS; i++) {
+        acc += r->lat_hist[i];
+        if ((double)acc >= q * (double)total) {
+            *out = 1ull << i;
+            return;
+        }
+    }
+}
+
+static json_t *counts_obj(const _Atomic uint64_t *v, size_t n, const char *(*name)(size_t))
+{
+    json_t *o = json_object();
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t x = atomic_load(&v[i]);
+
+        if (x)
+            json_object_set_new(o, name(i), json_integer((json_int_t)x));
+    }
+    return o;
+}
+
+static const char *pii_name(size_t i)
+{
+    return sl_pii_type_name((enum sl_pii_type)i);
+}
+
+static const char *san_name(size_t i)
+{
+    static const char *const n[SL_SAN__COUNT] = {"control", "invisible", "bidi",
+                                                 "tag",     "markup",    "injection"};
+    return i < SL_SAN__COUNT ? n[i] : "other";
+}
+
+static const char *rj_name(size_t i)
+{
+    return sl_reject_code_name((enum sl_reject_code)i);
+}
+
+static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
+{
+    json_t *s = json_object();
+    char path[4096], tmp[4200];
+    uint64_t p50, p90, p99, done = 0;
+    int k, rc;
+
+    for (k = 0; k < SL_OUT__COUNT; k++)
+        done += totals[k];
+    lat_percentiles(r, 0.5, &p50);
+    lat_percentiles(r, 0.9, &p90);
+    lat_percentiles(r, 0.99, &p99);
+    json_object_set_new(s, "version", json_string(sl_version()));
+    json_object_set_new(s, "status", json_string(r->exit_status == 4   ? "interrupted"
+                                                 : r->exit_status == 0 ? "complete"
+                                                 : r->exit_status == 3 ? "complete_with_failures"
+                                                                       : "failed"));
+    json_object_set_new(s, "exit_status", json_integer(r->exit_status));
+    if (r->fatal_msg[0])
+        json_object_set_new(s, "stop_reason", json_string(r->fatal_msg));
+    json_object_set_new(s, "jobs_read_this_run", json_integer((json_int_t)r->seq));
+    json_object_set_new(s, "jobs_done_before", json_integer((json_int_t)r->skipped));
+    json_object_set_new(s, "jobs_abandoned", json_integer((json_int_t)r->abandoned));
+    json_object_set_new(s, "results", json_integer((json_int_t)totals[SL_OUT_RESULT]));
+    json_object_set_new(s, "errors", json_integer((json_int_t)totals[SL_OUT_ERROR]));
+    json_object_set_new(s, "rejects", json_integer((json_int_t)totals[SL_OUT_REJECT]));
+    json_object_set_new(s, "jobs_accounted", json_integer((json_int_t)done));
+    json_object_set_new(s, "requests", json_integer((json_int_t)r->requests));
+    json_object_set_new(s, "retries", json_integer((json_int_t)r->retries));
+    json_object_set_new(s, "http_429", json_integer((json_int_t)r->http_429));
+    json_object_set_new(s, "http_5xx", json_integer((json_int_t)r->http_5xx));
+    json_object_set_new(s, "network_errors", json_integer((json_int_t)r->net_errors));
+    json_object_set_new(s, "wall_seconds", json_real(wall_s));
+    json_object_set_new(s, "requests_per_second",
+                        json_real(wall_s > 0 ? (double)r->requests / wall_s : 0));
+    json_object_set_new(
+        s, "latency_ms",
+        json_pack("{s:I,s:I,s:I}", "p50_le", (json_int_t)p50, "p90_le", (json_int_t)p90, "p99_le",
+                  (json_int_t)p99));
+    json_object_set_new(
+        s, "tokens",
+        json_pack("{s:I,s:I,s:I}", "prompt", (json_int_t)atomic_load(&r->w.prompt_tokens),
+                  "completion", (json_int_t)atomic_load(&r->w.completion_tokens), "estimated",
+                  (json_int_t)atomic_load(&r->w.est_tokens)));
+    json_object_set_new(s, "rejects_by_reason", counts_obj(r->w.rejects_by_code, SL_RJ__COUNT, rj_name));
+    json_object_set_new(s, "redactions", counts_obj(r->w.redactions, SL_PII__COUNT, pii_name));
+    json_object_set_new(s, "sanitized", counts_obj(r->w.sanitized, SL_SAN__COUNT, san_name));
+    json_object_set_new(s, "injection_flagged",
+                        json_integer((json_int_t)atomic_load(&r->w.injection_flagged)));
+    json_object_set_new(
+        s, "quota",
+        json_pack("{s:I,s:I,s:f,s:f}", "rpm_configured", (json_int_t)r->cfg->rpm,
+                  "tpm_configured", (json_int_t)r->cfg->tpm, "rpm_in_force", r->bucket.rpm_eff,
+                  "tpm_in_force", r->bucket.tpm_eff));
+    snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!rc && rename(tmp, path))
+        rc = -1;
+    if (!r->cfg->quiet) {
+        fprintf(stderr,
+                "sluice: %s: %" PRIu64 " jobs: %" PRIu64 " results, %" PRIu64 " errors, %" PRIu64
+                " rejects (this run read %" PRIu64 ", %" PRIu64 " already done)\n"
+                "sluice: %" PRIu64 " requests in %.2f s (%.0f req/s), %" PRIu64 " retries, %" PRIu64
+                " 429s; tokens %" PRIu64 " prompt + %" PRIu64 " completion\n"
+                "sluice: outputs in %s (summary.json, results/errors/rejects/audit .jsonl.zst)\n",
+                r->exit_status == 4 ? "interrupted" : "done", done, totals[SL_OUT_RESULT],
+                totals[SL_OUT_ERROR], totals[SL_OUT_REJECT], r->seq, r->skipped, r->requests,
+                wall_s, wall_s > 0 ? (double)r->requests / wall_s : 0, r->retries, r->http_429,
+                (uint64_t)atomic_load(&r->w.prompt_tokens),
+                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir);
+    }
+    json_decref(s);
+    return rc ? SL_EIO : 0;
+}
+
+/* ---- setup and teardown ---- */
+
+static int load_file(const char *path, char **out, size_t *len, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    struct sl_buf b;
+    char tmp[8192];
+    size_t n;
+    int rc = 0;
+
+    if (!f)
+        return -errno;
+    sl_buf_init(&b, max);
+    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+        if ((rc = sl_buf_append(&b, tmp, n)))
+            break;
+    if (ferror(f))
+        rc = SL_EIO;
+    fclose(f);
+    if (rc) {
+        sl_buf_free(&b);
+        return rc;
+    }
+    if (!b.p && (rc = sl_buf_append(&b, "", 0)))
+        return rc;
+    *out = b.p;
+    *len = b.len;
+    return 0;
+}
+
+static int setup_stages(struct run *r)
+{
+    struct sl_config *c = r->cfg;
+    struct sl_anon_opts ao = {0};
+    struct sl_err err;
+    unsigned char hkey[256];
+    size_t hlen = 0;
+    int rc;
+
+    sl_err_clear(&err);
+    if (c->policy_file) {
+        char *txt = NULL;
+        size_t len = 0;
+
+        rc = load_file(c->policy_file, &txt, &len, 1 << 20);
+        if (rc) {
+            sl_log(SL_LOG_ERROR, "cannot read --policy %s: %s", c->policy_file, sl_strerror(rc));
+            return SL_ECONFIG;
+        }
+        rc = sl_policy_load(txt, len, &r->policy, &err);
+        free(txt);
+        if (rc) {
+            sl_log(SL_LOG_ERROR, "--policy %s: %s%s%s", c->policy_file, err.field[0] ? err.field : "",
+                   err.field[0] ? ": " : "", err.reason);
+            return SL_ECONFIG;
+        }
+    } else if ((rc = sl_policy_default(&r->policy))) {
+        return rc;
+    }
+    if (c->anon_mode == SL_ANON_HASH) {
+        char *txt = NULL;
+        size_t len = 0;
+        struct stat st;
+
+        if (!c->hash_key_file) {
+            sl_log(SL_LOG_ERROR, "--anonymize hash needs --hash-key-file");
+            return SL_ECONFIG;
+        }
+        if (stat(c->hash_key_file, &st) || (st.st_mode & 077)) {
+            sl_log(SL_LOG_ERROR, "--hash-key-file must exist and be readable by its owner only");
+            return SL_ECONFIG;
+        }
+        if ((rc = load_file(c->hash_key_file, &txt, &len, sizeof(hkey)))) {
+            sl_log(SL_LOG_ERROR, "cannot read --hash-key-file: %s", sl_strerror(rc));
+            return SL_ECONFIG;
+        }
+        memcpy(hkey, txt, len);
+        hlen = len;
+        explicit_bzero(txt, len);
+        free(txt);
+    }
+    if (c->anon_mode != SL_ANON_OFF) {
+        ao.mode = c->anon_mode;
+        ao.types = c->anon_types;
+        ao.hmac_key = hlen ? hkey : NULL;
+        ao.hmac_key_len = hlen;
+        rc = sl_anon_create(&ao, &r->anon);
+        explicit_bzero(hkey, sizeof(hkey));
+        if (rc) {
+            sl_log(SL_LOG_ERROR, "cannot build the anonymizer: %s", sl_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int setup_http(struct run *r)
+{
+    struct sl_config *c = r->cfg;
+    struct sl_http_opts ho = {0};
+    char why[300];
+    int rc;
+
+    rc = sl_http_check_endpoint(c->endpoint, c->allow_http, why, sizeof(why));
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "%s", why);
+        return SL_ECONFIG;
+    }
+    rc = sl_secret_load(&r->key, c->api_key_file, c->api_key_env, c->auth_header, why,
+                        sizeof(why));
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "%s", why);
+        return SL_ECONFIG;
+    }
+    snprintf(r->ua, sizeof(r->ua), "User-Agent: sluice/%s", sl_version());
+    r->h_auth.data = (char *)sl_secret_header(&r->key);
+    r->h_auth.next = &r->h_ct;
+    r->h_ct.data = "Content-Type: application/json";
+    r->h_ct.next = &r->h_ua;
+    r->h_ua.data = r->ua;
+    r->h_ua.next = NULL;
+    ho.endpoint = c->endpoint;
+    ho.cacert = c->cacert;
+    ho.headers = &r->h_auth;
+    ho.allow_http = c->allow_http;
+    ho.timeout_ms = (long)(c->timeout_s * 1000);
+    ho.connect_timeout_ms = ho.timeout_ms < 10000 ? ho.timeout_ms : 10000;
+    ho.max_response = 64u << 20;
+    ho.max_streams = 100;
+    return sl_http_create(&r->loop, &ho, on_http_done, r, &r->http);
+}
+
+static int start_workers(struct run *r)
+{
+    unsigned i;
+
+    r->threads = calloc(r->nthreads, sizeof(*r->threads));
+    if (!r->threads)
+        return -ENOMEM;
+    for (i = 0; i < r->nthreads; i++)
+        if (pthread_create(&r->threads[i], NULL, worker_main, r))
+            return -EAGAIN;
+    return 0;
+}
+
+static void stop_workers(struct run *r)
+{
+    struct sl_job *j, *next;
+    unsigned i;
+
+    /* Jobs not yet taken by a worker are dropped: the run is over. */
+    for (j = sl_jobq_take_all(&r->workq); j; j = next) {
+        next = j->next;
+        sl_job_free(j);
+    }
+    sl_jobq_close(&r->workq);
+    for (i = 0; r->threads && i < r->nthreads; i++)
+        pthread_join(r->threads[i], NULL);
+    free(r->threads);
+    for (j = sl_jobq_take_all(&r->backq); j; j = next) {
+        next = j->next;
+        sl_job_free(j);
+    }
+}
+
+static uint64_t input_bytes(const struct sl_config *c)
+{
+    uint64_t total = 0;
+    size_t i;
+
+    for (i = 0; i < c->n_inputs; i++) {
+        struct stat st;
+
+        if (!strcmp(c->inputs[i], "-") || stat(c->inputs[i], &st) || !S_ISREG(st.st_mode))
+            return 0;
+        total += (uint64_t)st.st_size;
+    }
+    return total;
+}
+
+int sl_run(struct sl_config *cfg)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    struct sl_writer_opts wo = {0};
+    struct sl_bucket_cfg bc = {0};
+    struct sl_err err;
+    uint64_t totals[SL_OUT__COUNT] = {0};
+    int rc, status = 1, k;
+
+    if (!r)
+        return 1;
+    sl_err_clear(&err);
+    r->cfg = cfg;
+    r->fd = -1;
+    r->start_ms = now_ms();
+    r->tty = isatty(2);
+    if (getrandom(&r->rnd, sizeof(r->rnd), 0) != sizeof(r->rnd) || !r->rnd)
+        r->rnd = (uint64_t)time(NULL) | 1;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    if (uv_loop_init(&r->loop)) {
+        free(r);
+        return 1;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+        sl_log(SL_LOG_ERROR, "libcurl initialisation failed");
+        goto out_loop;
+    }
+    status = 2;
+    if (setup_stages(r))
+        goto out_stages;
+    if (setup_http(r))
+        goto out_stages;
+    wo.dir = cfg->out_dir;
+    wo.resume = cfg->resume;
+    wo.zstd_level = cfg->zstd_level;
+    wo.fsync = !cfg->no_fsync;
+    wo.on_commit = on_commit;
+    wo.ud = r;
+    rc = sl_writer_open(&wo, &r->writer, &err);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "%s", err.reason[0] ? err.reason : sl_strerror(rc));
+        goto out_http;
+    }
+    status = 1;
+    if (sl_writer_audit_key(r->writer, r->w.audit_key))
+        goto out_writer;
+    if (sl_idset_init(&r->ids, r->rnd))
+        goto out_writer;
+    r->w.cfg = cfg;
+    r->w.policy = r->policy;
+    r->w.anon = r->anon;
+    r->w.writer = r->writer;
+    r->w.ids = &r->ids;
+    r->chunk = malloc(CHUNK);
+    if (!r->chunk || sl_jobq_init(&r->workq) || sl_jobq_init(&r->backq))
+        goto out_ids;
+    bc.rpm = cfg->rpm;
+    bc.tpm = cfg->tpm;
+    bc.burst_ms = cfg->burst_ms;
+    sl_bucket_init(&r->bucket, &bc, now_ms());
+    uv_async_init(&r->loop, &r->wake, on_wake);
+    r->wake.data = r;
+    uv_timer_init(&r->loop, &r->sched_timer);
+    r->sched_timer.data = r;
+    uv_timer_init(&r->loop, &r->progress_timer);
+    r->progress_timer.data = r;
+    uv_timer_init(&r->loop, &r->drain_timer);
+    r->drain_timer.data = r;
+    uv_signal_init(&r->loop, &r->sig_int);
+    uv_signal_init(&r->loop, &r->sig_term);
+    uv_signal_init(&r->loop, &r->sig_hup);
+    r->sig_int.data = r->sig_term.data = r->sig_hup.data = r;
+    uv_signal_start(&r->sig_int, on_signal, SIGINT);
+    uv_signal_start(&r->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&r->sig_hup, on_signal, SIGHUP);
+    r->nthreads = cfg->workers;
+    if (start_workers(r)) {
+        sl_log(SL_LOG_ERROR, "cannot start worker threads");
+        begin_stop(r, 1, NULL);
+    }
+    if ((cfg->progress_set ? cfg->progress : r->tty) && !cfg->quiet)
+        uv_timer_start(&r->progress_timer, on_progress, 1000, 1000);
+    r->bytes_total = input_bytes(cfg);
+    r->last_progress_ms = now_ms();
+    if (!r->stopping && open_input(r) == 0)
+        read_next(r);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+
+    stop_workers(r);
+    rc = sl_writer_close(r->writer);
+    if (rc && r->exit_status != 4) {
+        sl_log(SL_LOG_ERROR, "cannot write the output: %s; free space and rerun with --resume",
+               sl_strerror(rc));
+        r->exit_status = 4;
+    }
+    sl_writer_counts(r->writer, totals);
+    if (!r->stopping)
+        r->exit_status = (totals[SL_OUT_ERROR] || totals[SL_OUT_REJECT]) ? 3 : 0;
+    for (k = 0; k < SL_OUT__COUNT; k++)
+        (void)k;
+    if (write_summary(r, totals, (double)(now_ms() - r->start_ms) / 1000.0))
+        sl_log(SL_LOG_ERROR, "cannot write summary.json");
+    status = r->exit_status;
+    close_input(r);
+    sl_jobq_destroy(&r->workq);
+    sl_jobq_destroy(&r->backq);
+out_ids:
+    free(r->chunk);
+    sl_idset_destroy(&r->ids);
+out_writer:
+    sl_writer_destroy(r->writer);
+out_http:
+    if (r->http) {
+        sl_http_destroy(r->http);
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+    }
+    sl_secret_wipe(&r->key);
+out_stages:
+    sl_anon_destroy(r->anon);
+    sl_policy_destroy(r->policy);
+    curl_global_cleanup();
+out_loop:
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&r->loop);
+    explicit_bzero(r->w.audit_key, sizeof(r->w.audit_key));
+    free(r);
+    return status;
+}

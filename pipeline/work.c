@@ -1,0 +1,615 @@
+/* work.c: the CPU work on a job, on worker threads: prepare (parse -> sanitize -> anonymize ->
+ * encode) and finish (validate the response, restore tokens, build the output line). No I/O here
+ * except handing finished records to the writer's queue.
+ */
+#include "work.h"
+
+#include <inttypes.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "framer.h"
+#include "mp2json.h"
+
+static const char *const reject_names[SL_RJ__COUNT] = {
+    "parse", "too_big", "utf8", "schema", "policy", "duplicate", "injection", "other",
+};
+
+const char *sl_reject_code_name(enum sl_reject_code c)
+{
+    return (unsigned)c < SL_RJ__COUNT ? reject_names[c] : "other";
+}
+
+static enum sl_reject_code reject_code(int rc)
+{
+    switch (rc) {
+    case SL_EPARSE:
+        return SL_RJ_PARSE;
+    case SL_ETOOBIG:
+        return SL_RJ_TOOBIG;
+    case SL_EUTF8:
+        return SL_RJ_UTF8;
+    case SL_ESCHEMA:
+        return SL_RJ_SCHEMA;
+    case SL_EPOLICY:
+        return SL_RJ_POLICY;
+    case SL_EDUP:
+        return SL_RJ_DUPLICATE;
+    default:
+        return SL_RJ_OTHER;
+    }
+}
+
+int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t)
+{
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    sl_buf_init(&t->tmp, 0);
+    if (c->anon && (rc = sl_anon_scratch_create(c->anon, &t->scratch)))
+        return rc;
+    if (c->id_anon && (rc = sl_anon_scratch_create(c->id_anon, &t->id_scratch)))
+        return rc;
+    return 0;
+}
+
+void sl_work_tls_close(struct sl_work_tls *t)
+{
+    sl_anon_scratch_destroy(t->scratch);
+    sl_anon_scratch_destroy(t->id_scratch);
+    sl_buf_wipe(&t->tmp);
+}
+
+void sl_job_free(struct sl_job *j)
+{
+    if (!j)
+        return;
+    free(j->raw);
+    sl_framer_rec_free_zone(j->mp_zone);
+    free(j->custom_id);
+    free(j->method);
+    free(j->path);
+    free(j->model);
+    sl_buf_wipe(&j->body);
+    sl_buf_wipe(&j->resp);
+    sl_anon_vault_destroy(j->vault);
+    free(j);
+}
+
+void sl_work_source(const struct sl_work_ctx *c, const struct sl_job *j, char *out, size_t cap)
+{
+    const char *name = c->cfg->inputs[j->input_idx];
+
+    if (!strcmp(name, "-"))
+        name = "stdin";
+    if (j->is_msgpack)
+        snprintf(out, cap, "%s#%" PRIu64, name, j->rec_no);
+    else
+        snprintf(out, cap, "%s:%" PRIu64, name, j->rec_no);
+}
+
+static void hex(const unsigned char *p, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = d[p[i] >> 4];
+        out[2 * i + 1] = d[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void count_add(_Atomic uint64_t *dst, const uint32_t *src, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (src[i])
+            atomic_fetch_add_explicit(&dst[i], src[i], memory_order_relaxed);
+}
+
+/* Hand a record to the writer; on a sticky writer error remember it (the loop stops the run). */
+static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind, struct sl_buf *line,
+                 const char *error_code)
+{
+    struct sl_out_rec r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.kind = kind;
+    r.seq = j->seq;
+    r.line = line->p;
+    r.line_len = line->len;
+    line->p = NULL;
+    line->len = line->cap = 0;
+    r.custom_id = j->custom_id;
+    r.model = j->model;
+    r.endpoint = j->path;
+    r.error_code = error_code;
+    memcpy(r.input_digest, j->input_digest, sizeof(r.input_digest));
+    r.status = (int)j->status;
+    r.attempts = j->attempts;
+    r.latency_ms = j->latency_ms;
+    r.prompt_tokens = j->prompt_tokens;
+    r.completion_tokens = j->completion_tokens;
+    r.redactions = j->redactions;
+    r.sanitized = j->sanitized;
+    if (!c->writer) {
+        free(r.line);
+        j->unwritten = true;
+        return;
+    }
+    rc = sl_writer_push(c->writer, &r);
+    if (rc) {
+        j->unwritten = true;
+        int zero = 0;
+        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+    }
+}
+
+static void reject(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j,
+                   const struct sl_err *err, enum sl_reject_code code)
+{
+    struct sl_buf line;
+    char src[600];
+    int rc = 0;
+
+    (void)t;
+    sl_work_source(c, j, src, sizeof(src));
+    sl_buf_init(&line, 0);
+    rc |= sl_buf_append_str(&line, "{\"source\":");
+    rc |= sl_buf_append_json_str(&line, src, strlen(src));
+    rc |= sl_buf_append_str(&line, ",\"custom_id\":");
+    if (j->custom_id)
+        rc |= sl_buf_append_json_str(&line, j->custom_id, strlen(j->custom_id));
+    else
+        rc |= sl_buf_append_str(&line, "null");
+    rc |= sl_buf_printf(&line, ",\"code\":\"%s\",\"reason\":", sl_reject_code_name(code));
+    rc |= sl_buf_append_json_str(&line, err->reason, strlen(err->reason));
+    rc |= sl_buf_append_str(&line, ",\"field\":");
+    if (err->field[0])
+        rc |= sl_buf_append_json_str(&line, err->field, strlen(err->field));
+    else
+        rc |= sl_buf_append_str(&line, "null");
+    rc |= sl_buf_append_str(&line, "}");
+    if (rc) {
+        sl_buf_free(&line);
+        return;
+    }
+    atomic_fetch_add_explicit(&c->rejects_by_code[code], 1, memory_order_relaxed);
+    j->outcome = SL_JOB_REJECTED;
+    emit(c, j, SL_OUT_REJECT, &line, sl_reject_code_name(code));
+}
+
+static const char *jansson_why(const json_error_t *e)
+{
+    switch (json_error_code(e)) {
+    case json_error_invalid_utf8:
+        return "invalid UTF-8";
+    case json_error_premature_end_of_input:
+        return "truncated JSON";
+    case json_error_end_of_input_expected:
+        return "extra data after the JSON object";
+    case json_error_invalid_syntax:
+        return "invalid JSON syntax";
+    case json_error_invalid_format:
+        return "invalid JSON format";
+    case json_error_wrong_type:
+        return "the record is not a JSON object";
+    case json_error_null_character:
+        return "NUL byte in a string";
+    case json_error_numeric_overflow:
+        return "number out of range";
+    case json_error_item_not_found:
+    case json_error_index_out_of_range:
+        return "missing item";
+    case json_error_duplicate_key:
+        return "duplicate key";
+    default:
+        return "invalid JSON";
+    }
+}
+
+/* Keys whose string values are protocol, not content: never anonymized. */
+static bool structural_key(const char *k)
+{
+    static const char *const keys[] = {"model", "role", "type", "encoding_format", "detail",
+                                       "reasoning_effort", "tool_choice", "format", "voice",
+                                       "service_tier", NULL};
+    size_t i;
+
+    for (i = 0; keys[i]; i++)
+        if (!strcmp(k, keys[i]))
+            return true;
+    return false;
+}
+
+static int anon_tree(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j, json_t *v,
+                     int depth)
+{
+    int rc;
+
+    if (depth > 256)
+        return 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+
+        json_object_foreach(v, k, x) {
+            if (json_is_string(x) && structural_key(k))
+                continue;
+            if ((rc = anon_tree(c, t, j, x, depth + 1)))
+                return rc;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+
+        json_array_foreach(v, i, x) {
+            if ((rc = anon_tree(c, t, j, x, depth + 1)))
+                return rc;
+        }
+    } else if (json_is_string(v)) {
+        uint32_t before = 0, after = 0;
+        size_t i;
+
+        for (i = 0; i < SL_PII__COUNT; i++)
+            before += j->redactions.n[i];
+        sl_buf_reset(&t->tmp);
+        rc = sl_anon_text(c->anon, t->scratch, json_string_value(v), json_string_length(v), &t->tmp,
+                          &j->redactions, j->vault);
+        if (rc)
+            return rc;
+        for (i = 0; i < SL_PII__COUNT; i++)
+            after += j->redactions.n[i];
+        if (after != before && json_string_setn(v, t->tmp.p ? t->tmp.p : "", t->tmp.len))
+            return SL_EUTF8;
+    }
+    return 0;
+}
+
+static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j,
+                        json_t **out, struct sl_err *err)
+{
+    json_error_t je;
+    const char *p = j->raw;
+    size_t n = j->raw_len;
+    int rc;
+
+    if (j->is_msgpack)
+        return sl_mp2json(j->mp_obj, out, err);
+    sl_buf_reset(&t->tmp);
+    rc = sl_sanitize_utf8(c->policy, p, n, &t->tmp, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        p = t->tmp.p;
+        n = t->tmp.len;
+    }
+    *out = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return sl_err_set(err, json_error_code(&je) == json_error_invalid_utf8 ? SL_EUTF8
+                               : json_error_code(&je) == json_error_numeric_overflow ? SL_ESCHEMA
+                                                                                     : SL_EPARSE,
+                          "", "%s at byte %d of the record", jansson_why(&je), je.position);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return sl_err_set(err, SL_ESCHEMA, "", "the record is not a JSON object");
+    }
+    return 0;
+}
+
+static char *dup_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
+}
+
+static void make_idem_key(struct sl_work_ctx *c, struct sl_job *j)
+{
+    unsigned char mac[32];
+    unsigned int mlen = 0;
+    char hx[65];
+    HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), (const unsigned char *)j->custom_id,
+         strlen(j->custom_id), mac, &mlen);
+    hex(mac, 16, hx);
+    /* UUID-shaped, version 4-looking bits are not claimed: it is a keyed digest of the custom_id so
+     * the same job keeps the same key across retries and across a resumed run. */
+    snprintf(j->idem_key, sizeof(j->idem_key), "%.8s-%.4s-%.4s-%.4s-%.12s", hx, hx + 8, hx + 12,
+             hx + 16, hx + 20);
+}
+
+void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    struct sl_err err;
+    json_t *rec = NULL, *body;
+    unsigned int mlen = 0;
+    int rc;
+
+    sl_err_clear(&err);
+    if (j->frame_err && c->writer && sl_writer_is_done(c->writer, j->seq)) {
+        j->outcome = SL_JOB_SKIPPED;
+        return;
+    }
+    if (j->frame_err) {
+        sl_err_set(&err, j->frame_err, "", "%s",
+                   j->frame_why ? j->frame_why : "record cannot be framed");
+        reject(c, t, j, &err, reject_code(j->frame_err));
+        return;
+    }
+    if (!j->is_msgpack)
+        HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), (const unsigned char *)j->raw,
+             j->raw_len, j->input_digest, &mlen);
+    rc = parse_record(c, t, j, &rec, &err);
+    if (!rc) {
+        json_t *cid = json_object_get(rec, "custom_id");
+
+        if (json_is_string(cid) && json_string_length(cid) > 0 && json_string_length(cid) <= 512 &&
+            strlen(json_string_value(cid)) == json_string_length(cid))
+            j->custom_id = strndup(json_string_value(cid), json_string_length(cid));
+        if (j->is_msgpack) {
+            char *txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+
+            if (txt) {
+                HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), (unsigned char *)txt,
+                     strlen(txt), j->input_digest, &mlen);
+                free(txt);
+            }
+        }
+    }
+    if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
+        /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
+        if (sl_idset_insert(c->ids, j->custom_id, strlen(j->custom_id)) < 0)
+            rc = -12;
+        j->outcome = SL_JOB_SKIPPED;
+        goto out;
+    }
+    if (c->writer && sl_writer_is_done(c->writer, j->seq)) {
+        j->outcome = SL_JOB_SKIPPED;
+        goto out;
+    }
+    if (rc) {
+        reject(c, t, j, &err, reject_code(rc));
+        goto out;
+    }
+    rc = sl_sanitize_job(c->policy, rec, &j->sanitized, &j->est_tokens, &err);
+    if (rc) {
+        count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
+        reject(c, t, j, &err, err.code == SL_EPOLICY && j->sanitized.injection_flagged
+                                  ? SL_RJ_INJECTION
+                                  : reject_code(rc));
+        goto out;
+    }
+    /* custom_id passed the schema check, so it is set. */
+    rc = sl_idset_insert(c->ids, j->custom_id, strlen(j->custom_id));
+    if (rc == 0) {
+        sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
+        reject(c, t, j, &err, SL_RJ_DUPLICATE);
+        goto out;
+    }
+    j->method = dup_str(rec, "method");
+    j->path = dup_str(rec, "url");
+    body = json_object_get(rec, "body");
+    j->model = dup_str(body, "model");
+    if (c->anon) {
+        if (c->cfg->anon_mode == SL_ANON_TOKENIZE && !j->vault &&
+            sl_anon_vault_create(&j->vault)) {
+            sl_err_set(&err, SL_EPOLICY, "", "out of memory");
+            reject(c, t, j, &err, SL_RJ_OTHER);
+            goto out;
+        }
+        if (anon_tree(c, t, j, body, 0)) {
+            sl_err_set(&err, SL_ETOOBIG, "/body", "anonymized body exceeds the size limit");
+            reject(c, t, j, &err, SL_RJ_TOOBIG);
+            goto out;
+        }
+    }
+    {
+        char *txt = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+
+        if (!txt || sl_buf_append_str(&j->body, txt)) {
+            free(txt);
+            sl_err_set(&err, SL_ETOOBIG, "/body", "body cannot be encoded");
+            reject(c, t, j, &err, SL_RJ_TOOBIG);
+            goto out;
+        }
+        explicit_bzero(txt, strlen(txt));
+        free(txt);
+    }
+    make_idem_key(c, j);
+    count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
+    count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
+    if (j->sanitized.injection_flagged)
+        atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
+    j->outcome = SL_JOB_OK;
+    j->state = SL_JOB_READY;
+out:
+    json_decref(rec);
+    if (j->raw) {
+        explicit_bzero(j->raw, j->raw_len);
+        free(j->raw);
+        j->raw = NULL;
+    }
+    sl_framer_rec_free_zone(j->mp_zone);
+    j->mp_zone = NULL;
+    j->mp_obj = NULL;
+}
+
+/* ---- finish ---- */
+
+static uint64_t get_u64(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+static int restore_tree(struct sl_job *j, json_t *v, struct sl_buf *tmp, int depth)
+{
+    int rc;
+
+    if (depth > 256)
+        return 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+
+        json_object_foreach(v, k, x) {
+            if ((rc = restore_tree(j, x, tmp, depth + 1)))
+                return rc;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+
+        json_array_foreach(v, i, x) {
+            if ((rc = restore_tree(j, x, tmp, depth + 1)))
+                return rc;
+        }
+    } else if (json_is_string(v) && memchr(json_string_value(v), '<', json_string_length(v))) {
+        sl_buf_reset(tmp);
+        if ((rc = sl_anon_restore(j->vault, json_string_value(v), json_string_length(v), tmp)))
+            return rc;
+        if (json_string_setn(v, tmp->p ? tmp->p : "", tmp->len))
+            return SL_EUTF8;
+    }
+    return 0;
+}
+
+static int append_response(struct sl_buf *line, struct sl_job *j, const char *body_json,
+                           size_t body_len)
+{
+    int rc = 0;
+    const char *rid = j->rl.request_id;
+
+    rc |= sl_buf_printf(line, "{\"status_code\":%ld,\"request_id\":", j->status);
+    if (rid[0])
+        rc |= sl_buf_append_json_str(line, rid, strlen(rid));
+    else
+        rc |= sl_buf_append_str(line, "null");
+    rc |= sl_buf_append_str(line, ",\"body\":");
+    if (body_json)
+        rc |= sl_buf_append(line, body_json, body_len);
+    else
+        rc |= sl_buf_append_str(line, "null");
+    rc |= sl_buf_append_str(line, "}");
+    return rc;
+}
+
+static int line_head(struct sl_buf *line, struct sl_job *j)
+{
+    char hx[25];
+    int rc = 0;
+
+    hex(j->input_digest, 12, hx);
+    rc |= sl_buf_printf(line, "{\"id\":\"batch_req_%s\",\"custom_id\":", hx);
+    rc |= sl_buf_append_json_str(line, j->custom_id, strlen(j->custom_id));
+    rc |= sl_buf_append_str(line, ",\"response\":");
+    return rc;
+}
+
+static void finish_error(struct sl_work_ctx *c, struct sl_job *j)
+{
+    struct sl_buf line;
+    json_t *eb = NULL;
+    char *ebtxt = NULL;
+    int rc = 0;
+
+    sl_buf_init(&line, 0);
+    rc |= line_head(&line, j);
+    if (j->status > 0) {
+        if (j->resp.len)
+            eb = json_loadb(j->resp.p, j->resp.len, 0, NULL);
+        if (eb)
+            ebtxt = json_dumps(eb, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc |= append_response(&line, j, ebtxt, ebtxt ? strlen(ebtxt) : 0);
+    } else {
+        rc |= sl_buf_append_str(&line, "null");
+    }
+    rc |= sl_buf_append_str(&line, ",\"error\":{\"code\":");
+    rc |= sl_buf_append_json_str(&line, j->err_code, strlen(j->err_code));
+    rc |= sl_buf_append_str(&line, ",\"message\":");
+    rc |= sl_buf_append_json_str(&line, j->err_msg, strlen(j->err_msg));
+    rc |= sl_buf_printf(&line, ",\"attempts\":%u}}", j->attempts);
+    free(ebtxt);
+    json_decref(eb);
+    j->outcome = SL_JOB_FAILED;
+    if (rc) {
+        sl_buf_free(&line);
+        return;
+    }
+    emit(c, j, SL_OUT_ERROR, &line, j->err_code);
+}
+
+void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    json_t *body = NULL, *usage;
+    struct sl_buf line;
+    char *txt = NULL;
+    const char *out;
+    size_t out_len;
+    int rc = 0;
+
+    if (j->outcome == SL_JOB_FAILED) {
+        finish_error(c, j);
+        return;
+    }
+    body = json_loadb(j->resp.p ? j->resp.p : "", j->resp.len, 0, NULL);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        snprintf(j->err_code, sizeof(j->err_code), "invalid_response");
+        snprintf(j->err_msg, sizeof(j->err_msg),
+                 "HTTP %ld response body is not a JSON object (%zu bytes)", j->status, j->resp.len);
+        j->outcome = SL_JOB_RETRY;
+        return;
+    }
+    usage = json_object_get(body, "usage");
+    j->prompt_tokens = get_u64(usage, "prompt_tokens") + get_u64(usage, "input_tokens");
+    j->completion_tokens = get_u64(usage, "completion_tokens") + get_u64(usage, "output_tokens");
+    j->used_tokens = get_u64(usage, "total_tokens");
+    if (!j->used_tokens)
+        j->used_tokens = j->prompt_tokens + j->completion_tokens;
+    atomic_fetch_add_explicit(&c->prompt_tokens, j->prompt_tokens, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->completion_tokens, j->completion_tokens, memory_order_relaxed);
+    if (!j->rl.request_id[0]) {
+        json_t *id = json_object_get(body, "id");
+
+        if (json_is_string(id) && json_string_length(id) < sizeof(j->rl.request_id))
+            snprintf(j->rl.request_id, sizeof(j->rl.request_id), "%s", json_string_value(id));
+    }
+    if (c->cfg->restore && j->vault)
+        rc = restore_tree(j, body, &t->tmp, 0);
+    if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len))) {
+        txt = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        out = txt;
+        out_len = txt ? strlen(txt) : 0;
+    } else {
+        out = j->resp.p;
+        out_len = j->resp.len;
+    }
+    json_decref(body);
+    sl_buf_init(&line, 0);
+    rc |= line_head(&line, j);
+    rc |= append_response(&line, j, out, out_len);
+    rc |= sl_buf_append_str(&line, ",\"error\":null}");
+    if (txt) {
+        explicit_bzero(txt, strlen(txt));
+        free(txt);
+    }
+    j->outcome = SL_JOB_OK;
+    j->state = SL_JOB_FINISHED;
+    if (rc) {
+        sl_buf_free(&line);
+        snprintf(j->err_code, sizeof(j->err_code), "output_too_large");
+        snprintf(j->err_msg, sizeof(j->err_msg), "the output line exceeds the size limit");
+        finish_error(c, j);
+        return;
+    }
+    emit(c, j, SL_OUT_RESULT, &line, NULL);
+}

@@ -1,0 +1,67 @@
+/* work.h: what the worker threads do to a job: prepare it (parse -> sanitize -> anonymize -> encode)
+ * and finish it (check the response, restore tokens, build the output line, hand it to the writer).
+ * The context is read-only while workers run; each worker has its own struct sl_work_tls.
+ */
+#ifndef SL_WORK_H
+#define SL_WORK_H
+
+#include <stdatomic.h>
+
+#include "anonymize.h"
+#include "config.h"
+#include "idset.h"
+#include "job.h"
+#include "sanitize.h"
+#include "writer.h"
+
+struct sl_work_ctx {
+    const struct sl_config *cfg;
+    const struct sl_policy *policy;
+    const struct sl_anon *anon;      /* NULL when anonymize is off */
+    const struct sl_anon *id_anon;   /* redact-all database, to keep PII out of audit custom_ids */
+    struct sl_writer *writer;        /* NULL in dry-run (records go to dry_sink) */
+    struct sl_idset *ids;
+    unsigned char audit_key[32];
+    /* Counters for the summary (relaxed atomics, read at the end). */
+    _Atomic uint64_t rejects_by_code[16];
+    _Atomic uint64_t redactions[SL_PII__COUNT];
+    _Atomic uint64_t sanitized[SL_SAN__COUNT];
+    _Atomic uint64_t injection_flagged;
+    _Atomic uint64_t prompt_tokens, completion_tokens, est_tokens;
+    _Atomic int writer_error;        /* sticky error from sl_writer_push */
+};
+
+/* Stable reject reason codes counted in the summary. */
+enum sl_reject_code {
+    SL_RJ_PARSE,
+    SL_RJ_TOOBIG,
+    SL_RJ_UTF8,
+    SL_RJ_SCHEMA,
+    SL_RJ_POLICY,
+    SL_RJ_DUPLICATE,
+    SL_RJ_INJECTION,
+    SL_RJ_OTHER,
+    SL_RJ__COUNT
+};
+const char *sl_reject_code_name(enum sl_reject_code c);
+
+struct sl_work_tls {
+    struct sl_anon_scratch *scratch;
+    struct sl_anon_scratch *id_scratch;
+    struct sl_buf tmp;
+};
+
+int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);
+void sl_work_tls_close(struct sl_work_tls *t);
+
+/* NEW -> READY (outcome OK), or REJECTED/SKIPPED (record already handed to the writer). */
+void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
+/* RESPONDED -> FINISHED (result or error record handed over), or outcome RETRY. */
+void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
+
+/* Source text of a job for reject records: "jobs.jsonl:812" or "jobs.msgpack#811". */
+void sl_work_source(const struct sl_work_ctx *c, const struct sl_job *j, char *out, size_t cap);
+
+void sl_job_free(struct sl_job *j);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The sample batch end to end over TLS against the mock: every job accounted for, outputs are
+# zstd JSONL, results are the mock's answers, and no email, secret or API key crossed the wire or
+# reached an output, the audit log or stderr.
+source "$(dirname "$0")/lib/common.sh"
+start_mock basic
+IN="$SL_SOURCE_DIR/samples/sentiment.jsonl"
+run_sluice "$T/out" --endpoint "$MOCK_URL" --concurrency 16 "$IN"
+[ "$RC" = 0 ] || { cat "$T/out.stderr" >&2; fail "exit status $RC, expected 0"; }
+counts=$(account "$T/out" "$IN") || fail "accounting: $counts"
+[ "$counts" = "results=300 errors=0 rejects=0" ] || fail "counts: $counts"
+pass "300 jobs, all results"
+
+# Results carry the mock's deterministic labels and usage, in the Batch output shape.
+"$PY" - "$T/out/results.jsonl.zst" <<'PYEOF' || fail "result shape"
+import json, subprocess, sys
+for l in subprocess.run(["zstd", "-dcq", sys.argv[1]], capture_output=True, check=True).stdout.splitlines():
+    r = json.loads(l)
+    assert r["id"].startswith("batch_req_") and r["error"] is None, r
+    resp = r["response"]
+    assert resp["status_code"] == 200 and resp["request_id"], r
+    b = resp["body"]
+    assert b["choices"][0]["message"]["content"] in ("positive", "negative", "neutral"), b
+    assert b["usage"]["total_tokens"] > 0
+PYEOF
+pass "results have the Batch output shape"
+
+# The mock saw one request per job, each with an Idempotency-Key, auth hashed in its record.
+n=$(wc -l <"$T/basic.rec")
+[ "$n" = 300 ] || fail "mock received $n requests, expected 300"
+grep -q '"idempotency_key":null' "$T/basic.rec" && fail "a request had no Idempotency-Key"
+# Nothing the anonymizer must catch crossed the wire.
+for needle in "jane.doe@example.com" "billing@acme-corp.example" "sk-proj-AbCdEf" "4111 1111 1111 1111" "415 555 0132"; do
+  grep -qF "$needle" "$T/basic.rec" && fail "'$needle' reached the server"
+  zstd -dcq "$T/out/audit.jsonl.zst" | grep -qF "$needle" && fail "'$needle' in the audit log"
+  grep -qF "$needle" "$T/out.stderr" && fail "'$needle' in stderr"
+done
+grep -q 'REDACTED_EMAIL' "$T/basic.rec" || fail "no redaction placeholder reached the server"
+pass "no PII or secret on the wire, in the audit log or stderr"
+secret_free "$T/basic.rec" "$T/out.stderr" "$T"/out/*
+pass "API key absent from every output, record and stderr"
