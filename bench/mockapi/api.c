@@ -14,15 +14,15 @@
 #include "jsonw.h"
 
 static const char *const POSITIVE[] = {
-    "good",      "great",     "love",    "loved",   "loves",   "excellent", "amazing",
-    "awesome",   "wonderful", "fantastic", "happy", "best",    "nice",      "perfect",
-    "enjoy",     "enjoyed",   "brilliant", "delightful", "pleased", "superb", "like",
+    "good",      "great",     "love",      "loved",      "loves",   "excellent", "amazing",
+    "awesome",   "wonderful", "fantastic", "happy",      "best",    "nice",      "perfect",
+    "enjoy",     "enjoyed",   "brilliant", "delightful", "pleased", "superb",    "like",
     "recommend", "glad",      "beautiful", "helpful",
 };
 static const char *const NEGATIVE[] = {
-    "bad",     "terrible", "hate",   "hated",   "awful",    "horrible",     "worst",
-    "poor",    "disappointing", "disappointed", "sad", "angry", "broken", "useless",
-    "boring",  "dislike",  "annoying", "waste", "refund", "slow", "rude", "never", "wrong",
+    "bad",           "terrible",     "hate",   "hated", "awful",  "horrible", "worst",  "poor",
+    "disappointing", "disappointed", "sad",    "angry", "broken", "useless",  "boring", "dislike",
+    "annoying",      "waste",        "refund", "slow",  "rude",   "never",    "wrong",
 };
 
 static int in_list(const char *w, const char *const *list, size_t n)
@@ -368,10 +368,9 @@ static size_t render_embeddings(const struct mock_api_req *r, char *dst, const c
     } else {
         json_array_foreach(r->inputs, i, e) n += render_embedding(dst + n, i, e);
     }
-    n += (size_t)sprintf(dst + n,
-                         "],\"model\":%s,\"usage\":{\"prompt_tokens\":%llu,\"total_tokens\":%llu}}",
-                         model_js, (unsigned long long)r->prompt_tokens,
-                         (unsigned long long)r->prompt_tokens);
+    n += (size_t)sprintf(
+        dst + n, "],\"model\":%s,\"usage\":{\"prompt_tokens\":%llu,\"total_tokens\":%llu}}",
+        model_js, (unsigned long long)r->prompt_tokens, (unsigned long long)r->prompt_tokens);
     return n;
 }
 

@@ -85,9 +85,34 @@ static int parse_tls(const char *name, const char *s, int *out)
 }
 
 enum {
-    OPT_CERT = 256, OPT_KEY, OPT_LISTEN, OPT_PORT_FILE, OPT_PLAIN, OPT_TLS_MIN, OPT_TLS_MAX, OPT_RPM, OPT_TPM,
-    OPT_WINDOW, OPT_SCALE, OPT_NO_RL, OPT_LAT, OPT_JIT, OPT_FAIL, OPT_HTML, OPT_RESET, OPT_TRUNC, OPT_NONJSON,
-    OPT_STALL, OPT_STALL_MS, OPT_STORM, OPT_EXHAUSTED, OPT_SEED, OPT_RECORD, OPT_MAX_SECONDS, OPT_QUIET, OPT_HELP
+    OPT_CERT = 256,
+    OPT_KEY,
+    OPT_LISTEN,
+    OPT_PORT_FILE,
+    OPT_PLAIN,
+    OPT_TLS_MIN,
+    OPT_TLS_MAX,
+    OPT_RPM,
+    OPT_TPM,
+    OPT_WINDOW,
+    OPT_SCALE,
+    OPT_NO_RL,
+    OPT_LAT,
+    OPT_JIT,
+    OPT_FAIL,
+    OPT_HTML,
+    OPT_RESET,
+    OPT_TRUNC,
+    OPT_NONJSON,
+    OPT_STALL,
+    OPT_STALL_MS,
+    OPT_STORM,
+    OPT_EXHAUSTED,
+    OPT_SEED,
+    OPT_RECORD,
+    OPT_MAX_SECONDS,
+    OPT_QUIET,
+    OPT_HELP
 };
 
 static const struct option LONGOPTS[] = {
@@ -132,42 +157,81 @@ static int apply_opt(struct mock_opts *o, int c, const char *a, uint64_t *max_s,
         if (LONGOPTS[i].val == c)
             n = LONGOPTS[i].name;
     switch (c) {
-    case OPT_CERT: o->cert = a; return 0;
-    case OPT_KEY: o->key = a; return 0;
-    case OPT_LISTEN: o->listen = a; return 0;
-    case OPT_PORT_FILE: o->port_file = a; return 0;
-    case OPT_RECORD: o->record = a; return 0;
-    case OPT_PLAIN: o->plain = 1; return 0;
-    case OPT_NO_RL: o->no_rl_headers = 1; return 0;
-    case OPT_EXHAUSTED: o->quota_exhausted = 1; return 0;
-    case OPT_QUIET: o->quiet = 1; return 0;
-    case OPT_TLS_MIN: *tls_min_set = 1; return parse_tls(n, a, &o->tls_min);
-    case OPT_TLS_MAX: return parse_tls(n, a, &o->tls_max);
-    case OPT_RPM: return parse_u64(n, a, &o->rpm);
-    case OPT_TPM: return parse_u64(n, a, &o->tpm);
-    case OPT_WINDOW: return parse_u64(n, a, &o->window_ms);
-    case OPT_LAT: return parse_u64(n, a, &o->latency_ms);
-    case OPT_JIT: return parse_u64(n, a, &o->jitter_ms);
-    case OPT_STALL_MS: return parse_u64(n, a, &o->stall_ms);
-    case OPT_STORM: return parse_u64(n, a, &o->storm_429);
-    case OPT_SEED: return parse_u64(n, a, &o->seed);
-    case OPT_MAX_SECONDS: return parse_u64(n, a, max_s);
-    case OPT_SCALE: return parse_double(n, a, 1e-3, 1e6, &o->time_scale);
-    case OPT_FAIL: return parse_double(n, a, 0, 1, &o->fail_rate);
-    case OPT_HTML: return parse_double(n, a, 0, 1, &o->html_rate);
-    case OPT_RESET: return parse_double(n, a, 0, 1, &o->reset_rate);
-    case OPT_TRUNC: return parse_double(n, a, 0, 1, &o->truncate_rate);
-    case OPT_NONJSON: return parse_double(n, a, 0, 1, &o->nonjson_rate);
-    case OPT_STALL: return parse_double(n, a, 0, 1, &o->stall_rate);
-    case OPT_HELP: return 1;
-    default: return -1;
+    case OPT_CERT:
+        o->cert = a;
+        return 0;
+    case OPT_KEY:
+        o->key = a;
+        return 0;
+    case OPT_LISTEN:
+        o->listen = a;
+        return 0;
+    case OPT_PORT_FILE:
+        o->port_file = a;
+        return 0;
+    case OPT_RECORD:
+        o->record = a;
+        return 0;
+    case OPT_PLAIN:
+        o->plain = 1;
+        return 0;
+    case OPT_NO_RL:
+        o->no_rl_headers = 1;
+        return 0;
+    case OPT_EXHAUSTED:
+        o->quota_exhausted = 1;
+        return 0;
+    case OPT_QUIET:
+        o->quiet = 1;
+        return 0;
+    case OPT_TLS_MIN:
+        *tls_min_set = 1;
+        return parse_tls(n, a, &o->tls_min);
+    case OPT_TLS_MAX:
+        return parse_tls(n, a, &o->tls_max);
+    case OPT_RPM:
+        return parse_u64(n, a, &o->rpm);
+    case OPT_TPM:
+        return parse_u64(n, a, &o->tpm);
+    case OPT_WINDOW:
+        return parse_u64(n, a, &o->window_ms);
+    case OPT_LAT:
+        return parse_u64(n, a, &o->latency_ms);
+    case OPT_JIT:
+        return parse_u64(n, a, &o->jitter_ms);
+    case OPT_STALL_MS:
+        return parse_u64(n, a, &o->stall_ms);
+    case OPT_STORM:
+        return parse_u64(n, a, &o->storm_429);
+    case OPT_SEED:
+        return parse_u64(n, a, &o->seed);
+    case OPT_MAX_SECONDS:
+        return parse_u64(n, a, max_s);
+    case OPT_SCALE:
+        return parse_double(n, a, 1e-3, 1e6, &o->time_scale);
+    case OPT_FAIL:
+        return parse_double(n, a, 0, 1, &o->fail_rate);
+    case OPT_HTML:
+        return parse_double(n, a, 0, 1, &o->html_rate);
+    case OPT_RESET:
+        return parse_double(n, a, 0, 1, &o->reset_rate);
+    case OPT_TRUNC:
+        return parse_double(n, a, 0, 1, &o->truncate_rate);
+    case OPT_NONJSON:
+        return parse_double(n, a, 0, 1, &o->nonjson_rate);
+    case OPT_STALL:
+        return parse_double(n, a, 0, 1, &o->stall_rate);
+    case OPT_HELP:
+        return 1;
+    default:
+        return -1;
     }
 }
 
 static int check_opts(struct mock_opts *o, int tls_min_set)
 {
-    double faults = o->fail_rate + o->html_rate + o->reset_rate + o->truncate_rate +
-                    o->nonjson_rate;
+    double faults =
+        o->fail_rate + o->html_rate + o->reset_rate + o->truncate_rate + o->nonjson_rate;
 
     if (!o->plain && (!o->cert || !o->key)) {
         fprintf(stderr, "sluice-mockapi: --cert and --key are required (or --plain)\n");

@@ -380,8 +380,8 @@ static int decide_fault(struct mock_server *s, h2o_req_t *req, struct reply *rp,
     return 1;
 }
 
-static void decide_api(struct mock_server *s, h2o_req_t *req, int ep, struct reply *rp,
-                       double u, uint64_t t)
+static void decide_api(struct mock_server *s, h2o_req_t *req, int ep, struct reply *rp, double u,
+                       uint64_t t)
 {
     struct mock_api_req ar;
     struct mock_quota_verdict v;
@@ -435,8 +435,8 @@ static void decide(struct mock_server *s, h2o_req_t *req, int ep, struct reply *
     if (ep == EP_NONE) {
         size_t cap = mock_jsonw_str_bound(req->method.len) + mock_jsonw_str_bound(req->path.len);
         char *msg = h2o_mem_alloc_pool(&req->pool, cap + 32);
-        snprintf(msg, cap + 32, "Invalid URL (%.*s %.*s)", (int)req->method.len,
-                 req->method.base, (int)req->path.len, req->path.base);
+        snprintf(msg, cap + 32, "Invalid URL (%.*s %.*s)", (int)req->method.len, req->method.base,
+                 (int)req->path.len, req->path.base);
         set_error(req, rp, 404, "Not Found", msg, "invalid_request_error", NULL, "unknown_url");
     } else if (!authorized(req)) {
         set_error(req, rp, 401, "Unauthorized",
@@ -522,8 +522,8 @@ static size_t put_headers(char *o, h2o_req_t *req)
         if (skip_hdr(h->name) || hdr_is(h->name, "host"))
             continue;
         for (j = 0; j < i && !seen; j++)
-            seen = h2o_memis(req->headers.entries[j].name->base,
-                             req->headers.entries[j].name->len, h->name->base, h->name->len);
+            seen = h2o_memis(req->headers.entries[j].name->base, req->headers.entries[j].name->len,
+                             h->name->base, h->name->len);
         if (seen)
             continue;
         if (!first)
@@ -543,8 +543,8 @@ static size_t put_headers(char *o, h2o_req_t *req)
             /* Rare: join the repeated values through a pool string. */
             h2o_iovec_t joined = h->value;
             for (j = i + 1; j < req->headers.size; j++)
-                if (h2o_memis(req->headers.entries[j].name->base,
-                              req->headers.entries[j].name->len, h->name->base, h->name->len))
+                if (h2o_memis(req->headers.entries[j].name->base, req->headers.entries[j].name->len,
+                              h->name->base, h->name->len))
                     joined = h2o_concat(&req->pool, joined, h2o_iovec_init(H2O_STRLIT(", ")),
                                         req->headers.entries[j].value);
             n += put_str(o + n, joined.base, joined.len);
@@ -569,7 +569,9 @@ static void record_line(struct mock_server *s, h2o_req_t *req, int status, uint6
     n += (size_t)sprintf(o + n, ",\"path\":");
     n += put_str(o + n, req->path.base, req->path.len);
     n += (size_t)sprintf(o + n, ",\"http\":\"%s\",\"idempotency_key\":",
-                         req->version >= 0x200 ? "2" : req->version == 0x100 ? "1.0" : "1.1");
+                         req->version >= 0x200   ? "2"
+                         : req->version == 0x100 ? "1.0"
+                                                 : "1.1");
     if (idem)
         n += put_str(o + n, idem->value.base, idem->value.len);
     else
@@ -694,14 +696,14 @@ static void answer_stats(struct mock_server *s, h2o_req_t *req, struct reply *rp
                               (unsigned long long)s->st.by_status[i]);
         sep = ",";
     }
-    n += (size_t)snprintf(
-        b + n, cap - n,
-        "},\"429s\":%llu,\"rejected_tokens\":%llu,\"tokens_charged\":%llu,"
-        "\"requests_charged\":%llu,\"started_at\":\"%s\",\"started_at_ms\":%lld,"
-        "\"uptime_ms\":%llu}",
-        (unsigned long long)s->st.n429, (unsigned long long)s->st.rejected_tokens,
-        (unsigned long long)s->st.tokens_charged, (unsigned long long)s->st.requests_charged, iso,
-        s->started_unix_ms, (unsigned long long)(now_ms() - s->start_ms));
+    n += (size_t)snprintf(b + n, cap - n,
+                          "},\"429s\":%llu,\"rejected_tokens\":%llu,\"tokens_charged\":%llu,"
+                          "\"requests_charged\":%llu,\"started_at\":\"%s\",\"started_at_ms\":%lld,"
+                          "\"uptime_ms\":%llu}",
+                          (unsigned long long)s->st.n429, (unsigned long long)s->st.rejected_tokens,
+                          (unsigned long long)s->st.tokens_charged,
+                          (unsigned long long)s->st.requests_charged, iso, s->started_unix_ms,
+                          (unsigned long long)(now_ms() - s->start_ms));
     rp->status = 200;
     rp->reason = "OK";
     rp->body = h2o_iovec_init(b, n);
