@@ -59,4 +59,32 @@ SL_MUST_CHECK int sl_sanitize_utf8(const struct sl_policy *p, const char *line, 
 SL_MUST_CHECK int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
                                   uint64_t *est_tokens, struct sl_err *err);
 
+/* ---- additions (not in the original contract; nothing above changed) ---------------------- */
+
+/* Every refusal's err->reason starts with a short machine code and ": ", e.g.
+ * "size.message: message content longer than the policy allows". The codes are stable and are what
+ * the run summary counts rejects by:
+ *   schema.job schema.custom_id schema.method schema.url schema.body schema.unknown_key
+ *   schema.model schema.messages schema.message schema.role schema.content schema.content_part
+ *   schema.input schema.number schema.depth schema.field
+ *   policy.method policy.url policy.model policy.role policy.field policy.content_part
+ *   policy.max_tokens policy.n
+ *   size.custom_id size.messages size.message size.input size.job size.tokens
+ *   utf8 text.control text.invisible text.bidi text.tag text.markup injection internal
+ *   (policy loading: policy.parse policy.key)
+ * Returns the code as a static string, "" when err holds no error, "other" if unknown. */
+const char *sl_sanitize_reason_code(const struct sl_err *err);
+
+/* Name of a class for summaries and metrics: "control", "invisible", "bidi", "tag", "markup",
+ * "injection". */
+const char *sl_san_class_name(enum sl_san_class c);
+
+/* The prompt-injection scan alone (used by sl_sanitize_job on cleaned text; exported for tests,
+ * benchmarks and `sluice redact`). Returns the id of the first phrase that matches s[0..n) (e.g.
+ * "ignore-previous", "fake-turn", "base64"), or NULL. Ignores the policy's injection mode. */
+const char *sl_sanitize_injection_match(const struct sl_policy *p, const char *s, size_t n);
+
+/* The policy's injection mode, for the pipeline's summary: "flag", "reject" or "off". */
+const char *sl_policy_injection_mode(const struct sl_policy *p);
+
 #endif

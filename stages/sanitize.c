@@ -1,0 +1,1736 @@
+/* sanitize.c: the sanitize stage: schema, policy caps, text hygiene and prompt-injection flags.
+ *
+ * sl_sanitize_job() runs on a worker thread over one parsed job (a jansson tree it may change in
+ * place). Order: top-level schema (custom_id, method, url, body) -> dropped and refused fields ->
+ * the endpoint's body schema and numeric caps -> one recursive walk of the body that checks depth
+ * and numbers and cleans every string -> the size and token caps on the cleaned text.
+ *
+ * Each string is cleaned in three light passes: (1) characters (controls, invisible, bidi, tags),
+ * (2) markup (<script>/<style> blocks, on*= handlers inside tags, javascript:/vbscript: schemes),
+ * (3) the read-only injection scan. Passes 1 and 2 write through a "lazy writer": nothing is copied
+ * until the first change, so a clean string costs no allocation and no copy; only a string that had
+ * something removed is replaced (json_string_setn). Rejected alternative: Vectorscan for the
+ * injection phrases. It needs a per-thread scratch that this stage's contract (policy shared
+ * read-only, no per-thread state passed in) has no place for, and the phrase table is small enough
+ * that a word tokenizer with a Bloom prefilter on the first word runs at hundreds of MB/s.
+ *
+ * Reasons never contain input bytes; each starts with a machine code (see sanitize.h).
+ * Pure: no I/O, no globals except constant tables; any thread.
+ */
+#include "sanitize.h"
+
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "tokens.h"
+#include "utf8.h"
+
+#define PATH_MAX_SEGS 1040 /* > the largest max_depth a policy may set, plus the top levels */
+#define NAME_MAX_BYTES 256 /* model names and the like */
+#define MAX_INPUTS 2048    /* embeddings / moderations inputs in one request */
+#define INT_LIMIT 9007199254740992LL /* 2^53: larger integers lose precision in most JSON peers */
+#define REAL_LIMIT 1e15
+
+/* ==== injection phrase table ================================================================
+ * One row per phrasing. A row is a sequence of word slots matched against consecutive words of
+ * the text (case-insensitive; ASCII and Latin-1 letters fold). A slot is "a|b|c" (one of these
+ * words), "?a|b" (optional) or "*N" (skip up to N words). Words are runs of letters, digits and
+ * apostrophes (so "you're" is one word); punctuation and spaces between them are ignored, up to 64
+ * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the Bloom filter).
+ * Besides this table the scan flags fake chat turns (the MARKERS list below, and a line starting
+ * with "system:", "assistant:" or "developer:") and base64 runs of 40+ characters that decode to
+ * text containing any of these.
+ * Keep it conservative: every row was checked against 300 plain review sentences (see
+ * tests/test_sanitize.c) so that ordinary prose does not trip it. */
+struct inj_phrase {
+    const char *id;
+    const char *slot[10];
+};
+
+static const struct inj_phrase INJ[] = {
+    {"ignore-previous",
+     {"ignore|disregard|forget|skip|override|bypass|neglect|overlook|abandon", "?all|any|every",
+      "?of", "?the|your|my|these|those|any|our", "previous|prior|above|earlier|preceding|former|"
+      "foregoing|initial|original|system|existing|old",
+      "?system|safety", "instructions|instruction|prompts|prompt|rules|directions|directives|"
+      "guidelines|guidance|context|orders|commands|constraints", NULL}},
+    {"ignore-everything",
+     {"ignore|disregard|forget", "everything|anything|all", "?that|you", "?was|were|have|ve",
+      "?been", "said|told|written|stated|above|before|previously|earlier|prior", NULL}},
+    {"you-are-now",
+     {"you|you're|youre|you\u2019re", "?are", "now|henceforth", "?a|an|in", "dan|jailbroken|"
+      "unrestricted|unfiltered|uncensored|unchained|unbound|evil|liberated", NULL}},
+    {"from-now-on",
+     {"from", "now", "on", "you", "are|will|must|shall", "*3", "dan|jailbroken|unrestricted|"
+      "unfiltered|uncensored|restrictions|limitations|filters|censorship", NULL}},
+    {"mode-enabled",
+     {"dan|jailbreak|developer|dev|god|unrestricted|unfiltered|stan|dude", "mode",
+      "enabled|activated|enable|activate|engaged", NULL}},
+    {"in-mode",
+     {"you|you're|youre", "?are|re|will|now", "?now|be", "in|into|entering", "?the",
+      "developer|dev|god|jailbreak|dan|unrestricted|unfiltered", "mode", NULL}},
+    {"enter-mode",
+     {"enter|activate|enable|engage", "?the", "dan|jailbreak|god|unrestricted|unfiltered", "mode",
+      NULL}},
+    {"act-as-dan", {"act|acting|pretend|roleplay", "as|to", "?be", "dan", NULL}},
+    {"act-unrestricted",
+     {"act|behave|respond|answer|reply|roleplay|pretend|operate|talk|speak", "*6",
+      "without|no|zero", "?any|all|your|the", "restrictions|restriction|limits|limitations|"
+      "filters|filtering|censorship|guidelines|rules|boundaries|morals|ethics|safeguards|"
+      "guardrails|constraints", NULL}},
+    {"pretend-no-rules",
+     {"pretend|imagine|assume|suppose", "?that", "you|you're|youre", "*3", "no|without|free|not",
+      "*2", "rules|restrictions|limits|filters|guidelines|limitations|morals|ethics|policies|"
+      "boundaries|bound|restricted|censored|filtered", NULL}},
+    {"not-bound",
+     {"you", "are|re", "no|not", "?longer", "bound|restricted|limited|constrained", "by",
+      "?any|the|your", "rules|guidelines|policies|restrictions|openai|ethics|morals|instructions|"
+      "filters", NULL}},
+    {"reveal-prompt",
+     {"reveal|show|print|display|output|repeat|tell|leak|give|dump|disclose|share|write|recite|"
+      "expose", "?me|us", "?what", "?is|are", "your|the|its",
+      "?full|entire|exact|complete|original|initial|hidden|secret|current",
+      "system|hidden|secret|initial|original|developer|preprompt", "prompt|prompts|instructions",
+      NULL}},
+    {"what-prompt",
+     {"what|what's|whats", "?is|are|was|were", "your", "system|hidden|secret|initial|original",
+      "prompt|prompts|instructions", NULL}},
+    {"new-system-prompt",
+     {"new|updated|revised|real|actual|true", "system", "prompt|instructions", NULL}},
+    {"disable-safety",
+     {"override|bypass|disable|circumvent|deactivate|turn", "?off", "?your|the|all|any",
+      "safety|content|ethical|moderation", "filters|filter|guidelines|protocols|restrictions|rules|"
+      "policies", NULL}},
+    /* German */
+    {"de-ignore",
+     {"ignoriere|ignorier|ignorieren|vergiss|vergessen|missachte|missachten", "?sie",
+      "?alle|s\u00e4mtliche|jegliche|die", "?bisherigen|vorherigen|vorigen|obigen|fr\u00fcheren|"
+      "vorangegangenen|vorhergehenden|alten|deine|ihre",
+      "anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen|richtlinien", NULL}},
+    {"de-reveal",
+     {"zeige|zeig|verrate|nenne|gib|wiederhole|drucke", "?mir|uns",
+      "?deinen|deine|den|die|ihren|ihre", "systemprompt|systemanweisungen|systemanweisung|"
+      "systemnachricht", NULL}},
+    {"de-reveal2",
+     {"zeige|zeig|verrate|nenne|gib|wiederhole|drucke", "?mir|uns",
+      "?deinen|deine|den|die|ihren|ihre", "system", "prompt|anweisungen|nachricht", NULL}},
+    {"de-now",
+     {"du", "bist", "jetzt|nun|ab", "?jetzt", "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
+    /* French */
+    {"fr-ignore",
+     {"ignore|ignorez|ignorer|oublie|oubliez|oublier|n\u00e9glige|n\u00e9gligez",
+      "?toutes|tous|tout", "?les|vos|tes|ces|mes",
+      "instructions|consignes|r\u00e8gles|directives|ordres|indications",
+      "pr\u00e9c\u00e9dentes|ant\u00e9rieures|pr\u00e9c\u00e9dents|ant\u00e9rieurs|ci|initiales",
+      NULL}},
+    {"fr-reveal",
+     {"r\u00e9v\u00e8le|r\u00e9v\u00e9lez|montre|montrez|affiche|affichez|donne|donnez|"
+      "r\u00e9p\u00e8te|r\u00e9p\u00e9tez", "?moi|nous", "?ton|votre|le|ta|tes|vos",
+      "prompt|invite|instructions|consignes", "?du|de", "?ton|votre",
+      "syst\u00e8me|systeme|initial|initiales|cach\u00e9es|secr\u00e8tes", NULL}},
+    {"fr-now",
+     {"tu|vous", "es|\u00eates", "maintenant|d\u00e9sormais",
+      "dan|d\u00e9brid\u00e9|d\u00e9brid\u00e9e|jailbreak\u00e9", NULL}},
+    /* Spanish */
+    {"es-ignore",
+     {"ignora|ignore|ignorar|ignoren|olvida|olvide|olvidar|olviden|omite|omita",
+      "?todas|todos|todo", "?las|los|tus|sus|estas",
+      "instrucciones|indicaciones|reglas|\u00f3rdenes|directrices",
+      "anteriores|previas|precedentes|iniciales|originales", NULL}},
+    {"es-reveal",
+     {"revela|muestra|mu\u00e9strame|dime|repite|imprime|ens\u00e9\u00f1ame", "?me",
+      "?tu|tus|el|las|los|su|sus", "prompt|instrucciones|mensaje|indicaciones", "?de|del",
+      "sistema|iniciales|ocultas|secretas", NULL}},
+    {"es-now", {"ahora", "eres", "dan|ilimitado|ilimitada|jailbreak|jailbreakeado", NULL}},
+};
+
+#define N_INJ (sizeof(INJ) / sizeof(INJ[0]))
+
+/* Chat-template tokens and fake turn headers that have no business in user text. */
+static const char *const MARKERS[] = {
+    "<|im_start|>", "<|im_end|>",       "<|system|>",    "<|user|>",          "<|assistant|>",
+    "<|endoftext|>", "<|eot_id|>",      "<|start_header_id|>", "<|end_header_id|>",
+    "<|begin_of_text|>", "<start_of_turn>", "<end_of_turn>", "<<sys>>", "<</sys>>", "[inst]",
+    "[/inst]",      NULL,
+};
+static const char *const HASH_HEADERS[] = {"instruction", "instructions", "system", "human",
+                                           "assistant", NULL};
+static const char *const LINE_ROLES[] = {"system", "assistant", "developer", NULL};
+
+#define B64_MIN_RUN 40
+#define B64_MAX_RUN 4096
+#define WORD_GAP_MAX 64
+
+/* ==== small helpers =========================================================================== */
+
+static unsigned char lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static bool ci_prefix(const char *t, size_t n, size_t i, const char *lit)
+{
+    size_t k;
+
+    for (k = 0; lit[k]; k++)
+        if (i + k >= n || lower((unsigned char)t[i + k]) != (unsigned char)lit[k])
+            return false;
+    return true;
+}
+
+static bool is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+const char *sl_san_class_name(enum sl_san_class c)
+{
+    static const char *const names[] = {"control", "invisible", "bidi", "tag", "markup",
+                                        "injection"};
+
+    return (unsigned)c < SL_SAN__COUNT ? names[c] : "unknown";
+}
+
+const char *sl_policy_injection_mode(const struct sl_policy *p)
+{
+    return p->injection == SL_INJ_OFF ? "off" : p->injection == SL_INJ_REJECT ? "reject" : "flag";
+}
+
+static const char *const REASON_CODES[] = {
+    "schema.job", "schema.custom_id", "schema.method", "schema.url", "schema.body",
+    "schema.unknown_key", "schema.model", "schema.messages", "schema.message", "schema.role",
+    "schema.content", "schema.content_part", "schema.input", "schema.number", "schema.depth",
+    "schema.field", "policy.method", "policy.url", "policy.model", "policy.role", "policy.field",
+    "policy.content_part", "policy.max_tokens", "policy.n", "size.custom_id", "size.messages",
+    "size.message", "size.input", "size.job", "size.tokens", "utf8", "text.control",
+    "text.invisible", "text.bidi", "text.tag", "text.markup", "injection", "internal",
+    "policy.parse", "policy.key", NULL,
+};
+
+const char *sl_sanitize_reason_code(const struct sl_err *err)
+{
+    const char *colon;
+    size_t i, len;
+
+    if (!err || err->code == 0)
+        return "";
+    colon = strstr(err->reason, ": ");
+    if (!colon)
+        return "other";
+    len = (size_t)(colon - err->reason);
+    for (i = 0; REASON_CODES[i]; i++)
+        if (strlen(REASON_CODES[i]) == len && memcmp(REASON_CODES[i], err->reason, len) == 0)
+            return REASON_CODES[i];
+    return "other";
+}
+
+/* ==== words and the phrase matcher ============================================================ */
+
+/* Length of the character at t[i] and whether it is part of a word. */
+static size_t char_at(const char *t, size_t n, size_t i, bool *word)
+{
+    unsigned char c = (unsigned char)t[i];
+    uint32_t cp;
+    int l;
+
+    if (c < 0x80) {
+        *word = is_alnum(c) || c == '\'';
+        return 1;
+    }
+    l = sl_utf8_decode((const unsigned char *)t + i, n - i, &cp);
+    if (l < 0) {
+        *word = false;
+        return 1;
+    }
+    *word = (cp >= 0xC0 && !(cp >= 0x2000 && cp <= 0x206F) && !(cp >= 0x3000 && cp <= 0x303F) &&
+             !(cp >= 0xFF00 && cp <= 0xFF0F) && cp != 0xD7 && cp != 0xF7) ||
+            cp == 0x2019;
+    return (size_t)l;
+}
+
+static bool is_apos(const char *t, size_t n, size_t i, size_t *len)
+{
+    if (t[i] == '\'') {
+        *len = 1;
+        return true;
+    }
+    if (i + 2 < n && memcmp(t + i, "\xE2\x80\x99", 3) == 0) {
+        *len = 3;
+        return true;
+    }
+    return false;
+}
+
+/* The next word at or after *pos, with apostrophes trimmed from its ends. *pos moves past it.
+ * Returns false when there is none, or when more than gap_max bytes separate it from *pos. */
+static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size_t *ts, size_t *tl)
+{
+    size_t i = *pos, s, e, al;
+    bool w = false;
+
+    while (i < n) {
+        size_t l = char_at(t, n, i, &w);
+        if (w)
+            break;
+        i += l;
+        if (i - *pos > gap_max)
+            return false;
+    }
+    if (i >= n)
+        return false;
+    s = i;
+    while (i < n) {
+        size_t l = char_at(t, n, i, &w);
+        if (!w)
+            break;
+        i += l;
+    }
+    *pos = i;
+    e = i;
+    while (s < e && is_apos(t, n, s, &al))
+        s += al;
+    while (e > s && (t[e - 1] == '\'' || (e - s >= 3 && memcmp(t + e - 3, "\xE2\x80\x99", 3) == 0)))
+        e -= t[e - 1] == '\'' ? 1 : 3;
+    if (s == e) /* a lone apostrophe: look further */
+        return next_word(t, n, pos, gap_max, ts, tl);
+    *ts = s;
+    *tl = e - s;
+    return true;
+}
+
+/* Case-fold one byte given the byte before it (ASCII, and Latin-1 capitals U+00C0..U+00DE). */
+static unsigned char fold(unsigned char prev, unsigned char c)
+{
+    if (prev == 0xC3 && c >= 0x80 && c <= 0x9E && c != 0x97)
+        return (unsigned char)(c + 0x20);
+    return lower(c);
+}
+
+static uint32_t word_hash(const char *w, size_t n)
+{
+    uint32_t h = 2166136261u;
+    unsigned char prev = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = fold(prev, (unsigned char)w[i]);
+        prev = (unsigned char)w[i];
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static bool word_eq(const char *w, size_t n, const char *alt, size_t an)
+{
+    unsigned char prev = 0;
+    size_t i;
+
+    if (n != an)
+        return false;
+    for (i = 0; i < n; i++) {
+        if (fold(prev, (unsigned char)w[i]) != (unsigned char)alt[i])
+            return false;
+        prev = (unsigned char)w[i];
+    }
+    return true;
+}
+
+static bool alt_match(const char *alts, const char *w, size_t n)
+{
+    while (*alts) {
+        const char *bar = strchr(alts, '|');
+        size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
+
+        if (word_eq(w, n, alts, an))
+            return true;
+        if (!bar)
+            break;
+        alts = bar + 1;
+    }
+    return false;
+}
+
+static bool match_from(const char *const *slot, const char *t, size_t n, size_t pos)
+{
+    size_t p2 = pos, ts, tl;
+    const char *alts;
+    bool opt;
+
+    if (!*slot)
+        return true;
+    if ((*slot)[0] == '*') {
+        int i, m = (*slot)[1] - '0';
+
+        for (i = 0;; i++) {
+            if (match_from(slot + 1, t, n, p2))
+                return true;
+            if (i == m || !next_word(t, n, &p2, WORD_GAP_MAX, &ts, &tl))
+                return false;
+        }
+    }
+    opt = (*slot)[0] == '?';
+    alts = *slot + opt;
+    if (next_word(t, n, &p2, WORD_GAP_MAX, &ts, &tl) && alt_match(alts, t + ts, tl) &&
+        match_from(slot + 1, t, n, p2))
+        return true;
+    return opt && match_from(slot + 1, t, n, pos);
+}
+
+static bool bloom_has(const struct sl_policy *p, uint32_t h)
+{
+    h %= SL_POLICY_BLOOM_BITS;
+    return p->inj_bloom[h / 8] & (1u << (h % 8));
+}
+
+void sl_sanitize_policy_prepare(struct sl_policy *p)
+{
+    size_t i;
+
+    memset(p->inj_bloom, 0, sizeof(p->inj_bloom));
+    for (i = 0; i < N_INJ; i++) {
+        const char *alts = INJ[i].slot[0];
+
+        while (*alts) {
+            const char *bar = strchr(alts, '|');
+            size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
+            uint32_t h = word_hash(alts, an) % SL_POLICY_BLOOM_BITS;
+
+            p->inj_bloom[h / 8] |= (uint8_t)(1u << (h % 8));
+            if (!bar)
+                break;
+            alts = bar + 1;
+        }
+    }
+}
+
+static const char *scan_phrases(const struct sl_policy *p, const char *t, size_t n)
+{
+    size_t pos = 0, ts, tl, i;
+
+    while (next_word(t, n, &pos, (size_t)-1, &ts, &tl)) {
+        if (!bloom_has(p, word_hash(t + ts, tl)))
+            continue;
+        for (i = 0; i < N_INJ; i++)
+            if (alt_match(INJ[i].slot[0], t + ts, tl) && match_from(INJ[i].slot + 1, t, n, pos))
+                return INJ[i].id;
+    }
+    return NULL;
+}
+
+/* ==== fake turns and base64 =================================================================== */
+
+static bool marker_at(const char *t, size_t n, size_t i)
+{
+    size_t k, j;
+
+    if (t[i] == '<' || t[i] == '[') {
+        for (k = 0; MARKERS[k]; k++)
+            if (ci_prefix(t, n, i, MARKERS[k]))
+                return true;
+        return false;
+    }
+    if (t[i] == '#') {
+        if (!ci_prefix(t, n, i, "###"))
+            return false;
+        for (j = i + 3; j < n && (t[j] == '#' || t[j] == ' ' || t[j] == '\t'); j++)
+            ;
+        for (k = 0; HASH_HEADERS[k]; k++)
+            if (ci_prefix(t, n, j, HASH_HEADERS[k]) &&
+                (j + strlen(HASH_HEADERS[k]) >= n || !is_alnum((unsigned char)t[j + strlen(HASH_HEADERS[k])])))
+                return true;
+        return false;
+    }
+    /* t[i] == '\n': a line that starts like a chat turn, "System: ..." */
+    for (j = i + 1; j < n && (t[j] == ' ' || t[j] == '\t'); j++)
+        ;
+    for (k = 0; LINE_ROLES[k]; k++) {
+        size_t e = j + strlen(LINE_ROLES[k]);
+
+        if (!ci_prefix(t, n, j, LINE_ROLES[k]))
+            continue;
+        while (e < n && (t[e] == ' ' || t[e] == '\t'))
+            e++;
+        if (e < n && t[e] == ':')
+            return true;
+    }
+    return false;
+}
+
+static const char *scan_injection(const struct sl_policy *p, const char *t, size_t n, int depth);
+
+static bool is_b64(unsigned char c)
+{
+    return is_alnum(c) || c == '+' || c == '/' || c == '=';
+}
+
+/* A base64 run: decode (at most B64_MAX_RUN characters of it) and scan the text it hides. */
+static const char *check_b64(const struct sl_policy *p, const char *run, size_t len, int depth)
+{
+    unsigned char dec[B64_MAX_RUN / 4 * 3 + 4];
+    size_t m = (len > B64_MAX_RUN ? B64_MAX_RUN : len) & ~(size_t)3, i, printable = 0;
+    int dn;
+
+    if (depth > 0 || m < B64_MIN_RUN)
+        return NULL;
+    dn = EVP_DecodeBlock(dec, (const unsigned char *)run, (int)m);
+    if (dn <= 0)
+        return NULL;
+    while (dn > 0 && dec[dn - 1] == 0) /* padding decodes to zero bytes */
+        dn--;
+    for (i = 0; i < (size_t)dn; i++)
+        printable += (dec[i] >= 0x20 && dec[i] < 0x7F) || dec[i] == '\n' || dec[i] == '\t' ||
+                     dec[i] == '\r' || dec[i] >= 0x80;
+    if (dn == 0 || printable * 20 < (size_t)dn * 19)
+        return NULL;
+    return scan_injection(p, (const char *)dec, (size_t)dn, depth + 1) ? "base64" : NULL;
+}
+
+static const char *scan_markers(const struct sl_policy *p, const char *t, size_t n, int depth)
+{
+    size_t i, run = 0;
+    const char *hit;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+
+        if (is_b64(c)) {
+            run++;
+            continue;
+        }
+        if (run >= B64_MIN_RUN && (hit = check_b64(p, t + i - run, run, depth)))
+            return hit;
+        run = 0;
+        if ((c == '<' || c == '[' || c == '#' || c == '\n') && marker_at(t, n, i))
+            return "fake-turn";
+    }
+    if (run >= B64_MIN_RUN && (hit = check_b64(p, t + n - run, run, depth)))
+        return hit;
+    return NULL;
+}
+
+static const char *scan_injection(const struct sl_policy *p, const char *t, size_t n, int depth)
+{
+    const char *hit = scan_phrases(p, t, n);
+
+    return hit ? hit : scan_markers(p, t, n, depth);
+}
+
+const char *sl_sanitize_injection_match(const struct sl_policy *p, const char *s, size_t n)
+{
+    return scan_injection(p, s, n, 0);
+}
+
+/* ==== the lazy writer ========================================================================= */
+
+/* Copies nothing until the first cut; then out holds src with every cut applied so far. */
+struct lw {
+    const char *src;
+    size_t run; /* src[run..] not yet copied */
+    struct sl_buf *out;
+    bool on;
+};
+
+static int lw_cut(struct lw *w, size_t from, size_t to, const char *rep, size_t rn)
+{
+    int rc;
+
+    if (!w->on) {
+        sl_buf_reset(w->out);
+        w->on = true;
+    }
+    if ((rc = sl_buf_append(w->out, w->src + w->run, from - w->run)))
+        return rc;
+    if (rn && (rc = sl_buf_append(w->out, rep, rn)))
+        return rc;
+    w->run = to;
+    return 0;
+}
+
+static int lw_end(struct lw *w, size_t n)
+{
+    return w->on ? sl_buf_append(w->out, w->src + w->run, n - w->run) : 0;
+}
+
+/* ==== per-job context and errors ============================================================== */
+
+struct seg {
+    const char *key; /* NULL: array index */
+    size_t idx;
+};
+
+struct ctx {
+    const struct sl_policy *p;
+    struct sl_san_stats *st;
+    struct sl_err *err;
+    struct sl_buf b1, b2;
+    uint64_t text_bytes;
+    size_t depth; /* segments in path */
+    struct seg path[PATH_MAX_SEGS];
+};
+
+static void push_key(struct ctx *c, const char *k)
+{
+    if (c->depth < PATH_MAX_SEGS)
+        c->path[c->depth] = (struct seg){k, 0};
+    c->depth++;
+}
+
+static void push_idx(struct ctx *c, size_t i)
+{
+    if (c->depth < PATH_MAX_SEGS)
+        c->path[c->depth] = (struct seg){NULL, i};
+    c->depth++;
+}
+
+static void pop(struct ctx *c)
+{
+    c->depth--;
+}
+
+/* The JSON pointer (RFC 6901) of the current path. */
+static void path_str(const struct ctx *c, char *out, size_t cap)
+{
+    size_t o = 0, d, k;
+
+    out[0] = '\0';
+    for (d = 0; d < c->depth && d < PATH_MAX_SEGS && o + 2 < cap; d++) {
+        const struct seg *s = &c->path[d];
+
+        out[o++] = '/';
+        if (!s->key) {
+            int w = snprintf(out + o, cap - o, "%zu", s->idx);
+            o += w > 0 ? (size_t)w : 0;
+            if (o >= cap)
+                o = cap - 1;
+            continue;
+        }
+        for (k = 0; s->key[k] && o + 3 < cap; k++) {
+            if (s->key[k] == '~' || s->key[k] == '/') {
+                out[o++] = '~';
+                out[o++] = s->key[k] == '~' ? '0' : '1';
+            } else {
+                out[o++] = s->key[k];
+            }
+        }
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+static int fail(struct ctx *c, int code, const char *reason)
+{
+    char field[SL_ERR_FIELD_MAX];
+
+    path_str(c, field, sizeof(field));
+    return sl_err_set(c->err, code, field, "%s", reason);
+}
+
+static int fail_key(struct ctx *c, const char *key, int code, const char *reason)
+{
+    int rc;
+
+    push_key(c, key);
+    rc = fail(c, code, reason);
+    pop(c);
+    return rc;
+}
+
+/* ==== pass 1: characters ====================================================================== */
+
+/* The class of code point cp (prev: the code point before it), or -1 for ordinary text.
+ * Decisions: \t \n \r are text (CRLF is common in pasted text). ZWJ (U+200D) is kept after emoji
+ * and Indic letters, ZWNJ (U+200C) after Arabic/Persian and Indic letters, where they are part of
+ * correct spelling; elsewhere they are invisible carriers. U+200E/U+200F (LRM/RLM) count as bidi.
+ * Variation selectors U+FE00..U+FE0F stay (emoji), the supplement U+E0100..U+E01EF is invisible
+ * (it is used to smuggle bytes). Tag characters are stripped even inside flag emoji sequences. */
+static int char_class(uint32_t cp, uint32_t prev)
+{
+    bool indic = prev >= 0x0900 && prev <= 0x0DFF;
+
+    if (cp < 0x20)
+        return (cp == '\t' || cp == '\n' || cp == '\r') ? -1 : SL_SAN_CONTROL;
+    if (cp < 0x7F)
+        return -1;
+    if (cp <= 0x9F)
+        return SL_SAN_CONTROL;
+    if (cp < 0xAD)
+        return -1;
+    if (cp == 0xAD || cp == 0x34F || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 ||
+        cp == 0x17B5 || cp == 0x180E || cp == 0x200B || (cp >= 0x2060 && cp <= 0x2064) ||
+        cp == 0x3164 || cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+        (cp >= 0xE0100 && cp <= 0xE01EF))
+        return SL_SAN_INVISIBLE;
+    if (cp == 0x200C)
+        return ((prev >= 0x0600 && prev <= 0x06FF) || (prev >= 0xFB50 && prev <= 0xFDFF) ||
+                indic) ? -1 : SL_SAN_INVISIBLE;
+    if (cp == 0x200D)
+        return (prev >= 0x1F000 || (prev >= 0x2600 && prev <= 0x27BF) || prev == 0xFE0F ||
+                indic) ? -1 : SL_SAN_INVISIBLE;
+    if (cp == 0x200E || cp == 0x200F || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069))
+        return SL_SAN_BIDI;
+    if (cp >= 0xE0000 && cp <= 0xE007F)
+        return SL_SAN_TAG;
+    return -1;
+}
+
+/* Eight ASCII bytes that are all 0x20..0x7E: nothing for pass 1 to do. */
+static bool plain8(const unsigned char *p)
+{
+    uint64_t w, lo, del;
+
+    memcpy(&w, p, 8);
+    lo = (w - 0x2020202020202020ULL) & ~w;         /* high bit where a byte < 0x20 */
+    del = ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL) & ~(w ^ 0x7F7F7F7F7F7F7F7FULL);
+    return !((w | lo | del) & 0x8080808080808080ULL);
+}
+
+static int clean_chars(struct ctx *c, const char *s, size_t n, struct lw *w)
+{
+    static const char *const reject_reason[] = {
+        "text.control: text contains a control character",
+        "text.invisible: text contains an invisible character",
+        "text.bidi: text contains a bidirectional control character",
+        "text.tag: text contains Unicode tag characters",
+    };
+    const unsigned char *u = (const unsigned char *)s;
+    uint32_t cp, prev = 0;
+    size_t i = 0;
+    int rc;
+
+    while (i < n) {
+        int l, cls;
+
+        if (n - i >= 8 && plain8(u + i)) {
+            i += 8;
+            prev = 'a';
+            continue;
+        }
+        l = sl_utf8_decode(u + i, n - i, &cp);
+        if (l < 0)
+            return fail(c, SL_EUTF8, "utf8: text is not valid UTF-8");
+        cls = char_class(cp, prev);
+        prev = cp;
+        if (cls < 0) {
+            i += (size_t)l;
+            continue;
+        }
+        c->st->n[cls]++;
+        switch (c->p->action[cls]) {
+        case SL_SAN_KEEP:
+            break;
+        case SL_SAN_REJECT:
+            return fail(c, SL_EPOLICY, reject_reason[cls]);
+        case SL_SAN_STRIP:
+            if ((rc = lw_cut(w, i, i + (size_t)l, NULL, 0)))
+                return rc;
+            break;
+        case SL_SAN_ESCAPE: {
+            char rep[16];
+            int rn = snprintf(rep, sizeof(rep), "[U+%04X]", (unsigned)cp);
+
+            if ((rc = lw_cut(w, i, i + (size_t)l, rep, (size_t)rn)))
+                return rc;
+            break;
+        }
+        }
+        i += (size_t)l;
+    }
+    return lw_end(w, n);
+}
+
+/* ==== pass 2: markup ========================================================================== */
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f';
+}
+
+/* "<script" or "<style" (any case) followed by a delimiter: returns the name's length. */
+static size_t block_open(const char *t, size_t n, size_t i, const char **name)
+{
+    static const char *const names[] = {"script", "style"};
+    size_t k;
+
+    for (k = 0; k < 2; k++) {
+        size_t e = i + 1 + strlen(names[k]);
+
+        if (ci_prefix(t, n, i + 1, names[k]) && (e >= n || is_space(t[e]) || t[e] == '>' ||
+                                                  t[e] == '/')) {
+            *name = names[k];
+            return strlen(names[k]);
+        }
+    }
+    return 0;
+}
+
+/* End of a <script>/<style> block that opens at i: past "</name...>", or n if unterminated. */
+static size_t block_end(const char *t, size_t n, size_t i, const char *name)
+{
+    size_t j, nl = strlen(name);
+
+    for (j = i + 1 + nl; j + 1 < n; j++) {
+        if (t[j] == '<' && t[j + 1] == '/' && ci_prefix(t, n, j + 2, name)) {
+            const char *gt = memchr(t + j + 2 + nl, '>', n - (j + 2 + nl));
+            return gt ? (size_t)(gt - t) + 1 : n;
+        }
+    }
+    return n;
+}
+
+/* Decode one character of a URL scheme at t[i]: a literal byte or an HTML character reference
+ * (&#106; &#x6A; &colon; &Tab; &NewLine;). Returns the bytes consumed (0 at the end). */
+static size_t ref_char(const char *t, size_t n, size_t i, unsigned *ch)
+{
+    size_t j;
+    unsigned v = 0;
+    bool hex;
+
+    if (i >= n)
+        return 0;
+    if (t[i] != '&') {
+        *ch = lower((unsigned char)t[i]);
+        return 1;
+    }
+    if (ci_prefix(t, n, i, "&colon;")) {
+        *ch = ':';
+        return 7;
+    }
+    if (ci_prefix(t, n, i, "&tab;")) {
+        *ch = '\t';
+        return 5;
+    }
+    if (ci_prefix(t, n, i, "&newline;")) {
+        *ch = '\n';
+        return 9;
+    }
+    if (i + 2 >= n || t[i + 1] != '#') {
+        *ch = '&';
+        return 1;
+    }
+    hex = t[i + 2] == 'x' || t[i + 2] == 'X';
+    for (j = i + 2 + hex; j < n && j < i + 12; j++) {
+        unsigned char d = (unsigned char)lower((unsigned char)t[j]);
+
+        if (d >= '0' && d <= '9')
+            v = v * (hex ? 16 : 10) + (d - '0');
+        else if (hex && d >= 'a' && d <= 'f')
+            v = v * 16 + (d - 'a' + 10);
+        else
+            break;
+    }
+    if (j == i + 2 + hex) {
+        *ch = '&';
+        return 1;
+    }
+    if (j < n && t[j] == ';')
+        j++;
+    *ch = v < 0x80 ? lower((unsigned char)v) : 0xFFFF;
+    return j - i;
+}
+
+/* "javascript:" or "vbscript:" at i, letters possibly split by tab/newline or written as
+ * character references. Returns the end (past the colon) or 0. */
+static size_t scheme_at(const char *t, size_t n, size_t i)
+{
+    static const char *const schemes[] = {"javascript", "vbscript"};
+    size_t k;
+
+    if (i > 0 && is_alnum((unsigned char)t[i - 1]))
+        return 0;
+    for (k = 0; k < 2; k++) {
+        const char *s = schemes[k];
+        size_t j = i, q = 0, l;
+        unsigned ch = 0;
+
+        while (s[q]) {
+            l = ref_char(t, n, j, &ch);
+            if (!l)
+                break;
+            if (q > 0 && (ch == '\t' || ch == '\n' || ch == '\r')) {
+                j += l;
+                continue;
+            }
+            if (ch != (unsigned char)s[q])
+                break;
+            j += l;
+            q++;
+        }
+        if (s[q])
+            continue;
+        while ((l = ref_char(t, n, j, &ch)) && (ch == '\t' || ch == '\n' || ch == '\r'))
+            j += l;
+        if (l && ch == ':')
+            return j + l;
+    }
+    return 0;
+}
+
+/* The next on*= event-handler attribute in the tag body t[i..end). Sets [*hs,*he) (from the space
+ * before the name to the end of the value) and returns true, or returns false. Sets *tag_end to
+ * the tag's '>' (quote-aware) or n when it has none. */
+static bool next_handler(const char *t, size_t n, size_t i, size_t *hs, size_t *he, size_t *tag_end)
+{
+    while (i < n && t[i] != '>') {
+        size_t ws = i, ns, ne;
+
+        while (i < n && (is_space(t[i]) || t[i] == '/'))
+            i++;
+        ns = i;
+        while (i < n && !is_space(t[i]) && t[i] != '/' && t[i] != '>' && t[i] != '=')
+            i++;
+        ne = i;
+        while (i < n && is_space(t[i]))
+            i++;
+        if (i < n && t[i] == '=') {
+            i++;
+            while (i < n && is_space(t[i]))
+                i++;
+            if (i < n && (t[i] == '"' || t[i] == '\'')) {
+                const char *q = memchr(t + i + 1, t[i], n - i - 1);
+                i = q ? (size_t)(q - t) + 1 : n;
+            } else {
+                while (i < n && !is_space(t[i]) && t[i] != '>')
+                    i++;
+            }
+            if (ne - ns >= 5 && lower((unsigned char)t[ns]) == 'o' &&
+                lower((unsigned char)t[ns + 1]) == 'n') {
+                size_t k;
+
+                for (k = ns + 2; k < ne && ((t[k] | 0x20) >= 'a' && (t[k] | 0x20) <= 'z'); k++)
+                    ;
+                if (k == ne) {
+                    *hs = ws;
+                    *he = i;
+                    return true;
+                }
+            }
+        }
+        if (i == ws) /* nothing consumed: a stray '=' or similar */
+            i++;
+    }
+    *tag_end = i;
+    return false;
+}
+
+static int escape_html(struct sl_buf *b, const char *s, size_t n)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < n && !rc; i++) {
+        switch (s[i]) {
+        case '<': rc = sl_buf_append(b, "&lt;", 4); break;
+        case '>': rc = sl_buf_append(b, "&gt;", 4); break;
+        case '&': rc = sl_buf_append(b, "&amp;", 5); break;
+        case '"': rc = sl_buf_append(b, "&quot;", 6); break;
+        default: rc = sl_buf_append(b, s + i, 1);
+        }
+    }
+    return rc;
+}
+
+/* Apply the markup action to the construct t[from..to). */
+static int markup_hit(struct ctx *c, struct lw *w, const char *t, size_t from, size_t to,
+                      bool remove_only)
+{
+    int rc;
+
+    c->st->n[SL_SAN_MARKUP]++;
+    switch (c->p->action[SL_SAN_MARKUP]) {
+    case SL_SAN_KEEP:
+        return 0;
+    case SL_SAN_REJECT:
+        return fail(c, SL_EPOLICY, "text.markup: text contains active markup");
+    case SL_SAN_ESCAPE:
+        if (!remove_only) {
+            if ((rc = lw_cut(w, from, from, NULL, 0)))
+                return rc;
+            if ((rc = escape_html(w->out, t + from, to - from)))
+                return rc;
+            w->run = to;
+            return 0;
+        }
+        /* An escaped handler or scheme would still run once the text is unescaped: remove it. */
+        /* fall through */
+    case SL_SAN_STRIP:
+        return lw_cut(w, from, to, NULL, 0);
+    }
+    return 0;
+}
+
+static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
+{
+    size_t i = 0, tag_end = 0, hs = 0, he = 0, e;
+    bool in_tag = false, have_h = false;
+    const char *name;
+    int rc;
+
+    while (i < n) {
+        unsigned char ch = (unsigned char)t[i];
+
+        if (in_tag && i >= tag_end)
+            in_tag = false;
+        if (in_tag && have_h && i == hs) {
+            if ((rc = markup_hit(c, w, t, hs, he, true)))
+                return rc;
+            i = he;
+            have_h = next_handler(t, n, i, &hs, &he, &tag_end);
+            continue;
+        }
+        if (ch == '<' && !in_tag && i + 1 < n) {
+            if (block_open(t, n, i, &name)) {
+                e = block_end(t, n, i, name);
+                if ((rc = markup_hit(c, w, t, i, e, false)))
+                    return rc;
+                i = e;
+                continue;
+            }
+            if ((t[i + 1] | 0x20) >= 'a' && (t[i + 1] | 0x20) <= 'z') {
+                for (e = i + 1; e < n && !is_space(t[e]) && t[e] != '>' && t[e] != '/'; e++)
+                    ;
+                in_tag = true;
+                tag_end = n;
+                have_h = next_handler(t, n, e, &hs, &he, &tag_end);
+                i = e;
+                continue;
+            }
+        }
+        if ((ch | 0x20) == 'j' || (ch | 0x20) == 'v' || ch == '&') {
+            e = scheme_at(t, n, i);
+            /* Outside tags only a scheme glued to what follows is a URL ("JavaScript: the good
+             * parts" is prose). */
+            if (e && (in_tag || (e < n && !is_space(t[e])))) {
+                if ((rc = markup_hit(c, w, t, i, e, true)))
+                    return rc;
+                i = e;
+                continue;
+            }
+        }
+        i++;
+    }
+    return lw_end(w, n);
+}
+
+/* ==== one string: passes 1-3 ================================================================== */
+
+static int clean_string(struct ctx *c, json_t *v, bool inj)
+{
+    const struct sl_policy *p = c->p;
+    const char *t = json_string_value(v);
+    size_t n = json_string_length(v);
+    struct lw w1 = {t, 0, &c->b1, false}, w2;
+    const char *hit;
+    bool changed = false;
+    int rc;
+
+    c->text_bytes += n;
+    if (c->text_bytes > p->max_job_bytes)
+        return fail(c, SL_ETOOBIG, "size.job: text in the job larger than the policy allows");
+    if ((rc = clean_chars(c, t, n, &w1)))
+        return rc;
+    if (w1.on) {
+        t = c->b1.p;
+        n = c->b1.len;
+        changed = true;
+    }
+    w2 = (struct lw){t, 0, &c->b2, false};
+    if ((rc = clean_markup(c, t, n, &w2)))
+        return rc;
+    if (w2.on) {
+        t = c->b2.p;
+        n = c->b2.len;
+        changed = true;
+    }
+    if (inj && p->injection != SL_INJ_OFF && (hit = scan_injection(p, t, n, 0))) {
+        c->st->n[SL_SAN_INJECTION]++;
+        c->st->injection_flagged = true;
+        if (p->injection == SL_INJ_REJECT)
+            return fail(c, SL_EPOLICY, "injection: text looks like a prompt-injection attempt");
+    }
+    if (changed && json_string_setn(v, t, n))
+        return fail(c, -ENOMEM, "internal: out of memory");
+    return 0;
+}
+
+/* ==== the generic walk: depth, numbers, strings ============================================== */
+
+static bool is_privileged(json_t *obj)
+{
+    const char *r = json_string_value(json_object_get(obj, "role"));
+
+    return r && (strcmp(r, "system") == 0 || strcmp(r, "developer") == 0);
+}
+
+/* level: nesting of v counted from the body (the body itself is level 1). inj: scan strings for
+ * injection (off under system/developer messages and the Responses "instructions": those are the
+ * operator's own words). */
+static int walk(struct ctx *c, json_t *v, uint64_t level, bool inj)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    int rc;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        if (level > c->p->max_depth)
+            return fail(c, SL_ESCHEMA, "schema.depth: body nested deeper than the policy allows");
+        if (json_is_array(v)) {
+            json_array_foreach(v, i, x)
+            {
+                push_idx(c, i);
+                rc = walk(c, x, level + 1, inj);
+                pop(c);
+                if (rc)
+                    return rc;
+            }
+            return 0;
+        }
+        if (is_privileged(v))
+            inj = false;
+        json_object_foreach(v, k, x)
+        {
+            push_key(c, k);
+            rc = walk(c, x, level + 1, inj && strcmp(k, "instructions") != 0);
+            pop(c);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case JSON_STRING:
+        return clean_string(c, v, inj);
+    case JSON_INTEGER:
+        if (json_integer_value(v) > INT_LIMIT || json_integer_value(v) < -INT_LIMIT)
+            return fail(c, SL_ESCHEMA, "schema.number: integer out of the supported range");
+        return 0;
+    case JSON_REAL:
+        if (!isfinite(json_real_value(v)) || fabs(json_real_value(v)) > REAL_LIMIT)
+            return fail(c, SL_ESCHEMA, "schema.number: number out of the supported range");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ==== top level: custom_id, method, url ======================================================= */
+
+enum ep { EP_CHAT, EP_EMBED, EP_COMPL, EP_RESP, EP_MOD, EP_OTHER };
+
+static int check_custom_id(struct ctx *c, json_t *v)
+{
+    const unsigned char *s;
+    size_t n, i = 0;
+    uint32_t cp, prev = 0;
+
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return fail_key(c, "custom_id", SL_ESCHEMA,
+                        "schema.custom_id: custom_id must be a non-empty string");
+    s = (const unsigned char *)json_string_value(v);
+    n = json_string_length(v);
+    if (n > c->p->max_custom_id_bytes)
+        return fail_key(c, "custom_id", SL_ETOOBIG,
+                        "size.custom_id: custom_id longer than the policy allows");
+    while (i < n) {
+        int l = sl_utf8_decode(s + i, n - i, &cp);
+
+        if (l < 0)
+            return fail_key(c, "custom_id", SL_EUTF8, "utf8: custom_id is not valid UTF-8");
+        if (cp < 0x20 || char_class(cp, prev) >= 0)
+            return fail_key(c, "custom_id", SL_ESCHEMA,
+                            "schema.custom_id: custom_id contains control or invisible characters");
+        prev = cp;
+        i += (size_t)l;
+    }
+    return 0;
+}
+
+static bool azure_path(const char *u, size_t n, enum ep *ep)
+{
+    static const char pre[] = "/openai/deployments/";
+    size_t i = sizeof(pre) - 1, s, rest;
+    const char *q;
+
+    if (n <= i || memcmp(u, pre, i) != 0)
+        return false;
+    for (s = i; i < n && i - s < 64 && (is_alnum((unsigned char)u[i]) || u[i] == '-' ||
+                                         u[i] == '_' || u[i] == '.');
+         i++)
+        ;
+    if (i == s || i >= n || u[i] != '/')
+        return false;
+    q = memchr(u + i, '?', n - i);
+    rest = q ? (size_t)(q - (u + i)) : n - i;
+    if (rest == strlen("/chat/completions") && memcmp(u + i, "/chat/completions", rest) == 0)
+        *ep = EP_CHAT;
+    else if (rest == strlen("/embeddings") && memcmp(u + i, "/embeddings", rest) == 0)
+        *ep = EP_EMBED;
+    else
+        return false;
+    if (!q)
+        return true;
+    /* only "?api-version=<letters, digits, '-', '.'>" */
+    if (strncmp(q, "?api-version=", 13) != 0 || q + 13 == u + n)
+        return false;
+    for (q += 13; q < u + n; q++)
+        if (!is_alnum((unsigned char)*q) && *q != '-' && *q != '.')
+            return false;
+    return true;
+}
+
+static int check_url(struct ctx *c, json_t *v, enum ep *ep)
+{
+    static const char *const known[] = {"/v1/chat/completions", "/v1/embeddings",
+                                        "/v1/completions", "/v1/responses", "/v1/moderations"};
+    const char *u = json_string_value(v);
+    size_t n = json_string_length(v), k;
+
+    if (!u || n == 0)
+        return fail_key(c, "url", SL_ESCHEMA, "schema.url: url must be a non-empty string");
+    if (c->p->azure && azure_path(u, n, ep))
+        return 0;
+    if (!sl_strlist_has(&c->p->endpoints, u, n) && !sl_strlist_has(&c->p->extra_endpoints, u, n))
+        return fail_key(c, "url", SL_EPOLICY, "policy.url: endpoint not allowed by the policy");
+    *ep = EP_OTHER;
+    for (k = 0; k < 5; k++)
+        if (strlen(known[k]) == n && memcmp(known[k], u, n) == 0)
+            *ep = (enum ep)k;
+    return 0;
+}
+
+static int check_top(struct ctx *c, json_t *job, enum ep *ep)
+{
+    const char *k;
+    json_t *v;
+    int rc;
+
+    if (!json_is_object(job))
+        return fail(c, SL_ESCHEMA, "schema.job: a job must be a JSON object");
+    if (!c->p->allow_unknown_keys) {
+        json_object_foreach(job, k, v)
+        {
+            if (strcmp(k, "custom_id") && strcmp(k, "method") && strcmp(k, "url") &&
+                strcmp(k, "body"))
+                return fail_key(c, k, SL_ESCHEMA,
+                                "schema.unknown_key: job has a field the policy does not allow");
+        }
+    }
+    if ((rc = check_custom_id(c, json_object_get(job, "custom_id"))))
+        return rc;
+    v = json_object_get(job, "method");
+    if (!json_is_string(v))
+        return fail_key(c, "method", SL_ESCHEMA, "schema.method: method must be a string");
+    if (!sl_strlist_has(&c->p->methods, json_string_value(v), json_string_length(v)))
+        return fail_key(c, "method", SL_EPOLICY, "policy.method: method not allowed by the policy");
+    if ((rc = check_url(c, json_object_get(job, "url"), ep)))
+        return rc;
+    if (!json_is_object(json_object_get(job, "body")))
+        return fail_key(c, "body", SL_ESCHEMA, "schema.body: body must be a JSON object");
+    return 0;
+}
+
+/* ==== the body: fields, numbers and per-endpoint schema ====================================== */
+
+static const char *const TOOL_FIELDS[] = {"tools", "functions", "tool_choice", "function_call",
+                                          "parallel_tool_calls", NULL};
+
+enum nkind { N_INT, N_NUM, N_BOOL };
+
+struct numspec {
+    const char *key;
+    enum nkind kind;
+    double lo, hi;
+};
+
+static const struct numspec NUMS[] = {
+    {"temperature", N_NUM, 0, 2},          {"top_p", N_NUM, 0, 1},
+    {"presence_penalty", N_NUM, -2, 2},    {"frequency_penalty", N_NUM, -2, 2},
+    {"top_logprobs", N_INT, 0, 20},        {"seed", N_INT, -9.0e15, 9.0e15},
+    {"logprobs", N_BOOL, 0, 0},            {"dimensions", N_INT, 1, 65536},
+    {"store", N_BOOL, 0, 0},               {"parallel_tool_calls", N_BOOL, 0, 0},
+};
+
+static bool in_list(const char *const *l, const char *k)
+{
+    for (; *l; l++)
+        if (strcmp(*l, k) == 0)
+            return true;
+    return false;
+}
+
+/* Drop the policy's drop_fields, refuse refuse_fields and (unless allowed) tool fields. */
+static int check_fields(struct ctx *c, json_t *body)
+{
+    const char *k;
+    json_t *v, *tmp;
+    size_t i;
+
+    for (i = 0; i < c->p->drop_fields.n; i++)
+        json_object_del(body, c->p->drop_fields.v[i]); /* absent is fine */
+    json_object_foreach_safe(body, tmp, k, v)
+    {
+        if (sl_strlist_has(&c->p->refuse_fields, k, strlen(k)) ||
+            (!c->p->allow_tools && in_list(TOOL_FIELDS, k)))
+            return fail_key(c, k, SL_EPOLICY, "policy.field: field not allowed by the policy");
+    }
+    return 0;
+}
+
+static int check_cap(struct ctx *c, json_t *body, const char *key, uint64_t cap, const char *why)
+{
+    json_t *v = json_object_get(body, key);
+
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return fail_key(c, key, SL_ESCHEMA, "schema.number: must be a positive integer");
+    if ((uint64_t)json_integer_value(v) > cap)
+        return fail_key(c, key, SL_EPOLICY, why);
+    return 0;
+}
+
+static int check_numbers(struct ctx *c, json_t *body)
+{
+    static const char *const out_keys[] = {"max_tokens", "max_completion_tokens",
+                                           "max_output_tokens"};
+    size_t i;
+    int rc;
+
+    for (i = 0; i < 3; i++)
+        if ((rc = check_cap(c, body, out_keys[i], c->p->max_output_tokens,
+                            "policy.max_tokens: output token limit above the policy cap")))
+            return rc;
+    if ((rc = check_cap(c, body, "n", c->p->max_n,
+                        "policy.n: more completions per request than the policy allows")) ||
+        (rc = check_cap(c, body, "best_of", c->p->max_n,
+                        "policy.n: more completions per request than the policy allows")))
+        return rc;
+    for (i = 0; i < sizeof(NUMS) / sizeof(NUMS[0]); i++) {
+        json_t *v = json_object_get(body, NUMS[i].key);
+        bool ok;
+
+        if (!v)
+            continue;
+        if (NUMS[i].kind == N_BOOL)
+            ok = json_is_boolean(v);
+        else if (NUMS[i].kind == N_INT)
+            ok = json_is_integer(v) && (double)json_integer_value(v) >= NUMS[i].lo &&
+                 (double)json_integer_value(v) <= NUMS[i].hi;
+        else
+            ok = json_is_number(v) && json_number_value(v) >= NUMS[i].lo &&
+                 json_number_value(v) <= NUMS[i].hi;
+        if (!ok)
+            return fail_key(c, NUMS[i].key, SL_ESCHEMA,
+                            "schema.number: value of the wrong type or out of range");
+    }
+    return 0;
+}
+
+static int check_model(struct ctx *c, json_t *body, bool required)
+{
+    json_t *m = json_object_get(body, "model");
+
+    if (!m && !required)
+        return 0;
+    if (!json_is_string(m) || json_string_length(m) == 0 ||
+        json_string_length(m) > NAME_MAX_BYTES)
+        return fail_key(c, "model", SL_ESCHEMA, "schema.model: model must be a non-empty string");
+    if (c->p->models.n && !sl_strlist_has(&c->p->models, json_string_value(m),
+                                          json_string_length(m)))
+        return fail_key(c, "model", SL_EPOLICY, "policy.model: model not allowed by the policy");
+    return 0;
+}
+
+/* A content part {type: text, text} or {type: image_url, image_url} (chat), or input_text /
+ * input_image (Responses-style parts are left to the walk). */
+static int check_part(struct ctx *c, json_t *part)
+{
+    const char *type = json_string_value(json_object_get(part, "type"));
+    json_t *img;
+
+    if (!json_is_object(part) || !type)
+        return fail(c, SL_ESCHEMA, "schema.content_part: content part must be an object with a type");
+    if (strcmp(type, "text") == 0) {
+        if (!json_is_string(json_object_get(part, "text")))
+            return fail_key(c, "text", SL_ESCHEMA, "schema.content_part: text part needs a string");
+        return 0;
+    }
+    if (strcmp(type, "image_url") == 0 && c->p->allow_image_parts) {
+        img = json_object_get(part, "image_url");
+        if (json_is_object(img))
+            img = json_object_get(img, "url");
+        if (!json_is_string(img))
+            return fail_key(c, "image_url", SL_ESCHEMA,
+                            "schema.content_part: image part needs a url string");
+        return 0;
+    }
+    return fail_key(c, "type", SL_EPOLICY,
+                    "policy.content_part: content part type not allowed by the policy");
+}
+
+static const char *const MSG_KEYS[] = {"role", "content", "name", "tool_calls", "tool_call_id",
+                                       "refusal", NULL};
+
+static int check_message(struct ctx *c, json_t *m)
+{
+    const char *k, *role;
+    json_t *v, *content;
+    size_t i;
+    int rc;
+
+    if (!json_is_object(m))
+        return fail(c, SL_ESCHEMA, "schema.message: message must be an object");
+    json_object_foreach(m, k, v)
+    {
+        if (!in_list(MSG_KEYS, k))
+            return fail_key(c, k, SL_ESCHEMA, "schema.message: message has an unsupported field");
+        if ((strcmp(k, "name") == 0 || strcmp(k, "tool_call_id") == 0) && !json_is_string(v))
+            return fail_key(c, k, SL_ESCHEMA, "schema.message: field must be a string");
+    }
+    role = json_string_value(json_object_get(m, "role"));
+    if (!role)
+        return fail_key(c, "role", SL_ESCHEMA, "schema.role: message role must be a string");
+    if (!sl_strlist_has(&c->p->roles, role, strlen(role)))
+        return fail_key(c, "role", SL_EPOLICY, "policy.role: role not allowed by the policy");
+    if (json_object_get(m, "tool_calls") && !c->p->allow_tools)
+        return fail_key(c, "tool_calls", SL_EPOLICY, "policy.field: field not allowed by the policy");
+    content = json_object_get(m, "content");
+    if (json_is_string(content))
+        return 0;
+    if (json_is_array(content) && json_array_size(content) > 0) {
+        push_key(c, "content");
+        json_array_foreach(content, i, v)
+        {
+            push_idx(c, i);
+            rc = check_part(c, v);
+            pop(c);
+            if (rc)
+                break;
+        }
+        pop(c);
+        return rc;
+    }
+    if ((!content || json_is_null(content)) && c->p->allow_tools &&
+        json_is_array(json_object_get(m, "tool_calls")) && strcmp(role, "assistant") == 0)
+        return 0;
+    return fail_key(c, "content", SL_ESCHEMA,
+                    "schema.content: content must be a string or a non-empty array of parts");
+}
+
+static int check_chat(struct ctx *c, json_t *body, bool model_required)
+{
+    json_t *msgs = json_object_get(body, "messages"), *m;
+    size_t i;
+    int rc;
+
+    if ((rc = check_model(c, body, model_required)))
+        return rc;
+    if (!json_is_array(msgs) || json_array_size(msgs) == 0)
+        return fail_key(c, "messages", SL_ESCHEMA,
+                        "schema.messages: messages must be a non-empty array");
+    if (json_array_size(msgs) > c->p->max_messages)
+        return fail_key(c, "messages", SL_ETOOBIG,
+                        "size.messages: more messages than the policy allows");
+    push_key(c, "messages");
+    json_array_foreach(msgs, i, m)
+    {
+        push_idx(c, i);
+        rc = check_message(c, m);
+        pop(c);
+        if (rc)
+            break;
+    }
+    pop(c);
+    return rc;
+}
+
+static bool all_of(json_t *a, json_type t)
+{
+    size_t i;
+    json_t *x;
+
+    json_array_foreach(a, i, x)
+    {
+        if (json_typeof(x) != t)
+            return false;
+    }
+    return true;
+}
+
+static bool all_token_arrays(json_t *a)
+{
+    size_t i;
+    json_t *x;
+
+    json_array_foreach(a, i, x)
+    {
+        if (!json_is_array(x) || json_array_size(x) == 0 || !all_of(x, JSON_INTEGER))
+            return false;
+    }
+    return true;
+}
+
+/* Embeddings input / completions prompt: a string, strings, a token array or token arrays.
+ * Moderations input also takes an array of {type: text|image_url} objects. */
+static int check_text_input(struct ctx *c, json_t *body, const char *key, bool parts_ok)
+{
+    json_t *v = json_object_get(body, key), *x;
+    size_t i;
+    int rc = 0;
+
+    if (json_is_string(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail_key(c, key, SL_ESCHEMA,
+                        "schema.input: input must be a string or a non-empty array");
+    if (json_array_size(v) > MAX_INPUTS)
+        return fail_key(c, key, SL_ETOOBIG, "size.input: more inputs than one request may carry");
+    if (all_of(v, JSON_STRING) || all_of(v, JSON_INTEGER) || all_token_arrays(v))
+        return 0;
+    if (!parts_ok || !all_of(v, JSON_OBJECT))
+        return fail_key(c, key, SL_ESCHEMA,
+                        "schema.input: input must be strings or token arrays of one kind");
+    push_key(c, key);
+    json_array_foreach(v, i, x)
+    {
+        push_idx(c, i);
+        rc = check_part(c, x);
+        pop(c);
+        if (rc)
+            break;
+    }
+    pop(c);
+    return rc;
+}
+
+static int check_body(struct ctx *c, json_t *body, enum ep ep, bool azure)
+{
+    int rc;
+
+    if ((rc = check_fields(c, body)) || (rc = check_numbers(c, body)))
+        return rc;
+    switch (ep) {
+    case EP_CHAT:
+        return check_chat(c, body, !azure);
+    case EP_EMBED:
+        if ((rc = check_model(c, body, !azure)))
+            return rc;
+        return check_text_input(c, body, "input", false);
+    case EP_COMPL:
+        if ((rc = check_model(c, body, true)))
+            return rc;
+        return check_text_input(c, body, "prompt", false);
+    case EP_RESP: {
+        json_t *in = json_object_get(body, "input");
+
+        if ((rc = check_model(c, body, true)))
+            return rc;
+        if (!json_is_string(in) && !(json_is_array(in) && json_array_size(in) > 0 &&
+                                     all_of(in, JSON_OBJECT)))
+            return fail_key(c, "input", SL_ESCHEMA,
+                            "schema.input: input must be a string or a non-empty array of items");
+        return 0;
+    }
+    case EP_MOD:
+        if ((rc = check_model(c, body, false)))
+            return rc;
+        return check_text_input(c, body, "input", true);
+    case EP_OTHER:
+        return check_model(c, body, false);
+    }
+    return 0;
+}
+
+/* ==== caps on the cleaned text and the token estimate ======================================== */
+
+/* Tokens of every string (and every integer token id) under v. */
+static uint64_t est_all(json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    uint64_t t = 0;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return sl_tokens_estimate_text(json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return 1;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, x)
+        t += est_all(x);
+        return t;
+    case JSON_OBJECT:
+        json_object_foreach(v, k, x)
+        t += est_all(x);
+        return t;
+    default:
+        return 0;
+    }
+}
+
+static uint64_t output_tokens(const struct sl_policy *p, json_t *body)
+{
+    static const char *const keys[] = {"max_completion_tokens", "max_tokens",
+                                       "max_output_tokens"};
+    uint64_t out = p->default_max_tokens, n = 1;
+    json_t *v;
+    size_t i;
+
+    for (i = 0; i < 3; i++)
+        if (json_is_integer(v = json_object_get(body, keys[i]))) {
+            out = (uint64_t)json_integer_value(v);
+            break;
+        }
+    if (json_is_integer(v = json_object_get(body, "n")))
+        n = (uint64_t)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(body, "best_of")) &&
+        (uint64_t)json_integer_value(v) > n)
+        n = (uint64_t)json_integer_value(v);
+    return out * n;
+}
+
+static int chat_estimate(struct ctx *c, json_t *body, uint64_t *est)
+{
+    json_t *msgs = json_object_get(body, "messages"), *m, *part;
+    uint64_t t = SL_TOKENS_PER_REPLY;
+    size_t i, j;
+
+    json_array_foreach(msgs, i, m)
+    {
+        json_t *content = json_object_get(m, "content"), *name = json_object_get(m, "name");
+        size_t chars = 0;
+
+        t += SL_TOKENS_PER_MESSAGE;
+        if (json_is_string(name))
+            t += sl_tokens_estimate_text(json_string_value(name), json_string_length(name));
+        if (json_is_string(content)) {
+            t += sl_tokens_estimate_text(json_string_value(content), json_string_length(content));
+            chars = sl_utf8_count(json_string_value(content), json_string_length(content));
+        }
+        json_array_foreach(content, j, part)
+        {
+            json_t *text = json_object_get(part, "text");
+
+            if (json_is_string(text)) {
+                t += sl_tokens_estimate_text(json_string_value(text), json_string_length(text));
+                chars += sl_utf8_count(json_string_value(text), json_string_length(text));
+            } else {
+                t += SL_TOKENS_PER_IMAGE;
+            }
+        }
+        if (json_is_array(json_object_get(m, "tool_calls")))
+            t += est_all(json_object_get(m, "tool_calls"));
+        if (chars > c->p->max_message_chars) {
+            int rc;
+
+            push_key(c, "messages");
+            push_idx(c, i);
+            rc = fail_key(c, "content", SL_ETOOBIG,
+                          "size.message: message content longer than the policy allows");
+            c->depth -= 2;
+            return rc;
+        }
+    }
+    if (json_is_array(json_object_get(body, "tools")))
+        t += est_all(json_object_get(body, "tools"));
+    *est = t + output_tokens(c->p, body);
+    return 0;
+}
+
+static int estimate(struct ctx *c, json_t *body, enum ep ep, uint64_t *est)
+{
+    int rc;
+
+    switch (ep) {
+    case EP_CHAT:
+        if ((rc = chat_estimate(c, body, est)))
+            return rc;
+        break;
+    case EP_EMBED:
+    case EP_MOD:
+        *est = est_all(json_object_get(body, "input"));
+        break;
+    case EP_COMPL:
+        *est = est_all(json_object_get(body, "prompt")) + output_tokens(c->p, body);
+        break;
+    case EP_RESP: {
+        json_t *in = json_object_get(body, "input");
+
+        *est = est_all(in) + est_all(json_object_get(body, "instructions")) +
+               SL_TOKENS_PER_REPLY + output_tokens(c->p, body);
+        if (json_is_array(in))
+            *est += SL_TOKENS_PER_MESSAGE * json_array_size(in);
+        break;
+    }
+    case EP_OTHER:
+        *est = est_all(body) + output_tokens(c->p, body);
+        break;
+    }
+    if (*est > c->p->max_est_tokens)
+        return fail(c, SL_ETOOBIG, "size.tokens: estimated tokens above the policy cap");
+    return 0;
+}
+
+/* ==== entry points ============================================================================ */
+
+int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
+                    uint64_t *est_tokens, struct sl_err *err)
+{
+    struct ctx *c;
+    enum ep ep = EP_OTHER;
+    json_t *body;
+    bool azure;
+    int rc;
+
+    sl_err_clear(err);
+    memset(st, 0, sizeof(*st));
+    *est_tokens = 0;
+    c = malloc(sizeof(*c)); /* the path stack is too big for a worker's stack */
+    if (!c)
+        return sl_err_set(err, -ENOMEM, "", "internal: out of memory");
+    c->p = p;
+    c->st = st;
+    c->err = err;
+    c->text_bytes = 0;
+    c->depth = 0;
+    sl_buf_init(&c->b1, 0);
+    sl_buf_init(&c->b2, 0);
+    if ((rc = check_top(c, job, &ep)))
+        goto out;
+    body = json_object_get(job, "body");
+    azure = strncmp(json_string_value(json_object_get(job, "url")), "/openai/", 8) == 0;
+    push_key(c, "body");
+    if (!(rc = check_body(c, body, ep, azure)) && !(rc = walk(c, body, 1, true)))
+        rc = estimate(c, body, ep, est_tokens);
+    pop(c);
+out:
+    sl_buf_free(&c->b1);
+    sl_buf_free(&c->b2);
+    free(c);
+    if (rc) {
+        memset(st, 0, sizeof(*st)); /* a refused job changed nothing that will be sent */
+        *est_tokens = 0;
+    }
+    return rc;
+}
+
+int sl_sanitize_utf8(const struct sl_policy *p, const char *line, size_t len, struct sl_buf *out,
+                     struct sl_err *err)
+{
+    size_t bad = 0;
+    int rc;
+
+    if (sl_utf8_valid(line, len, &bad))
+        return 0;
+    if (!p->utf8_replace)
+        return sl_err_set(err, SL_EUTF8, "", "utf8: invalid UTF-8 at byte %zu", bad);
+    if ((rc = sl_utf8_repair(line, len, out)))
+        return sl_err_set(err, rc, "", "internal: could not repair invalid UTF-8");
+    return 1;
+}
