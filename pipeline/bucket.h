@@ -20,7 +20,19 @@ struct sl_bucket_cfg {
     uint64_t rpm;      /* configured requests/min, 0 = none configured */
     uint64_t tpm;      /* configured tokens/min, 0 = none configured */
     uint64_t burst_ms; /* capacity of each bucket in ms of quota; 0 = default (1000) */
+    bool refund_unused; /* settle gives back reserved-but-unused tokens (for servers that meter the
+                         * real usage); default false: providers count the estimate at admission */
+    bool exact;         /* no safety headroom (tests, or a quota known to be enforced exactly) */
 };
+
+#define SL_BUCKET_DEFAULT_BURST_MS 1000
+/* Unless cfg.exact: refill at 99% of the limit and hold 95% of burst_ms, so that clock skew,
+ * uplink jitter (up to ~50 ms at a 1 s burst) and rounding never overdraw the server's slices. */
+#define SL_BUCKET_RATE_FACTOR 0.99
+#define SL_BUCKET_BURST_FACTOR 0.95
+/* With a dimension neither configured nor yet learned, only one probe request flies at a time;
+ * take() asks to be retried after this many ms (or sooner, when the probe's response arrives). */
+#define SL_BUCKET_PROBE_WAIT_MS 10
 
 struct sl_ratelimit_view; /* ratelimit.h */
 
@@ -31,6 +43,10 @@ struct sl_bucket {
     uint64_t last_ms;
     uint64_t paused_until_ms;
     uint64_t reserved_tokens;  /* tokens reserved by requests in flight */
+    /* Added to the given layout: */
+    uint64_t inflight_req;       /* requests taken and not yet settled or refunded */
+    double learned_rpm, learned_tpm; /* from x-ratelimit-limit-*; 0 = none seen */
+    bool synced;                 /* a response has been applied by sl_bucket_sync() */
 };
 
 void sl_bucket_init(struct sl_bucket *b, const struct sl_bucket_cfg *cfg, uint64_t now_ms);
@@ -41,7 +57,10 @@ void sl_bucket_init(struct sl_bucket *b, const struct sl_bucket_cfg *cfg, uint64
  * never starved. */
 void sl_bucket_take(struct sl_bucket *b, uint64_t now_ms, uint64_t tokens, uint64_t *wait_ms);
 
-/* Correct a reservation of `reserved` tokens with the `used` tokens the response reported. */
+/* Correct a reservation of `reserved` tokens with the `used` tokens the response reported, and end
+ * the request's in-flight accounting. Usage above the reservation is always charged (debt);
+ * usage below it is given back only with cfg.refund_unused. A response without usage: used =
+ * reserved. Call it for every response that reached the server, 429s included. */
 void sl_bucket_settle(struct sl_bucket *b, uint64_t now_ms, uint64_t reserved, uint64_t used);
 
 /* Give back a reservation that was never sent to the server (cancelled job). */
@@ -50,7 +69,12 @@ void sl_bucket_refund(struct sl_bucket *b, uint64_t now_ms, uint64_t requests, u
 /* Stop all sending until now_ms + ms (a 429's advised wait). Never shortens an existing pause. */
 void sl_bucket_pause(struct sl_bucket *b, uint64_t now_ms, uint64_t ms);
 
-/* Apply what the server said in its rate-limit headers (see ratelimit.h). */
+/* Apply what the server said in its rate-limit headers (see ratelimit.h). Call it before settling
+ * the same response. The first call ends the probe phase. */
 void sl_bucket_sync(struct sl_bucket *b, uint64_t now_ms, const struct sl_ratelimit_view *v);
+
+/* Capacity of the request / token bucket in force (0 when that dimension is unlimited). */
+double sl_bucket_req_capacity(const struct sl_bucket *b);
+double sl_bucket_tok_capacity(const struct sl_bucket *b);
 
 #endif

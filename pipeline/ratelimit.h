@@ -19,6 +19,8 @@ struct sl_ratelimit_view {
     uint64_t reset_req_ms, reset_tok_ms; /* durations from x-ratelimit-reset-* */
     uint64_t retry_after_ms;             /* retry-after-ms, x-ms-retry-after-ms or Retry-After */
     char request_id[96];                 /* x-request-id, if any (printable ASCII only) */
+    bool retry_after_from_ms;            /* added: set by a *-ms header, which Retry-After
+                                          * (seconds or date) never overrides */
 };
 
 void sl_ratelimit_view_clear(struct sl_ratelimit_view *v);
@@ -27,8 +29,9 @@ void sl_ratelimit_view_clear(struct sl_ratelimit_view *v);
 void sl_ratelimit_header(struct sl_ratelimit_view *v, const char *line, size_t len,
                          int64_t now_unix);
 
-/* Go-style duration ("1s", "6m0s", "20ms", "1.5s", "1h2m3s", "250us") to ms, rounded up.
- * Returns 0 or SL_EPARSE. */
+/* Go-style duration ("1s", "6m0s", "20ms", "1.5s", "1h2m3s", "250us", "0") to ms, rounded up.
+ * Units ns, us, µs, ms, s, m, h; a bare number (no unit) is seconds. Negative, empty, garbage or
+ * more than UINT64_MAX ns: SL_EPARSE. */
 SL_MUST_CHECK int sl_ratelimit_parse_duration(const char *s, size_t len, uint64_t *ms);
 
 enum sl_error_class {
