@@ -26,7 +26,7 @@ PYEOF
 pass "results have the Batch output shape"
 
 # The mock saw one request per job, each with an Idempotency-Key, auth hashed in its record.
-n=$(wc -l <"$T/basic.rec")
+n=$(rec_lines basic)
 [ "$n" = 300 ] || fail "mock received $n requests, expected 300"
 grep -q '"idempotency_key":null' "$T/basic.rec" && fail "a request had no Idempotency-Key"
 # Nothing the anonymizer must catch crossed the wire.

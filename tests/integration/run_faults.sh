@@ -20,12 +20,13 @@ run_sluice "$T/o2" --endpoint "$MOCK_URL" --concurrency 16 --max-attempts 2 "$IN
 [ "$RC" = 3 ] || fail "exit $RC when every request fails, expected 3"
 counts=$(account "$T/o2" "$IN") || fail "accounting: $counts"
 [ "$counts" = "results=0 errors=300 rejects=0" ] || fail "counts: $counts"
-n=$(wc -l <"$T/dead.rec")
+n=$(rec_lines dead)
 [ "$n" = 600 ] || fail "expected 2 attempts x 300 jobs = 600 requests, mock saw $n"
-zstd -dcq "$T/o2/errors.jsonl.zst" | head -1 | "$PY" -c '
+zstd -dcq "$T/o2/errors.jsonl.zst" >"$T/o2.errors"
+"$PY" -c '
 import json,sys; r=json.loads(sys.stdin.readline())
 assert r["error"]["attempts"] == 2 and r["error"]["code"] and r["error"]["message"], r
-assert r["response"]["status_code"] == 500, r' || fail "error record lacks code/message/attempts"
+assert r["response"]["status_code"] == 500, r' <"$T/o2.errors" || fail "error record lacks code/message/attempts"
 pass "always-failing server: 300 error records, 2 attempts each"
 stop_mock
 
@@ -33,6 +34,6 @@ start_mock quota --quota-exhausted
 run_sluice "$T/o3" --endpoint "$MOCK_URL" --concurrency 4 "$IN"
 [ "$RC" = 4 ] || fail "exit $RC on insufficient_quota, expected 4 (resumable)"
 grep -q "insufficient_quota" "$T/o3.stderr" || fail "no clear insufficient_quota message"
-n=$(wc -l <"$T/quota.rec")
+n=$(rec_lines quota)
 [ "$n" -le 8 ] || fail "insufficient_quota was retried: $n requests"
 pass "insufficient_quota stops the run at once (exit 4, $n requests)"

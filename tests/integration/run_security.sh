@@ -10,7 +10,7 @@ for c in unknown expired wronghost; do
   run_sluice "$T/o-$c" --endpoint "$MOCK_URL" "$T/five.jsonl"
   [ "$RC" = 4 ] || fail "$c certificate: exit $RC, expected 4"
   grep -qi "certificate\|SSL" "$T/o-$c.stderr" || fail "$c certificate: no clear message"
-  n=$(wc -l <"$T/$c.rec" 2>/dev/null || echo 0)
+  n=$(rec_lines $c)
   [ "$n" = 0 ] || fail "$c certificate: $n requests reached the server"
   stop_mock
   pass "$c certificate refused"
@@ -19,7 +19,7 @@ done
 start_mock old --tls-max 1.1
 run_sluice "$T/o-old" --endpoint "$MOCK_URL" --max-attempts 2 "$T/five.jsonl"
 [ "$RC" != 0 ] || fail "a TLS 1.1 server was accepted"
-n=$(wc -l <"$T/old.rec" 2>/dev/null || echo 0)
+n=$(rec_lines old)
 [ "$n" = 0 ] || fail "TLS 1.1: $n requests reached the server"
 stop_mock
 pass "TLS 1.1-only server refused"

@@ -11,6 +11,9 @@ import sys
 
 
 def lines(path):
+    import os
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        return []
     try:
         out = subprocess.run(["zstd", "-dcq", path], check=True, capture_output=True).stdout
     except subprocess.CalledProcessError as e:

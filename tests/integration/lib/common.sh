@@ -82,3 +82,9 @@ secret_free() {
   done
   return 0
 }
+
+# rec_lines NAME: lines in the mock's record once it has flushed (it flushes every 100 ms).
+rec_lines() {
+  sleep 0.3
+  wc -l <"$T/$1.rec" 2>/dev/null || echo 0
+}
