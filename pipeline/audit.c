@@ -627,8 +627,14 @@ static void check_counts(struct verify *v)
 
 static int verify_dir(struct verify *v)
 {
+    struct stat sb;
     int rc = 0;
 
+    if (stat(v->dirs[v->dir], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(v->path, sizeof(v->path), "%s", v->dirs[v->dir]);
+        vproblem(v, SL_AUDIT_NO_RECORD, "not a directory");
+        return 0;
+    }
     for (int f = 0; f < 3 && !rc; f++)
         rc = read_file_lines(v, f, on_out_line);
     if (rc)

@@ -289,7 +289,7 @@ static int apply_record(struct sl_journal_state *st, const unsigned char *hdr,
             return rc;
     }
     for (uint64_t i = 0; i < k; i++) {
-        uint64_t d;
+        uint64_t d = 0;
 
         get_varint(&p, end, &d); /* checked above */
         cur += d;
