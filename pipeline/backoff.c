@@ -16,7 +16,7 @@ uint64_t sl_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms, uint
         base_ms = SL_BACKOFF_BASE_MS;
     if (cap_ms == 0)
         cap_ms = SL_BACKOFF_CAP_MS;
-    if (attempt >= 63 || base_ms > (cap_ms >> attempt))
+    if (attempt >= 64 || base_ms > (cap_ms >> attempt))
         d = cap_ms;
     else
         d = base_ms << attempt;
