@@ -97,14 +97,16 @@ const struct anon_pattern anon_patterns[] = {
      "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|User|From|To|Cc|Sender|Recipient|"
      "Signed|Von|An|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|Nom|"
      "Prénom|Titulaire|Destinataire|Expéditeur|De|Para|Nombre|Apellidos|Titular|Remitente|"
-     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[ \\t]*(?::|=|\\||\\t)[ \\t]*",
+     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]*(?::|=|\\||\\t)[ \\t]*",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|manager|boss|wife|husband|partner|friend|son|daughter|"
      "account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
      "spoke to|talked to|handled by|signed by|approved by|contact person|Kollege|Kollegin|"
      "Kontoinhaberin|Kontoinhaber|weitergeleitet an|eskaliert an|zugewiesen an|collègue|"
      "titulaire du compte|escaladé à|transmis à|assigné à|compañero|compañera|colega|titular|"
-     "escalado a|asignado a|transferido a|escalado para|atribuído a|encaminhado para)[ \\t]+",
+     "escalado a|asignado a|transferido a|escalado para|atribuído a|encaminhado para|"
+     "greetings from|regards from|Grüße von|Gruß von|salutations de|saludos de|"
+     "cumprimentos de)[ \\t]+",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Regards|Best regards|Kind regards|Warm regards|Best|Cheers|Thanks|Thank you|"
      "Many thanks|Sincerely|Yours|Yours sincerely|Yours truly|Take care|Talk soon|"
@@ -112,10 +114,15 @@ const struct anon_pattern anon_patterns[] = {
      "Danke|Vielen Dank|Cordialement|Bien cordialement|Bien à vous|Salutations|Merci|"
      "Merci beaucoup|Amicalement|Bisous|Un saludo|Saludos|Saludos cordiales|Atentamente|"
      "Gracias|Muchas gracias|Un abrazo|Atenciosamente|Att|Abraços|Abs|Obrigado|Obrigada|"
-     "Cumprimentos|Grato|Grata)[.,!]?[ \\t]*\\r?\\n",
+     "Cumprimentos|Grato|Grata)[.,!]{0,2}[ \\t]*\\r?\\n",
+     HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
+    {"\\b(?:Thanks|Thank you|Cheers|Regards|Best|Danke|Gruß|Merci|Gracias|Saludos|Obrigad[oa]|"
+     "Abraços|Atenciosamente|Cordialement)[.,!]{1,2}[ \\t]+",
      HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
     {"(?:^|\\n)--[ \\t]?\\r?\\n", 0, AH_PERSON, PC_LINE_AFTER},
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
+    {"(?:\xE6\x88\xB7\xE5\x90\x8D|\xE5\xA7\x93\xE5\x90\x8D|\xE6\xB0\x8F\xE5\x90\x8D)"
+     "(?:\xEF\xBC\x9A|:) ?", 0, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
     /* ADDRESS */
     {"\\b(?:address|home address|street address|mailing address|postal address|billing address|"
@@ -143,10 +150,10 @@ const struct anon_pattern anon_patterns[] = {
      "Sozialversicherungsnummer|número de seguro social)\\b",
      HS_FLAG_CASELESS, AH_SSN_CUE, 0},
     /* DATE_OF_BIRTH cues; the date follows. */
-    {"\\b(?:born|born on|DOB|D\\.O\\.B\\.?|date of birth|birth date|birthdate|birthday|"
-     "Geburtsdatum|geboren|geboren am|geb\\.|né le|née le|né|née|date de naissance|"
+    {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date of birth|birth date|birthdate|birthday|"
+     "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"
      "fecha de nacimiento|nacido el|nacida el|nací el|nacimiento|data de nascimento|"
-     "nascido em|nascida em|nasci em|nascimento)\\b",
+     "nascido em|nascida em|nasci em|nascimento)\\b|geb\\.)|\xF0\x9F\x8E\x82",
      HS_FLAG_CASELESS, AH_DOB, 0},
 };
 
@@ -1052,13 +1059,74 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     add(c, i, e, SL_PII_PERSON);
 }
 
+/* Is the ASCII-lowercased word [s,e) (3+ letters) inside the email local part lp[0..n)? */
+static bool word_in_local(const struct anon_ctx *c, size_t s, size_t e, const char *lp, size_t n)
+{
+    char w[64];
+    size_t L = 0, k;
+
+    for (k = s; k < e && L < sizeof(w); k++)
+        if (is_alpha(c->p[k]))
+            w[L++] = (char)lower(c->p[k]);
+        else
+            return false; /* accented names are left to the other cues */
+    return L >= 3 && L < sizeof(w) && memmem(lp, n, w, L) != NULL;
+}
+
+/* Names next to an email whose local part spells them ("Ana Ruiz <ana.ruiz@...>"). */
+static void email_names(struct anon_ctx *c, const struct anon_span *em)
+{
+    char lp[96];
+    size_t n = 0, k, b, lim;
+
+    for (k = em->start; k < em->end && c->p[k] != '@' && n < sizeof(lp); k++)
+        lp[n++] = (char)lower(c->p[k]);
+    b = em->start > 120 ? em->start - 120 : 0;
+    lim = em->end + 60 < c->n ? em->end + 60 : c->n;
+    for (k = b; k < lim; k++) {
+        size_t e, rs, ne;
+
+        if (k == em->start) {
+            k = em->end;
+            continue;
+        }
+        if (is_wordbyte(before(c, k)) || !upper_at(c, k))
+            continue;
+        e = word_end(c, k);
+        if (!name_word_ok(c, k, e) || !word_in_local(c, k, e, lp, n)) {
+            k = e > k ? e - 1 : k;
+            continue;
+        }
+        rs = k; /* back over the preceding name words */
+        while (rs >= 2 && c->p[rs - 1] == ' ' && is_wordbyte(c->p[rs - 2])) {
+            size_t ws = rs - 1;
+
+            while (ws > 0 && (is_wordbyte(c->p[ws - 1]) || c->p[ws - 1] == '-'))
+                ws--;
+            if (!name_word_ok(c, ws, rs - 1))
+                break;
+            rs = ws;
+        }
+        ne = parse_name(c, rs, true);
+        if (ne > rs)
+            add(c, rs, ne, SL_PII_PERSON);
+        k = ne > k ? ne : e;
+    }
+}
+
 /* Every whole-word occurrence of a remembered name token is the same person. */
 void anon_corefer_persons(struct anon_ctx *c)
 {
-    size_t k;
+    size_t k, nsp = c->nsp;
 
     if (!(c->types & (1u << SL_PII_PERSON)))
         return;
+    for (k = 0; k < nsp; k++)
+        if (c->sp[k].type == SL_PII_EMAIL) {
+            struct anon_span em = c->sp[k]; /* add() may move c->sp */
+
+            email_names(c, &em);
+        }
     for (k = 0; k < c->nnames; k++) {
         const unsigned char *needle = c->p + c->names[k].off, *h = c->p, *hit;
         size_t L = c->names[k].len;
