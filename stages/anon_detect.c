@@ -1,0 +1,1533 @@
+/* anon_detect.c: trigger patterns and the C detectors/validators behind them (anonymize stage).
+ *
+ * Pure code on one buffer; the state is the caller's struct anon_ctx (one per thread). Every reader
+ * is bounds-checked against c->n, so any bytes (invalid UTF-8, NULs) are safe: a NUL or a stray byte
+ * simply ends a token. Rules come from formats (Luhn, ISO 13616 IBAN lengths and mod-97, E.164 and
+ * national trunk prefixes, SSA SSN rules, RFC 4291 IPv6 text, RFC 3986 userinfo, providers' documented
+ * key prefixes) and from general language cues in en/de/fr/es/pt; never from sample values.
+ *
+ * Why triggers + C instead of full regexes with start-of-match: SOM_LEFTMOST and long bounded repeats
+ * make Vectorscan slow and big; the triggers here are tiny and literal-rich, so clean text runs at
+ * the scanner's literal speed and the C parsers only see real candidates.
+ */
+#include "anon_detect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "anonymize.h"
+
+enum {
+    AH_EMAIL,
+    AH_DIGIT,
+    AH_IBAN,
+    AH_IPV6,
+    AH_URL,
+    AH_PREFIX, /* provider key prefixes; arg indexes prefix_rules */
+    AH_AWS_ID,
+    AH_JWT,
+    AH_PEM,
+    AH_ASSIGN,
+    AH_BEARER,
+    AH_PERSON, /* arg: person cue kind */
+    AH_ADDR_LABEL,
+    AH_ADDR_STREET,
+    AH_DOB,
+    AH_SSN_CUE,
+    AH_ADDR_POSTCODE,
+};
+
+enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON };
+
+/* Body charsets for the prefix rules. */
+enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH };
+
+struct prefix_rule {
+    unsigned char plen;   /* length of the literal prefix the trigger ends with */
+    unsigned char cs;     /* body charset */
+    unsigned char minlen; /* minimum body length */
+};
+
+static const struct prefix_rule prefix_rules[] = {
+    {3, CS_ALNUM_US_DASH, 20}, /* 0 OpenAI sk-, sk-proj-, Anthropic sk-ant- */
+    {4, CS_ALNUM, 30},         /* 1 GitHub ghp_ gho_ ghu_ ghs_ ghr_ */
+    {11, CS_ALNUM_US, 22},     /* 2 github_pat_ */
+    {5, CS_ALNUM_DASH, 10},    /* 3 Slack xoxb- ... */
+    {8, CS_ALNUM, 10},         /* 4 Stripe sk_live_ rk_live_ pk_live_ sk_test_ ... */
+    {4, CS_ALNUM_US_DASH, 30}, /* 5 Google AIza */
+};
+
+#define W "(?:^|[^0-9A-Za-z_])"
+
+const struct anon_pattern anon_patterns[] = {
+    {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
+    {W "[0-9]", 0, AH_DIGIT, 0},
+    {W "[A-Za-z]{2}[0-9]{2}", 0, AH_IBAN, 0},
+    {"[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]", 0, AH_IPV6, 0},
+    {"::[0-9A-Fa-f]", 0, AH_IPV6, 0},
+    {"[A-Za-z0-9]://", 0, AH_URL, 0},
+    {"\\bsk-", 0, AH_PREFIX, 0},
+    {"\\bgh[pousr]_", 0, AH_PREFIX, 1},
+    {"\\bgithub_pat_", 0, AH_PREFIX, 2},
+    {"\\bxox[abprse]-", 0, AH_PREFIX, 3},
+    {"\\b[rsp]k_(?:live|test)_", 0, AH_PREFIX, 4},
+    {"\\bAIza", 0, AH_PREFIX, 5},
+    {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
+    {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
+    {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
+    {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
+     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|mot[_\\-]de[_\\-]passe|"
+     "contrase(?:ñ|n)a|senha)[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>)",
+     HS_FLAG_CASELESS, AH_ASSIGN, 0},
+    {"\\bBearer[ \\t]+", HS_FLAG_CASELESS, AH_BEARER, 0},
+    /* PERSON: the name follows the cue. */
+    {"\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|M|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir)\\.?[ \\t]", 0,
+     AH_PERSON, PC_NEXT},
+    {"\\b(?:my name is|my name's|I am|I'm|this is|it's|ich bin|ich heiße|mein Name ist|hier ist|"
+     "je suis|je m'appelle|moi c'est|ici|c'est|soy|me llamo|mi nombre es|habla|aquí|sou|eu sou|"
+     "me chamo|meu nome é|aqui é|fala)[ \\t]+",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"\\b(?:Dear|Hi|Hello|Hey|Greetings|Hallo|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Moin|Servus|"
+     "Bonjour|Bonsoir|Salut|Cher|Chère|Hola|Buenos días|Buenas tardes|Estimado|Estimada|Querido|"
+     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde)[ \\t,]+",
+     0, AH_PERSON, PC_NEXT},
+    {"\\b(?:Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|"
+     "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|User|From|To|Cc|Sender|Recipient|"
+     "Signed|Von|An|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|Nom|"
+     "Prénom|Titulaire|Destinataire|Expéditeur|De|Para|Nombre|Apellidos|Titular|Remitente|"
+     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]*(?::|=|\\||\\t)[ \\t]*",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"\\b(?:colleague|coworker|co-worker|manager|boss|wife|husband|partner|friend|son|daughter|"
+     "account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
+     "spoke to|talked to|handled by|signed by|approved by|contact person|Kollege|Kollegin|"
+     "Kontoinhaberin|Kontoinhaber|weitergeleitet an|eskaliert an|zugewiesen an|collègue|"
+     "titulaire du compte|escaladé à|transmis à|assigné à|compañero|compañera|colega|titular|"
+     "escalado a|asignado a|transferido a|escalado para|atribuído a|encaminhado para|"
+     "greetings from|regards from|Grüße von|Gruß von|salutations de|saludos de|"
+     "cumprimentos de)[ \\t]+",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"\\b(?:Regards|Best regards|Kind regards|Warm regards|Best|Cheers|Thanks|Thank you|"
+     "Many thanks|Sincerely|Yours|Yours sincerely|Yours truly|Take care|Talk soon|"
+     "Mit freundlichen Grüßen|Freundliche Grüße|Viele Grüße|Beste Grüße|Liebe Grüße|Gruß|Grüße|"
+     "Danke|Vielen Dank|Cordialement|Bien cordialement|Bien à vous|Salutations|Merci|"
+     "Merci beaucoup|Amicalement|Bisous|Un saludo|Saludos|Saludos cordiales|Atentamente|"
+     "Gracias|Muchas gracias|Un abrazo|Atenciosamente|Att|Abraços|Abs|Obrigado|Obrigada|"
+     "Cumprimentos|Grato|Grata)[.,!]{0,2}[ \\t]*\\r?\\n",
+     HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
+    {"\\b(?:Thanks|Thank you|Cheers|Regards|Best|Danke|Gruß|Merci|Gracias|Saludos|Obrigad[oa]|"
+     "Abraços|Atenciosamente|Cordialement)[.,!]{1,2}[ \\t]+",
+     HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
+    {"(?:^|\\n)--[ \\t]?\\r?\\n", 0, AH_PERSON, PC_LINE_AFTER},
+    {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
+    {"(?:\xE6\x88\xB7\xE5\x90\x8D|\xE5\xA7\x93\xE5\x90\x8D|\xE6\xB0\x8F\xE5\x90\x8D)"
+     "(?:\xEF\xBC\x9A|:) ?", 0, AH_PERSON, PC_NEXT},
+    {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
+    /* ADDRESS */
+    {"\\b(?:address|home address|street address|mailing address|postal address|billing address|"
+     "shipping address|addr|Adresse|Anschrift|Wohnort|Postanschrift|adresse postale|Dirección|"
+     "Direccion|Domicilio|Endereço|Endereco|Morada|Straße|Strasse)[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
+     "\\best\\b|\\bes\\b|\\bé\\b|\\bist\\b|\">)[ \\t]*",
+     HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
+    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?", HS_FLAG_CASELESS,
+     AH_ADDR_LABEL, 0},
+    {"[0-9][A-Za-z]?, [0-9]{4,5}(?:-[0-9]{3})? (?:[A-Z]|\xC3[\x80-\x9E])", 0, AH_ADDR_POSTCODE, 0},
+    {"(?:straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad)[ \\t]"
+     "[0-9]",
+     HS_FLAG_CASELESS, AH_ADDR_STREET, 0},
+    {"\\b(?:Calle|C/|Avenida|Avda\\.?|Av\\.|Camino|Paseo|Plaza|Ronda|Rambla|Travesía|Vía|Via|Callejón|"
+     "Pasaje|Carrera|Glorieta|Alameda|Acceso|Entrada|Huerta|Jardines|Riera|Urbanización|Cuesta|"
+     "Bajada|Subida|Carretera|Cañada|Partida|Pasadizo|Polígono|Sector|Barrio|Rua|Travessa|"
+     "Rodovia|Estrada|Praça|Largo|Marginal|Viela|Ladeira|Vila|Am|Im|An der|Auf dem|Zum|Zur|"
+     "Arrabal|Calleja|Caserío|Caserio|Chalet|Colegio|Conjunto|Edificio|Explanada|Ferrocarril|"
+     "Grupo|Lugar|Manzana|Mercado|Monte|Muelle|Parcela|Parque|Pasaje|Poblado|Puerta|Quinta|Rampa|"
+     "Rincón|Salida|Terrenos|Torrente|Apartamento|Vía Pública|Via Pública|Rotonda|Sendero|Senda|"
+     "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie) "
+     "(?:[A-Z]|\\xC3[\\x80-\\x9E])",
+     0, AH_ADDR_STREET, 1},
+    {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
+     "Sozialversicherungsnummer|número de seguro social)\\b",
+     HS_FLAG_CASELESS, AH_SSN_CUE, 0},
+    /* DATE_OF_BIRTH cues; the date follows. */
+    {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date of birth|birth date|birthdate|birthday|"
+     "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"
+     "fecha de nacimiento|nacido el|nacida el|nací el|nacimiento|data de nascimento|"
+     "nascido em|nascida em|nasci em|nascimento)\\b|geb\\.)|\xF0\x9F\x8E\x82",
+     HS_FLAG_CASELESS, AH_DOB, 0},
+};
+
+const size_t anon_npatterns = sizeof(anon_patterns) / sizeof(anon_patterns[0]);
+
+/* ---- byte classes and span recording ---------------------------------------------------------- */
+
+static bool is_digit(int ch) { return ch >= '0' && ch <= '9'; }
+static bool is_upper(int ch) { return ch >= 'A' && ch <= 'Z'; }
+static bool is_lower(int ch) { return ch >= 'a' && ch <= 'z'; }
+static bool is_alpha(int ch) { return is_upper(ch) || is_lower(ch); }
+static bool is_alnum(int ch) { return is_alpha(ch) || is_digit(ch); }
+static bool is_hex(int ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'); }
+static int lower(int ch) { return is_upper(ch) ? ch + 32 : ch; }
+
+/* Byte at i, or 0 outside the buffer: every parser reads through this, so it cannot overrun. */
+static int at(const struct anon_ctx *c, size_t i) { return i < c->n ? c->p[i] : 0; }
+static int before(const struct anon_ctx *c, size_t i) { return i > 0 && i <= c->n ? c->p[i - 1] : 0; }
+
+/* A letter for names and words: ASCII letters and any byte of a multi-byte UTF-8 sequence. */
+static bool is_wordbyte(int ch) { return is_alpha(ch) || ch >= 0x80; }
+
+static void add(struct anon_ctx *c, size_t s, size_t e, int type)
+{
+    struct anon_span *np;
+
+    if (e <= s || e > c->n || !(c->types & (1u << type)))
+        return;
+    if (c->nsp == c->capsp) {
+        size_t ncap = c->capsp ? c->capsp * 2 : 32;
+
+        np = realloc(c->sp, ncap * sizeof(*np));
+        if (!np) {
+            c->oom = 1;
+            return;
+        }
+        c->sp = np;
+        c->capsp = ncap;
+    }
+    c->sp[c->nsp].start = s;
+    c->sp[c->nsp].end = e;
+    c->sp[c->nsp].type = type;
+    c->nsp++;
+}
+
+static size_t digit_run(const struct anon_ctx *c, size_t i)
+{
+    size_t j = i;
+
+    while (is_digit(at(c, j)))
+        j++;
+    return j - i;
+}
+
+static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
+{
+    unsigned v = 0;
+
+    while (len--)
+        v = v * 10 + (unsigned)(at(c, i++) - '0');
+    return v;
+}
+
+/* ---- EMAIL ------------------------------------------------------------------------------------ */
+
+static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)); }
+static bool is_domain(int ch) { return is_alnum(ch) || ch == '.' || ch == '-'; }
+
+static void det_email(struct anon_ctx *c, size_t end)
+{
+    size_t atpos = end - 2, s = atpos, e = end - 1, lastdot = 0, k;
+
+    while (s > 0 && is_local(c->p[s - 1]))
+        s--;
+    while (s < atpos && (c->p[s] == '.' || c->p[s] == '\''))
+        s++;
+    while (e < c->n && is_domain(c->p[e]))
+        e++;
+    while (e > end && (c->p[e - 1] == '.' || c->p[e - 1] == '-'))
+        e--;
+    for (k = end - 1; k < e; k++)
+        if (c->p[k] == '.')
+            lastdot = k;
+    if (s == atpos || !lastdot || e - lastdot < 3)
+        return;
+    for (k = lastdot + 1; k < e; k++)
+        if (!is_alpha(c->p[k]) && c->p[k] < 0x80 && c->p[k] != '-')
+            return;
+    add(c, s, e, SL_PII_EMAIL);
+}
+
+/* ---- digit-led values: IPv4, US_SSN, CREDIT_CARD, PHONE, number-first ADDRESS -------------------- */
+
+static size_t parse_ipv4(const struct anon_ctx *c, size_t i)
+{
+    int part;
+
+    for (part = 0; part < 4; part++) {
+        size_t r = digit_run(c, i);
+
+        if (r == 0 || r > 3 || num_at(c, i, r) > 255)
+            return 0;
+        i += r;
+        if (part < 3) {
+            if (at(c, i) != '.')
+                return 0;
+            i++;
+        }
+    }
+    if (is_alnum(at(c, i)) || (at(c, i) == '.' && is_digit(at(c, i + 1))))
+        return 0;
+    return i;
+}
+
+static size_t parse_ssn(const struct anon_ctx *c, size_t i)
+{
+    static const unsigned char lens[3] = {3, 2, 4};
+    unsigned v[3];
+    int sep = 0, g;
+
+    for (g = 0; g < 3; g++) {
+        if (digit_run(c, i) != lens[g])
+            return 0;
+        v[g] = num_at(c, i, lens[g]);
+        i += lens[g];
+        if (g < 2) {
+            if (g == 0)
+                sep = at(c, i);
+            if ((sep != '-' && sep != ' ') || at(c, i) != sep)
+                return 0;
+            i++;
+        }
+    }
+    if (is_alnum(at(c, i)) || (at(c, i) == '-' && is_digit(at(c, i + 1))))
+        return 0;
+    if (v[0] == 0 || v[0] == 666 || v[0] >= 900 || v[1] == 0 || v[2] == 0)
+        return 0;
+    return i;
+}
+
+static bool luhn_ok(const char *d, size_t n)
+{
+    unsigned sum = 0;
+    size_t k;
+
+    for (k = 0; k < n; k++) {
+        unsigned v = (unsigned)(d[n - 1 - k] - '0');
+
+        if (k & 1) {
+            v *= 2;
+            if (v > 9)
+                v -= 9;
+        }
+        sum += v;
+    }
+    return sum % 10 == 0;
+}
+
+/* Issuer prefixes (IIN ranges) of the networks in common use. */
+static bool iin_ok(const char *d, size_t n)
+{
+    unsigned p2 = (unsigned)(d[0] - '0') * 10 + (unsigned)(d[1] - '0');
+    unsigned p3 = p2 * 10 + (unsigned)(d[2] - '0');
+    unsigned p4 = p3 * 10 + (unsigned)(d[3] - '0');
+
+    if (d[0] == '4')
+        return n == 13 || n == 16 || n == 19;           /* Visa */
+    if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
+        return n == 16;                                  /* Mastercard */
+    if (p2 == 34 || p2 == 37)
+        return n == 15;                                  /* Amex */
+    if (p4 == 6011 || p2 == 65 || (p3 >= 644 && p3 <= 649) || p2 == 62)
+        return n >= 16;                                  /* Discover, UnionPay */
+    if (p4 >= 3528 && p4 <= 3589)
+        return n >= 16;                                  /* JCB */
+    if ((p3 >= 300 && p3 <= 305) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39)
+        return n >= 14;                                  /* Diners */
+    if (p2 == 50 || (p2 >= 56 && p2 <= 69))
+        return n >= 12;                                  /* Maestro */
+    return false;
+}
+
+/* Digit groups separated by one consistent separator from seps. Fills ends[] (offset after each
+ * group) and cum[] (digits so far); returns the group count. */
+static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *ends, size_t *cum,
+                  int maxg, char *digits, size_t maxd)
+{
+    int g = 0, sep = 0;
+    size_t nd = 0;
+
+    while (g < maxg) {
+        size_t r = digit_run(c, i);
+
+        if (r == 0 || nd + r > maxd)
+            break;
+        memcpy(digits + nd, c->p + i, r);
+        nd += r;
+        i += r;
+        ends[g] = i;
+        cum[g] = nd;
+        g++;
+        if (!at(c, i) || !strchr(seps, at(c, i)) || !is_digit(at(c, i + 1)))
+            break;
+        if (sep && at(c, i) != sep)
+            break;
+        sep = at(c, i);
+        i++;
+    }
+    return g;
+}
+
+static size_t parse_card(const struct anon_ctx *c, size_t i)
+{
+    size_t ends[8], cum[8];
+    char d[20];
+    int g = groups(c, i, " -", ends, cum, 8, d, 19);
+
+    for (; g > 0; g--) {
+        size_t e = ends[g - 1];
+
+        if (cum[g - 1] < 13 || is_alnum(at(c, e)))
+            continue;
+        if (iin_ok(d, cum[g - 1]) && luhn_ok(d, cum[g - 1]))
+            return e;
+    }
+    return 0;
+}
+
+static bool isbn_like(const char *d, size_t n, int ng, int sep)
+{
+    unsigned sum = 0;
+    size_t k;
+
+    if (sep != '-' && sep != ' ')
+        return false;
+    if (n == 13 && ng >= 4 && d[0] == '9' && d[1] == '7' && (d[2] == '8' || d[2] == '9'))
+        return true;
+    if (n == 10 && ng >= 4) {
+        for (k = 0; k < 10; k++)
+            sum += (unsigned)(d[k] - '0') * (unsigned)(10 - k);
+        return sum % 11 == 0;
+    }
+    return false;
+}
+
+/* Offset just after the nearest cue (a word start matching one of cues) in [s - win, s), or 0. */
+static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const char *const *cues)
+{
+    size_t b = s > win ? s - win : 0, i, L, best = 0;
+
+    for (; *cues; cues++) {
+        L = strlen(*cues);
+        for (i = b; i + L <= s; i++) {
+            size_t k;
+
+            if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#')
+                continue;
+            for (k = 0; k < L && lower(c->p[i + k]) == (unsigned char)(*cues)[k]; k++)
+                ;
+            if (k == L && i + L > best)
+                best = i + L;
+        }
+    }
+    return best;
+}
+
+static bool phone_cue(const struct anon_ctx *c, size_t s)
+{
+    static const char *const cues[] = {
+        "phone", "tel", "tél", "mobile", "cell", "call", "reach", "sms", "text me", "whatsapp",
+        "fax", "contact", "número", "numéro", "number", "nummer", "handy", "mobil", "anruf",
+        "rückruf", "erreich", "portable", "joindre", "rappel", "appel", "móvil", "movil", "celular",
+        "llam", "contactar", "telefone", "ligue", "ligar", "contato", "\xe9\x9b\xbb\xe8\xa9\xb1",
+        "\xe7\x94\xb5\xe8\xaf\x9d", NULL};
+
+    static const char *const ids[] = {
+        "order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice", "rechnung",
+        "factur", "fatura", "ticket", "ref", "id", "#", "nr", "no.", "vorgang", "tracking",
+        "sendung", "suivi", "seguimiento", "rastreamento", "account", "konto", "compte", "cuenta",
+        "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
+        "transac", "serial", "version", NULL};
+    size_t pc = cue_before(c, s, 40, cues);
+
+    return pc && cue_before(c, s, 40, ids) < pc;
+}
+
+static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
+{
+    int b = before(c, s), a = at(c, e);
+
+    return (b == 0 || b == '\n') && (a == 0 || a == '\n' || a == '\r');
+}
+
+/* Phone numbers: E.164 with '+', or national forms with a trunk '0', a parenthesised area code, the
+ * NANP 3-3-4 plan, or space-grouped 9-11 digit numbers. Dates, times, ISBNs, long ids are not. */
+static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plus)
+{
+    size_t glen[16], nd = 0, e;
+    char d[16];
+    int ng = 0, sep = 0, nsep = 0, paren = 0;
+
+    if (at(c, s) == '(') {
+        size_t r0 = digit_run(c, i);
+
+        if (at(c, i + r0) == ')')
+            paren = 1; /* "(81) 99335-6190": parenthesised area code */
+        else
+            s = plus ? i - 1 : i; /* "(0161 574 3777)": the parentheses wrap the number */
+    }
+    for (;;) {
+        size_t r = digit_run(c, i);
+
+        if (r == 0 || ng == 16)
+            break;
+        if (nd + r > 15)
+            return 0;
+        memcpy(d + nd, c->p + i, r);
+        nd += r;
+        glen[ng++] = r;
+        i += r;
+        if (paren == 1 && at(c, i) == ')') {
+            paren = 2;
+            i++;
+            if (at(c, i) == ' ')
+                i++;
+            if (!is_digit(at(c, i)))
+                return 0;
+            continue;
+        }
+        if (at(c, i) == ' ' && at(c, i + 1) == '(' && is_digit(at(c, i + 2)) && !paren) {
+            paren = 1;
+            i += 2;
+            continue;
+        }
+        if (at(c, i) && strchr(" -./", at(c, i)) && is_digit(at(c, i + 1))) {
+            if (sep && sep != at(c, i))
+                nsep++;
+            sep = at(c, i);
+            i++;
+            continue;
+        }
+        break;
+    }
+    e = i;
+    if (paren == 1 || nd < 7)
+        return 0;
+    if (is_alnum(at(c, e)) || (at(c, e) == ':' && is_digit(at(c, e + 1))) || at(c, e) == '@')
+        return 0;
+    /* extension */
+    if ((at(c, e) == ' ' || at(c, e) == ',') && lower(at(c, e + 1)) == 'e' && lower(at(c, e + 2)) == 'x' &&
+        lower(at(c, e + 3)) == 't') {
+        size_t k = e + 4;
+
+        if (at(c, k) == '.')
+            k++;
+        if (at(c, k) == ' ')
+            k++;
+        if (digit_run(c, k) > 0 && digit_run(c, k) <= 6)
+            e = k + digit_run(c, k);
+    }
+    if (plus)
+        return nd >= 8 && d[0] != '0' ? e : 0;
+    if (ng == 1 && d[0] == '0' && d[1] != '0' && nd >= 10 && nd <= 11)
+        return e;
+    if (ng == 1) /* unseparated: only with a phone cue before it or alone on its line */
+        return nd >= 9 && nd <= 11 && (phone_cue(c, s) || alone_on_line(c, s, e)) ? e : 0;
+    if (ng == 3 && sep != ' ' && ((glen[0] == 4 && glen[1] <= 2 && glen[2] <= 2) ||
+                                  (glen[0] <= 2 && glen[1] <= 2 && glen[2] == 4) ||
+                                  (glen[0] <= 2 && glen[1] <= 2 && glen[2] == 2)))
+        return 0; /* a date */
+    if (isbn_like(d, nd, ng, sep))
+        return 0;
+    if (nsep > 1)
+        return 0;
+    if (d[0] == '0')
+        return nd >= 8 && nd <= 12 && d[1] != '0' ? e : 0;
+    if (paren == 2)
+        return nd >= 9 && nd <= 11 ? e : 0;
+    if (ng == 3 && nd == 10 && glen[0] == 3 && glen[1] == 3 && glen[2] == 4 && d[0] >= '2' && d[3] >= '2')
+        return e; /* NANP */
+    if (ng == 4 && nd == 11 && d[0] == '1' && glen[0] == 1 && glen[1] == 3)
+        return e;
+    if (sep == ' ' && ng >= 2 && nd >= 9 && nd <= 11) {
+        int k;
+
+        for (k = 0; k < ng; k++)
+            if (glen[k] < 2)
+                return 0;
+        return e;
+    }
+    return 0;
+}
+
+/* ---- words ------------------------------------------------------------------------------------- */
+
+/* A word of letters (UTF-8 bytes count as letters) with inner ' or - joins; returns its end. */
+static size_t word_end(const struct anon_ctx *c, size_t i)
+{
+    while (i < c->n) {
+        int ch = c->p[i];
+
+        if (is_wordbyte(ch))
+            i++;
+        else if ((ch == '-' || ch == '\'') && is_wordbyte(at(c, i + 1)) && i > 0 && is_wordbyte(c->p[i - 1]))
+            i++;
+        else
+            break;
+    }
+    return i;
+}
+
+/* Starts with an upper-case letter: ASCII, Latin-1 (C3 80..9E but not the multiplication sign), or
+ * Latin Extended-A (C4/C5: mixed case; accepted). */
+static bool upper_at(const struct anon_ctx *c, size_t i)
+{
+    int ch = at(c, i), nx = at(c, i + 1);
+
+    if (is_upper(ch))
+        return true;
+    if (ch == 0xC3)
+        return nx >= 0x80 && nx <= 0x9E && nx != 0x97;
+    return (ch == 0xC4 || ch == 0xC5) && nx >= 0x80 && !(nx & 1);
+}
+
+static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *const *list)
+{
+    for (; *list; list++) {
+        size_t L = strlen(*list), k;
+
+        if (L != e - s)
+            continue;
+        for (k = 0; k < L; k++)
+            if (lower(c->p[s + k]) != (unsigned char)(*list)[k])
+                break;
+        if (k == L)
+            return true;
+    }
+    return false;
+}
+
+/* ---- ADDRESS ---------------------------------------------------------------------------------- */
+
+static const char *const street_types[] = {
+    "street", "st", "avenue", "ave", "av", "road", "rd", "lane", "ln", "drive", "dr", "court", "ct",
+    "boulevard", "blvd", "way", "place", "pl", "close", "square", "sq", "terrace", "crescent",
+    "parkway", "pkwy", "highway", "hwy", "circle", "cir", "trail", "row", "mews", "gardens", "grove",
+    "hill", "park", "camp", "vale", "wall", "walk", "green", "view", "ridge", "heights", "crossing",
+    "loop", "path", "pike", "plaza", "point", "port", "run", "shore", "spring", "springs", "station",
+    "summit", "track", "turnpike", "union", "valley", "villages", "village", "ville", "wells",
+    "burg", "bypass", "cape", "causeway", "center", "centre", "cliff", "club", "common", "corner",
+    "creek", "dale", "dam", "divide", "estate", "estates", "expressway", "extension", "falls",
+    "ferry", "field", "fields", "flat", "flats", "ford", "forest", "forge", "fork", "fort",
+    "freeway", "gateway", "glen", "harbor", "haven", "hollow", "inlet", "island", "isle",
+    "junction", "key", "knoll", "lake", "lakes", "landing", "light", "lock", "lodge", "manor",
+    "meadow", "meadows", "mill", "mills", "mission", "motorway", "mount", "mountain", "neck",
+    "orchard", "oval", "pass", "pine", "pines", "plain", "plains", "prairie", "radial", "ramp",
+    "ranch", "rapids", "rest", "river", "route", "shoal", "skyway", "stream", "throughway",
+    "trace", "trafficway", "tunnel", "underpass", "via", "viaduct", "vista", "wharf", "wood",
+    "woods", "bridge", "brook", "brooks", "bluff", "bluffs", "bottom", "branch", "bend", "beach",
+    "rue", "allée", "allee", "chemin", "impasse", "voie", "cours", "passage", "quai", "rond-point",
+    "sentier", "faubourg", "esplanade", "promenade", "parvis", "hameau", "rua", "travessa",
+    "alameda", "avenida", "rodovia", "estrada", "praça", "largo", "marginal", "viela", "ladeira",
+    "vila", "calle", "camino", "paseo", "plaza", "ronda", "rambla", "carrera", "carretera",
+    "alley", "anex", "arcade", "bayou", "canyon", "cove", "crest", "crossroad", "curve", "land",
+    "loaf", "mall", "overpass", "spur", "stravenue", "chase", "brow", "mead", "end", "lea", "glade",
+    "coppice", "rise", "yard", "gate", "croft", "fold", "garth", "dene", "drove", "parade", "quay",
+    "approach", "circus", "grange", "leys", "pastures", "paddock", "side", "wynd", "broadway",
+    "kingsway", "corners", "forks", "islands", "shoals", "unions", NULL};
+
+static const char *const particles[] = {"de", "da", "do", "dos", "das", "del", "della", "di", "du",
+                                        "des", "van", "von", "der", "den", "la", "le", "los", "las",
+                                        "y", "e", "ten", "ter", "zu", "bin", "al", "el", "sur",
+                                        "upon", "under", "on", "am", "an", "im", "in", NULL};
+
+/* Extend an address over the tail: numbers, postcodes, capitalised words, short particles, commas,
+ * unit words; stop at line end, a long lowercase word or after 120 bytes. Returns the end. */
+static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
+{
+    size_t good = i, max = i + limit;
+
+    while (i < c->n && i < max) {
+        int ch = c->p[i];
+        size_t e;
+
+        if (ch == ' ' || ch == ',') {
+            i++;
+            continue;
+        }
+        if (ch == '.' && (at(c, i + 1) == ' ' || at(c, i + 1) == ',') && i == good) {
+            i++; /* "St." "Av." */
+            good = i;
+            continue;
+        }
+        if (is_digit(ch) || (is_upper(ch) && (is_digit(at(c, i + 1)) || is_upper(at(c, i + 1))))) {
+            e = i;
+            while (is_alnum(at(c, e)) || (at(c, e) == '-' && is_alnum(at(c, e + 1))))
+                e++;
+            if (at(c, e) == 0xC2 && (at(c, e + 1) == 0xBA || at(c, e + 1) == 0xAA))
+                e += 2; /* 4º 2ª */
+            i = good = e;
+            continue;
+        }
+        if (upper_at(c, i)) {
+            e = word_end(c, i);
+            if (e == i)
+                break;
+            i = good = e;
+            continue;
+        }
+        if (is_lower(ch) || ch >= 0x80) {
+            e = word_end(c, i);
+            if (e == i || !(word_is(c, i, e, particles) || word_is(c, i, e, street_types) ||
+                            word_is(c, i, e, (const char *const[]){"étage", "piso", "andar", "apto",
+                                                                   "apt", "suite", "bis", "ter", NULL})))
+                break;
+            i = e;
+            continue;
+        }
+        if (ch == '#' && is_digit(at(c, i + 1))) {
+            i++;
+            continue;
+        }
+        break;
+    }
+    return good;
+}
+
+static bool street_word(const struct anon_ctx *c, size_t s, size_t e)
+{
+    return word_is(c, s, e, street_types) ||
+           (e - s > 3 && lower(c->p[e - 1]) == 's' && word_is(c, s, e - 1, street_types));
+}
+
+/* "Hirzenberg 29c, 57598 Grubestadt": street words, house number, then a postcode and a town. The
+ * trigger ends at the town's first letter. */
+static void det_addr_postcode(struct anon_ctx *c, size_t end)
+{
+    size_t k = end - 1, s, w;
+
+    if (k > 0 && c->p[k - 1] == 0xC3)
+        k--;
+    while (k > 0 && c->p[k - 1] != ',')
+        k--;
+    if (k == 0)
+        return;
+    s = k - 1; /* at ',' */
+    if (s > 0 && is_alpha(c->p[s - 1]))
+        s--;
+    while (s > 0 && is_digit(c->p[s - 1]))
+        s--;
+    for (w = 0; w < 4; w++) {
+        size_t ws = s - 1;
+
+        if (s < 2 || c->p[s - 1] != ' ')
+            break;
+        while (ws > 0 && (is_wordbyte(c->p[ws - 1]) || c->p[ws - 1] == '-' || c->p[ws - 1] == '.'))
+            ws--;
+        if (!upper_at(c, ws) && !word_is(c, ws, s - 1, particles))
+            break;
+        s = ws;
+    }
+    if (!upper_at(c, s))
+        return;
+    add(c, s, addr_tail(c, k, 80), SL_PII_ADDRESS);
+}
+
+/* House number then up to five words of which one is a street type ("193 Corkery Camp"). */
+static size_t parse_addr_numfirst(const struct anon_ctx *c, size_t i)
+{
+    size_t r = digit_run(c, i), k = i + r;
+    int w;
+
+    if (r == 0 || r > 5)
+        return 0;
+    if (is_lower(at(c, k)) && !is_alpha(at(c, k + 1)))
+        k++; /* 68a */
+    if (at(c, k) == ',')
+        k++;
+    if (at(c, k) != ' ')
+        return 0;
+    k++;
+    for (w = 0; w < 5; w++) {
+        size_t e = word_end(c, k);
+
+        if (e == k && is_digit(at(c, k))) { /* "8th" */
+            e = k + digit_run(c, k);
+            if (!is_lower(at(c, e)) || !is_lower(at(c, e + 1)) || is_alpha(at(c, e + 2)))
+                return 0;
+            k = e + 2;
+            if (at(c, k) != ' ')
+                return 0;
+            k++;
+            continue;
+        }
+        if (e == k)
+            return 0;
+        if (street_word(c, k, e) && upper_at(c, k))
+            return addr_tail(c, e, 120);
+        if (!upper_at(c, k) && !word_is(c, k, e, particles))
+            return 0;
+        if (at(c, e) == '.')
+            e++;
+        if (at(c, e) != ' ')
+            return 0;
+        k = e + 1;
+    }
+    return 0;
+}
+
+/* Street word first ("Weidenstr. 811", "Calle Mayor 5", "Am Sandberg 68a"): a house number must come
+ * within six words. */
+static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
+{
+    size_t s, k;
+    int w;
+
+    if (arg == 0) { /* German compound ending; end is after the first digit of the number */
+        s = end - 1;
+        while (s > 0 && (c->p[s - 1] == ' ' || c->p[s - 1] == '\t'))
+            s--;
+        if (s > 0 && c->p[s - 1] == '.')
+            s--;
+        while (s > 0 && (is_wordbyte(c->p[s - 1]) || c->p[s - 1] == '-'))
+            s--;
+        if (!upper_at(c, s))
+            return;
+        add(c, s, addr_tail(c, end - 1, 120), SL_PII_ADDRESS);
+        return;
+    }
+    /* end is after the first byte (or two) of the capital after the street type word */
+    s = end - 1;
+    if (s > 0 && c->p[s - 1] == 0xC3)
+        s--;
+    k = s;
+    if (s == 0 || c->p[s - 1] != ' ')
+        return;
+    s--;
+    while (s > 0 && (is_wordbyte(c->p[s - 1]) || c->p[s - 1] == '/' || c->p[s - 1] == '.'))
+        s--;
+    for (w = 0; w < 7; w++) {
+        size_t e;
+
+        if (at(c, k) == ',' && at(c, k + 1) == ' ')
+            k += 2;
+        if ((is_digit(at(c, k)) && digit_run(c, k) <= 4) ||
+            (at(c, k) == 's' && at(c, k + 1) == '/' && at(c, k + 2) == 'n')) {
+            add(c, s, addr_tail(c, k, 120), SL_PII_ADDRESS);
+            return;
+        }
+        e = word_end(c, k);
+        if (e == k || !(upper_at(c, k) || word_is(c, k, e, particles)))
+            return;
+        if (at(c, e) != ' ' && at(c, e) != ',')
+            return;
+        k = e + (at(c, e) == ' ' ? 1 : 0);
+    }
+}
+
+static void det_addr_label(struct anon_ctx *c, size_t end)
+{
+    size_t i = end, e, k;
+    bool digit = false;
+
+    while (at(c, i) == '"' || at(c, i) == ' ')
+        i++;
+    if (at(c, i) == '<') { /* <b>...</b> */
+        k = i;
+        while (k < c->n && k < i + 12 && c->p[k] != '>')
+            k++;
+        if (at(c, k) == '>')
+            i = k + 1;
+    }
+    if (!is_digit(at(c, i)) && !upper_at(c, i))
+        return;
+    e = addr_tail(c, i, 140);
+    for (k = i; k < e; k++)
+        if (is_digit(c->p[k]))
+            digit = true;
+    if (digit && e > i + 4)
+        add(c, i, e, SL_PII_ADDRESS);
+}
+
+/* ---- DATE_OF_BIRTH -------------------------------------------------------------------------- */
+
+static const char *const months[] = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "januar", "jänner", "februar", "märz", "mai", "juni", "juli",
+    "oktober", "dezember", "janvier", "février", "fevrier", "mars", "avril", "juin", "juillet",
+    "août", "aout", "septembre", "octobre", "novembre", "décembre", "decembre", "enero", "febrero",
+    "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
+    "noviembre", "diciembre", "janeiro", "fevereiro", "março", "marco", "maio", "junho", "julho",
+    "setembro", "outubro", "novembro", "dezembro", "ene", "abr", "ago", "dic", "dez", "okt", "fev",
+    "out", NULL};
+
+static size_t skip_de(const struct anon_ctx *c, size_t i)
+{
+    if (at(c, i) == 'd' && at(c, i + 1) == 'e' && at(c, i + 2) == ' ')
+        return i + 3;
+    return i;
+}
+
+static size_t parse_date(const struct anon_ctx *c, size_t i)
+{
+    size_t r = digit_run(c, i), e;
+
+    if (r > 0) {
+        int sep = at(c, i + r);
+        size_t r2, r3;
+
+        if (r > 4)
+            return 0;
+        if ((sep == '-' || sep == '/' || sep == '.') && is_digit(at(c, i + r + 1))) {
+            r2 = digit_run(c, i + r + 1);
+            if (r2 > 2 || at(c, i + r + 1 + r2) != sep)
+                return 0;
+            r3 = digit_run(c, i + r + 2 + r2);
+            if ((r == 4 && r3 > 2) || (r <= 2 && r3 != 4 && r3 != 2) || r == 3)
+                return 0;
+            e = i + r + 2 + r2 + r3;
+            return is_alnum(at(c, e)) ? 0 : e;
+        }
+        if (r > 2)
+            return 0;
+        e = i + r;
+        if (at(c, e) == '.')
+            e++;
+        else if (at(c, e) == 0xC2 && at(c, e + 1) == 0xBA)
+            e += 2;
+        else if (is_lower(at(c, e)) && is_lower(at(c, e + 1)) && !is_alpha(at(c, e + 2)))
+            e += 2; /* 1st 2nd 1er */
+        if (at(c, e) != ' ')
+            return 0;
+        e = skip_de(c, e + 1);
+        r = word_end(c, e);
+        if (r == e || !word_is(c, e, r, months))
+            return 0;
+        e = r;
+        if (at(c, e) == '.')
+            e++;
+        if (at(c, e) == ',')
+            e++;
+        if (at(c, e) != ' ')
+            return 0;
+        e = skip_de(c, e + 1);
+        if (digit_run(c, e) != 4)
+            return 0;
+        return e + 4;
+    }
+    e = word_end(c, i);
+    if (e == i || !word_is(c, i, e, months))
+        return 0;
+    if (at(c, e) == '.')
+        e++;
+    if (at(c, e) != ' ')
+        return 0;
+    e++;
+    r = digit_run(c, e);
+    if (r == 0 || r > 2)
+        return 0;
+    e += r;
+    if (is_lower(at(c, e)) && is_lower(at(c, e + 1)))
+        e += 2;
+    if (at(c, e) == ',')
+        e++;
+    if (at(c, e) != ' ' || digit_run(c, e + 1) != 4)
+        return 0;
+    return e + 5;
+}
+
+static void det_dob(struct anon_ctx *c, size_t end)
+{
+    size_t i, lim = end + 48;
+
+    for (i = end; i < c->n && i < lim; i++) {
+        size_t e;
+
+        if (c->p[i] == '\n' && i > end + 2)
+            return;
+        if (i > 0 && is_alnum(c->p[i - 1]))
+            continue;
+        if (!is_alnum(c->p[i]))
+            continue;
+        e = parse_date(c, i);
+        if (e) {
+            add(c, i, e, SL_PII_DATE_OF_BIRTH);
+            return;
+        }
+    }
+}
+
+/* ---- PERSON ----------------------------------------------------------------------------------- */
+
+/* Capitalised words that follow cues but are not names. */
+static const char *const not_names[] = {
+    "the", "a", "an", "i", "we", "you", "he", "she", "they", "it", "my", "our", "your", "this",
+    "that", "these", "there", "here", "team", "support", "service", "customer", "customers", "sir",
+    "madam", "all", "everyone", "everybody", "folks", "guys", "friend", "friends", "thanks",
+    "thank", "hello", "hi", "dear", "please", "sorry", "regards", "best", "cheers", "yes", "no",
+    "ok", "okay", "good", "great", "just", "not", "so", "also", "and", "or", "but", "if", "when",
+    "what", "why", "how", "who", "is", "am", "are", "was", "le", "la", "les", "un", "une", "el",
+    "los", "las", "o", "os", "as", "um", "uma", "der", "die", "das", "ein", "eine", "ich", "wir",
+    "sie", "je", "nous", "vous", "yo", "eu", "nós", "você", "monsieur", "madame", "mademoiselle",
+    "señor", "señora", "senhor", "senhora", "herr", "frau", "mr", "mrs", "ms", "dr", "prof",
+    "mme", "mlle", "sr", "sra", "srta", "dona", "don", "equipe", "equipo", "équipe", "kunde",
+    "kundin", "client", "cliente", "admin", "administrator", "user", "root", "none", "null", "n/a",
+    "unknown", "test", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december", "today", "tomorrow", "yesterday", "morning",
+    "afternoon", "evening", "night", "update", "urgent", "re", "fwd", "fw", "aw", "tr", "rv",
+    "subject", "betreff", "objet", "asunto", "assunto", "ticket", "order", "invoice", "account",
+    "new", "old", "in", "on", "at", "for", "to", "from", "of", "with", "by", "about", "via",
+    "billing", "sales", "security", "privacy", "manager", "agent", "bot", "system", "noreply",
+    "no-reply", "info", "contact", "hallo", "bonjour", "hola", "olá", "oi", "danke", "merci",
+    "gracias", "obrigado", "obrigada", "atenciosamente", "cordialement", "saludos", "grüße",
+    "gruß", "mit", "viele", "beste", "liebe", "bien", "un", "muchas", "muito", "vielen",
+    "sehr", "geehrte", "geehrter", "cher", "chère", "estimado", "estimada", "prezado", "prezada",
+    "caro", "cara", "querido", "querida", "lieber", "name", "nom", "nombre", "nome", NULL};
+
+static bool name_word_ok(const struct anon_ctx *c, size_t s, size_t e)
+{
+    return e > s + 1 && upper_at(c, s) && !word_is(c, s, e, not_names);
+}
+
+static void remember_name(struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t k;
+
+    if (e - s < 3 || c->nnames >= ANON_MAX_NAMES)
+        return;
+    for (k = 0; k < c->nnames; k++)
+        if (c->names[k].len == e - s && memcmp(c->p + c->names[k].off, c->p + s, e - s) == 0)
+            return;
+    c->names[c->nnames].off = s;
+    c->names[c->nnames].len = e - s;
+    c->nnames++;
+}
+
+/* Parse up to four name words from i; returns the end (0 if no name). */
+static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
+{
+    size_t e, last = 0, k = i;
+    int nw = 0;
+
+    while (nw < 5) {
+        e = word_end(c, k);
+        if (e == k)
+            break;
+        if (name_word_ok(c, k, e)) {
+            if (commit)
+                remember_name(c, k, e);
+            last = e;
+            nw++;
+        } else if (!(nw > 0 && word_is(c, k, e, particles) && upper_at(c, e + 1))) {
+            break;
+        }
+        if (at(c, e) != ' ' || !is_wordbyte(at(c, e + 1)))
+            break;
+        k = e + 1;
+    }
+    return nw ? last : 0;
+}
+
+static size_t skip_markup(const struct anon_ctx *c, size_t i)
+{
+    for (;;) {
+        if (at(c, i) == '"' || at(c, i) == '*' || at(c, i) == '\'' || at(c, i) == ' ') {
+            i++;
+        } else if (at(c, i) == '<' && is_alpha(at(c, i + 1))) {
+            size_t k = i;
+
+            while (k < c->n && k < i + 16 && c->p[k] != '>')
+                k++;
+            if (at(c, k) != '>')
+                return i;
+            i = k + 1;
+        } else {
+            return i;
+        }
+    }
+}
+
+static void det_person(struct anon_ctx *c, size_t end, int kind)
+{
+    size_t i = end, e;
+    int nx;
+
+    if (kind == PC_LINE_AFTER) {
+        while (at(c, i) == ' ' || at(c, i) == '\t' || at(c, i) == '\r' || at(c, i) == '\n')
+            i++;
+    }
+    i = skip_markup(c, i);
+    e = parse_name(c, i, false);
+    if (!e)
+        return;
+    nx = at(c, e);
+    if (kind == PC_LINE_AFTER && !(nx == 0 || nx == '\n' || nx == '\r' || nx == ',' || nx == ' ' ||
+                                   nx == '<' || nx == '|'))
+        return;
+    if (kind == PC_CHAT && nx != ':')
+        return;
+    (void)parse_name(c, i, true);
+    add(c, i, e, SL_PII_PERSON);
+}
+
+/* Is the ASCII-lowercased word [s,e) (3+ letters) inside the email local part lp[0..n)? */
+static bool word_in_local(const struct anon_ctx *c, size_t s, size_t e, const char *lp, size_t n)
+{
+    char w[64];
+    size_t L = 0, k;
+
+    for (k = s; k < e && L < sizeof(w); k++)
+        if (is_alpha(c->p[k]))
+            w[L++] = (char)lower(c->p[k]);
+        else
+            return false; /* accented names are left to the other cues */
+    return L >= 3 && L < sizeof(w) && memmem(lp, n, w, L) != NULL;
+}
+
+/* Names next to an email whose local part spells them ("Ana Ruiz <ana.ruiz@...>"). */
+static void email_names(struct anon_ctx *c, const struct anon_span *em)
+{
+    char lp[96];
+    size_t n = 0, k, b, lim;
+
+    for (k = em->start; k < em->end && c->p[k] != '@' && n < sizeof(lp); k++)
+        lp[n++] = (char)lower(c->p[k]);
+    b = em->start > 120 ? em->start - 120 : 0;
+    lim = em->end + 60 < c->n ? em->end + 60 : c->n;
+    for (k = b; k < lim; k++) {
+        size_t e, rs, ne;
+
+        if (k == em->start) {
+            k = em->end;
+            continue;
+        }
+        if (is_wordbyte(before(c, k)) || !upper_at(c, k))
+            continue;
+        e = word_end(c, k);
+        if (!name_word_ok(c, k, e) || !word_in_local(c, k, e, lp, n)) {
+            k = e > k ? e - 1 : k;
+            continue;
+        }
+        rs = k; /* back over the preceding name words */
+        while (rs >= 2 && c->p[rs - 1] == ' ' && is_wordbyte(c->p[rs - 2])) {
+            size_t ws = rs - 1;
+
+            while (ws > 0 && (is_wordbyte(c->p[ws - 1]) || c->p[ws - 1] == '-'))
+                ws--;
+            if (!name_word_ok(c, ws, rs - 1))
+                break;
+            rs = ws;
+        }
+        ne = parse_name(c, rs, true);
+        if (ne > rs)
+            add(c, rs, ne, SL_PII_PERSON);
+        k = ne > k ? ne : e;
+    }
+}
+
+/* Every whole-word occurrence of a remembered name token is the same person. */
+void anon_corefer_persons(struct anon_ctx *c)
+{
+    size_t k, nsp = c->nsp;
+
+    if (!(c->types & (1u << SL_PII_PERSON)))
+        return;
+    for (k = 0; k < nsp; k++)
+        if (c->sp[k].type == SL_PII_EMAIL) {
+            struct anon_span em = c->sp[k]; /* add() may move c->sp */
+
+            email_names(c, &em);
+        }
+    for (k = 0; k < c->nnames; k++) {
+        const unsigned char *needle = c->p + c->names[k].off, *h = c->p, *hit;
+        size_t L = c->names[k].len;
+
+        while ((hit = memmem(h, c->n - (size_t)(h - c->p), needle, L)) != NULL) {
+            size_t s = (size_t)(hit - c->p);
+
+            if (!is_wordbyte(before(c, s)) && !is_digit(before(c, s)) && !is_wordbyte(at(c, s + L)) &&
+                !is_digit(at(c, s + L)) && before(c, s) != '@' && at(c, s + L) != '@')
+                add(c, s, s + L, SL_PII_PERSON);
+            h = hit + L;
+        }
+    }
+}
+
+/* ---- IBAN ------------------------------------------------------------------------------------- */
+
+/* ISO 13616 registry: country code and total IBAN length. */
+static const char iban_len[][3] = {
+    "AD\x18", "AE\x17", "AL\x1c", "AT\x14", "AZ\x1c", "BA\x14", "BE\x10", "BG\x16", "BH\x16",
+    "BI\x1b", "BR\x1d", "BY\x1c", "CH\x15", "CR\x16", "CY\x1c", "CZ\x18", "DE\x16", "DJ\x1b",
+    "DK\x12", "DO\x1c", "EE\x14", "EG\x1d", "ES\x18", "FI\x12", "FK\x12", "FO\x12", "FR\x1b",
+    "GB\x16", "GE\x16", "GI\x17", "GL\x12", "GR\x1b", "GT\x1c", "HR\x15", "HU\x1c", "IE\x16",
+    "IL\x17", "IQ\x17", "IS\x1a", "IT\x1b", "JO\x1e", "KW\x1e", "KZ\x14", "LB\x1c", "LC\x20",
+    "LI\x15", "LT\x14", "LU\x14", "LV\x15", "LY\x19", "MC\x1b", "MD\x18", "ME\x16", "MK\x13",
+    "MN\x14", "MR\x1b", "MT\x1f", "MU\x1e", "NI\x1c", "NL\x12", "NO\x0f", "OM\x17", "PK\x18",
+    "PL\x1c", "PS\x1d", "PT\x19", "QA\x1d", "RO\x18", "RS\x16", "RU\x21", "SA\x18", "SC\x1f",
+    "SD\x12", "SE\x18", "SI\x13", "SK\x18", "SM\x1b", "SO\x17", "ST\x19", "SV\x1c", "TL\x17",
+    "TN\x18", "TR\x1a", "UA\x1d", "VA\x16", "VG\x18", "XK\x14", "YE\x1e", "AO\x19", "BF\x1c",
+    "BJ\x1c", "CI\x1c", "CM\x1b", "CV\x19", "DZ\x1a", "IR\x1a", "MG\x1b", "ML\x1c", "MZ\x19",
+    "SN\x1c", "GA\x1b", "GQ\x1b", "GW\x19", "HN\x1c", "KM\x1b", "MA\x1c", "NE\x1c", "TD\x1b",
+    "TG\x1c", "CF\x1b", "CG\x1b"};
+
+static int upc(int ch) { return is_lower(ch) ? ch - 32 : ch; }
+
+static void det_iban(struct anon_ctx *c, size_t end)
+{
+    size_t s = end - 4, i = s, k, want = 0, got = 0;
+    char v[40];
+    unsigned rem = 0;
+
+    for (k = 0; k < sizeof(iban_len) / sizeof(iban_len[0]); k++)
+        if (iban_len[k][0] == upc(c->p[s]) && iban_len[k][1] == upc(c->p[s + 1]))
+            want = (unsigned char)iban_len[k][2];
+    if (!want)
+        return;
+    while (got < want && i < c->n) {
+        if (is_alnum(c->p[i])) {
+            v[got++] = (char)upc(c->p[i++]);
+        } else if (c->p[i] == ' ' && got >= 4 && is_alnum(at(c, i + 1))) {
+            i++;
+        } else {
+            break;
+        }
+    }
+    if (got != want || is_alnum(at(c, i)))
+        return;
+    for (k = 0; k < want; k++) {
+        int ch = v[(k + 4) % want];
+
+        if (is_digit(ch))
+            rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+        else
+            rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+    }
+    if (rem == 1)
+        add(c, s, i, SL_PII_IBAN);
+}
+
+/* ---- IPv6 (RFC 4291 section 2.2 text forms, RFC 5952 compression) ------------------------------ */
+
+static void det_ipv6(struct anon_ctx *c, size_t end)
+{
+    size_t s = end, i, hexd = 0;
+    int ng = 0;
+    bool dbl = false, wide = false;
+
+    while (s > 0 && (is_hex(c->p[s - 1]) || c->p[s - 1] == ':'))
+        s--;
+    if (s < c->ipv6_done || is_alnum(before(c, s)) || before(c, s) == '.' || before(c, s) == '_')
+        return;
+    i = s;
+    if (at(c, i) == ':' && at(c, i + 1) == ':') {
+        dbl = true;
+        i += 2;
+    } else if (at(c, i) == ':') {
+        return;
+    }
+    for (;;) {
+        size_t r = 0, v4;
+
+        while (r < 9 && is_hex(at(c, i + r)))
+            r++;
+        if (r == 0 || r > 8) {
+            if (r > 8)
+                return;
+            break;
+        }
+        if (r > 4)
+            wide = true; /* malformed group: still redacted if the rest is IPv6-shaped */
+        if (at(c, i + r) == '.' && ng <= 6 && (v4 = parse_ipv4(c, i)) != 0) {
+            ng += 2;
+            hexd += 4;
+            i = v4;
+            break;
+        }
+        if (is_alpha(at(c, i + r)) || at(c, i + r) == '_')
+            return;
+        ng++;
+        hexd += r;
+        i += r;
+        if (at(c, i) == ':' && at(c, i + 1) == ':') {
+            if (dbl)
+                return;
+            dbl = true;
+            i += 2;
+            continue;
+        }
+        if (at(c, i) == ':' && is_hex(at(c, i + 1))) {
+            i++;
+            continue;
+        }
+        break;
+    }
+    c->ipv6_done = i;
+    if ((dbl && ng > 7) || (!dbl && ng != 8) || hexd < 4 || (wide && (!dbl || ng < 3)))
+        return;
+    if (is_alnum(at(c, i)))
+        return;
+    if (at(c, i) == '%' && is_alnum(at(c, i + 1))) {
+        i++;
+        while (is_alnum(at(c, i)))
+            i++;
+    }
+    add(c, s, i, SL_PII_IP);
+}
+
+/* ---- URL credentials (RFC 3986 userinfo) ------------------------------------------------------- */
+
+static bool url_stop(int ch) { return ch <= ' ' || ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch == '`'; }
+
+static void det_url(struct anon_ctx *c, size_t end)
+{
+    size_t s = end - 3, i = end, atpos = 0, e;
+    bool colon = false;
+
+    while (s > 0 && (is_alnum(c->p[s - 1]) || c->p[s - 1] == '+' || c->p[s - 1] == '.' || c->p[s - 1] == '-'))
+        s--;
+    while (i < c->n && !url_stop(c->p[i]) && c->p[i] != '/' && c->p[i] != '?' && c->p[i] != '#') {
+        if (c->p[i] == '@')
+            atpos = i;
+        i++;
+    }
+    if (!atpos || atpos == end)
+        return;
+    for (e = end; e < atpos; e++)
+        if (c->p[e] == ':' && e + 1 < atpos)
+            colon = true;
+    if (!colon && atpos - end < 16)
+        return;
+    e = i;
+    while (e < c->n && !url_stop(c->p[e]))
+        e++;
+    while (e > atpos + 1 && strchr(".,;:!?)]}", c->p[e - 1]))
+        e--;
+    add(c, s, e, SL_PII_URL_CREDENTIALS);
+}
+
+/* ---- secrets ---------------------------------------------------------------------------------- */
+
+static bool in_cs(int ch, int cs)
+{
+    if (is_alnum(ch))
+        return true;
+    if (ch == '_')
+        return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH;
+    if (ch == '-')
+        return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
+    return false;
+}
+
+static void det_prefix(struct anon_ctx *c, size_t end, int arg)
+{
+    const struct prefix_rule *r = &prefix_rules[arg];
+    size_t s = end - r->plen, e = end;
+
+    while (e < c->n && in_cs(c->p[e], r->cs))
+        e++;
+    if (e - end >= r->minlen)
+        add(c, s, e, SL_PII_SECRET);
+}
+
+static bool b64url(int ch) { return is_alnum(ch) || ch == '-' || ch == '_'; }
+
+static void det_jwt(struct anon_ctx *c, size_t end)
+{
+    size_t s = end - 7, i = s, p1, p2;
+
+    while (b64url(at(c, i)))
+        i++;
+    p1 = i - s;
+    if (at(c, i) != '.' || p1 < 10)
+        return;
+    i++;
+    p2 = i;
+    while (b64url(at(c, i)))
+        i++;
+    if (i - p2 < 8 || at(c, i) != '.')
+        return;
+    i++;
+    while (b64url(at(c, i)))
+        i++;
+    add(c, s, i, SL_PII_SECRET);
+}
+
+static void det_pem(struct anon_ctx *c, size_t end)
+{
+    size_t s = end, k;
+    const unsigned char *endm;
+
+    while (s > 0 && s + 60 > end && !(c->p[s] == '-' && c->n - s >= 10 && !memcmp(c->p + s, "-----BEGIN", 10)))
+        s--;
+    endm = memmem(c->p + end, c->n - end, "-----END", 8);
+    if (!endm) {
+        add(c, s, c->n, SL_PII_SECRET); /* fail closed: no END line, everything after is key */
+        return;
+    }
+    k = (size_t)(endm - c->p) + 8;
+    while (k < c->n && k < (size_t)(endm - c->p) + 64 && c->p[k] != '\n') {
+        if (c->p[k] == '-' && at(c, k + 4) == '-' && !memcmp(c->p + k, "-----", 5)) {
+            k += 5;
+            break;
+        }
+        k++;
+    }
+    add(c, s, k, SL_PII_SECRET);
+}
+
+static bool is_placeholder(const struct anon_ctx *c, size_t i, size_t e)
+{
+    static const char *const words[] = {"null", "none", "true", "false", "nil", "undefined",
+                                        "bearer", "basic", "token", "required", "optional",
+                                        "string", "yes", "no", NULL};
+
+    if (at(c, i) == '[' || at(c, i) == '<' || at(c, i) == '*' || at(c, i) == '$' || at(c, i) == '{' ||
+        at(c, i) == '%')
+        return true;
+    return word_is(c, i, e, words);
+}
+
+static bool val_stop(int ch) { return ch <= ' ' || (ch && strchr("\"'`,;&)}]<>", ch)); }
+
+static void det_assign(struct anon_ctx *c, size_t end)
+{
+    size_t i = end, e;
+    int q = 0;
+
+    while (at(c, i) == ' ' || at(c, i) == '\t')
+        i++;
+    if (at(c, i) == '"' || at(c, i) == '\'') {
+        q = at(c, i);
+        i++;
+    }
+    e = i;
+    if (q) {
+        while (e < c->n && e < i + 512 && c->p[e] != q && c->p[e] != '\n')
+            e++;
+    } else {
+        while (e < c->n && !val_stop(c->p[e]))
+            e++;
+        while (e > i && strchr(".:", c->p[e - 1]))
+            e--;
+    }
+    if (e > i && is_placeholder(c, i, e)) {
+        size_t k = e; /* "Authorization: Bearer <token>": the value is the next word */
+
+        if (q || (!word_is(c, i, e, (const char *const[]){"bearer", "basic", "token", NULL})))
+            return;
+        while (at(c, k) == ' ')
+            k++;
+        i = k;
+        e = k;
+        while (e < c->n && !val_stop(c->p[e]))
+            e++;
+    }
+    if (e >= i + 4)
+        add(c, i, e, SL_PII_SECRET);
+}
+
+static void det_bearer(struct anon_ctx *c, size_t end)
+{
+    size_t e = end;
+
+    while (e < c->n && (is_alnum(c->p[e]) || strchr("-._~+/=", c->p[e])))
+        e++;
+    if (e - end >= 16)
+        add(c, end, e, SL_PII_SECRET);
+}
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
+
+static void det_digit(struct anon_ctx *c, size_t pos)
+{
+    size_t s = pos, e, best = 0;
+    bool plus = false;
+    int pb;
+
+    if (pos < c->digit_skip)
+        return;
+    if (before(c, s) == '+') {
+        plus = true;
+        s--;
+    }
+    if (before(c, s) == '(')
+        s--;
+    pb = before(c, s);
+    if ((pb == '-' || pb == '.' || pb == '/' || pb == '_' || pb == ',') && s >= 2 &&
+        is_alnum(c->p[s - 2]))
+        return; /* glued to a larger token: ORD-123, v1.2, 2,50 */
+    if (pb == '.' || pb == ',' || pb == ':')
+        if (s >= 2 && is_digit(c->p[s - 2]))
+            return;
+    if ((e = parse_ipv4(c, pos)) != 0) {
+        add(c, pos, e, SL_PII_IP);
+        c->digit_skip = e;
+        return;
+    }
+    if ((e = parse_ssn(c, pos)) != 0) {
+        add(c, pos, e, SL_PII_US_SSN);
+        best = e;
+    }
+    if ((e = parse_card(c, pos)) != 0) {
+        add(c, pos, e, SL_PII_CREDIT_CARD);
+        best = e > best ? e : best;
+    }
+    if (!best && (e = parse_phone(c, s, pos, plus)) != 0) {
+        add(c, s, e, SL_PII_PHONE);
+        best = e;
+    }
+    if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
+        add(c, pos, e, SL_PII_ADDRESS);
+        best = e > best ? e : best;
+    }
+    if (best) {
+        c->digit_skip = best;
+    } else { /* a rejected number: its inner groups are not numbers of their own */
+        size_t ends[16], cum[16];
+        char d[64];
+        int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
+
+        c->digit_skip = ends[g > 0 ? g - 1 : 0];
+    }
+}
+
+static void det_ssn_cue(struct anon_ctx *c, size_t end)
+{
+    size_t i, e;
+
+    for (i = end; i < c->n && i < end + 32; i++) {
+        if (!is_digit(c->p[i]) || is_alnum(before(c, i)))
+            continue;
+        if ((e = parse_ssn(c, i)) != 0) {
+            add(c, i, e, SL_PII_US_SSN);
+        } else if (digit_run(c, i) == 9 && !is_alnum(at(c, i + 9))) {
+            unsigned area = num_at(c, i, 3), grp = num_at(c, i + 3, 2), ser = num_at(c, i + 5, 4);
+
+            if (area && area != 666 && area < 900 && grp && ser)
+                add(c, i, i + 9, SL_PII_US_SSN);
+        }
+        return;
+    }
+}
+
+void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
+{
+    const struct anon_pattern *pt;
+
+    if (id >= anon_npatterns || end > c->n)
+        return;
+    pt = &anon_patterns[id];
+    switch (pt->handler) {
+    case AH_EMAIL: det_email(c, end); break;
+    case AH_DIGIT: det_digit(c, end - 1); break;
+    case AH_IBAN: det_iban(c, end); break;
+    case AH_IPV6: det_ipv6(c, end); break;
+    case AH_URL: det_url(c, end); break;
+    case AH_PREFIX: det_prefix(c, end, pt->arg); break;
+    case AH_AWS_ID:
+        if (!is_alnum(at(c, end)))
+            add(c, end - 20, end, SL_PII_SECRET);
+        break;
+    case AH_JWT: det_jwt(c, end); break;
+    case AH_PEM: det_pem(c, end); break;
+    case AH_ASSIGN: det_assign(c, end); break;
+    case AH_BEARER: det_bearer(c, end); break;
+    case AH_PERSON: det_person(c, end, pt->arg); break;
+    case AH_ADDR_LABEL: det_addr_label(c, end); break;
+    case AH_ADDR_STREET: det_addr_street(c, end, pt->arg); break;
+    case AH_DOB: det_dob(c, end); break;
+    case AH_SSN_CUE: det_ssn_cue(c, end); break;
+    case AH_ADDR_POSTCODE: det_addr_postcode(c, end); break;
+    default: break;
+    }
+}

@@ -1,0 +1,520 @@
+/* anonymize.c: the anonymize stage: one Vectorscan pass, C detectors, overlap resolution, operators
+ * (redact, mask, hash, tokenize) and the tokenize vault with restore.
+ *
+ * struct sl_anon (compiled database, options, HMAC key) is immutable after create and shared by all
+ * threads; struct sl_anon_scratch (Vectorscan scratch, span list, HMAC message buffer) belongs to one
+ * thread; struct sl_anon_vault belongs to one job. The detectors are in anon_detect.c.
+ *
+ * Overlaps: spans that overlap are merged into their union, typed by the highest-priority member
+ * (SECRET > URL_CREDENTIALS > EMAIL > IBAN > CREDIT_CARD > US_SSN > IP > PHONE > DATE_OF_BIRTH >
+ * ADDRESS > PERSON). The union, not the "best" member alone, is replaced so that no part of any
+ * detected value is left behind; the cost is a little over-redaction around overlaps.
+ */
+#include "anonymize.h"
+
+#include <errno.h>
+#include <hs/hs.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "anon_detect.h"
+
+struct sl_anon {
+    hs_database_t *db;
+    enum sl_anon_mode mode;
+    uint32_t types;
+    unsigned char *key;
+    size_t key_len;
+};
+
+struct sl_anon_scratch {
+    hs_scratch_t *hs;
+    struct anon_ctx ctx;
+    struct sl_buf msg; /* HMAC input: type, 0, value; wiped on destroy */
+};
+
+struct vent {
+    int type;
+    unsigned n;
+    char *val;
+    size_t len;
+    uint64_t h;
+};
+
+struct sl_anon_vault {
+    struct vent *e;
+    size_t ne, cap;
+    size_t *tab; /* open addressing: entry index + 1, 0 = empty */
+    size_t tabcap;
+    size_t *bytype[SL_PII__COUNT]; /* entry index by placeholder number - 1 */
+    size_t nbytype[SL_PII__COUNT];
+    size_t capbytype[SL_PII__COUNT];
+};
+
+static const char *const type_names[SL_PII__COUNT] = {
+    "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP", "URL_CREDENTIALS", "SECRET", "PERSON",
+    "ADDRESS", "DATE_OF_BIRTH"};
+
+static const unsigned char type_prio[SL_PII__COUNT] = {
+    [SL_PII_SECRET] = 11, [SL_PII_URL_CREDENTIALS] = 10, [SL_PII_EMAIL] = 9, [SL_PII_IBAN] = 8,
+    [SL_PII_CREDIT_CARD] = 7, [SL_PII_US_SSN] = 6, [SL_PII_IP] = 5, [SL_PII_PHONE] = 4,
+    [SL_PII_DATE_OF_BIRTH] = 3, [SL_PII_ADDRESS] = 2, [SL_PII_PERSON] = 1};
+
+const char *sl_pii_type_name(enum sl_pii_type t)
+{
+    return (unsigned)t < SL_PII__COUNT ? type_names[t] : NULL;
+}
+
+int sl_pii_types_parse(const char *list, uint32_t *mask)
+{
+    uint32_t m = 0;
+    const char *p = list;
+
+    if (!list || !mask)
+        return SL_ECONFIG;
+    while (*p) {
+        size_t L = strcspn(p, ",");
+        int t, found = -1;
+
+        while (L > 0 && *p == ' ') {
+            p++;
+            L--;
+        }
+        while (L > 0 && p[L - 1] == ' ')
+            L--;
+        for (t = 0; t < SL_PII__COUNT; t++)
+            if (strlen(type_names[t]) == L && strncasecmp(p, type_names[t], L) == 0)
+                found = t;
+        if (found < 0)
+            return SL_ECONFIG;
+        m |= 1u << found;
+        p += strcspn(p, ",");
+        if (*p == ',')
+            p++;
+    }
+    if (!m)
+        return SL_ECONFIG;
+    *mask = m;
+    return 0;
+}
+
+int sl_anon_mode_parse(const char *s, enum sl_anon_mode *mode)
+{
+    static const struct {
+        const char *name;
+        enum sl_anon_mode m;
+    } modes[] = {{"off", SL_ANON_OFF},   {"redact", SL_ANON_REDACT},     {"mask", SL_ANON_MASK},
+                 {"hash", SL_ANON_HASH}, {"tokenize", SL_ANON_TOKENIZE}};
+    size_t k;
+
+    for (k = 0; s && k < sizeof(modes) / sizeof(modes[0]); k++) {
+        if (strcasecmp(s, modes[k].name) == 0) {
+            *mode = modes[k].m;
+            return 0;
+        }
+    }
+    return SL_ECONFIG;
+}
+
+int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
+{
+    const char **exprs = NULL;
+    unsigned *flags = NULL, *ids = NULL;
+    hs_compile_error_t *cerr = NULL;
+    struct sl_anon *a;
+    size_t k;
+    int rc = -ENOMEM;
+
+    *out = NULL;
+    if (!o || (o->mode == SL_ANON_HASH && (!o->hmac_key || o->hmac_key_len == 0)))
+        return SL_ECONFIG;
+    if (o->types >> SL_PII__COUNT)
+        return SL_ECONFIG;
+    a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    a->mode = o->mode;
+    a->types = o->types ? o->types : (1u << SL_PII__COUNT) - 1;
+    if (o->mode == SL_ANON_HASH) {
+        a->key = malloc(o->hmac_key_len);
+        if (!a->key)
+            goto fail;
+        memcpy(a->key, o->hmac_key, o->hmac_key_len);
+        a->key_len = o->hmac_key_len;
+    }
+    exprs = calloc(anon_npatterns, sizeof(*exprs));
+    flags = calloc(anon_npatterns, sizeof(*flags));
+    ids = calloc(anon_npatterns, sizeof(*ids));
+    if (!exprs || !flags || !ids)
+        goto fail;
+    for (k = 0; k < anon_npatterns; k++) {
+        exprs[k] = anon_patterns[k].re;
+        flags[k] = anon_patterns[k].flags;
+        ids[k] = (unsigned)k;
+    }
+    if (hs_compile_multi(exprs, flags, ids, (unsigned)anon_npatterns, HS_MODE_BLOCK, NULL, &a->db,
+                         &cerr) != HS_SUCCESS) {
+        fprintf(stderr, "anonymize: pattern %d does not compile: %s\n", cerr ? cerr->expression : -1,
+                cerr ? cerr->message : "?");
+        hs_free_compile_error(cerr);
+        rc = SL_ECONFIG;
+        goto fail;
+    }
+    free(exprs);
+    free(flags);
+    free(ids);
+    *out = a;
+    return 0;
+
+fail:
+    free(exprs);
+    free(flags);
+    free(ids);
+    sl_anon_destroy(a);
+    return rc;
+}
+
+void sl_anon_destroy(struct sl_anon *a)
+{
+    if (!a)
+        return;
+    if (a->key) {
+        explicit_bzero(a->key, a->key_len);
+        free(a->key);
+    }
+    hs_free_database(a->db);
+    free(a);
+}
+
+int sl_anon_scratch_create(const struct sl_anon *a, struct sl_anon_scratch **out)
+{
+    struct sl_anon_scratch *s;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    if (hs_alloc_scratch(a->db, &s->hs) != HS_SUCCESS) {
+        free(s);
+        return -ENOMEM;
+    }
+    sl_buf_init(&s->msg, 0);
+    *out = s;
+    return 0;
+}
+
+void sl_anon_scratch_destroy(struct sl_anon_scratch *s)
+{
+    if (!s)
+        return;
+    hs_free_scratch(s->hs);
+    if (s->ctx.sp)
+        explicit_bzero(s->ctx.sp, s->ctx.capsp * sizeof(*s->ctx.sp));
+    free(s->ctx.sp);
+    sl_buf_wipe(&s->msg);
+    free(s);
+}
+
+/* ---- vault -------------------------------------------------------------------------------------- */
+
+int sl_anon_vault_create(struct sl_anon_vault **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? 0 : -ENOMEM;
+}
+
+void sl_anon_vault_destroy(struct sl_anon_vault *v)
+{
+    size_t k;
+
+    if (!v)
+        return;
+    for (k = 0; k < v->ne; k++) {
+        explicit_bzero(v->e[k].val, v->e[k].len);
+        free(v->e[k].val);
+    }
+    free(v->e);
+    free(v->tab);
+    for (k = 0; k < SL_PII__COUNT; k++)
+        free(v->bytype[k]);
+    free(v);
+}
+
+static uint64_t fnv(int type, const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)type;
+
+    while (n--)
+        h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+    return h;
+}
+
+static int vault_rehash(struct sl_anon_vault *v)
+{
+    size_t ncap = v->tabcap ? v->tabcap * 2 : 64, k;
+    size_t *nt = calloc(ncap, sizeof(*nt));
+
+    if (!nt)
+        return -ENOMEM;
+    for (k = 0; k < v->ne; k++) {
+        size_t j = v->e[k].h & (ncap - 1);
+
+        while (nt[j])
+            j = (j + 1) & (ncap - 1);
+        nt[j] = k + 1;
+    }
+    free(v->tab);
+    v->tab = nt;
+    v->tabcap = ncap;
+    return 0;
+}
+
+/* The placeholder number for (type, value), adding it if new. */
+static int vault_get(struct sl_anon_vault *v, int type, const char *p, size_t n, unsigned *num)
+{
+    uint64_t h = fnv(type, p, n);
+    struct vent *e;
+    size_t j;
+    int rc;
+
+    if ((v->ne + 1) * 2 > v->tabcap && (rc = vault_rehash(v)))
+        return rc;
+    for (j = h & (v->tabcap - 1); v->tab[j]; j = (j + 1) & (v->tabcap - 1)) {
+        e = &v->e[v->tab[j] - 1];
+        if (e->h == h && e->type == type && e->len == n && memcmp(e->val, p, n) == 0) {
+            *num = e->n;
+            return 0;
+        }
+    }
+    if (v->ne == v->cap) {
+        size_t ncap = v->cap ? v->cap * 2 : 16;
+        struct vent *ne = realloc(v->e, ncap * sizeof(*ne));
+
+        if (!ne)
+            return -ENOMEM;
+        v->e = ne;
+        v->cap = ncap;
+    }
+    if (v->nbytype[type] == v->capbytype[type]) {
+        size_t ncap = v->capbytype[type] ? v->capbytype[type] * 2 : 16;
+        size_t *nb = realloc(v->bytype[type], ncap * sizeof(*nb));
+
+        if (!nb)
+            return -ENOMEM;
+        v->bytype[type] = nb;
+        v->capbytype[type] = ncap;
+    }
+    e = &v->e[v->ne];
+    e->val = malloc(n ? n : 1);
+    if (!e->val)
+        return -ENOMEM;
+    memcpy(e->val, p, n);
+    e->len = n;
+    e->type = type;
+    e->h = h;
+    e->n = (unsigned)(v->nbytype[type] + 1);
+    v->bytype[type][v->nbytype[type]++] = v->ne;
+    v->tab[j] = ++v->ne;
+    *num = e->n;
+    return 0;
+}
+
+int sl_anon_restore(const struct sl_anon_vault *v, const char *src, size_t len, struct sl_buf *dst)
+{
+    size_t i = 0, run = 0;
+    int rc;
+
+    while (i < len) {
+        const char *lt = memchr(src + i, '<', len - i);
+        size_t k = 0, t, L, j;
+        unsigned long n = 0;
+        bool hit = false;
+
+        if (!lt)
+            break;
+        i = (size_t)(lt - src);
+        for (t = 0; t < SL_PII__COUNT && !hit; t++) {
+            L = strlen(type_names[t]);
+            if (i + L + 3 > len || memcmp(src + i + 1, type_names[t], L) || src[i + 1 + L] != '_')
+                continue;
+            for (j = i + 2 + L, n = 0, k = 0; j < len && src[j] >= '0' && src[j] <= '9' && k < 9; j++, k++)
+                n = n * 10 + (unsigned long)(src[j] - '0');
+            if (k == 0 || j >= len || src[j] != '>' || n == 0 || !v || n > v->nbytype[t])
+                continue;
+            if ((rc = sl_buf_append(dst, src + run, i - run)))
+                return rc;
+            {
+                const struct vent *e = &v->e[v->bytype[t][n - 1]];
+
+                if ((rc = sl_buf_append(dst, e->val, e->len)))
+                    return rc;
+            }
+            i = j + 1;
+            run = i;
+            hit = true;
+        }
+        if (!hit)
+            i++;
+    }
+    return sl_buf_append(dst, src + run, len - run);
+}
+
+/* ---- operators ---------------------------------------------------------------------------------- */
+
+static bool digit_type(int t)
+{
+    return t == SL_PII_PHONE || t == SL_PII_CREDIT_CARD || t == SL_PII_IBAN || t == SL_PII_US_SSN;
+}
+
+/* mask: digit-bearing types keep their last four digits and their separators; EMAIL keeps the first
+ * character of the local part and the domain; everything else becomes one '*' per character. */
+static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
+{
+    size_t k, keep = 0, nd = 0;
+    const char *atp;
+    int rc;
+
+    if (type == SL_PII_EMAIL && (atp = memchr(v, '@', n)) != NULL && atp > v) {
+        if ((rc = sl_buf_append(dst, v, 1)) || (rc = sl_buf_append_str(dst, "***")))
+            return rc;
+        return sl_buf_append(dst, atp, n - (size_t)(atp - v));
+    }
+    if (digit_type(type)) {
+        for (k = 0; k < n; k++)
+            nd += v[k] >= '0' && v[k] <= '9';
+        keep = nd >= 8 ? 4 : 0;
+    }
+    if ((rc = sl_buf_reserve(dst, n)))
+        return rc;
+    for (k = 0, nd = nd - keep; k < n; k++) {
+        unsigned char ch = (unsigned char)v[k];
+        bool isd = ch >= '0' && ch <= '9';
+
+        if (digit_type(type) && isd && nd == 0) {
+            dst->p[dst->len++] = (char)ch;
+        } else if (digit_type(type) && !isd && !((ch | 32) >= 'a' && (ch | 32) <= 'z')) {
+            dst->p[dst->len++] = (char)ch;
+        } else if ((ch & 0xC0) != 0x80) {
+            dst->p[dst->len++] = '*';
+            if (isd)
+                nd--;
+        }
+    }
+    dst->p[dst->len] = '\0';
+    return 0;
+}
+
+static int op_hash(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_buf *dst, int type,
+                   const char *v, size_t n)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int rc;
+
+    sl_buf_reset(&s->msg);
+    if ((rc = sl_buf_append_str(&s->msg, type_names[type])) || (rc = sl_buf_append(&s->msg, "", 1)) ||
+        (rc = sl_buf_append(&s->msg, v, n)))
+        return rc;
+    if (!HMAC(EVP_sha256(), a->key, (int)a->key_len, (const unsigned char *)s->msg.p, s->msg.len, md,
+              &mdlen))
+        return -EINVAL;
+    explicit_bzero(s->msg.p, s->msg.len);
+    rc = sl_buf_printf(dst, "<%s_%02x%02x%02x%02x>", type_names[type], md[0], md[1], md[2], md[3]);
+    explicit_bzero(md, sizeof(md));
+    return rc;
+}
+
+static int apply(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_buf *dst, int type,
+                 const char *v, size_t n, struct sl_anon_vault *vault)
+{
+    unsigned num;
+    int rc;
+
+    switch (a->mode) {
+    case SL_ANON_MASK:
+        return op_mask(dst, type, v, n);
+    case SL_ANON_HASH:
+        return op_hash(a, s, dst, type, v, n);
+    case SL_ANON_TOKENIZE:
+        if (!vault)
+            return -EINVAL;
+        if ((rc = vault_get(vault, type, v, n, &num)))
+            return rc;
+        return sl_buf_printf(dst, "<%s_%u>", type_names[type], num);
+    default:
+        return sl_buf_printf(dst, "[REDACTED_%s]", type_names[type]);
+    }
+}
+
+/* ---- scan ------------------------------------------------------------------------------------- */
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int fl,
+                    void *ctx)
+{
+    (void)from;
+    (void)fl;
+    anon_dispatch(ctx, id, (size_t)to);
+    return ((struct anon_ctx *)ctx)->oom ? 1 : 0;
+}
+
+static int cmp_span(const void *x, const void *y)
+{
+    const struct anon_span *a = x, *b = y;
+
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->end > b->end ? -1 : a->end < b->end;
+}
+
+int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t len,
+                 struct sl_buf *dst, struct sl_anon_counts *counts, struct sl_anon_vault *vault)
+{
+    struct anon_ctx *c = &s->ctx;
+    size_t k, pos = 0;
+    int rc = 0;
+
+    if (a->mode == SL_ANON_OFF || len == 0)
+        return sl_buf_append(dst, src, len);
+    if (a->mode == SL_ANON_TOKENIZE && !vault)
+        return -EINVAL;
+    if (len > UINT_MAX)
+        return SL_ETOOBIG;
+    c->p = (const unsigned char *)src;
+    c->n = len;
+    c->types = a->types;
+    c->nsp = 0;
+    c->oom = 0;
+    c->digit_skip = 0;
+    c->ipv6_done = 0;
+    c->nnames = 0;
+    if (hs_scan(a->db, src, (unsigned)len, 0, s->hs, on_match, c) != HS_SUCCESS && !c->oom)
+        return -EINVAL;
+    if (!c->oom)
+        anon_corefer_persons(c);
+    if (c->oom)
+        return -ENOMEM;
+    qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
+    for (k = 0; k < c->nsp;) {
+        size_t st = c->sp[k].start, en = c->sp[k].end;
+        int type = c->sp[k].type;
+
+        for (k++; k < c->nsp && c->sp[k].start < en; k++) {
+            if (c->sp[k].end > en)
+                en = c->sp[k].end;
+            if (type_prio[c->sp[k].type] > type_prio[type])
+                type = c->sp[k].type;
+        }
+        if ((rc = sl_buf_append(dst, src + pos, st - pos)) ||
+            (rc = apply(a, s, dst, type, src + st, en - st, vault)))
+            return rc;
+        if (counts)
+            counts->n[type]++;
+        pos = en;
+    }
+    return sl_buf_append(dst, src + pos, len - pos);
+}
