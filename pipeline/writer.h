@@ -12,6 +12,10 @@
  * already committed, so the run skips them. Without resume, a directory that already holds a run is
  * refused. An flock on DIR/lock keeps two runs (two cron firings) out of one directory.
  *
+ * Ownership at sl_writer_push: the writer always takes r->line (it sets r->line to NULL and frees the
+ * line itself, also when push fails); the struct r and its strings stay the caller's (they are
+ * copied). on_commit's seqs are sorted and valid only during the call.
+ *
  * Audit records are built here (they carry the chain): time, custom_id, the keyed input digest, model,
  * endpoint path, outcome, status, attempts, latency, tokens, redaction counts by type, and `prev`, the
  * SHA-256 of the previous audit line. No prompt text, no PII, no key ever reaches a record.

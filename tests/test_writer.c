@@ -731,13 +731,65 @@ static void test_throughput(void **state)
     }
 }
 
+struct producer {
+    struct sl_writer *w;
+    uint64_t first, n;
+    int rc;
+};
+
+static void *produce(void *arg)
+{
+    struct producer *pr = arg;
+
+    for (uint64_t i = 0; i < pr->n && pr->rc == 0; i++)
+        pr->rc = push_one(pr->w, pr->first + i, (int)(i % 3));
+    return NULL;
+}
+
+/* Four threads push through a queue of 8: pushes block, nothing is lost or repeated. */
+static void test_many_producers(void **state)
+{
+    enum { T = 4, PER = 2500 };
+    char *dir = mkdir_tmp();
+    struct seen s;
+    struct sl_writer_opts o;
+    struct sl_writer *w;
+    struct sl_err err;
+    struct producer pr[T];
+    pthread_t th[T];
+    const char *dirs[1] = {dir};
+    uint64_t problems;
+    (void)state;
+
+    seen_init(&s);
+    o = opts_for(dir, &s, 100);
+    o.queue_cap = 8;
+    o.fsync = false;
+    assert_int_equal(sl_writer_open(&o, &w, &err), 0);
+    for (int t = 0; t < T; t++) {
+        pr[t] = (struct producer){w, (uint64_t)t * PER, PER, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, produce, &pr[t]), 0);
+    }
+    for (int t = 0; t < T; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(pr[t].rc, 0);
+    }
+    assert_int_equal(sl_writer_close(w), 0);
+    sl_writer_destroy(w);
+    assert_int_equal(s.records, T * PER);
+    assert_int_equal(s.bm.count, T * PER);
+    assert_int_equal(sl_audit_verify_dirs(dirs, 1, NULL, NULL, &problems), 0);
+    seen_free(&s);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_commit_cadence),
         cmocka_unit_test(test_resume_after_crash), cmocka_unit_test(test_refuse_used_dir),
         cmocka_unit_test(test_lock),           cmocka_unit_test(test_disk_full),
-        cmocka_unit_test(test_throughput),
+        cmocka_unit_test(test_many_producers), cmocka_unit_test(test_throughput),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
