@@ -324,6 +324,26 @@ static void make_idem_key(struct sl_work_ctx *c, struct sl_job *j)
              hx + 16, hx + 20);
 }
 
+static bool custom_id_has_pii(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    struct sl_anon_counts n = {0};
+    struct sl_anon_vault *v = NULL;
+    size_t i;
+    int rc;
+
+    if (c->cfg->anon_mode == SL_ANON_TOKENIZE && sl_anon_vault_create(&v))
+        return true;
+    sl_buf_reset(&t->tmp);
+    rc = sl_anon_text(c->anon, t->scratch, j->custom_id, strlen(j->custom_id), &t->tmp, &n, v);
+    sl_anon_vault_destroy(v);
+    if (rc)
+        return true;
+    for (i = 0; i < SL_PII__COUNT; i++)
+        if (n.n[i])
+            return true;
+    return false;
+}
+
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     struct sl_err err;
@@ -385,9 +405,23 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
                                   : reject_code(rc));
         goto out;
     }
-    /* custom_id passed the schema check, so it is set. */
+    /* custom_id passed the schema check, so it is set. It is written to every output and to the
+     * audit log, so it must not carry what the anonymizer finds. */
+    if (c->anon && custom_id_has_pii(c, t, j)) {
+        free(j->custom_id);
+        j->custom_id = NULL;
+        sl_err_set(&err, SL_EPOLICY, "/custom_id",
+                   "custom_id contains personal data or a secret; custom_ids are written to the "
+                   "outputs and the audit log");
+        reject(c, t, j, &err, SL_RJ_POLICY);
+        goto out;
+    }
     rc = sl_idset_insert(c->ids, j->custom_id, strlen(j->custom_id));
     if (rc == 0) {
+        /* The id belongs to the job that has it first: this reject is keyed by its source only,
+         * so every custom_id stays in exactly one output (and audit verify agrees). */
+        free(j->custom_id);
+        j->custom_id = NULL;
         sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
         reject(c, t, j, &err, SL_RJ_DUPLICATE);
         goto out;

@@ -205,8 +205,12 @@ static int commit(struct sl_writer *w)
     for (int i = 0; i < SL_JF__COUNT && !rc; i++) {
         struct wfile *f = &w->f[i];
 
-        if (f->in_frame)
+        /* A file with nothing in it yet gets an empty frame, so that it is a valid zstd file that
+         * zstdcat reads as empty rather than an error. */
+        if (f->in_frame || f->pos == 0) {
             rc = zfeed(f, NULL, 0, ZSTD_e_end);
+            f->touched = true;
+        }
         f->in_frame = false;
         if (!rc)
             rc = flush_file(f);

@@ -39,3 +39,8 @@ grep -q 'REDACTED_EMAIL' "$T/basic.rec" || fail "no redaction placeholder reache
 pass "no PII or secret on the wire, in the audit log or stderr"
 secret_free "$T/basic.rec" "$T/out.stderr" "$T"/out/*
 pass "API key absent from every output, record and stderr"
+"$SLUICE" audit verify "$T/out" >"$T/verify" 2>&1 || { cat "$T/verify" >&2; fail "audit verify"; }
+for f in errors rejects; do
+  [ "$(zstd -dcq "$T/out/$f.jsonl.zst" | wc -l)" = 0 ] || fail "$f.jsonl.zst is not an empty zstd file"
+done
+pass "audit verify; empty outputs are valid empty zstd files"

@@ -82,3 +82,5 @@ run_sluice "$T/o5" --endpoint "$MOCK_URL" "$T/lying.msgpack"
 [ "$RC" = 3 ] || fail "lying msgpack: exit $RC, expected 3"
 [ "$(account "$T/o5")" = "results=0 errors=0 rejects=1" ] || fail "lying msgpack counts"
 pass "msgpack with a lying length: one reject"
+"$SLUICE" audit verify "$T/o4" >"$T/v4" 2>&1 || { cat "$T/v4" >&2; fail "audit verify on the hostile run"; }
+pass "audit verify accepts the hostile run (duplicate ids keyed by source)"
