@@ -422,6 +422,77 @@ static void test_limit_changes(void **state __attribute__((unused)))
     }
 }
 
+/* Random operations in random order: the invariants the loop relies on always hold. */
+static void test_random_operations(void **state __attribute__((unused)))
+{
+    uint64_t seed = 0x2545f4914f6cdd1dull, now = 1000, outstanding[64];
+    unsigned nout = 0, step, round;
+
+    for (round = 0; round < 20; round++) {
+        struct sl_bucket_cfg cfg = {.rpm = seed % 5000, .tpm = (seed >> 8) % 2000000,
+                                    .burst_ms = (seed >> 20) % 3000, .exact = seed & 1,
+                                    .refund_unused = seed & 2};
+        struct sl_bucket b;
+        uint64_t expect_reserved = 0;
+
+        sl_bucket_init(&b, &cfg, now);
+        nout = 0;
+        for (step = 0; step < 20000; step++) {
+            uint64_t r, wait, tokens;
+            struct sl_ratelimit_view v;
+
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            r = seed;
+            now += r % 7 == 0 ? r % 3000 : r % 3; /* sometimes the clock jumps */
+            switch (r % 6) {
+            case 0: case 1: case 2:
+                tokens = (r >> 16) % 3 == 0 ? (r >> 24) % 100000 : (r >> 24) % 500;
+                sl_bucket_take(&b, now, tokens, &wait);
+                if (wait == 0 && nout < 64) {
+                    outstanding[nout++] = tokens;
+                    expect_reserved += tokens;
+                } else if (wait == 0) {
+                    sl_bucket_refund(&b, now, 1, tokens);
+                } else {
+                    /* nothing was taken, and waiting as told is enough unless paused */
+                    assert_int_equal(b.reserved_tokens, expect_reserved);
+                    assert_true(wait <= 3600000000u);
+                }
+                break;
+            case 3:
+                if (nout) {
+                    tokens = outstanding[--nout];
+                    sl_bucket_settle(&b, now, tokens, (r >> 12) % (2 * tokens + 2));
+                    expect_reserved -= tokens;
+                }
+                break;
+            case 4:
+                sl_ratelimit_view_clear(&v);
+                v.has_rem_tok = r & 8, v.rem_tok = (r >> 12) % 3000000;
+                v.has_rem_req = r & 16, v.rem_req = (r >> 40) % 5000;
+                v.has_limit_tok = r & 32, v.limit_tok = (r >> 20) % 5000000;
+                v.has_limit_req = r & 64, v.limit_req = (r >> 44) % 10000;
+                v.has_reset_tok = r & 128, v.reset_tok_ms = (r >> 30) % 120000;
+                sl_bucket_sync(&b, now, &v);
+                break;
+            default:
+                if (r % 50 == 5)
+                    sl_bucket_pause(&b, now, (r >> 10) % 20000);
+                break;
+            }
+            assert_int_equal(b.inflight_req, nout);
+            assert_int_equal(b.reserved_tokens, expect_reserved);
+            assert_true(b.req_level == b.req_level && b.tok_level == b.tok_level); /* no NaN */
+            assert_true(b.req_level <= sl_bucket_req_capacity(&b) + 1e-6);
+            assert_true(b.tok_level <= sl_bucket_tok_capacity(&b) + 1e-6);
+            if (b.rpm_eff > 0)
+                assert_true(b.rpm_eff <= (cfg.rpm ? (double)cfg.rpm : 1e300));
+            if (b.tpm_eff > 0)
+                assert_true(b.tpm_eff <= (cfg.tpm ? (double)cfg.tpm : 1e300));
+        }
+    }
+}
+
 /* ---- simulation: a provider, the bucket, latency, concurrency ---- */
 
 struct sim_server {
@@ -643,6 +714,8 @@ static void test_simulation(void **state __attribute__((unused)))
         {"configured, no headers", 3000, 300000, false, false, false, 1, 0.97, 0, 1.03},
         {"header-only, RPM binds", 0, 0, false, false, true, 0, 0.90, 0.005, 1.03},
         {"header-only, TPM binds", 0, 0, false, false, true, 1, 0.90, 0.005, 1.03},
+        /* flags above the server's limits: the first burst overshoots, then the headers bind */
+        {"configured 2x too high", 6000, 600000, false, false, true, 1, 0.90, 0.005, 1.10},
         /* a server that meters real usage, with refund_unused: usage-based utilisation */
         {"refunding server", 3000, 300000, true, true, true, 1, 0.97, 0, 0},
     };
@@ -694,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_sync_remaining),
         cmocka_unit_test(test_learned_limits),
         cmocka_unit_test(test_limit_changes),
+        cmocka_unit_test(test_random_operations),
         cmocka_unit_test(test_simulation),
         cmocka_unit_test(test_simulation_refund_against_counting_server),
     };
