@@ -26,10 +26,13 @@ struct sl_bucket_cfg {
 };
 
 #define SL_BUCKET_DEFAULT_BURST_MS 1000
-/* Unless cfg.exact: refill at 99% of the limit and hold 95% of burst_ms, so that clock skew,
- * uplink jitter (up to ~50 ms at a 1 s burst) and rounding never overdraw the server's slices. */
+/* Unless cfg.exact: refill at 99% of the limit and hold 90% of burst_ms, so that clock skew,
+ * uplink jitter (up to ~100 ms at a 1 s burst) and rounding never overdraw the server's slices;
+ * and send a cost larger than the capacity only once the bucket has been full this long, so that
+ * the requests before it have reached the server and its slice is full too. */
 #define SL_BUCKET_RATE_FACTOR 0.99
-#define SL_BUCKET_BURST_FACTOR 0.95
+#define SL_BUCKET_BURST_FACTOR 0.90
+#define SL_BUCKET_OVERSIZE_SETTLE_MS 100
 /* With a dimension neither configured nor yet learned, only one probe request flies at a time;
  * take() asks to be retried after this many ms (or sooner, when the probe's response arrives). */
 #define SL_BUCKET_PROBE_WAIT_MS 10
@@ -47,6 +50,7 @@ struct sl_bucket {
     uint64_t inflight_req;       /* requests taken and not yet settled or refunded */
     double learned_rpm, learned_tpm; /* from x-ratelimit-limit-*; 0 = none seen */
     bool synced;                 /* a response has been applied by sl_bucket_sync() */
+    uint64_t req_full_ms, tok_full_ms; /* when each level last reached its capacity */
 };
 
 void sl_bucket_init(struct sl_bucket *b, const struct sl_bucket_cfg *cfg, uint64_t now_ms);
