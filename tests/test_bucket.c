@@ -374,11 +374,17 @@ static void test_learned_limits(void **state __attribute__((unused)))
     sl_bucket_sync(&b, 300, &v);
     assert_float_equal(b.tpm_eff, 60000, 0);
 
-    /* a server that advertises nothing: after the probe, unlimited */
+    /* a server that advertises nothing: after SL_BUCKET_PROBE_RESPONSES responses, unlimited */
     sl_bucket_init(&b, NULL, 0);
-    sl_bucket_take(&b, 0, 300, &wait);
-    sl_ratelimit_view_clear(&v);
-    sl_bucket_sync(&b, 200, &v);
+    for (int k = 0; k < SL_BUCKET_PROBE_RESPONSES; k++) {
+        sl_bucket_take(&b, 100 * k, 300, &wait);
+        assert_int_equal(wait, 0);
+        sl_bucket_take(&b, 100 * k, 300, &wait);
+        assert_int_equal(wait, SL_BUCKET_PROBE_WAIT_MS);
+        sl_ratelimit_view_clear(&v);
+        sl_bucket_sync(&b, 100 * k + 50, &v);
+        sl_bucket_settle(&b, 100 * k + 50, 300, 300);
+    }
     for (int k = 0; k < 100000; k++) {
         sl_bucket_take(&b, 200, 1000000, &wait);
         assert_int_equal(wait, 0);
