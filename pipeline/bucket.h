@@ -26,13 +26,19 @@ struct sl_bucket_cfg {
 };
 
 #define SL_BUCKET_DEFAULT_BURST_MS 1000
-/* Unless cfg.exact: refill at 99% of the limit and hold 95% of burst_ms, so that clock skew,
- * uplink jitter (up to ~50 ms at a 1 s burst) and rounding never overdraw the server's slices. */
+/* Unless cfg.exact: refill at 99% of the limit and hold 90% of burst_ms, so that clock skew,
+ * uplink jitter (up to ~100 ms at a 1 s burst) and rounding never overdraw the server's slices;
+ * and send a cost larger than the capacity only once the bucket has been full this long, so that
+ * the requests before it have reached the server and its slice is full too. */
 #define SL_BUCKET_RATE_FACTOR 0.99
-#define SL_BUCKET_BURST_FACTOR 0.95
+#define SL_BUCKET_BURST_FACTOR 0.90
+#define SL_BUCKET_OVERSIZE_SETTLE_MS 100
 /* With a dimension neither configured nor yet learned, only one probe request flies at a time;
  * take() asks to be retried after this many ms (or sooner, when the probe's response arrives). */
 #define SL_BUCKET_PROBE_WAIT_MS 10
+/* The probe ends with the first response carrying an x-ratelimit-limit-* header, or after this
+ * many responses without one (a proxy's 502 page is not a statement about the quota). */
+#define SL_BUCKET_PROBE_RESPONSES 3
 
 struct sl_ratelimit_view; /* ratelimit.h */
 
@@ -46,7 +52,9 @@ struct sl_bucket {
     /* Added to the given layout: */
     uint64_t inflight_req;       /* requests taken and not yet settled or refunded */
     double learned_rpm, learned_tpm; /* from x-ratelimit-limit-*; 0 = none seen */
-    bool synced;                 /* a response has been applied by sl_bucket_sync() */
+    bool synced;                 /* the probe phase is over (see SL_BUCKET_PROBE_RESPONSES) */
+    unsigned probe_misses;       /* responses seen in the probe phase without limit headers */
+    uint64_t req_full_ms, tok_full_ms; /* when each level last reached its capacity */
 };
 
 void sl_bucket_init(struct sl_bucket *b, const struct sl_bucket_cfg *cfg, uint64_t now_ms);
@@ -70,7 +78,7 @@ void sl_bucket_refund(struct sl_bucket *b, uint64_t now_ms, uint64_t requests, u
 void sl_bucket_pause(struct sl_bucket *b, uint64_t now_ms, uint64_t ms);
 
 /* Apply what the server said in its rate-limit headers (see ratelimit.h). Call it before settling
- * the same response. The first call ends the probe phase. */
+ * the same response. v NULL says no headers will ever come (ends the probe phase at once). */
 void sl_bucket_sync(struct sl_bucket *b, uint64_t now_ms, const struct sl_ratelimit_view *v);
 
 /* Capacity of the request / token bucket in force (0 when that dimension is unlimited). */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,8 @@ static void test_burst(void **state __attribute__((unused)))
     } cases[] = {
         /* cap 50 requests, then 1 request per 20 ms */
         {3000, 0, 0, 0, true, 50, 20},
-        /* headroom: rate 0.0495/ms, cap 47.025: 47 admitted, (1 - 0.025) / 0.0495 -> 20 ms */
-        {3000, 0, 0, 0, false, 47, 20},
+        /* headroom: rate 0.0495/ms, cap 44.55: 44 admitted, (1 - 0.55) / 0.0495 -> 10 ms */
+        {3000, 0, 0, 0, false, 44, 10},
         /* burst 2 s: cap 100 */
         {3000, 0, 2000, 0, true, 100, 20},
         /* tokens bind: cap 5000 tokens, 100 per job -> 50, then 100 / 5 per ms = 20 ms */
@@ -98,7 +99,7 @@ static void test_refill_precision(void **state __attribute__((unused)))
         unsigned lo, hi;
     } cases[] = {
         {3000, 0, 0, true, 3049, 3049},  /* floor(50 + 0.05 * 59999) */
-        {3000, 0, 0, false, 3016, 3016}, /* floor(47.025 + 0.0495 * 59999) */
+        {3000, 0, 0, false, 3014, 3014}, /* floor(44.55 + 0.0495 * 59999) */
         {7, 0, 0, true, 7, 7},           /* cap 0.1167: debt every request, 1 per 8571.4 ms */
         /* 1e9 TPM, 999 tokens a job: (16666666.7 + 16666.67 * 59999) / 999 = 1017667.67 */
         {0, 1000000000, 999, true, 1017667, 1017667},
@@ -175,6 +176,31 @@ static void test_debt_no_starvation(void **state __attribute__((unused)))
     assert_int_equal(wait, 4010);
     sl_bucket_take(&b, 4510, 10, &wait);
     assert_int_equal(wait, 0);
+    /* without cfg.exact an oversize job also waits until the bucket has been full for
+     * SL_BUCKET_OVERSIZE_SETTLE_MS: cap 891 tokens, rate 0.99/ms */
+    {
+        struct sl_bucket h;
+
+        ready(&h, 0, 60000, 0, false);
+        sl_bucket_take(&h, 0, 5000, &wait); /* full since init at 0 */
+        assert_int_equal(wait, SL_BUCKET_OVERSIZE_SETTLE_MS);
+        sl_bucket_take(&h, 100, 5000, &wait);
+        assert_int_equal(wait, 0);
+        /* debt of 4109: full again after ceil(5000 / 0.99) = 5051 ms, then the settle time */
+        sl_bucket_take(&h, 100, 5000, &wait);
+        assert_int_equal(wait, 5051 + SL_BUCKET_OVERSIZE_SETTLE_MS);
+        sl_bucket_take(&h, 5151, 5000, &wait); /* became full at 5151, not when asked */
+        assert_int_equal(wait, SL_BUCKET_OVERSIZE_SETTLE_MS);
+        sl_bucket_take(&h, 5251, 5000, &wait);
+        assert_int_equal(wait, 0);
+        /* a job that fits goes as soon as it fits: no settle time */
+        sl_bucket_take(&h, 5251 + 100, 50, &wait);
+        assert_int_equal(wait, ceil((50 + 4109) / 0.99) - 100);
+        /* a refund that fills the bucket counts as just full */
+        sl_bucket_refund(&h, 20000, 1, 5000);
+        sl_bucket_take(&h, 20000, 5000, &wait);
+        assert_int_equal(wait, SL_BUCKET_OVERSIZE_SETTLE_MS);
+    }
     /* a huge cost (UINT64_MAX) neither overflows nor waits forever to be admitted */
     sl_bucket_take(&b, 20000, UINT64_MAX, &wait);
     assert_int_equal(wait, 0);
@@ -339,20 +365,26 @@ static void test_learned_limits(void **state __attribute__((unused)))
     sl_bucket_sync(&b, 250, &v);
     assert_float_equal(b.rpm_eff, 600, 0);
     assert_float_equal(b.tpm_eff, 60000, 0);
-    assert_float_equal(b.req_level, 10 * 0.99 * 0.95 - 1, 1e-9);
-    assert_float_equal(b.tok_level, 1000 * 0.99 * 0.95 - 300, 1e-9);
+    assert_float_equal(b.req_level, 10 * 0.99 * 0.90 - 1, 1e-9);
+    assert_float_equal(b.tok_level, 1000 * 0.99 * 0.90 - 300, 1e-9);
     sl_bucket_settle(&b, 250, 300, 100);
-    assert_int_equal(take_all(&b, 250, 100, &wait), 6); /* 640.5 tokens left */
+    assert_int_equal(take_all(&b, 250, 100, &wait), 5); /* 591 tokens left */
     /* a response without headers later keeps what was learned */
     sl_ratelimit_view_clear(&v);
     sl_bucket_sync(&b, 300, &v);
     assert_float_equal(b.tpm_eff, 60000, 0);
 
-    /* a server that advertises nothing: after the probe, unlimited */
+    /* a server that advertises nothing: after SL_BUCKET_PROBE_RESPONSES responses, unlimited */
     sl_bucket_init(&b, NULL, 0);
-    sl_bucket_take(&b, 0, 300, &wait);
-    sl_ratelimit_view_clear(&v);
-    sl_bucket_sync(&b, 200, &v);
+    for (int k = 0; k < SL_BUCKET_PROBE_RESPONSES; k++) {
+        sl_bucket_take(&b, 100 * k, 300, &wait);
+        assert_int_equal(wait, 0);
+        sl_bucket_take(&b, 100 * k, 300, &wait);
+        assert_int_equal(wait, SL_BUCKET_PROBE_WAIT_MS);
+        sl_ratelimit_view_clear(&v);
+        sl_bucket_sync(&b, 100 * k + 50, &v);
+        sl_bucket_settle(&b, 100 * k + 50, 300, 300);
+    }
     for (int k = 0; k < 100000; k++) {
         sl_bucket_take(&b, 200, 1000000, &wait);
         assert_int_equal(wait, 0);
@@ -419,6 +451,77 @@ static void test_limit_changes(void **state __attribute__((unused)))
         assert_float_equal(b.tok_level, 0, 1e-9);
         sl_bucket_take(&b, 0, 1000, &wait);
         assert_int_equal(wait, 500);
+    }
+}
+
+/* Random operations in random order: the invariants the loop relies on always hold. */
+static void test_random_operations(void **state __attribute__((unused)))
+{
+    uint64_t seed = 0x2545f4914f6cdd1dull, now = 1000, outstanding[64];
+    unsigned nout = 0, step, round;
+
+    for (round = 0; round < 20; round++) {
+        struct sl_bucket_cfg cfg = {.rpm = seed % 5000, .tpm = (seed >> 8) % 2000000,
+                                    .burst_ms = (seed >> 20) % 3000, .exact = seed & 1,
+                                    .refund_unused = seed & 2};
+        struct sl_bucket b;
+        uint64_t expect_reserved = 0;
+
+        sl_bucket_init(&b, &cfg, now);
+        nout = 0;
+        for (step = 0; step < 20000; step++) {
+            uint64_t r, wait, tokens;
+            struct sl_ratelimit_view v;
+
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            r = seed;
+            now += r % 7 == 0 ? r % 3000 : r % 3; /* sometimes the clock jumps */
+            switch (r % 6) {
+            case 0: case 1: case 2:
+                tokens = (r >> 16) % 3 == 0 ? (r >> 24) % 100000 : (r >> 24) % 500;
+                sl_bucket_take(&b, now, tokens, &wait);
+                if (wait == 0 && nout < 64) {
+                    outstanding[nout++] = tokens;
+                    expect_reserved += tokens;
+                } else if (wait == 0) {
+                    sl_bucket_refund(&b, now, 1, tokens);
+                } else {
+                    /* nothing was taken, and waiting as told is enough unless paused */
+                    assert_int_equal(b.reserved_tokens, expect_reserved);
+                    assert_true(wait <= 3600000000u);
+                }
+                break;
+            case 3:
+                if (nout) {
+                    tokens = outstanding[--nout];
+                    sl_bucket_settle(&b, now, tokens, (r >> 12) % (2 * tokens + 2));
+                    expect_reserved -= tokens;
+                }
+                break;
+            case 4:
+                sl_ratelimit_view_clear(&v);
+                v.has_rem_tok = r & 8, v.rem_tok = (r >> 12) % 3000000;
+                v.has_rem_req = r & 16, v.rem_req = (r >> 40) % 5000;
+                v.has_limit_tok = r & 32, v.limit_tok = (r >> 20) % 5000000;
+                v.has_limit_req = r & 64, v.limit_req = (r >> 44) % 10000;
+                v.has_reset_tok = r & 128, v.reset_tok_ms = (r >> 30) % 120000;
+                sl_bucket_sync(&b, now, &v);
+                break;
+            default:
+                if (r % 50 == 5)
+                    sl_bucket_pause(&b, now, (r >> 10) % 20000);
+                break;
+            }
+            assert_int_equal(b.inflight_req, nout);
+            assert_int_equal(b.reserved_tokens, expect_reserved);
+            assert_true(b.req_level == b.req_level && b.tok_level == b.tok_level); /* no NaN */
+            assert_true(b.req_level <= sl_bucket_req_capacity(&b) + 1e-6);
+            assert_true(b.tok_level <= sl_bucket_tok_capacity(&b) + 1e-6);
+            if (b.rpm_eff > 0)
+                assert_true(b.rpm_eff <= (cfg.rpm ? (double)cfg.rpm : 1e300));
+            if (b.tpm_eff > 0)
+                assert_true(b.tpm_eff <= (cfg.tpm ? (double)cfg.tpm : 1e300));
+        }
     }
 }
 
@@ -603,7 +706,7 @@ static struct sim_result simulate(const struct sl_bucket_cfg *cfg, struct sim_se
             }
             qhead = (qhead + 1) % njobs;
             qlen--;
-            fly[nfly++] = (struct sim_req){.job = job, .arrive = now + 20 + rng(&seed) % 40};
+            fly[nfly++] = (struct sim_req){.job = job, .arrive = now + 20 + rng(&seed) % 100};
             res.sent++;
         }
     }
@@ -636,23 +739,35 @@ static void test_simulation(void **state __attribute__((unused)))
         bool client_refund, server_refunds, advertise;
         unsigned sizes;
         double min_util, max_429_frac, max_wall_ratio;
+        unsigned njobs;     /* 0: 20,000 */
+        double srv_rpm, srv_tpm; /* 0: 3000 RPM / 300,000 TPM */
     } cases[] = {
         /* the quota configured exactly as the server enforces it */
-        {"configured, RPM binds", 3000, 300000, false, false, true, 0, 0.97, 0, 1.03},
-        {"configured, TPM binds", 3000, 300000, false, false, true, 1, 0.97, 0, 1.03},
-        {"configured, no headers", 3000, 300000, false, false, false, 1, 0.97, 0, 1.03},
-        {"header-only, RPM binds", 0, 0, false, false, true, 0, 0.90, 0.005, 1.03},
-        {"header-only, TPM binds", 0, 0, false, false, true, 1, 0.90, 0.005, 1.03},
+        {"configured, RPM binds", 3000, 300000, false, false, true, 0, 0.97, 0, 1.03, 0, 0, 0},
+        {"configured, TPM binds", 3000, 300000, false, false, true, 1, 0.97, 0, 1.03, 0, 0, 0},
+        {"configured, no headers", 3000, 300000, false, false, false, 1, 0.97, 0, 1.03, 0, 0, 0},
+        {"header-only, RPM binds", 0, 0, false, false, true, 0, 0.90, 0.005, 1.03, 0, 0, 0},
+        {"header-only, TPM binds", 0, 0, false, false, true, 1, 0.90, 0.005, 1.03, 0, 0, 0},
+        /* flags above the server's limits: the first burst overshoots, then the headers bind */
+        {"configured 2x too high", 6000, 600000, false, false, true, 1, 0.90, 0.005, 1.10, 0, 0, 0},
         /* a server that meters real usage, with refund_unused: usage-based utilisation */
-        {"refunding server", 3000, 300000, true, true, true, 1, 0.97, 0, 0},
+        {"refunding server", 3000, 300000, true, true, true, 1, 0.97, 0, 0, 0, 0, 0},
+        /* a small key: slice of 500 tokens, most jobs larger (debt + settle time) */
+        {"30k TPM, oversize jobs", 500, 30000, false, false, true, 1, 0.95, 0, 1.05, 3000, 500,
+         30000},
+        {"30k TPM, header-only", 0, 0, false, false, true, 1, 0.90, 0.005, 1.10, 3000, 500,
+         30000},
     };
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct sl_bucket_cfg cfg = {.rpm = cases[i].cfg_rpm, .tpm = cases[i].cfg_tpm,
                                     .refund_unused = cases[i].client_refund};
-        struct sim_server srv = server(3000, 300000, cases[i].server_refunds, cases[i].advertise);
-        struct sim_result r = simulate(&cfg, &srv, 20000, cases[i].sizes, 64);
+        struct sim_server srv = server(cases[i].srv_rpm ? cases[i].srv_rpm : 3000,
+                                       cases[i].srv_tpm ? cases[i].srv_tpm : 300000,
+                                       cases[i].server_refunds, cases[i].advertise);
+        struct sim_result r = simulate(&cfg, &srv, cases[i].njobs ? cases[i].njobs : 20000,
+                                       cases[i].sizes, 64);
         double util = r.util_req > r.util_tok ? r.util_req : r.util_tok;
 
         print_message("%-24s wall %.1f s (ideal %.1f s) util req %.4f tok %.4f sent %llu "
@@ -694,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_sync_remaining),
         cmocka_unit_test(test_learned_limits),
         cmocka_unit_test(test_limit_changes),
+        cmocka_unit_test(test_random_operations),
         cmocka_unit_test(test_simulation),
         cmocka_unit_test(test_simulation_refund_against_counting_server),
     };
