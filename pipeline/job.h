@@ -76,6 +76,7 @@ struct sl_job {
     uint64_t reserved_tokens;
     uint64_t due_ms;       /* retry time */
     uint64_t sent_ms;
+    uint64_t first_sent_ms; /* first attempt */
     uint32_t latency_ms;
     long status;           /* HTTP status of the last attempt, 0 if none */
     int curl_code;         /* CURLcode of the last attempt */

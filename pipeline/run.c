@@ -97,7 +97,7 @@ struct run {
     /* counters (loop thread) */
     uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned;
     uint64_t lat_hist[LAT_BUCKETS]; /* <= 2^i ms */
-    uint64_t start_ms, first_send_ms;
+    uint64_t start_ms, first_send_ms, last_response_ms;
     _Atomic uint64_t committed[SL_OUT__COUNT];
     _Atomic uint64_t committed_total[SL_OUT__COUNT];
     uint64_t last_progress_done, last_progress_ms;
@@ -186,8 +186,8 @@ static void drop_job(struct run *r, struct sl_job *j, bool counts_alive)
 static void abandon(struct run *r, struct sl_job *j)
 {
     r->abandoned++;
-    if (j->reserved_tokens)
-        sl_bucket_refund(&r->bucket, now_ms(), 0, j->reserved_tokens);
+    if (j->state == SL_JOB_SENDING) /* taken from the bucket, never answered */
+        sl_bucket_refund(&r->bucket, now_ms(), 1, j->reserved_tokens);
     drop_job(r, j, true);
 }
 
@@ -427,6 +427,18 @@ static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class 
         begin_stop(r, 4, why);
         return;
     }
+    if (cls == SL_ERRCLASS_RETRY && j->status == 0 && j->attempts >= r->cfg->max_attempts &&
+        r->last_response_ms < j->first_sent_ms) {
+        /* Nothing at all has come back from the server since this job was first tried: that is
+         * an outage, not a bad job. Recording it as an error would make --resume skip it. */
+        char why[300];
+
+        snprintf(why, sizeof(why), "stopping: the endpoint has not answered for %.0f s (%s); "
+                 "rerun with --resume when it is reachable", (double)(now - j->first_sent_ms) / 1000.0, what);
+        abandon(r, j);
+        begin_stop(r, 4, why);
+        return;
+    }
     if (cls == SL_ERRCLASS_FATAL_JOB || j->attempts >= r->cfg->max_attempts || r->stopping) {
         if (r->stopping && cls == SL_ERRCLASS_RETRY && j->attempts < r->cfg->max_attempts) {
             abandon(r, j);
@@ -476,6 +488,15 @@ static void on_http_done(void *ud, struct sl_job *j)
 
     sl_bucket_sync(&r->bucket, now, &j->rl);
     record_latency(r, j->latency_ms);
+    j->state = SL_JOB_RESPONDED;
+    if (j->status > 0)
+        r->last_response_ms = now;
+    if (j->curl_code != CURLE_OK || j->status < 200 || j->status >= 300) {
+        /* A failed attempt is settled now, conservatively (what it reserved counts as used: the
+         * server may have counted it); a success is settled with its real usage after finish. */
+        sl_bucket_settle(&r->bucket, now, j->reserved_tokens, j->status == 429 ? 0 : j->reserved_tokens);
+        j->reserved_tokens = 0;
+    }
     if (j->curl_code != CURLE_OK) {
         enum sl_error_class cls = curl_class(j->curl_code);
 
@@ -497,9 +518,6 @@ static void on_http_done(void *ud, struct sl_job *j)
 
         if (j->status == 429) {
             r->http_429++;
-            /* A refused request consumed nothing at the server. */
-            sl_bucket_refund(&r->bucket, now, 0, j->reserved_tokens);
-            j->reserved_tokens = 0;
         } else if (j->status >= 500) {
             r->http_5xx++;
         }
@@ -551,12 +569,14 @@ static void dispatch(struct run *r)
             break;
         list_pop(&r->ready);
         j->reserved_tokens = j->est_tokens;
-        j->attempts++;
+        if (!j->attempts++)
+            j->first_sent_ms = now;
         j->state = SL_JOB_SENDING;
         r->requests++;
         if (!r->first_send_ms)
             r->first_send_ms = now;
         if (sl_http_start(r->http, j)) {
+            sl_bucket_refund(&r->bucket, now, 1, j->reserved_tokens);
             j->reserved_tokens = 0;
             fail_job(r, j, "internal_error", "could not start the transfer");
         }
@@ -594,6 +614,8 @@ static void on_wake(uv_async_t *a)
             }
             break;
         case SL_JOB_RETRY:
+            sl_bucket_settle(&r->bucket, now_ms(), j->reserved_tokens, j->reserved_tokens);
+            j->reserved_tokens = 0;
             j->outcome = SL_JOB_OK;
             attempt_failed(r, j, SL_ERRCLASS_RETRY, j->err_code, j->err_msg);
             break;
@@ -997,12 +1019,6 @@ static int setup_http(struct run *r)
         sl_log(SL_LOG_ERROR, "%s", why);
         return SL_ECONFIG;
     }
-    rc = sl_secret_load(&r->key, c->api_key_file, c->api_key_env, c->auth_header, why,
-                        sizeof(why));
-    if (rc) {
-        sl_log(SL_LOG_ERROR, "%s", why);
-        return SL_ECONFIG;
-    }
     snprintf(r->ua, sizeof(r->ua), "User-Agent: sluice/%s", sl_version());
     r->h_auth.data = (char *)sl_secret_header(&r->key);
     r->h_auth.next = &r->h_ct;
@@ -1098,6 +1114,16 @@ int sl_run(struct sl_config *cfg)
         goto out_loop;
     }
     status = 2;
+    /* The key first: its copy in the environment is wiped as soon as possible. */
+    {
+        char why[300];
+
+        if (sl_secret_load(&r->key, cfg->api_key_file, cfg->api_key_env, cfg->auth_header, why,
+                           sizeof(why))) {
+            sl_log(SL_LOG_ERROR, "%s", why);
+            goto out_stages;
+        }
+    }
     if (setup_stages(r))
         goto out_stages;
     if (setup_http(r))
@@ -1188,6 +1214,7 @@ out_http:
     }
     sl_secret_wipe(&r->key);
 out_stages:
+    sl_secret_wipe(&r->key);
     sl_anon_destroy(r->anon);
     sl_policy_destroy(r->policy);
     curl_global_cleanup();
