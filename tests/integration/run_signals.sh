@@ -35,7 +35,8 @@ stop_mock
 start_mock stall --stall-rate 1 --stall-ms 20000
 "$SLUICE" run --endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --drain-timeout 60 -o "$T/o2" "$T/jobs.jsonl" 2>"$T/o2.stderr" &
 pid=$!
-sleep 0.5
+for _ in $(seq 1 100); do [ -s "$T/stall.rec" ] && break; sleep 0.05; done   # requests are hanging
+sleep 0.2
 kill -INT $pid
 sleep 0.3
 kill -0 $pid 2>/dev/null || fail "the first SIGINT did not drain (the process is gone)"
