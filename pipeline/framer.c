@@ -147,6 +147,10 @@ static int drain_msgpack(struct sl_framer *f, sl_framer_emit_cb emit, void *ud)
                           "msgpack stream cannot be decoded; rest of input skipped", emit, ud);
             break;
         }
+        if (!res.zone && !(res.zone = msgpack_zone_new(256))) {
+            rc = -12; /* a scalar comes without a zone of its own */
+            break;
+        }
         obj = msgpack_zone_malloc(res.zone, sizeof(*obj));
         if (!obj) {
             rc = -12;
