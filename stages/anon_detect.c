@@ -1443,8 +1443,7 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     if (before(c, s) == '(')
         s--;
     pb = before(c, s);
-    if ((pb == '-' || pb == '.' || pb == '/' || pb == '_' || pb == ',') && s >= 2 &&
-        is_alnum(c->p[s - 2]))
+    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 && is_alnum(c->p[s - 2]))
         return; /* glued to a larger token: ORD-123, v1.2, 2,50 */
     if (pb == '.' || pb == ',' || pb == ':')
         if (s >= 2 && is_digit(c->p[s - 2]))
