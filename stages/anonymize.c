@@ -498,7 +498,8 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         anon_corefer_persons(c);
     if (c->oom)
         return -ENOMEM;
-    qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
+    if (c->nsp > 1)
+        qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
     for (k = 0; k < c->nsp;) {
         size_t st = c->sp[k].start, en = c->sp[k].end;
         int type = c->sp[k].type;
