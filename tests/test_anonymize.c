@@ -11,6 +11,8 @@
 #include <errno.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "anonymize.h"
 
@@ -271,6 +273,18 @@ static void test_hash(void **state)
     assert_int_equal(c.out.len, strlen("<EMAIL_12345678>"));
     assert_memory_equal(c.out.p, "<EMAIL_", 7);
     snprintf(first, sizeof(first), "%s", c.out.p);
+    {   /* first 8 hex of HMAC-SHA256(key, "EMAIL" 0 value), computed independently */
+        static const unsigned char key[] = "test-key-0123456789";
+        unsigned char msg[64], md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        char want[32];
+
+        memcpy(msg, "EMAIL", 6);
+        memcpy(msg + 6, in, strlen(in));
+        assert_non_null(HMAC(EVP_sha256(), key, (int)sizeof(key) - 1, msg, 6 + strlen(in), md, &mdlen));
+        snprintf(want, sizeof(want), "<EMAIL_%02x%02x%02x%02x>", md[0], md[1], md[2], md[3]);
+        assert_string_equal(c.out.p, want);
+    }
     run(&c, in, strlen(in), NULL);
     assert_string_equal(c.out.p, first); /* same key, same value: same pseudonym */
     ctx_close(&c);
