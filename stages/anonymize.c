@@ -2,7 +2,7 @@
  * (redact, mask, hash, tokenize) and the tokenize vault with restore.
  *
  * struct sl_anon (compiled database, options, HMAC key) is immutable after create and shared by all
- * threads; struct sl_anon_scratch (Vectorscan scratch, span list, HMAC message buffer) belongs to one
+ * threads; struct sl_anon_scratch (Vectorscan scratch, span list, keyed HMAC context) belongs to one
  * thread; struct sl_anon_vault belongs to one job. The detectors are in anon_detect.c.
  *
  * Overlaps: spans that overlap are merged into their union, typed by the highest-priority member
@@ -16,7 +16,8 @@
 #include <hs/hs.h>
 #include <limits.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,8 @@ struct sl_anon {
 
 struct sl_anon_scratch {
     hs_scratch_t *hs;
+    EVP_MAC_CTX *mac; /* keyed HMAC-SHA256 template, for SL_ANON_HASH */
     struct anon_ctx ctx;
-    struct sl_buf msg; /* HMAC input: type, 0, value; wiped on destroy */
 };
 
 struct vent {
@@ -203,7 +204,18 @@ int sl_anon_scratch_create(const struct sl_anon *a, struct sl_anon_scratch **out
         free(s);
         return -ENOMEM;
     }
-    sl_buf_init(&s->msg, 0);
+    if (a->mode == SL_ANON_HASH) {
+        EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+                               OSSL_PARAM_construct_end()};
+
+        s->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+        EVP_MAC_free(mac);
+        if (!s->mac || !EVP_MAC_init(s->mac, a->key, a->key_len, params)) {
+            sl_anon_scratch_destroy(s);
+            return -ENOMEM;
+        }
+    }
     *out = s;
     return 0;
 }
@@ -213,10 +225,10 @@ void sl_anon_scratch_destroy(struct sl_anon_scratch *s)
     if (!s)
         return;
     hs_free_scratch(s->hs);
+    EVP_MAC_CTX_free(s->mac);
     if (s->ctx.sp)
         explicit_bzero(s->ctx.sp, s->ctx.capsp * sizeof(*s->ctx.sp));
     free(s->ctx.sp);
-    sl_buf_wipe(&s->msg);
     free(s);
 }
 
@@ -413,17 +425,15 @@ static int op_hash(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl
                    const char *v, size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    size_t mdlen = 0;
     int rc;
 
-    sl_buf_reset(&s->msg);
-    if ((rc = sl_buf_append_str(&s->msg, type_names[type])) || (rc = sl_buf_append(&s->msg, "", 1)) ||
-        (rc = sl_buf_append(&s->msg, v, n)))
-        return rc;
-    if (!HMAC(EVP_sha256(), a->key, (int)a->key_len, (const unsigned char *)s->msg.p, s->msg.len, md,
-              &mdlen))
+    (void)a;
+    /* HMAC-SHA256(key, type || 0 || value); init with a NULL key reuses the scratch's key */
+    if (!EVP_MAC_init(s->mac, NULL, 0, NULL) ||
+        !EVP_MAC_update(s->mac, (const unsigned char *)type_names[type], strlen(type_names[type]) + 1) ||
+        !EVP_MAC_update(s->mac, (const unsigned char *)v, n) || !EVP_MAC_final(s->mac, md, &mdlen, sizeof(md)))
         return -EINVAL;
-    explicit_bzero(s->msg.p, s->msg.len);
     rc = sl_buf_printf(dst, "<%s_%02x%02x%02x%02x>", type_names[type], md[0], md[1], md[2], md[3]);
     explicit_bzero(md, sizeof(md));
     return rc;
@@ -447,7 +457,9 @@ static int apply(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_b
             return rc;
         return sl_buf_printf(dst, "<%s_%u>", type_names[type], num);
     default:
-        return sl_buf_printf(dst, "[REDACTED_%s]", type_names[type]);
+        if ((rc = sl_buf_append(dst, "[REDACTED_", 10)) || (rc = sl_buf_append_str(dst, type_names[type])))
+            return rc;
+        return sl_buf_append(dst, "]", 1);
     }
 }
 
@@ -498,7 +510,8 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         anon_corefer_persons(c);
     if (c->oom)
         return -ENOMEM;
-    qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
+    if (c->nsp > 1)
+        qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
     for (k = 0; k < c->nsp;) {
         size_t st = c->sp[k].start, en = c->sp[k].end;
         int type = c->sp[k].type;
