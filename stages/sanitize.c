@@ -12,7 +12,7 @@
  * something removed is replaced (json_string_setn). Rejected alternative: Vectorscan for the
  * injection phrases. It needs a per-thread scratch that this stage's contract (policy shared
  * read-only, no per-thread state passed in) has no place for, and the phrase table is small enough
- * that a word tokenizer with a Bloom prefilter on the first word runs at hundreds of MB/s.
+ * that a word tokenizer with a hashed first-word table runs at hundreds of MB/s.
  *
  * Reasons never contain input bytes; each starts with a machine code (see sanitize.h).
  * Pure: no I/O, no globals except constant tables; any thread.
@@ -41,7 +41,7 @@
  * the text (case-insensitive; ASCII and Latin-1 letters fold). A slot is "a|b|c" (one of these
  * words), "?a|b" (optional) or "*N" (skip up to N words). Words are runs of letters, digits and
  * apostrophes (so "you're" is one word); punctuation and spaces between them are ignored, up to 64
- * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the Bloom filter).
+ * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the first-word table).
  * Besides this table the scan flags fake chat turns (the MARKERS list below, and a line starting
  * with "system:", "assistant:" or "developer:") and base64 runs of 40+ characters that decode to
  * text containing any of these.
@@ -381,26 +381,21 @@ static bool match_from(const char *const *slot, const char *t, size_t n, size_t 
     return opt && match_from(slot + 1, t, n, pos);
 }
 
-static bool bloom_has(const struct sl_policy *p, uint32_t h)
-{
-    h %= SL_POLICY_BLOOM_BITS;
-    return p->inj_bloom[h / 8] & (1u << (h % 8));
-}
+_Static_assert(N_INJ <= 64, "the first-word table holds one bit per phrase");
 
 void sl_sanitize_policy_prepare(struct sl_policy *p)
 {
     size_t i;
 
-    memset(p->inj_bloom, 0, sizeof(p->inj_bloom));
+    memset(p->inj_first, 0, sizeof(p->inj_first));
     for (i = 0; i < N_INJ; i++) {
         const char *alts = INJ[i].slot[0];
 
         while (*alts) {
             const char *bar = strchr(alts, '|');
             size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
-            uint32_t h = word_hash(alts, an) % SL_POLICY_BLOOM_BITS;
 
-            p->inj_bloom[h / 8] |= (uint8_t)(1u << (h % 8));
+            p->inj_first[word_hash(alts, an) % SL_POLICY_FIRST_SLOTS] |= (uint64_t)1 << i;
             if (!bar)
                 break;
             alts = bar + 1;
@@ -410,14 +405,18 @@ void sl_sanitize_policy_prepare(struct sl_policy *p)
 
 static const char *scan_phrases(const struct sl_policy *p, const char *t, size_t n)
 {
-    size_t pos = 0, ts, tl, i;
+    size_t pos = 0, ts, tl;
 
     while (next_word(t, n, &pos, (size_t)-1, &ts, &tl)) {
-        if (!bloom_has(p, word_hash(t + ts, tl)))
-            continue;
-        for (i = 0; i < N_INJ; i++)
+        uint64_t m = p->inj_first[word_hash(t + ts, tl) % SL_POLICY_FIRST_SLOTS];
+
+        while (m) {
+            int i = __builtin_ctzll(m);
+
+            m &= m - 1;
             if (alt_match(INJ[i].slot[0], t + ts, tl) && match_from(INJ[i].slot + 1, t, n, pos))
                 return INJ[i].id;
+        }
     }
     return NULL;
 }
@@ -1158,6 +1157,8 @@ static bool azure_path(const char *u, size_t n, enum ep *ep)
 
     if (n <= i || memcmp(u, pre, i) != 0)
         return false;
+    if (!is_alnum((unsigned char)u[i]))
+        return false;
     for (s = i; i < n && i - s < 64 && (is_alnum((unsigned char)u[i]) || u[i] == '-' ||
                                          u[i] == '_' || u[i] == '.');
          i++)
@@ -1556,6 +1557,8 @@ static uint64_t est_all(json_t *v)
     size_t i;
     uint64_t t = 0;
 
+    if (!v)
+        return 0;
     switch (json_typeof(v)) {
     case JSON_STRING:
         return sl_tokens_estimate_text(json_string_value(v), json_string_length(v));
