@@ -168,6 +168,21 @@ static const char *const LINE_ROLES[] = {"system", "assistant", "developer", NUL
 
 /* ==== small helpers =========================================================================== */
 
+/* Byte classes for the scans (ASCII only; bytes >= 0x80 are 0 and take the UTF-8 path).
+ * CT_WORD: letters, digits, apostrophe. CT_B64: base64 alphabet. CT_TURN: '<' '[' '#' '\n', where
+ * a fake turn may start. CT_MARKUP: '<' '&' 'j' 'v', where markup or a script scheme may start. */
+enum { CT_WORD = 1, CT_B64 = 2, CT_TURN = 4, CT_MARKUP = 8 };
+static const unsigned char CT[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 4, 0, 0, 8, 1, 0, 0, 0, 2, 0, 0, 0, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 12, 2, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 4, 0, 0, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+};
+
 static unsigned char lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
@@ -403,24 +418,6 @@ void sl_sanitize_policy_prepare(struct sl_policy *p)
     }
 }
 
-static const char *scan_phrases(const struct sl_policy *p, const char *t, size_t n)
-{
-    size_t pos = 0, ts, tl;
-
-    while (next_word(t, n, &pos, (size_t)-1, &ts, &tl)) {
-        uint64_t m = p->inj_first[word_hash(t + ts, tl) % SL_POLICY_FIRST_SLOTS];
-
-        while (m) {
-            int i = __builtin_ctzll(m);
-
-            m &= m - 1;
-            if (alt_match(INJ[i].slot[0], t + ts, tl) && match_from(INJ[i].slot + 1, t, n, pos))
-                return INJ[i].id;
-        }
-    }
-    return NULL;
-}
-
 /* ==== fake turns and base64 =================================================================== */
 
 static bool marker_at(const char *t, size_t n, size_t i)
@@ -462,11 +459,6 @@ static bool marker_at(const char *t, size_t n, size_t i)
 
 static const char *scan_injection(const struct sl_policy *p, const char *t, size_t n, int depth);
 
-static bool is_b64(unsigned char c)
-{
-    return is_alnum(c) || c == '+' || c == '/' || c == '=';
-}
-
 /* A base64 run: decode (at most B64_MAX_RUN characters of it) and scan the text it hides. */
 static const char *check_b64(const struct sl_policy *p, const char *run, size_t len, int depth)
 {
@@ -489,34 +481,109 @@ static const char *check_b64(const struct sl_policy *p, const char *run, size_t 
     return scan_injection(p, (const char *)dec, (size_t)dn, depth + 1) ? "base64" : NULL;
 }
 
-static const char *scan_markers(const struct sl_policy *p, const char *t, size_t n, int depth)
+/* A base64 run ended at end: if it is long enough, look inside. */
+static const char *end_run(const struct sl_policy *p, const char *t, size_t start, size_t end,
+                           int depth)
 {
-    size_t i, run = 0;
+    return end - start >= B64_MIN_RUN ? check_b64(p, t + start, end - start, depth) : NULL;
+}
+
+static const char *try_phrases(const struct sl_policy *p, const char *t, size_t n, uint32_t h,
+                               size_t ts, size_t tl, size_t pos)
+{
+    uint64_t m = p->inj_first[h % SL_POLICY_FIRST_SLOTS];
+
+    while (m) {
+        int k = __builtin_ctzll(m);
+
+        m &= m - 1;
+        if (alt_match(INJ[k].slot[0], t + ts, tl) && match_from(INJ[k].slot + 1, t, n, pos))
+            return INJ[k].id;
+    }
+    return NULL;
+}
+
+/* The whole injection scan in one pass over t: words (hashed while scanned; for each that hits
+ * the first-word table, try those phrases), fake-turn markers at '<' '[' '#' '\n', and base64
+ * runs (run_s: where the current run of base64 characters began). A word with an apostrophe at
+ * either end or with non-ASCII letters is re-read by next_word, which trims and folds it. */
+static const char *scan_text(const struct sl_policy *p, const char *t, size_t n, int depth)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    size_t i = 0, s, ts, tl, pos, run_s = 0;
     const char *hit;
 
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
+    while (i < n) {
+        uint32_t h = 2166136261u;
+        bool slow = false, w;
 
-        if (is_b64(c)) {
-            run++;
-            continue;
+        if (u[i] < 0x80) {
+            if (!(CT[u[i]] & CT_WORD)) {
+                if (CT[u[i]] & CT_B64) {
+                    i++;
+                    continue;
+                }
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                if ((CT[u[i]] & CT_TURN) && marker_at(t, n, i))
+                    return "fake-turn";
+                run_s = ++i;
+                continue;
+            }
+        } else {
+            size_t l = char_at(t, n, i, &w);
+            if (!w) {
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                i += l;
+                run_s = i;
+                continue;
+            }
         }
-        if (run >= B64_MIN_RUN && (hit = check_b64(p, t + i - run, run, depth)))
+        s = i;
+        while (i < n) {
+            if (u[i] < 0x80) {
+                if (!(CT[u[i]] & CT_WORD))
+                    break;
+                if (!(CT[u[i]] & CT_B64)) { /* an apostrophe ends a base64 run */
+                    if ((hit = end_run(p, t, run_s, i, depth)))
+                        return hit;
+                    run_s = i + 1;
+                }
+                h = (h ^ lower(u[i])) * 16777619u;
+                i++;
+                continue;
+            }
+            {
+                size_t l = char_at(t, n, i, &w);
+
+                if (!w)
+                    break;
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                slow = true;
+                i += l;
+                run_s = i;
+            }
+        }
+        if (slow || u[s] == '\'' || u[i - 1] == '\'') {
+            pos = s;
+            if (!next_word(t, n, &pos, (size_t)-1, &ts, &tl) || ts >= i)
+                continue; /* only apostrophes: no word here */
+            h = word_hash(t + ts, tl);
+        } else {
+            ts = s;
+            tl = i - s;
+        }
+        if ((hit = try_phrases(p, t, n, h, ts, tl, i)))
             return hit;
-        run = 0;
-        if ((c == '<' || c == '[' || c == '#' || c == '\n') && marker_at(t, n, i))
-            return "fake-turn";
     }
-    if (run >= B64_MIN_RUN && (hit = check_b64(p, t + n - run, run, depth)))
-        return hit;
-    return NULL;
+    return end_run(p, t, run_s, n, depth);
 }
 
 static const char *scan_injection(const struct sl_policy *p, const char *t, size_t n, int depth)
 {
-    const char *hit = scan_phrases(p, t, n);
-
-    return hit ? hit : scan_markers(p, t, n, depth);
+    return scan_text(p, t, n, depth);
 }
 
 const char *sl_sanitize_injection_match(const struct sl_policy *p, const char *s, size_t n)
@@ -972,6 +1039,10 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
     while (i < n) {
         unsigned char ch = (unsigned char)t[i];
 
+        if (!in_tag && !(CT[ch] & CT_MARKUP)) { /* the common case: plain text */
+            i++;
+            continue;
+        }
         if (in_tag && i >= tag_end)
             in_tag = false;
         if (in_tag && have_h && i == hs) {
@@ -999,7 +1070,12 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
                 continue;
             }
         }
-        if ((ch | 0x20) == 'j' || (ch | 0x20) == 'v' || ch == '&') {
+        if (!(CT[ch] & CT_MARKUP)) {
+            i++;
+            continue;
+        }
+        if (((ch | 0x20) == 'j' || (ch | 0x20) == 'v' || ch == '&') &&
+            (i == 0 || !is_alnum((unsigned char)t[i - 1]))) {
             e = scheme_at(t, n, i);
             /* Outside tags only a scheme glued to what follows is a URL ("JavaScript: the good
              * parts" is prose). */
