@@ -326,48 +326,66 @@ static unsigned char fold(unsigned char prev, unsigned char c)
     return lower(c);
 }
 
+#define HASH_WORD_MAX 64 /* longer words match no phrase; they all hash to 0 */
+
+/* Hash of folded bytes, eight at a time (no per-byte multiply chain). */
+static uint32_t hash_folded(const unsigned char *f, size_t n, bool ascii)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL;
+    size_t i;
+
+    if (n > HASH_WORD_MAX)
+        return 0;
+    for (i = 0; i < n; i += 8) {
+        uint64_t c = 0, m = n - i >= 8 ? ~0ULL : ((1ULL << (8 * (n - i))) - 1);
+
+        memcpy(&c, f + i, n - i >= 8 ? 8 : n - i);
+        if (ascii) /* every ASCII word byte (letter, digit, apostrophe) folds by OR 0x20 */
+            c |= 0x2020202020202020ULL & m;
+        h = (h ^ c) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    return (uint32_t)h;
+}
+
+/* The same hash for any word: fold (ASCII and Latin-1 capitals) into a buffer first. */
 static uint32_t word_hash(const char *w, size_t n)
 {
-    uint32_t h = 2166136261u;
+    unsigned char f[HASH_WORD_MAX];
     unsigned char prev = 0;
     size_t i;
 
+    if (n > HASH_WORD_MAX)
+        return 0;
     for (i = 0; i < n; i++) {
-        unsigned char c = fold(prev, (unsigned char)w[i]);
-        prev = (unsigned char)w[i];
-        h = (h ^ c) * 16777619u;
-    }
-    return h;
-}
-
-static bool word_eq(const char *w, size_t n, const char *alt, size_t an)
-{
-    unsigned char prev = 0;
-    size_t i;
-
-    if (n != an)
-        return false;
-    for (i = 0; i < n; i++) {
-        if (fold(prev, (unsigned char)w[i]) != (unsigned char)alt[i])
-            return false;
+        f[i] = fold(prev, (unsigned char)w[i]);
         prev = (unsigned char)w[i];
     }
-    return true;
+    return hash_folded(f, n, false);
 }
 
+/* Is the word w[0..n) one of the '|'-separated lowercase alternatives? One pass, no strchr. */
 static bool alt_match(const char *alts, const char *w, size_t n)
 {
-    while (*alts) {
-        const char *bar = strchr(alts, '|');
-        size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
+    const char *a = alts;
 
-        if (word_eq(w, n, alts, an))
+    for (;;) {
+        unsigned char prev = 0;
+        size_t i = 0;
+
+        while (i < n && *a && *a != '|' && fold(prev, (unsigned char)w[i]) == (unsigned char)*a) {
+            prev = (unsigned char)w[i];
+            i++;
+            a++;
+        }
+        if (i == n && (*a == '|' || *a == '\0'))
             return true;
-        if (!bar)
-            break;
-        alts = bar + 1;
+        while (*a && *a != '|')
+            a++;
+        if (!*a)
+            return false;
+        a++;
     }
-    return false;
 }
 
 static bool match_from(const char *const *slot, const char *t, size_t n, size_t pos)
@@ -514,7 +532,7 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
     const char *hit;
 
     while (i < n) {
-        uint32_t h = 2166136261u;
+        uint32_t h;
         bool slow = false, w;
 
         if (u[i] < 0x80) {
@@ -550,7 +568,6 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
                         return hit;
                     run_s = i + 1;
                 }
-                h = (h ^ lower(u[i])) * 16777619u;
                 i++;
                 continue;
             }
@@ -561,7 +578,7 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
                     break;
                 if ((hit = end_run(p, t, run_s, i, depth)))
                     return hit;
-                slow = true;
+                slow = true; /* non-ASCII letters: fold and hash through word_hash */
                 i += l;
                 run_s = i;
             }
@@ -574,6 +591,7 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
         } else {
             ts = s;
             tl = i - s;
+            h = hash_folded(u + s, tl, true);
         }
         if ((hit = try_phrases(p, t, n, h, ts, tl, i)))
             return hit;
