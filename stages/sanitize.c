@@ -30,7 +30,9 @@
 #include "tokens.h"
 #include "utf8.h"
 
-#define PATH_MAX_SEGS 1040 /* > the largest max_depth a policy may set, plus the top levels */
+/* Path segments kept for error pointers. A pointer is cut at SL_ERR_FIELD_MAX (192) bytes, which
+ * holds at most 96 segments, so deeper levels are counted but not recorded. */
+#define PATH_MAX_SEGS 96
 #define NAME_MAX_BYTES 256 /* model names and the like */
 #define MAX_INPUTS 2048    /* embeddings / moderations inputs in one request */
 #define INT_LIMIT 9007199254740992LL /* 2^53: larger integers lose precision in most JSON peers */
@@ -1779,7 +1781,7 @@ static int estimate(struct ctx *c, json_t *body, enum ep ep, uint64_t *est)
 int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
                     uint64_t *est_tokens, struct sl_err *err)
 {
-    struct ctx *c;
+    struct ctx ctx, *c = &ctx; /* ~1.6 KB of stack: no allocation for a clean job */
     enum ep ep = EP_OTHER;
     json_t *body;
     bool azure;
@@ -1788,9 +1790,6 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
     sl_err_clear(err);
     memset(st, 0, sizeof(*st));
     *est_tokens = 0;
-    c = malloc(sizeof(*c)); /* the path stack is too big for a worker's stack */
-    if (!c)
-        return sl_err_set(err, -ENOMEM, "", "internal: out of memory");
     c->p = p;
     c->st = st;
     c->err = err;
@@ -1809,7 +1808,6 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
 out:
     sl_buf_free(&c->b1);
     sl_buf_free(&c->b2);
-    free(c);
     if (rc) {
         memset(st, 0, sizeof(*st)); /* a refused job changed nothing that will be sent */
         *est_tokens = 0;

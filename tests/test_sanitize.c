@@ -434,6 +434,44 @@ static void test_injection_flag_bit(void **state)
     }
 }
 
+/* A clean string is left in place (same storage); only a string with something to strip is
+ * replaced. */
+static void test_no_rewrite(void **state)
+{
+    static const struct {
+        const char *text;
+        bool replaced;
+    } T[] = {
+        {"plain review text, nothing to do <b>ok</b> a<b", false},
+        {"zero\u200bwidth", true},
+        {"<script>x</script>", true},
+    };
+    struct sl_policy *p = policy(NULL);
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
+        char line[256];
+        json_t *job, *content;
+        const char *before;
+        struct sl_san_stats st;
+        struct sl_err err;
+        uint64_t est;
+
+        snprintf(line, sizeof(line), SAY("%s"), T[i].text);
+        job = json_loads(line, 0, NULL);
+        assert_non_null(job);
+        content = at(job, C0);
+        before = json_string_value(content);
+        assert_int_equal(sl_sanitize_job(p, job, &st, &est, &err), 0);
+        assert_ptr_equal(at(job, C0), content);
+        if ((json_string_value(content) != before) != T[i].replaced)
+            fail_msg("case %zu: replaced=%d", i, !T[i].replaced);
+        json_decref(job);
+    }
+    sl_policy_destroy(p);
+}
+
 /* ---- sizes built in code -------------------------------------------------------------------- */
 
 static int run_built(const char *pol, json_t *job, struct sl_err *err, uint64_t *est)
@@ -564,10 +602,10 @@ static void test_custom_id_size(void **state)
 /* Depth: 10000 nested arrays built in code (jansson's parser would stop at 2048). */
 static void test_depth(void **state)
 {
-    size_t depths[] = {30, 31, 10000}, k, i;
+    size_t depths[] = {30, 31, 32, 10000}, k, i;
 
     (void)state;
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 4; k++) {
         json_t *inner = json_string("x"), *job;
         struct sl_err err;
         uint64_t est;
@@ -1304,6 +1342,7 @@ int main(void)
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_injection_flag_bit),
+        cmocka_unit_test(test_no_rewrite),
         cmocka_unit_test(test_message_count),
         cmocka_unit_test(test_message_chars),
         cmocka_unit_test(test_job_bytes),
