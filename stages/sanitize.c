@@ -164,6 +164,7 @@ static const char *const HASH_HEADERS[] = {"instruction", "instructions", "syste
                                            "assistant", NULL};
 static const char *const LINE_ROLES[] = {"system", "assistant", "developer", NULL};
 
+#define MARKUP_PASSES 4
 #define B64_MIN_RUN 40
 #define B64_MAX_RUN 4096
 #define WORD_GAP_MAX 64
@@ -1072,16 +1073,20 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
             have_h = next_handler(t, n, i, &hs, &he, &tag_end);
             continue;
         }
-        if (ch == '<' && !in_tag && i + 1 < n) {
+        if (ch == '<' && i + 1 < n) {
+            /* a block is removed even inside something tag-like ("<scr<script>ipt>") */
             if (block_open(t, n, i, &name)) {
                 e = block_end(t, n, i, name);
                 if ((rc = markup_hit(c, w, t, i, e, false)))
                     return rc;
                 i = e;
+                in_tag = false;
                 continue;
             }
-            if ((t[i + 1] | 0x20) >= 'a' && (t[i + 1] | 0x20) <= 'z') {
-                for (e = i + 1; e < n && !is_space(t[e]) && t[e] != '>' && t[e] != '/'; e++)
+            if (!in_tag && (t[i + 1] | 0x20) >= 'a' && (t[i + 1] | 0x20) <= 'z') {
+                for (e = i + 1; e < n && !is_space(t[e]) && t[e] != '>' && t[e] != '/' &&
+                                t[e] != '<';
+                     e++)
                     ;
                 in_tag = true;
                 tag_end = n;
@@ -1121,7 +1126,7 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     struct lw w1 = {t, 0, &c->b1, false}, w2;
     const char *hit;
     bool changed = false;
-    int rc;
+    int rc, pass;
 
     c->text_bytes += n;
     if (c->text_bytes > p->max_job_bytes)
@@ -1133,12 +1138,21 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
         n = c->b1.len;
         changed = true;
     }
-    w2 = (struct lw){t, 0, &c->b2, false};
-    if ((rc = clean_markup(c, t, n, &w2)))
-        return rc;
-    if (w2.on) {
-        t = c->b2.p;
-        n = c->b2.len;
+    /* Removing a construct can join its neighbours into a new one ("<img <script></script>
+     * onerror=..>"), so the markup pass repeats until nothing changes, writing alternately into
+     * b2 and b1 (the buffer it does not read). Four passes undo three levels of nesting. */
+    for (pass = 0;; pass++) {
+        struct sl_buf *out = pass % 2 ? &c->b1 : &c->b2;
+
+        if (pass == MARKUP_PASSES)
+            return fail(c, SL_EPOLICY, "text.markup: markup nested too deeply to clean");
+        w2 = (struct lw){t, 0, out, false};
+        if ((rc = clean_markup(c, t, n, &w2)))
+            return rc;
+        if (!w2.on)
+            break;
+        t = out->p;
+        n = out->len;
         changed = true;
     }
     if (inj && p->injection != SL_INJ_OFF && (hit = scan_injection(p, t, n, 0))) {
