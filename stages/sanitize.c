@@ -1140,7 +1140,7 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     }
     /* Removing a construct can join its neighbours into a new one ("<img <script></script>
      * onerror=..>"), so the markup pass repeats until nothing changes, writing alternately into
-     * b2 and b1 (the buffer it does not read). Four passes undo three levels of nesting. */
+     * b2 and b1 (the buffer it does not read). Four passes undo three levels of nesting; deeper is refused. */
     for (pass = 0;; pass++) {
         struct sl_buf *out = pass % 2 ? &c->b1 : &c->b2;
 
