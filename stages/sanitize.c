@@ -1116,6 +1116,13 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
     return lw_end(w, n);
 }
 
+/* Every construct pass 2 removes needs a '<' (blocks, handlers), a ':' or an '&' (a scheme, its
+ * colon possibly written as a reference): without them the pass is skipped (memchr is SIMD). */
+static bool may_have_markup(const char *t, size_t n)
+{
+    return memchr(t, '<', n) || memchr(t, ':', n) || memchr(t, '&', n);
+}
+
 /* ==== one string: passes 1-3 ================================================================== */
 
 static int clean_string(struct ctx *c, json_t *v, bool inj)
@@ -1140,8 +1147,8 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     }
     /* Removing a construct can join its neighbours into a new one ("<img <script></script>
      * onerror=..>"), so the markup pass repeats until nothing changes, writing alternately into
-     * b2 and b1 (the buffer it does not read). Four passes undo three levels of nesting; deeper is refused. */
-    for (pass = 0;; pass++) {
+     * b2 and b1 (the buffer it does not read). Text that still holds markup after four passes is refused. */
+    for (pass = 0; may_have_markup(t, n); pass++) {
         struct sl_buf *out = pass % 2 ? &c->b1 : &c->b2;
 
         if (pass == MARKUP_PASSES)
