@@ -331,8 +331,9 @@ static unsigned char fold(unsigned char prev, unsigned char c)
 
 #define HASH_WORD_MAX 64 /* longer words match no phrase; they all hash to 0 */
 
-/* Hash of folded bytes, eight at a time (no per-byte multiply chain). */
-static uint32_t hash_folded(const unsigned char *f, size_t n, bool ascii)
+/* Hash of folded bytes, eight at a time (no per-byte multiply chain). avail: readable bytes from
+ * f (>= n); when eight are readable the chunk is one load, masked to the word. */
+static uint32_t hash_folded(const unsigned char *f, size_t n, size_t avail, bool ascii)
 {
     uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL;
     size_t i;
@@ -342,7 +343,11 @@ static uint32_t hash_folded(const unsigned char *f, size_t n, bool ascii)
     for (i = 0; i < n; i += 8) {
         uint64_t c = 0, m = n - i >= 8 ? ~0ULL : ((1ULL << (8 * (n - i))) - 1);
 
-        memcpy(&c, f + i, n - i >= 8 ? 8 : n - i);
+        if (avail - i >= 8)
+            memcpy(&c, f + i, 8);
+        else
+            memcpy(&c, f + i, n - i);
+        c &= m;
         if (ascii) /* every ASCII word byte (letter, digit, apostrophe) folds by OR 0x20 */
             c |= 0x2020202020202020ULL & m;
         h = (h ^ c) * 0xFF51AFD7ED558CCDULL;
@@ -354,7 +359,7 @@ static uint32_t hash_folded(const unsigned char *f, size_t n, bool ascii)
 /* The same hash for any word: fold (ASCII and Latin-1 capitals) into a buffer first. */
 static uint32_t word_hash(const char *w, size_t n)
 {
-    unsigned char f[HASH_WORD_MAX];
+    unsigned char f[HASH_WORD_MAX] = {0};
     unsigned char prev = 0;
     size_t i;
 
@@ -364,7 +369,7 @@ static uint32_t word_hash(const char *w, size_t n)
         f[i] = fold(prev, (unsigned char)w[i]);
         prev = (unsigned char)w[i];
     }
-    return hash_folded(f, n, false);
+    return hash_folded(f, n, sizeof(f), false);
 }
 
 /* Is the word w[0..n) one of the '|'-separated lowercase alternatives? One pass, no strchr. */
@@ -594,7 +599,7 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
         } else {
             ts = s;
             tl = i - s;
-            h = hash_folded(u + s, tl, true);
+            h = hash_folded(u + s, tl, n - s, true);
         }
         if ((hit = try_phrases(p, t, n, h, ts, tl, i)))
             return hit;
