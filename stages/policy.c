@@ -329,6 +329,8 @@ int sl_policy_load(const char *text, size_t len, struct sl_policy **out, struct 
     {
         const struct key *d;
 
+        if (k[0] == '_') /* "_comment" and friends: notes for people */
+            continue;
         for (d = KEYS; d->name && strcmp(d->name, k) != 0; d++)
             ;
         if (!d->name) {
