@@ -42,14 +42,14 @@ void sl_lat_hist_clear(struct sl_lat_hist *h);
 void sl_lat_hist_bounds(int i, uint64_t *lo, uint64_t *hi);
 
 struct sl_series_sample {
-    uint64_t t_ms;             /* ms since the run started (end of this sample's interval) */
-    uint64_t unix_ms;          /* wall clock at the end of the interval */
+    uint64_t t_ms;    /* ms since the run started (end of this sample's interval) */
+    uint64_t unix_ms; /* wall clock at the end of the interval */
     /* deltas over the interval (normally 1 s; the last one may be shorter) */
     uint32_t requests, results, errors, rejects, http_429, http_5xx, net_errors, retries;
     uint64_t prompt_tokens, completion_tokens;
     /* state at the end of the interval */
     uint32_t inflight, ready;
-    double rpm_limit, tpm_limit; /* limits in force, 0 = unlimited/unknown */
+    double rpm_limit, tpm_limit;             /* limits in force, 0 = unlimited/unknown */
     uint64_t p50_ms, p90_ms, p99_ms, max_ms; /* latency of responses in this interval, 0 = none */
 };
 

@@ -48,10 +48,20 @@ static void test_hist_buckets(void **st)
         uint32_t ms;
         uint64_t lo, hi;
     } cases[] = {
-        {0, 0, 0},         {1, 1, 1},         {15, 15, 15},       {16, 16, 16},
-        {17, 17, 17},      {31, 31, 31},      {32, 32, 33},       {33, 32, 33},
-        {100, 100, 103},   {1000, 992, 1023}, {1023, 992, 1023},  {1024, 1024, 1087},
-        {500000, 491520, 507903}, {524287, 507904, 524287},
+        {0, 0, 0},
+        {1, 1, 1},
+        {15, 15, 15},
+        {16, 16, 16},
+        {17, 17, 17},
+        {31, 31, 31},
+        {32, 32, 33},
+        {33, 32, 33},
+        {100, 100, 103},
+        {1000, 992, 1023},
+        {1023, 992, 1023},
+        {1024, 1024, 1087},
+        {500000, 491520, 507903},
+        {524287, 507904, 524287},
     };
     size_t i;
 
@@ -94,7 +104,8 @@ static void test_hist_quantiles(void **st)
     }
     assert_int_equal(h.count, 1000);
     assert_int_equal(h.max_ms, 1000);
-    /* Exact p50 = 500, p90 = 900, p99 = 990: the answer is the upper bound of the bucket (496..511, 896..927, 960..991), within 6.25%. */
+    /* Exact p50 = 500, p90 = 900, p99 = 990: the answer is the upper bound of the bucket (496..511,
+     * 896..927, 960..991), within 6.25%. */
     assert_int_equal(sl_lat_hist_quantile(&h, 0.5), 511);
     assert_int_equal(sl_lat_hist_quantile(&h, 0.9), 927);
     assert_int_equal(sl_lat_hist_quantile(&h, 0.99), 991);
