@@ -18,7 +18,7 @@
     } while (0)
 
 #define ML 78  /* margins: left (tick labels, y title) */
-#define MR 170 /* right: direct labels */
+#define MR 200 /* right: direct labels */
 #define MT 16
 #define MB 52
 #define MAX_LINES 8
@@ -219,6 +219,8 @@ static int line_path(struct sl_buf *o, const struct frame *f, const struct sl_sv
     size_t i;
     int rc;
 
+    if (!l->n)
+        return 0;
     TRY(sl_buf_append_str(o, "<path data-series=\""));
     TRY(sl_html_escape(o, l->label));
     TRY(sl_buf_printf(o,
@@ -296,6 +298,8 @@ int sl_svg_line_chart(struct sl_buf *o, const struct sl_svg_chart *c)
         }
     if (!pts)
         xlo = xhi = 0;
+    if (xlo > 0)
+        xlo = 0; /* x starts at 0 too: a run's time axis begins at its start */
     f.px = ML;
     f.py = MT;
     f.pw = w - ML - MR;
