@@ -601,15 +601,31 @@ static int latency_hist(struct sl_buf *o, const json_t *sum)
     return rc;
 }
 
-static int kv_row(struct sl_buf *o, const char *k, const json_t *v)
+/* One row per member; an object's members become "key: member" rows (one level). */
+static int kv_row(struct sl_buf *o, const char *k, const json_t *v, int depth)
 {
     char *txt;
     int rc;
 
+    if (json_is_object(v) && depth == 0) {
+        const char *kk;
+        json_t *vv;
+        char name[160];
+
+        json_object_foreach((json_t *)v, kk, vv)
+        {
+            snprintf(name, sizeof(name), "%s: %s", k, kk);
+            if ((rc = kv_row(o, name, vv, 1)))
+                return rc;
+        }
+        return 0;
+    }
     if ((rc = tag_text(o, "<tr><th scope=\"row\">", k, "</th><td>")))
         return rc;
     if (json_is_string(v)) {
         rc = esc(o, json_string_value(v));
+    } else if (json_is_real(v)) {
+        rc = sl_buf_printf(o, "%.2f", json_real_value(v));
     } else {
         txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         rc = esc(o, txt ? txt : "?");
@@ -630,17 +646,20 @@ static int settings(struct sl_buf *o, const json_t *sum)
     size_t i;
     int rc;
 
-    if ((rc = sl_buf_append_str(o, "<section><h2>Run and settings</h2>\n<table><caption>The "
-                                   "run's non-secret settings and totals (summary.json)"
-                                   "</caption><tbody>\n")))
+    if ((rc = sl_buf_append_str(
+             o, "<section><h2>Run and settings</h2>\n<table class=\"kv\"><caption>The "
+                "run's non-secret settings and totals (summary.json; rpm/tpm 0 = "
+                "no limit given)"
+                "</caption><tbody>\n")))
         return rc;
     json_object_foreach((json_t *)st, k, v)
     {
-        if ((rc = kv_row(o, k, v)))
+        if ((rc = kv_row(o, k, v, 0)))
             return rc;
     }
     for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-        if (json_object_get(sum, top[i]) && (rc = kv_row(o, top[i], json_object_get(sum, top[i]))))
+        if (json_object_get(sum, top[i]) &&
+            (rc = kv_row(o, top[i], json_object_get(sum, top[i]), 0)))
             return rc;
     return sl_buf_append_str(o, "</tbody></table>\n</section>\n");
 }
@@ -656,7 +675,7 @@ static const char css[] =
     "right}th[scope=row]{text-align:left;font-weight:normal}td{font-variant-numeric:tabular-nums}"
     "details{margin:.5em 0}summary{cursor:pointer}.kpi{display:flex;flex-wrap:wrap;gap:.5em 1.5em;"
     "padding:0;list-style:none}.kpi li{min-width:10em}.kpi b{display:block;font-size:1.3em}"
-    "@media print{details{display:block}}";
+    "table.kv td{text-align:left}@media print{details{display:block}}";
 
 static int header(struct sl_buf *o, const json_t *sum)
 {
