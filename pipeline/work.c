@@ -344,7 +344,23 @@ static bool custom_id_has_pii(struct sl_work_ctx *c, struct sl_work_tls *t, stru
     return false;
 }
 
+static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
+
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    prepare(c, t, j);
+    if (!j->id_turn_taken) /* every position takes its turn in the id set exactly once */
+        (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
+}
+
+/* Insert the job's custom_id in input order (see sl_idset_insert_at). */
+static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
+{
+    j->id_turn_taken = true;
+    return sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
+}
+
+static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     struct sl_err err;
     json_t *rec = NULL, *body;
@@ -384,7 +400,7 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
     }
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
-        if (sl_idset_insert(c->ids, j->custom_id, strlen(j->custom_id)) < 0)
+        if (id_insert(c, j) < 0)
             rc = -12;
         j->outcome = SL_JOB_SKIPPED;
         goto out;
@@ -416,7 +432,7 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
         reject(c, t, j, &err, SL_RJ_POLICY);
         goto out;
     }
-    rc = sl_idset_insert(c->ids, j->custom_id, strlen(j->custom_id));
+    rc = id_insert(c, j);
     if (rc == 0) {
         /* The id belongs to the job that has it first: this reject is keyed by its source only,
          * so every custom_id stays in exactly one output (and audit verify agrees). */
