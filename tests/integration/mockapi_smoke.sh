@@ -167,6 +167,24 @@ done
 [[ $codes == *" 18"* && $codes == *" 52"* ]] && pass "truncate and reset faults (curl exits:$codes)" ||
     fail "truncate/reset faults: curl exits$codes"
 
+# --- same --seed, same arrival order: same fault sequence; --no-ratelimit-headers drops them ---
+seq_of() {
+    local out="" i
+    start "seed$1" --seed 42 --fail-rate 0.3 --html-rate 0.3 --rpm 1000000 --no-ratelimit-headers
+    for i in 1 2 3 4 5 6 7 8; do
+        out="$out $(post /v1/chat/completions /dev/null -D "$tmp/seed.hdr" -H "Authorization: Bearer $key" -d "$body")"
+        grep -qi '^x-ratelimit-' "$tmp/seed.hdr" && out="$out(rl-headers!)"
+    done
+    echo "$out"
+}
+s1=$(seq_of 1)
+s2=$(seq_of 2)
+if [[ $s1 == "$s2" && $s1 == *500* && $s1 == *200* && $s1 != *rl-headers* ]]; then
+    pass "--seed is deterministic:$s1"
+else
+    fail "--seed sequences differ or headers present:$s1 /$s2"
+fi
+
 # --- TLS capped at 1.1: a TLS 1.2+ client must fail ---
 start tls11 --tls-max 1.1
 if curl -sS --max-time 10 --tlsv1.2 --cacert "$ca" -o /dev/null "https://127.0.0.1:$port/v1/chat/completions" \
