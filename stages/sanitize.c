@@ -19,6 +19,7 @@
  */
 #include "sanitize.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -429,6 +430,7 @@ void sl_sanitize_policy_prepare(struct sl_policy *p)
     size_t i;
 
     memset(p->inj_first, 0, sizeof(p->inj_first));
+    memset(p->inj_prefix, 0, sizeof(p->inj_prefix));
     for (i = 0; i < N_INJ; i++) {
         const char *alts = INJ[i].slot[0];
 
@@ -437,6 +439,12 @@ void sl_sanitize_policy_prepare(struct sl_policy *p)
             size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
 
             p->inj_first[word_hash(alts, an) % SL_POLICY_FIRST_SLOTS] |= (uint64_t)1 << i;
+            if (an >= 2) {
+                unsigned key = ((unsigned)(unsigned char)alts[0] << 8) | (unsigned char)alts[1];
+                p->inj_prefix[key / 8] |= (uint8_t)(1u << (key % 8));
+            } else {
+                assert(!"first words need two bytes");
+            }
             if (!bar)
                 break;
             alts = bar + 1;
@@ -507,6 +515,32 @@ static const char *check_b64(const struct sl_policy *p, const char *run, size_t 
     return scan_injection(p, (const char *)dec, (size_t)dn, depth + 1) ? "base64" : NULL;
 }
 
+/* Index of the first byte at or after i that is not an ASCII letter or digit. Eight bytes at a
+ * time: for each byte, bit 7 of az/dg says "in a..z (after OR 0x20)" / "in 0..9"; adding to a
+ * byte below 0x80 cannot carry into the next one. */
+static size_t alnum_run(const unsigned char *u, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+    while (i + 8 <= n) {
+        uint64_t w, l, az, dg, bad;
+
+        memcpy(&w, u + i, 8);
+        l = (w | (0x20 * ones)) & ~high;
+        az = ((l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones)) & high;
+        dg = (((w & ~high) + (0x80 - '0') * ones) & ~((w & ~high) + (0x80 - '9' - 1) * ones)) &
+             high;
+        bad = ~(az | dg) & high;
+        bad |= w & high; /* non-ASCII */
+        if (bad)
+            return i + (size_t)__builtin_ctzll(bad) / 8;
+        i += 8;
+    }
+    while (i < n && (CT[u[i]] & (CT_WORD | CT_B64)) == (CT_WORD | CT_B64))
+        i++;
+    return i;
+}
+
 /* A base64 run ended at end: if it is long enough, look inside. */
 static const char *end_run(const struct sl_policy *p, const char *t, size_t start, size_t end,
                            int depth)
@@ -568,17 +602,18 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
         }
         s = i;
         while (i < n) {
-            if (u[i] < 0x80) {
-                if (!(CT[u[i]] & CT_WORD))
-                    break;
-                if (!(CT[u[i]] & CT_B64)) { /* an apostrophe ends a base64 run */
-                    if ((hit = end_run(p, t, run_s, i, depth)))
-                        return hit;
-                    run_s = i + 1;
-                }
-                i++;
+            /* the hot loop: ASCII letters and digits (word and base64 characters both) */
+            i = alnum_run(u, i, n);
+            if (i >= n)
+                break;
+            if (u[i] == '\'') { /* part of the word; ends a base64 run */
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                run_s = ++i;
                 continue;
             }
+            if (u[i] < 0x80)
+                break;
             {
                 size_t l = char_at(t, n, i, &w);
 
@@ -597,8 +632,15 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
                 continue; /* only apostrophes: no word here */
             h = word_hash(t + ts, tl);
         } else {
+            unsigned key;
+
             ts = s;
             tl = i - s;
+            if (tl < 2)
+                continue;
+            key = ((unsigned)(u[s] | 0x20) << 8) | (u[s + 1] | 0x20);
+            if (!(p->inj_prefix[key / 8] & (1u << (key % 8))))
+                continue; /* no phrase starts with this word */
             h = hash_folded(u + s, tl, n - s, true);
         }
         if ((hit = try_phrases(p, t, n, h, ts, tl, i)))
