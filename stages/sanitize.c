@@ -44,7 +44,8 @@
  * the text (case-insensitive; ASCII and Latin-1 letters fold). A slot is "a|b|c" (one of these
  * words), "?a|b" (optional) or "*N" (skip up to N words). Words are runs of letters, digits and
  * apostrophes (so "you're" is one word); punctuation and spaces between them are ignored, up to 64
- * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the first-word table).
+ * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the first-word
+ * table).
  * Besides this table the scan flags fake chat turns (the MARKERS list below, and a line starting
  * with "system:", "assistant:" or "developer:") and base64 runs of 40+ characters that decode to
  * text containing any of these.
@@ -123,7 +124,8 @@ static const struct inj_phrase INJ[] = {
      {"zeige|zeig|verrate|nenne|gib|wiederhole|drucke", "?mir|uns",
       "?deinen|deine|den|die|ihren|ihre", "system", "prompt|anweisungen|nachricht", NULL}},
     {"de-now",
-     {"du", "bist", "jetzt|nun|ab", "?jetzt", "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
+     {"du", "bist", "jetzt|nun|ab", "?jetzt",
+      "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
     /* French */
     {"fr-ignore",
      {"ignore|ignorez|ignorer|oublie|oubliez|oublier|n\u00e9glige|n\u00e9gligez",
@@ -469,10 +471,12 @@ static bool marker_at(const char *t, size_t n, size_t i)
             return false;
         for (j = i + 3; j < n && (t[j] == '#' || t[j] == ' ' || t[j] == '\t'); j++)
             ;
-        for (k = 0; HASH_HEADERS[k]; k++)
-            if (ci_prefix(t, n, j, HASH_HEADERS[k]) &&
-                (j + strlen(HASH_HEADERS[k]) >= n || !is_alnum((unsigned char)t[j + strlen(HASH_HEADERS[k])])))
+        for (k = 0; HASH_HEADERS[k]; k++) {
+            size_t e = j + strlen(HASH_HEADERS[k]);
+
+            if (ci_prefix(t, n, j, HASH_HEADERS[k]) && (e >= n || !is_alnum((unsigned char)t[e])))
                 return true;
+        }
         return false;
     }
     /* t[i] == '\n': a line that starts like a chat turn, "System: ..." */
@@ -1194,7 +1198,8 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     }
     /* Removing a construct can join its neighbours into a new one ("<img <script></script>
      * onerror=..>"), so the markup pass repeats until nothing changes, writing alternately into
-     * b2 and b1 (the buffer it does not read). Text that still holds markup after four passes is refused. */
+     * b2 and b1 (the buffer it does not read). Text that still holds markup after four passes is
+     * refused. */
     for (pass = 0; may_have_markup(t, n); pass++) {
         struct sl_buf *out = pass % 2 ? &c->b1 : &c->b2;
 
@@ -1519,7 +1524,8 @@ static int check_part(struct ctx *c, json_t *part)
     json_t *img;
 
     if (!json_is_object(part) || !type)
-        return fail(c, SL_ESCHEMA, "schema.content_part: content part must be an object with a type");
+        return fail(c, SL_ESCHEMA,
+                    "schema.content_part: content part must be an object with a type");
     if (strcmp(type, "text") == 0) {
         if (!json_is_string(json_object_get(part, "text")))
             return fail_key(c, "text", SL_ESCHEMA, "schema.content_part: text part needs a string");
@@ -1563,7 +1569,8 @@ static int check_message(struct ctx *c, json_t *m)
     if (!sl_strlist_has(&c->p->roles, role, strlen(role)))
         return fail_key(c, "role", SL_EPOLICY, "policy.role: role not allowed by the policy");
     if (json_object_get(m, "tool_calls") && !c->p->allow_tools)
-        return fail_key(c, "tool_calls", SL_EPOLICY, "policy.field: field not allowed by the policy");
+        return fail_key(c, "tool_calls", SL_EPOLICY,
+                        "policy.field: field not allowed by the policy");
     content = json_object_get(m, "content");
     if (json_is_string(content))
         return 0;
