@@ -295,9 +295,14 @@ static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size
     bool w = false;
 
     while (i < n) {
-        size_t l = char_at(t, n, i, &w);
-        if (w)
+        size_t l = 1;
+
+        if ((unsigned char)t[i] < 0x80) {
+            if (CT[(unsigned char)t[i]] & CT_WORD)
+                break;
+        } else if ((l = char_at(t, n, i, &w)) && w) {
             break;
+        }
         i += l;
         if (i - *pos > gap_max)
             return false;
@@ -306,9 +311,14 @@ static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size
         return false;
     s = i;
     while (i < n) {
-        size_t l = char_at(t, n, i, &w);
-        if (!w)
+        size_t l = 1;
+
+        if ((unsigned char)t[i] < 0x80) {
+            if (!(CT[(unsigned char)t[i]] & CT_WORD))
+                break;
+        } else if ((l = char_at(t, n, i, &w)) && !w) {
             break;
+        }
         i += l;
     }
     *pos = i;
