@@ -825,15 +825,9 @@ static const char *pii_name(size_t i)
 
 static const char *san_name(size_t i)
 {
-    static const char *const n[SL_SAN__COUNT] = {"control", "invisible", "bidi",
-                                                 "tag",     "markup",    "injection"};
-    return i < SL_SAN__COUNT ? n[i] : "other";
+    return sl_san_class_name((enum sl_san_class)i);
 }
 
-static const char *rj_name(size_t i)
-{
-    return sl_reject_code_name((enum sl_reject_code)i);
-}
 
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
@@ -879,7 +873,14 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_pack("{s:I,s:I,s:I}", "prompt", (json_int_t)atomic_load(&r->w.prompt_tokens),
                   "completion", (json_int_t)atomic_load(&r->w.completion_tokens), "estimated",
                   (json_int_t)atomic_load(&r->w.est_tokens)));
-    json_object_set_new(s, "rejects_by_reason", counts_obj(r->w.rejects_by_code, SL_RJ__COUNT, rj_name));
+    {
+        json_t *rj = json_object();
+        size_t i;
+
+        for (i = 0; i < r->w.n_reasons; i++)
+            json_object_set_new(rj, r->w.reason_name[i], json_integer((json_int_t)r->w.reason_count[i]));
+        json_object_set_new(s, "rejects_by_reason", rj);
+    }
     json_object_set_new(s, "redactions", counts_obj(r->w.redactions, SL_PII__COUNT, pii_name));
     json_object_set_new(s, "sanitized", counts_obj(r->w.sanitized, SL_SAN__COUNT, san_name));
     json_object_set_new(s, "injection_flagged",
@@ -1149,6 +1150,7 @@ int sl_run(struct sl_config *cfg)
     r->w.anon = r->anon;
     r->w.writer = r->writer;
     r->w.ids = &r->ids;
+    pthread_mutex_init(&r->w.reasons_mu, NULL);
     r->chunk = malloc(CHUNK);
     if (!r->chunk || sl_jobq_init(&r->workq) || sl_jobq_init(&r->backq))
         goto out_ids;
