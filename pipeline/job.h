@@ -88,7 +88,8 @@ struct sl_job {
     /* Finished by a worker. */
     uint64_t prompt_tokens, completion_tokens;
     uint64_t used_tokens;  /* for settling the bucket; 0 = unknown */
-    bool unwritten;        /* the writer refused the record (sticky disk error) */
+    bool unwritten;
+    bool id_turn_taken;    /* passed the id set's in-order turn */        /* the writer refused the record (sticky disk error) */
 };
 
 #endif
