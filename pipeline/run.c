@@ -751,9 +751,11 @@ static void series_sample(struct run *r)
     x.http_429 = delta32(r->http_429, &p->http_429);
     x.http_5xx = delta32(r->http_5xx, &p->http_5xx);
     x.net_errors = delta32(r->net_errors, &p->net_errors);
-    x.results = delta32(atomic_load(&r->committed_total[SL_OUT_RESULT]), &p->committed[SL_OUT_RESULT]);
+    x.results = delta32(atomic_load(&r->committed_total[SL_OUT_RESULT]),
+                        &p->committed[SL_OUT_RESULT]);
     x.errors = delta32(atomic_load(&r->committed_total[SL_OUT_ERROR]), &p->committed[SL_OUT_ERROR]);
-    x.rejects = delta32(atomic_load(&r->committed_total[SL_OUT_REJECT]), &p->committed[SL_OUT_REJECT]);
+    x.rejects = delta32(atomic_load(&r->committed_total[SL_OUT_REJECT]),
+                        &p->committed[SL_OUT_REJECT]);
     x.prompt_tokens = delta64(atomic_load(&r->w.prompt_tokens), &p->prompt);
     x.completion_tokens = delta64(atomic_load(&r->w.completion_tokens), &p->completion);
     x.inflight = r->http ? sl_http_inflight(r->http) : 0;
