@@ -355,10 +355,35 @@ static int time_charts(struct sl_buf *o, const struct series *s)
 /* ---- bar sections ---- */
 
 struct bars {
-    struct sl_svg_bar b[MAX_CODES + 8];
-    char names[MAX_CODES + 8][80];
+    struct sl_svg_bar b[2 * MAX_CODES];
+    char names[2 * MAX_CODES][80];
     size_t n;
 };
+
+/* Count one more under "PREFIXNAME": an existing bar, a new one while fewer than limit bars
+ * exist, else the catch-all "PREFIX(others)". */
+static void bars_count(struct bars *b, const char *prefix, const char *name, size_t limit)
+{
+    char label[80];
+    size_t k;
+
+    snprintf(label, sizeof(label), "%s%s", prefix, name);
+    for (k = 0; k < b->n && strcmp(b->names[k], label); k++)
+        ;
+    if (k == b->n && b->n >= limit) {
+        snprintf(label, sizeof(label), "%s(others)", prefix);
+        for (k = 0; k < b->n && strcmp(b->names[k], label); k++)
+            ;
+    }
+    if (k == b->n && k < sizeof(b->b) / sizeof(b->b[0])) {
+        snprintf(b->names[k], sizeof(b->names[0]), "%s", label);
+        b->b[k].label = b->names[k];
+        b->b[k].value = 0;
+        b->n++;
+    }
+    if (k < b->n)
+        b->b[k].value++;
+}
 
 static void bars_add(struct bars *b, const char *prefix, const char *name, double v)
 {
@@ -470,7 +495,6 @@ static int count_error_codes(const char *dir, struct bars *b)
             }
             for (i = 0; i < ob.pos; i++) {
                 json_t *j, *code;
-                size_t k;
 
                 if (outb[i] != '\n') {
                     if (sl_buf_append(&line, outb + i, 1))
@@ -480,16 +504,8 @@ static int count_error_codes(const char *dir, struct bars *b)
                 j = json_loadb(line.p ? line.p : "", line.len, 0, NULL);
                 sl_buf_reset(&line);
                 code = json_object_get(json_object_get(j, "error"), "code");
-                if (json_is_string(code)) {
-                    for (k = 0; k < b->n && strcmp(b->names[k] + 7, json_string_value(code)); k++)
-                        ;
-                    if (k < b->n)
-                        b->b[k].value++;
-                    else if (b->n < MAX_CODES)
-                        bars_add(b, "error: ", json_string_value(code), 1);
-                    else
-                        bars_add(b, "error: ", "(other codes)", 1);
-                }
+                if (json_is_string(code))
+                    bars_count(b, "error: ", json_string_value(code), MAX_CODES);
                 json_decref(j);
             }
         }

@@ -105,6 +105,7 @@ struct run {
 
     /* per-second series (series.h); NULL when disabled (SLUICE_NO_SERIES=1) or after an error */
     struct sl_series *series;
+    bool series_failed;
     uv_timer_t series_timer;
     struct series_prev {
         uint64_t t_ms, requests, retries, http_429, http_5xx, net_errors, prompt, completion;
@@ -739,7 +740,7 @@ static void series_sample(struct run *r)
     uint64_t now = now_ms();
     int rc;
 
-    if (!r->series)
+    if (!r->series || r->series_failed)
         return;
     x.t_ms = now - r->start_ms;
     if (x.t_ms == p->t_ms && x.t_ms)
@@ -772,9 +773,9 @@ static void series_sample(struct run *r)
         /* The series is for reports: losing it must not stop the run. */
         sl_log(SL_LOG_WARN, "cannot write series.bin: %s; the report will lack a time series",
                sl_strerror(rc));
+        /* A write may still be in flight: the series is closed after the loop. */
         uv_timer_stop(&r->series_timer);
-        (void)sl_series_close(r->series);
-        r->series = NULL;
+        r->series_failed = true;
     }
 }
 
@@ -1346,7 +1347,7 @@ int sl_run(struct sl_config *cfg)
     uv_run(&r->loop, UV_RUN_DEFAULT);
 
     stop_workers(r);
-    if (sl_series_close(r->series))
+    if (sl_series_close(r->series) && !r->series_failed)
         sl_log(SL_LOG_WARN, "cannot write series.bin; the report will lack a time series");
     r->series = NULL;
     rc = sl_writer_close(r->writer);

@@ -349,8 +349,8 @@ static void kick(struct sl_series *s)
     uv_buf_t ub;
     int rc;
 
-    if (s->busy || !s->pending.len)
-        return;
+    if (s->busy || !s->pending.len || s->err)
+        return; /* after an error nothing more is written: the series ends at a record boundary */
     t = s->inflight;
     s->inflight = s->pending;
     s->pending = t;

@@ -154,6 +154,35 @@ static void test_with_series(void **st)
     sl_buf_free(&b);
 }
 
+static void test_many_codes(void **st)
+{
+    char txt[8192], why[256] = "", *z;
+    size_t len = 0, zn;
+    struct sl_buf b;
+    int i;
+
+    (void)st;
+    for (i = 0; i < 70; i++) /* 70 distinct codes, code 0 twice */
+        len +=
+            (size_t)snprintf(txt + len, sizeof(txt) - len, "{\"error\":{\"code\":\"c%d\"}}\n", i);
+    len += (size_t)snprintf(txt + len, sizeof(txt) - len, "{\"error\":{\"code\":\"c0\"}}\n");
+    z = malloc(ZSTD_compressBound(len));
+    assert_non_null(z);
+    zn = ZSTD_compress(z, ZSTD_compressBound(len), txt, len, 1);
+    assert_false(ZSTD_isError(zn));
+    put_file("summary.json", summary, sizeof(summary) - 1);
+    put_file("errors.jsonl.zst", z, zn);
+    free(z);
+    sl_buf_init(&b, 0);
+    assert_int_equal(sl_report_build(dir, &b, why, sizeof(why)), 0);
+    /* "results" takes one of the 64 slots: c0..c62 get bars, the other 7 codes are grouped. */
+    assert_non_null(strstr(b.p, "data-label=\"error: c0\" data-value=\"2\""));
+    assert_non_null(strstr(b.p, "data-label=\"error: c62\" data-value=\"1\""));
+    assert_null(strstr(b.p, "data-label=\"error: c63\""));
+    assert_non_null(strstr(b.p, "data-label=\"error: (others)\" data-value=\"7\""));
+    sl_buf_free(&b);
+}
+
 static void test_bad_summary(void **st)
 {
     char why[256] = "";
@@ -175,6 +204,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_with_series, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
