@@ -268,6 +268,13 @@ static int line_labels(struct sl_buf *o, const struct frame *f, const struct sl_
     for (i = 1; i < n; i++)
         if (ly[i] < ly[i - 1] + 14)
             ly[i] = ly[i - 1] + 14;
+    /* Pushed below the plot: move the stack back up from the bottom. */
+    for (i = n; i-- > 0;) {
+        double lim = i + 1 < n ? ly[i + 1] - 14 : f->py + f->ph + 4;
+
+        if (ly[i] > lim)
+            ly[i] = lim;
+    }
     for (i = 0; i < n; i++) {
         const struct sl_svg_line *l = &c->lines[idx[i]];
 

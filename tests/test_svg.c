@@ -145,6 +145,38 @@ static void test_line_chart(void **st)
     sl_buf_free(&b);
 }
 
+/* Four lines ending at 0: their labels are stacked 14 px apart, none below the plot's bottom. */
+static void test_labels_stay_in_view(void **st)
+{
+    double x[2] = {0, 10}, y[2] = {3, 0};
+    struct sl_svg_line l[4] = {
+        {"a", x, y, 2, false}, {"b", x, y, 2, false}, {"c", x, y, 2, false}, {"d", x, y, 2, false}};
+    struct sl_svg_chart c = {"s", "t", "d", "x", "y", l, 4, 900, 320};
+    struct sl_buf b;
+    const char *p;
+    double ys[4], bottom = 320 - 52 + 4; /* plot bottom (height - MB) + 4 */
+    int n = 0;
+
+    (void)st;
+    sl_buf_init(&b, 0);
+    assert_int_equal(sl_svg_line_chart(&b, &c), 0);
+    for (p = b.p; (p = strstr(p, "class=\"label\"")); p++) {
+        const char *q = p;
+
+        while (q > b.p && strncmp(q, " y=\"", 4))
+            q--;
+        assert_true(n < 4);
+        ys[n++] = atof(q + 4);
+    }
+    assert_int_equal(n, 4);
+    for (n = 0; n < 4; n++) {
+        assert_true(ys[n] <= bottom + 0.05);
+        if (n)
+            assert_true(ys[n] - ys[n - 1] >= 14 - 0.05);
+    }
+    sl_buf_free(&b);
+}
+
 static void test_empty(void **st)
 {
     struct sl_svg_line none = {.label = "x"};
@@ -190,7 +222,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape),  cmocka_unit_test(test_ticks),
         cmocka_unit_test(test_fmt_num), cmocka_unit_test(test_line_chart),
-        cmocka_unit_test(test_empty),   cmocka_unit_test(test_bars),
+        cmocka_unit_test(test_empty),   cmocka_unit_test(test_labels_stay_in_view),
+        cmocka_unit_test(test_bars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
