@@ -1443,6 +1443,17 @@ static void det_bearer(struct anon_ctx *c, size_t end)
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
+/* A rejected number: its inner groups are not numbers of their own. */
+static void skip_number(struct anon_ctx *c, size_t pos)
+{
+    size_t ends[16], cum[16];
+    char d[64];
+    int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
+
+    if (g > 0)
+        c->digit_skip = ends[g - 1];
+}
+
 static void det_digit(struct anon_ctx *c, size_t pos)
 {
     size_t s = pos, e, best = 0;
@@ -1458,8 +1469,10 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     if (before(c, s) == '(')
         s--;
     pb = before(c, s);
-    if (pb == '*' || ((pb == ' ' || pb == '-' || pb == '.' || pb == '/') && s >= 2 && c->p[s - 2] == '*'))
-        return; /* the kept tail of a masked value ("**** 1111") is not a new value */
+    if (pb == '*' || ((pb == ' ' || pb == '-' || pb == '.' || pb == '/') && s >= 2 && c->p[s - 2] == '*')) {
+        skip_number(c, pos); /* the kept tail of a masked value ("**** 1111") is not a new value */
+        return;
+    }
     if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 && is_alnum(c->p[s - 2]))
         return; /* glued to a larger token: ORD-123, v1.2, 2,50 */
     if (pb == '.' || pb == ',' || pb == ':')
@@ -1519,12 +1532,8 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     }
     if (best) {
         c->digit_skip = best;
-    } else { /* a rejected number: its inner groups are not numbers of their own */
-        size_t ends[16], cum[16];
-        char d[64];
-        int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
-
-        c->digit_skip = ends[g > 0 ? g - 1 : 0];
+    } else {
+        skip_number(c, pos);
     }
 }
 
