@@ -990,7 +990,17 @@ static const char *const not_names[] = {
 
 static bool name_word_ok(const struct anon_ctx *c, size_t s, size_t e)
 {
-    return e > s + 1 && upper_at(c, s) && !word_is(c, s, e, not_names);
+    size_t k;
+
+    if (e <= s + 1 || !upper_at(c, s) || word_is(c, s, e, not_names))
+        return false;
+    if (e - s <= 4) { /* SSN, IBAN, DOB: acronyms are not names */
+        for (k = s; k < e && is_upper(c->p[k]); k++)
+            ;
+        if (k == e)
+            return false;
+    }
+    return true;
 }
 
 static void remember_name(struct anon_ctx *c, size_t s, size_t e)
@@ -1037,10 +1047,10 @@ static size_t skip_markup(const struct anon_ctx *c, size_t i)
     for (;;) {
         if (at(c, i) == '"' || at(c, i) == '*' || at(c, i) == '\'' || at(c, i) == ' ') {
             i++;
-        } else if (at(c, i) == '<' && is_alpha(at(c, i + 1))) {
-            size_t k = i;
+        } else if (at(c, i) == '<' && (is_lower(at(c, i + 1)) || at(c, i + 1) == '/')) {
+            size_t k = i + 1; /* an HTML tag such as <b> or <td>, never a <TYPE_x> placeholder */
 
-            while (k < c->n && k < i + 16 && c->p[k] != '>')
+            while (k < c->n && k < i + 16 && (is_lower(c->p[k]) || is_digit(c->p[k]) || c->p[k] == '/'))
                 k++;
             if (at(c, k) != '>')
                 return i;
