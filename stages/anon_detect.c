@@ -456,9 +456,9 @@ static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
  * NANP 3-3-4 plan, or space-grouped 9-11 digit numbers. Dates, times, ISBNs, long ids are not. */
 static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plus)
 {
-    size_t glen[16], nd = 0, e;
+    size_t glen[16], nd = 0, e, last_end = i;
     char d[16];
-    int ng = 0, sep = 0, nsep = 0, paren = 0;
+    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0;
 
     if (at(c, s) == '(') {
         size_t r0 = digit_run(c, i);
@@ -473,12 +473,19 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
 
         if (r == 0 || ng == 16)
             break;
+        if (ng > 0 && at(c, i + r) == ':' && !paren) {
+            i = last_end; /* "... 2001:db8::1": a group before ':' belongs to what follows */
+            nsep = nsep_last;
+            break;
+        }
         if (nd + r > 15)
             return 0;
         memcpy(d + nd, c->p + i, r);
         nd += r;
         glen[ng++] = r;
         i += r;
+        last_end = i;
+        nsep_last = nsep;
         if (paren == 1 && at(c, i) == ')') {
             paren = 2;
             i++;
