@@ -391,7 +391,7 @@ static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
     const char *atp;
     int rc;
 
-    if (type == SL_PII_EMAIL && (atp = memchr(v, '@', n)) != NULL && atp > v) {
+    if (type == SL_PII_EMAIL && (atp = memrchr(v, '@', n)) != NULL && atp > v) {
         if ((rc = sl_buf_append(dst, v, 1)) || (rc = sl_buf_append_str(dst, "***")))
             return rc;
         return sl_buf_append(dst, atp, n - (size_t)(atp - v));
