@@ -1490,8 +1490,9 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         skip_number(c, pos); /* the kept tail of a masked value ("**** 1111") is not a new value */
         return;
     }
-    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 && is_alnum(c->p[s - 2]))
-        return; /* glued to a larger token: ORD-123, v1.2, 2,50 */
+    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 &&
+        (is_alnum(c->p[s - 2]) || c->p[s - 2] == ']' || c->p[s - 2] == '>'))
+        return; /* glued to a larger token (ORD-123, v1.2) or to a placeholder */
     if (pb == '.' || pb == ',' || pb == ':')
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
