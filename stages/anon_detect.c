@@ -1052,7 +1052,15 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
 static size_t skip_markup(const struct anon_ctx *c, size_t i)
 {
     for (;;) {
-        if (at(c, i) == '"' || at(c, i) == '*' || at(c, i) == '\'' || at(c, i) == ' ') {
+        if (at(c, i) == '*') { /* markdown emphasis ("**Ana**"), never a run of mask stars */
+            size_t k = i;
+
+            while (at(c, k) == '*')
+                k++;
+            if (k - i > 2)
+                return i;
+            i = k;
+        } else if (at(c, i) == '"' || at(c, i) == '\'' || at(c, i) == ' ') {
             i++;
         } else if (at(c, i) == '<' && (is_lower(at(c, i + 1)) || at(c, i + 1) == '/')) {
             size_t k = i + 1; /* an HTML tag such as <b> or <td>, never a <TYPE_x> placeholder */
