@@ -1568,6 +1568,8 @@ static void det_ssn_cue(struct anon_ctx *c, size_t end)
     size_t i, e;
 
     for (i = end; i < c->n && i < end + 32; i++) {
+        if (c->p[i] == '[' || c->p[i] == '<' || c->p[i] == '*' || c->p[i] == '\n')
+            return; /* an earlier operator's output or the line end ends the search */
         if (!is_digit(c->p[i]) || is_alnum(before(c, i)))
             continue;
         if ((e = parse_ssn(c, i)) != 0) {
