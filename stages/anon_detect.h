@@ -37,6 +37,7 @@ struct anon_ctx {
     int oom;
     size_t digit_skip; /* digit triggers before this lie inside an accepted number */
     size_t ipv6_done;
+    size_t dscan; /* anon_scan_digits has looked at the bytes before this */
     struct anon_name names[ANON_MAX_NAMES];
     size_t nnames;
 };
@@ -53,6 +54,10 @@ extern const size_t anon_npatterns;
 
 /* Run the detector for pattern id whose match ended at end. Returns 0 (always continue). */
 void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end);
+/* Run the digit and IBAN detectors for every trigger ending at or before upto not yet seen
+ * (c->dscan, 0 at the start), in text order; the scan callback calls it before each dispatch so
+ * the detectors see their triggers in the same order as when they were patterns. */
+void anon_scan_digits(struct anon_ctx *c, size_t upto);
 /* After the scan: every other whole-word occurrence of a detected name token becomes PERSON. */
 void anon_corefer_persons(struct anon_ctx *c);
 

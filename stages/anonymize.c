@@ -446,6 +446,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 {
     (void)from;
     (void)fl;
+    anon_scan_digits(ctx, (size_t)to);
     anon_dispatch(ctx, id, (size_t)to);
     return ((struct anon_ctx *)ctx)->oom ? 1 : 0;
 }
@@ -484,9 +485,12 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
     c->oom = 0;
     c->digit_skip = 0;
     c->ipv6_done = 0;
+    c->dscan = 0;
     c->nnames = 0;
     if (hs_scan(a->db, src, (unsigned)len, 0, s->hs, on_match, c) != HS_SUCCESS && !c->oom)
         return -EINVAL;
+    if (!c->oom)
+        anon_scan_digits(c, len);
     if (!c->oom)
         anon_corefer_persons(c);
     if (c->oom)
