@@ -97,9 +97,9 @@ const struct anon_pattern anon_patterns[] = {
      "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|"
      "Signed|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|"
      "Prénom|Titulaire|Destinataire|Expéditeur|Nombre|Apellidos|Titular|Remitente|"
-     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]*(?::|=|\\||\\t)[ \\t]*",
+     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]?(?::|=|\\||\\t)",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    {"\\b(?:From|To|Cc|User|Von|An|Nom|De|Para|À|name|user|from)(?:: ?| : ?|\":\"| \\| )", 0, AH_PERSON,
+    {"\\b(?:From|To|Cc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
      "spoke to|talked to|handled by|signed by|approved by|contact person|Kollege|Kollegin|"
@@ -1623,22 +1623,22 @@ void anon_scan_digits(struct anon_ctx *c, size_t upto)
         upto = c->n;
     /* A digit at j triggers by end j + 1 (digit) or j + 2 (IBAN): look at j < upto, and leave an
      * IBAN candidate whose second digit lies at upto for the next call. */
-    while (j < upto) {
-        if (j + 8 <= upto) {
-            uint64_t w;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (j + 8 < upto) { /* every trigger in the word ends at or before upto */
+        uint64_t w, m;
 
-            memcpy(&w, c->p + j, 8);
-            if (!has_digit8(w)) {
-                j += 8;
-                continue;
-            }
-        }
-        if (is_digit(c->p[j])) {
-            if (j + 2 > upto && upto < c->n && !(j == 0 || !is_wordb(c->p[j - 1])))
-                break; /* a possible IBAN trigger ending after upto: later */
-            digit_at(c, j);
-        }
-        j++;
+        memcpy(&w, c->p + j, 8);
+        for (m = has_digit8(w); m; m &= m - 1)
+            digit_at(c, j + (size_t)(__builtin_ctzll(m) >> 3));
+        j += 8;
+    }
+#endif
+    for (; j < upto; j++) {
+        if (!is_digit(c->p[j]))
+            continue;
+        if (j + 2 > upto && upto < c->n && j > 0 && is_wordb(c->p[j - 1]))
+            break; /* a possible IBAN trigger ending after upto: later */
+        digit_at(c, j);
     }
     c->dscan = j;
 }
