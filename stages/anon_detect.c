@@ -594,15 +594,17 @@ static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *co
 {
     int first = lower(at(c, s));
 
-    for (; *list; list++) {
-        size_t L, k;
+    const size_t L = e - s;
 
-        if ((unsigned char)(*list)[0] != first || (L = strlen(*list)) != e - s)
+    for (; *list; list++) {
+        const unsigned char *w = (const unsigned char *)*list;
+        size_t k;
+
+        if (w[0] != first) /* no strlen: the loop stops at w's end or the first difference */
             continue;
-        for (k = 0; k < L; k++)
-            if (lower(c->p[s + k]) != (unsigned char)(*list)[k])
-                break;
-        if (k == L)
+        for (k = 1; k < L && w[k] && lower(c->p[s + k]) == w[k]; k++)
+            ;
+        if (k == L && w[L] == 0)
             return true;
     }
     return false;
