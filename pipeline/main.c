@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cmd_audit.h"
+#include "cmd_bench.h"
 #include "cmd_redact.h"
 #include "log.h"
 #include "run.h"
@@ -23,6 +24,7 @@ static void usage(FILE *f)
           "  run [OPTIONS] INPUT...   send a batch of jobs through an OpenAI-compatible API\n"
           "  redact [OPTIONS]         anonymize every string value of JSONL on stdin\n"
           "  audit verify DIR...      check an output directory's audit chain and accounting\n"
+          "  bench [OPTIONS]          measure quota utilisation against the bundled mock\n"
           "  version                  sluice's version and its libraries'\n"
           "  help                     this text\n"
           "\n"
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "redact"))
         return sl_cmd_redact(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return sl_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit"))
         return sl_cmd_audit(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
