@@ -170,9 +170,15 @@ static void refill(struct sl_bucket *b, uint64_t now_ms)
 
     if (now_ms <= b->last_ms)
         return;
-    if (b->took && !b->answered && now_ms < b->first_take_ms + SL_BUCKET_WARMUP_MAX_MS) {
-        b->last_ms = now_ms; /* warm-up: no refill (see Warm-up above) */
-        return;
+    if (b->took && !b->answered) { /* warm-up: no refill (see Warm-up above) */
+        uint64_t end = b->first_take_ms + SL_BUCKET_WARMUP_MAX_MS;
+
+        if (now_ms < end) {
+            b->last_ms = now_ms;
+            return;
+        }
+        if (from < end)
+            from = end;
     }
     if (b->paused_until_ms > from)
         from = b->paused_until_ms < now_ms ? b->paused_until_ms : now_ms;

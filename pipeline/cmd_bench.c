@@ -117,62 +117,124 @@ static int parse_u64(const char *name, const char *s, uint64_t max, uint64_t *ou
 }
 
 enum {
-    O_RPM = 256, O_TPM, O_SCALE, O_WINDOW, O_LAT, O_MOCK, O_EP, O_CA, O_JOBS, O_PB, O_MT, O_IN,
-    O_KNOWS, O_HDR, O_JSON, O_MAXS, O_SLUICE, O_KEEP, O_HELP
+    O_RPM = 256,
+    O_TPM,
+    O_SCALE,
+    O_WINDOW,
+    O_LAT,
+    O_MOCK,
+    O_EP,
+    O_CA,
+    O_JOBS,
+    O_PB,
+    O_MT,
+    O_IN,
+    O_KNOWS,
+    O_HDR,
+    O_JSON,
+    O_MAXS,
+    O_SLUICE,
+    O_KEEP,
+    O_HELP
 };
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-    static const struct option lo[] = {
-        {"rpm", required_argument, NULL, O_RPM}, {"tpm", required_argument, NULL, O_TPM},
-        {"time-scale", required_argument, NULL, O_SCALE},
-        {"window-ms", required_argument, NULL, O_WINDOW},
-        {"latency-ms", required_argument, NULL, O_LAT},
-        {"mockapi", required_argument, NULL, O_MOCK}, {"endpoint", required_argument, NULL, O_EP},
-        {"cacert", required_argument, NULL, O_CA}, {"jobs", required_argument, NULL, O_JOBS},
-        {"prompt-bytes", required_argument, NULL, O_PB},
-        {"max-tokens", required_argument, NULL, O_MT}, {"input", required_argument, NULL, O_IN},
-        {"sluice-knows-quota", no_argument, NULL, O_KNOWS},
-        {"headers-only", no_argument, NULL, O_HDR}, {"json", required_argument, NULL, O_JSON},
-        {"max-seconds", required_argument, NULL, O_MAXS},
-        {"sluice", required_argument, NULL, O_SLUICE}, {"keep", no_argument, NULL, O_KEEP},
-        {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"rpm", required_argument, NULL, O_RPM},
+                                       {"tpm", required_argument, NULL, O_TPM},
+                                       {"time-scale", required_argument, NULL, O_SCALE},
+                                       {"window-ms", required_argument, NULL, O_WINDOW},
+                                       {"latency-ms", required_argument, NULL, O_LAT},
+                                       {"mockapi", required_argument, NULL, O_MOCK},
+                                       {"endpoint", required_argument, NULL, O_EP},
+                                       {"cacert", required_argument, NULL, O_CA},
+                                       {"jobs", required_argument, NULL, O_JOBS},
+                                       {"prompt-bytes", required_argument, NULL, O_PB},
+                                       {"max-tokens", required_argument, NULL, O_MT},
+                                       {"input", required_argument, NULL, O_IN},
+                                       {"sluice-knows-quota", no_argument, NULL, O_KNOWS},
+                                       {"headers-only", no_argument, NULL, O_HDR},
+                                       {"json", required_argument, NULL, O_JSON},
+                                       {"max-seconds", required_argument, NULL, O_MAXS},
+                                       {"sluice", required_argument, NULL, O_SLUICE},
+                                       {"keep", no_argument, NULL, O_KEEP},
+                                       {"help", no_argument, NULL, O_HELP},
+                                       {NULL, 0, NULL, 0}};
     int c, rc = 0;
     char *end;
 
-    *o = (struct bench_opts){.jobs = 2000, .prompt_bytes = 120, .max_tokens = 16,
-                             .max_seconds = 900, .time_scale = 10};
+    *o = (struct bench_opts){
+        .jobs = 2000, .prompt_bytes = 120, .max_tokens = 16, .max_seconds = 900, .time_scale = 10};
     optind = 1;
     opterr = 1;
     while (!rc && (c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
-        case O_RPM: rc = parse_u64("--rpm", optarg, 1000000000, &o->rpm); break;
-        case O_TPM: rc = parse_u64("--tpm", optarg, 100000000000ull, &o->tpm); break;
+        case O_RPM:
+            rc = parse_u64("--rpm", optarg, 1000000000, &o->rpm);
+            break;
+        case O_TPM:
+            rc = parse_u64("--tpm", optarg, 100000000000ull, &o->tpm);
+            break;
         case O_SCALE:
             errno = 0;
             o->time_scale = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o->time_scale >= 0.01 && o->time_scale <= 1000)) {
+            if (errno || end == optarg || *end ||
+                !(o->time_scale >= 0.01 && o->time_scale <= 1000)) {
                 fprintf(stderr, "sluice bench: --time-scale: a number in [0.01, 1000]\n");
                 rc = SL_ECONFIG;
             }
             break;
-        case O_WINDOW: rc = parse_u64("--window-ms", optarg, 3600000, &o->window_ms); break;
-        case O_LAT: rc = parse_u64("--latency-ms", optarg, 600000, &o->latency_ms); break;
-        case O_MOCK: o->mockapi = optarg; break;
-        case O_EP: o->endpoint = optarg; break;
-        case O_CA: o->cacert = optarg; break;
-        case O_JOBS: rc = parse_u64("--jobs", optarg, 100000000, &o->jobs); break;
-        case O_PB: rc = parse_u64("--prompt-bytes", optarg, 1000000, &o->prompt_bytes); break;
-        case O_MT: rc = parse_u64("--max-tokens", optarg, 1000000, &o->max_tokens); break;
-        case O_IN: o->input = optarg; break;
-        case O_KNOWS: o->headers_only = false; break;
-        case O_HDR: o->headers_only = true; break;
-        case O_JSON: o->json_out = optarg; break;
-        case O_MAXS: rc = parse_u64("--max-seconds", optarg, 86400, &o->max_seconds); break;
-        case O_SLUICE: o->sluice_bin = optarg; break;
-        case O_KEEP: o->keep = true; break;
-        case O_HELP: usage(stdout); return 1;
-        default: rc = SL_ECONFIG; break;
+        case O_WINDOW:
+            rc = parse_u64("--window-ms", optarg, 3600000, &o->window_ms);
+            break;
+        case O_LAT:
+            rc = parse_u64("--latency-ms", optarg, 600000, &o->latency_ms);
+            break;
+        case O_MOCK:
+            o->mockapi = optarg;
+            break;
+        case O_EP:
+            o->endpoint = optarg;
+            break;
+        case O_CA:
+            o->cacert = optarg;
+            break;
+        case O_JOBS:
+            rc = parse_u64("--jobs", optarg, 100000000, &o->jobs);
+            break;
+        case O_PB:
+            rc = parse_u64("--prompt-bytes", optarg, 1000000, &o->prompt_bytes);
+            break;
+        case O_MT:
+            rc = parse_u64("--max-tokens", optarg, 1000000, &o->max_tokens);
+            break;
+        case O_IN:
+            o->input = optarg;
+            break;
+        case O_KNOWS:
+            o->headers_only = false;
+            break;
+        case O_HDR:
+            o->headers_only = true;
+            break;
+        case O_JSON:
+            o->json_out = optarg;
+            break;
+        case O_MAXS:
+            rc = parse_u64("--max-seconds", optarg, 86400, &o->max_seconds);
+            break;
+        case O_SLUICE:
+            o->sluice_bin = optarg;
+            break;
+        case O_KEEP:
+            o->keep = true;
+            break;
+        case O_HELP:
+            usage(stdout);
+            return 1;
+        default:
+            rc = SL_ECONFIG;
+            break;
         }
     }
     if (rc)
@@ -280,18 +342,20 @@ cleanup:
  * PII, so the anonymizer changes nothing and the mock charges exactly what sluice estimates). */
 static int gen_jobs(const char *path, const struct bench_opts *o)
 {
-    static const char *words[] = {"great", "terrible", "parcel", "arrived", "love", "broken",
-                                  "support", "slow", "value", "friendly", "manual", "battery"};
+    static const char *words[] = {"great",   "terrible", "parcel", "arrived",  "love",   "broken",
+                                  "support", "slow",     "value",  "friendly", "manual", "battery"};
     FILE *f = fopen(path, "wx");
     uint64_t i, n;
 
     if (!f)
         return SL_EIO;
     for (i = 0; i < o->jobs; i++) {
-        fprintf(f, "{\"custom_id\":\"bench-%llu\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                   "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":%llu,\"messages\":[{\"role\":"
-                   "\"user\",\"content\":\"",
-                (unsigned long long)i, (unsigned long long)o->max_tokens);
+        fprintf(
+            f,
+            "{\"custom_id\":\"bench-%llu\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+            "\"body\":{\"model\":\"gpt-4o-mini\",\"max_tokens\":%llu,\"messages\":[{\"role\":"
+            "\"user\",\"content\":\"",
+            (unsigned long long)i, (unsigned long long)o->max_tokens);
         for (n = 0; n < o->prompt_bytes;) {
             const char *w = words[(i * 7 + n) % (sizeof(words) / sizeof(words[0]))];
 
@@ -401,7 +465,8 @@ static uint64_t mock_charge(json_t *body)
     size_t i;
     uint64_t n = 3;
 
-    json_array_foreach(msgs, i, m) {
+    json_array_foreach(msgs, i, m)
+    {
         json_t *content = json_object_get(m, "content");
 
         n += (json_is_string(content) ? (json_string_length(content) + 3) / 4 : 0) + 3;
@@ -410,7 +475,7 @@ static uint64_t mock_charge(json_t *body)
     if (!json_is_integer(mt))
         mt = json_object_get(body, "max_tokens");
     return n + (json_is_integer(mt) && json_integer_value(mt) > 0 ? (uint64_t)json_integer_value(mt)
-                                                                   : 1);
+                                                                  : 1);
 }
 
 /* Steady state from the record: admitted requests arriving in [first + minute, last - minute]. */
@@ -504,8 +569,8 @@ static int report(const struct bench_opts *o, const struct bench_result *r)
 {
     double rpm = (double)o->rpm * o->time_scale, tpm = (double)o->tpm * o->time_scale;
     double bind_run = fmax(share(r->run_rpm, rpm), share(r->run_tpm, tpm));
-    const char *binding = rpm > 0 && (tpm <= 0 || share(r->run_rpm, rpm) >= share(r->run_tpm, tpm))
-                              ? "rpm" : "tpm";
+    const char *binding =
+        rpm > 0 && (tpm <= 0 || share(r->run_rpm, rpm) >= share(r->run_tpm, tpm)) ? "rpm" : "tpm";
     double bind_steady = fmax(share(r->steady_rpm, rpm), share(r->steady_tpm, tpm));
     json_t *j;
     int rc = 0;
@@ -549,18 +614,22 @@ static int report(const struct bench_opts *o, const struct bench_result *r)
     if (!j)
         return -ENOMEM;
     json_object_set_new(j, "binding", json_string(binding));
-    json_object_set_new(j, "run", json_pack("{s:f, s:f, s:o, s:o}", "rpm", r->run_rpm, "tpm",
-                                            r->run_tpm, "rpm_share", share_or_null(true, r->run_rpm, rpm),
-                                            "tpm_share", share_or_null(true, r->run_tpm, tpm)));
-    json_object_set_new(j, "steady", json_pack("{s:o, s:o, s:o, s:o}", "rpm",
-                                               r->have_steady ? json_real(r->steady_rpm) : json_null(),
-                                               "tpm", r->have_steady ? json_real(r->steady_tpm) : json_null(),
-                                               "rpm_share", share_or_null(r->have_steady, r->steady_rpm, rpm),
-                                               "tpm_share", share_or_null(r->have_steady, r->steady_tpm, tpm)));
+    json_object_set_new(j, "run",
+                        json_pack("{s:f, s:f, s:o, s:o}", "rpm", r->run_rpm, "tpm", r->run_tpm,
+                                  "rpm_share", share_or_null(true, r->run_rpm, rpm), "tpm_share",
+                                  share_or_null(true, r->run_tpm, tpm)));
+    json_object_set_new(j, "steady",
+                        json_pack("{s:o, s:o, s:o, s:o}", "rpm",
+                                  r->have_steady ? json_real(r->steady_rpm) : json_null(), "tpm",
+                                  r->have_steady ? json_real(r->steady_tpm) : json_null(),
+                                  "rpm_share", share_or_null(r->have_steady, r->steady_rpm, rpm),
+                                  "tpm_share", share_or_null(r->have_steady, r->steady_tpm, tpm)));
     json_object_set_new(j, "binding_share_run", json_real(bind_run));
-    json_object_set_new(j, "binding_share_steady", r->have_steady ? json_real(bind_steady) : json_null());
-    json_object_set_new(j, "latency_ms", json_pack("{s:f, s:f, s:f}", "p50_le", r->lat_p50,
-                                                   "p90_le", r->lat_p90, "p99_le", r->lat_p99));
+    json_object_set_new(j, "binding_share_steady",
+                        r->have_steady ? json_real(bind_steady) : json_null());
+    json_object_set_new(j, "latency_ms",
+                        json_pack("{s:f, s:f, s:f}", "p50_le", r->lat_p50, "p90_le", r->lat_p90,
+                                  "p99_le", r->lat_p99));
     json_object_set_new(j, "wall_s", json_real(r->wall_s));
     json_object_set_new(j, "sending_s", json_real(r->span_s));
     json_object_set_new(j, "ideal_s", json_real(r->ideal_s));
@@ -584,8 +653,8 @@ int sl_cmd_bench(int argc, char **argv)
 {
     struct bench_opts o;
     struct bench_result res = {0};
-    char tmp[1024], path[PATH_MAX], url[512], self[PATH_MAX], mockbin[PATH_MAX],
-        sluice[PATH_MAX], num[6][32];
+    char tmp[1024], path[PATH_MAX], url[512], self[PATH_MAX], mockbin[PATH_MAX], sluice[PATH_MAX],
+        num[6][32];
     char *margv[32], **sargv = NULL;
     const char *base = getenv("TMPDIR"), *ca = NULL, *dir;
     pid_t mock = -1;
@@ -650,18 +719,33 @@ int sl_cmd_bench(int argc, char **argv)
             join(portf, sizeof(portf), tmp, "port");
             join(rec, sizeof(rec), tmp, "mock.rec");
             margv[k++] = mockbin;
-            margv[k++] = "--cert"; margv[k++] = cert;
-            margv[k++] = "--key"; margv[k++] = key;
-            margv[k++] = "--listen"; margv[k++] = "127.0.0.1:0";
-            margv[k++] = "--port-file"; margv[k++] = portf;
-            margv[k++] = "--record"; margv[k++] = rec;
+            margv[k++] = "--cert";
+            margv[k++] = cert;
+            margv[k++] = "--key";
+            margv[k++] = key;
+            margv[k++] = "--listen";
+            margv[k++] = "127.0.0.1:0";
+            margv[k++] = "--port-file";
+            margv[k++] = portf;
+            margv[k++] = "--record";
+            margv[k++] = rec;
             margv[k++] = "--quiet";
-            margv[k++] = "--max-seconds"; margv[k++] = num[5];
-            margv[k++] = "--window-ms"; margv[k++] = num[2];
-            margv[k++] = "--time-scale"; margv[k++] = num[3];
-            margv[k++] = "--latency-ms"; margv[k++] = num[4];
-            if (o.rpm) { margv[k++] = "--rpm"; margv[k++] = num[0]; }
-            if (o.tpm) { margv[k++] = "--tpm"; margv[k++] = num[1]; }
+            margv[k++] = "--max-seconds";
+            margv[k++] = num[5];
+            margv[k++] = "--window-ms";
+            margv[k++] = num[2];
+            margv[k++] = "--time-scale";
+            margv[k++] = num[3];
+            margv[k++] = "--latency-ms";
+            margv[k++] = num[4];
+            if (o.rpm) {
+                margv[k++] = "--rpm";
+                margv[k++] = num[0];
+            }
+            if (o.tpm) {
+                margv[k++] = "--tpm";
+                margv[k++] = num[1];
+            }
             margv[k] = NULL;
             join(path, sizeof(path), tmp, "mock.log");
             mock = spawn(margv, path);
@@ -717,10 +801,18 @@ int sl_cmd_bench(int argc, char **argv)
             goto cleanup;
         sargv[n++] = sluice;
         sargv[n++] = "run";
-        sargv[n++] = "-o"; sargv[n++] = out;
-        sargv[n++] = "--endpoint"; sargv[n++] = url;
-        if (ca) { sargv[n++] = "--cacert"; sargv[n++] = (char *)ca; }
-        if (!o.endpoint) { sargv[n++] = "--api-key-env"; sargv[n++] = BENCH_KEY_ENV; }
+        sargv[n++] = "-o";
+        sargv[n++] = out;
+        sargv[n++] = "--endpoint";
+        sargv[n++] = url;
+        if (ca) {
+            sargv[n++] = "--cacert";
+            sargv[n++] = (char *)ca;
+        }
+        if (!o.endpoint) {
+            sargv[n++] = "--api-key-env";
+            sargv[n++] = BENCH_KEY_ENV;
+        }
         sargv[n++] = "--no-progress";
         sargv[n++] = "--quiet";
         if (!o.headers_only) {
@@ -728,9 +820,16 @@ int sl_cmd_bench(int argc, char **argv)
             snprintf(q[1], sizeof(q[1]), "%.0f", (double)o.tpm * o.time_scale);
             snprintf(q[2], sizeof(q[2]), "%.0f",
                      fmax(10, fmin(60000, (double)o.window_ms / o.time_scale)));
-            if (o.rpm) { sargv[n++] = "--rpm"; sargv[n++] = q[0]; }
-            if (o.tpm) { sargv[n++] = "--tpm"; sargv[n++] = q[1]; }
-            sargv[n++] = "--burst-ms"; sargv[n++] = q[2];
+            if (o.rpm) {
+                sargv[n++] = "--rpm";
+                sargv[n++] = q[0];
+            }
+            if (o.tpm) {
+                sargv[n++] = "--tpm";
+                sargv[n++] = q[1];
+            }
+            sargv[n++] = "--burst-ms";
+            sargv[n++] = q[2];
         }
         for (i = 0; i < o.extra_argc; i++)
             sargv[n++] = o.extra_argv[i];
@@ -756,8 +855,10 @@ int sl_cmd_bench(int argc, char **argv)
         if (stats) {
             res.have_stats = true;
             res.http_429 = (uint64_t)json_integer_value(json_object_get(stats, "429s"));
-            res.charged_req = (uint64_t)json_integer_value(json_object_get(stats, "requests_charged"));
-            res.charged_tok = (uint64_t)json_integer_value(json_object_get(stats, "tokens_charged"));
+            res.charged_req =
+                (uint64_t)json_integer_value(json_object_get(stats, "requests_charged"));
+            res.charged_tok =
+                (uint64_t)json_integer_value(json_object_get(stats, "tokens_charged"));
         }
         read_summary(path, &res);
     }
