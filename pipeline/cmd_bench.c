@@ -59,7 +59,7 @@ struct bench_opts {
 
 struct bench_result {
     double wall_s, span_s, ideal_s;
-    uint64_t requests, charged_req, charged_tok, http_429, retries, exit_status;
+    uint64_t jobs, requests, charged_req, charged_tok, http_429, retries, exit_status;
     double lat_p50, lat_p90, lat_p99;
     double run_rpm, run_tpm, steady_rpm, steady_tpm; /* per real minute */
     bool have_steady, have_stats;
@@ -544,6 +544,7 @@ static void read_summary(const char *path, struct bench_result *res)
 
     if (!s)
         return;
+    res->jobs = (uint64_t)json_integer_value(json_object_get(s, "jobs_read_this_run"));
     res->requests = (uint64_t)json_integer_value(json_object_get(s, "requests"));
     res->retries = (uint64_t)json_integer_value(json_object_get(s, "retries"));
     if (!res->have_stats)
@@ -607,7 +608,7 @@ static int report(const struct bench_opts *o, const struct bench_result *r)
                   "mode", o->headers_only ? "headers-only" : "sluice-knows-quota", "quota", "rpm",
                   (json_int_t)o->rpm, "tpm", (json_int_t)o->tpm, "time_scale", o->time_scale,
                   "window_ms", (json_int_t)o->window_ms, "rpm_real", rpm, "tpm_real", tpm, "jobs",
-                  (json_int_t)o->jobs, "requests", (json_int_t)r->requests, "admitted",
+                  (json_int_t)r->jobs, "requests", (json_int_t)r->requests, "admitted",
                   (json_int_t)r->charged_req, "tokens_charged", (json_int_t)r->charged_tok,
                   "http_429", (json_int_t)r->http_429, "retries", (json_int_t)r->retries,
                   "sluice_exit", (json_int_t)r->exit_status);
@@ -625,6 +626,9 @@ static int report(const struct bench_opts *o, const struct bench_result *r)
                                   "rpm_share", share_or_null(r->have_steady, r->steady_rpm, rpm),
                                   "tpm_share", share_or_null(r->have_steady, r->steady_tpm, tpm)));
     json_object_set_new(j, "binding_share_run", json_real(bind_run));
+    /* over the sending span (first to last admitted arrival): sluice's start-up excluded */
+    json_object_set_new(j, "binding_share_sending",
+                        r->span_s > 0 ? json_real(r->ideal_s / r->span_s) : json_null());
     json_object_set_new(j, "binding_share_steady",
                         r->have_steady ? json_real(bind_steady) : json_null());
     json_object_set_new(j, "latency_ms",

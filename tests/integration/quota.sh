@@ -2,11 +2,12 @@
 # quota.sh: `sluice bench` against the mock enforcing exactly the quota (time-scaled: a minute lasts
 # 3 s, slices 1 s real). Sluice knowing the quota must use >= 97% of the binding one (RPM, then
 # TPM) in the steady state with zero 429s; learning it from headers only, >= 90% with 429s <= 0.5%
-# of requests. Over the whole run (sluice's wall time, with its ~1 s start-up and the first
-# handshakes) a 15 s run reaches ~90-99%; long runs approach the steady figure. About 50 s in all.
+# of requests. Over the sending span (first to last admitted request, warm-up and tail included)
+# >= 95% / 88%. Over sluice's wall time, its start-up (~1 s, more under sanitizers) weighs on a
+# 15 s run, so that figure is reported, not asserted. About 50 s in all.
 source "$(dirname "$0")/lib/common.sh"
 
-# bench NAME MIN_STEADY MIN_RUN MAX_429_SHARE [bench options...]
+# bench NAME MIN_STEADY MIN_SENDING MAX_429_SHARE [bench options...]
 bench() {
   local name=$1 min_steady=$2 min_run=$3 max429=$4; shift 4
   set +e
@@ -31,7 +32,8 @@ check(r["admitted"] == r["jobs"], f"admitted {r['admitted']} of {r['jobs']}")
 check(r["binding_share_steady"] is not None, "no steady state measured")
 if r["binding_share_steady"] is not None:
     check(r["binding_share_steady"] >= min_steady, f"steady share {r['binding_share_steady']:.4f} < {min_steady}")
-check(r["binding_share_run"] >= min_run, f"run share {r['binding_share_run']:.4f} < {min_run}")
+check(r["binding_share_sending"] is not None and r["binding_share_sending"] >= min_run,
+      f"share over the sending span {r['binding_share_sending']} < {min_run}")
 check(r["http_429"] <= max429 * r["requests"], f"{r['http_429']} 429s in {r['requests']} requests")
 sys.exit(0 if ok else 1)
 PY
@@ -39,12 +41,12 @@ PY
 }
 
 # RPM binds: 600/scaled min = 200 req/s; 3000 jobs ~ 15 s.
-bench rpm_known 0.97 0.88 0 --rpm 600 --tpm 100000 --jobs 3000
+bench rpm_known 0.97 0.95 0 --rpm 600 --tpm 100000 --jobs 3000
 "$PY" -c "import json,sys; r=json.load(open('$T/rpm_known.json')); sys.exit(r['binding']!='rpm')" \
   || fail "rpm_known: RPM should bind"
 # TPM binds: 30000/scaled min = 10000 tokens/s at ~53 tokens a job ~ 190 req/s (RPM allows 400).
-bench tpm_known 0.97 0.88 0 --rpm 1200 --tpm 30000 --jobs 3000 --max-tokens 16
+bench tpm_known 0.97 0.95 0 --rpm 1200 --tpm 30000 --jobs 3000 --max-tokens 16
 "$PY" -c "import json,sys; r=json.load(open('$T/tpm_known.json')); sys.exit(r['binding']!='tpm')" \
   || fail "tpm_known: TPM should bind"
 # Quota unknown to sluice: learned from x-ratelimit-* headers.
-bench headers_only 0.90 0.80 0.005 --rpm 600 --tpm 100000 --jobs 3000 --headers-only
+bench headers_only 0.90 0.88 0.005 --rpm 600 --tpm 100000 --jobs 3000 --headers-only
