@@ -5,8 +5,9 @@
  * that reads the clock with TIME, so the hosts' clocks never matter. A process does not ask Redis
  * per request: it takes capacity in leases of SL_QREDIS_LEASE_S of the quota (at least one
  * request, and at least the tokens of the job at hand) and spends them locally, asking for the next
- * lease when half of the current one is gone. Redis thus sees at most about 1/SL_QREDIS_LEASE_S
- * calls per second per process whatever the request rate. The local sl_bucket still smooths
+ * lease when half of the current one is gone. A lease is granted once at least half of it is in
+ * the bucket, so Redis sees about 2/SL_QREDIS_LEASE_S calls per second per process at most (plus
+ * one per wait it announces), whatever the request rate. The local sl_bucket still smooths
  * bursts; run.c's dispatch() sends a job only when both the bucket and the lease credit allow it.
  *
  * A 429 seen by any process pauses all of them: the script also sets KEYPREFIX:pause (server time
@@ -29,7 +30,7 @@
 
 #include "err.h"
 
-#define SL_QREDIS_LEASE_S 0.05        /* a lease is this much of the per-second quota */
+#define SL_QREDIS_LEASE_S 0.1        /* a lease is this much of the per-second quota */
 #define SL_QREDIS_STALL_MS 2000 /* a lease call without answer this long counts as an outage (not
                                  * shorter: a slow but live Redis must not set one process on its
                                  * local share while the others still lease the whole quota) */

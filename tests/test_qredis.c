@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "qredis.h"
 
@@ -18,12 +19,13 @@ static void test_qcredit_lease_size(void **state UNUSED)
     static const struct {
         double rpm, tpm, lease_req, lease_tok;
     } cases[] = {
-        {6000, 0, 5, 0},            /* 100/s * 0.05 s */
-        {9000, 0, 8, 0},            /* 7.5 rounds up */
+        /* SL_QREDIS_LEASE_S of the per-second rate, rounded up, at least 1 */
+        {6000, 0, ceil(100 * SL_QREDIS_LEASE_S), 0},
+        {9100, 0, ceil(9100 / 60.0 * SL_QREDIS_LEASE_S), 0},
         {60, 60, 1, 1},             /* at least one */
         {0, 0, 0, 0},               /* unlimited: no lease */
-        {0, 1200000, 0, 1000},      /* 20000 tok/s * 0.05 */
-        {1e9, 0, 833334, 0},        /* large: ceil(16666666.7 * 0.05) */
+        {0, 1200000, 0, ceil(20000 * SL_QREDIS_LEASE_S)},
+        {1e9, 0, ceil(1e9 / 60 * SL_QREDIS_LEASE_S), 0},
     };
     size_t i;
 
@@ -88,6 +90,8 @@ static void test_qcredit_take_and_want(void **state UNUSED)
         bool want;
 
         sl_qcredit_init(&c, 6000, 1200000);
+        c.lease_req = 5; /* fixed here so the table does not depend on SL_QREDIS_LEASE_S */
+        c.lease_tok = 1000;
         c.req = cases[i].req;
         c.tok = cases[i].tok;
         assert_int_equal(sl_qcredit_can(&c, cases[i].tokens), cases[i].can);
@@ -111,10 +115,11 @@ static void test_qcredit_unlimited_dimension(void **state UNUSED)
     double ar, at;
 
     sl_qcredit_init(&c, 6000, 0); /* tokens unlimited */
-    c.req = 5;
+    assert_true(c.lease_req >= 2 && c.lease_tok == 0);
+    c.req = c.lease_req;
     assert_true(sl_qcredit_can(&c, 1000000));
     sl_qcredit_spend(&c, 1000000);
-    assert_true(c.tok == 0 && c.req == 4);
+    assert_true(c.tok == 0 && c.req == c.lease_req - 1);
     assert_false(sl_qcredit_want(&c, 1000000, &ar, &at));
     assert_true(at == 0);
 }
@@ -141,6 +146,8 @@ static void test_qcredit_accrue(void **state UNUSED)
         struct sl_qcredit c;
 
         sl_qcredit_init(&c, 6000, 1200000);
+        c.lease_req = 5;
+        c.lease_tok = 1000;
         c.req = cases[i].req;
         c.tok = cases[i].tok;
         sl_qcredit_accrue(&c, 6000, 1200000, cases[i].share, cases[i].dt_ms, cases[i].tokens);
