@@ -9,6 +9,7 @@
 #include <uv.h>
 #include <zstd.h>
 
+#include "anon_db.h"
 #include "cli.h"
 #include "cmd_audit.h"
 #include "cmd_redact.h"
@@ -46,9 +47,16 @@ static int version(void)
     return 0;
 }
 
+/* The anonymizer's database, serialized at build time (anon_db_blob.c). */
+extern const unsigned char sl_anon_db_bytes[];
+extern const size_t sl_anon_db_len;
+extern const uint64_t sl_anon_db_fp;
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    sl_anon_db_set_embedded(sl_anon_db_bytes, sl_anon_db_len, sl_anon_db_fp);
 
     if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);

@@ -102,8 +102,8 @@ struct run {
     uint64_t start_ms, first_send_ms, last_response_ms;
     _Atomic uint64_t committed[SL_OUT__COUNT];
     _Atomic uint64_t committed_total[SL_OUT__COUNT];
-    uint64_t last_progress_done, last_progress_ms;
-    bool tty;
+    uint64_t last_progress_done, last_progress_ms, last_progress_tokens;
+    bool tty, progress_on;
 };
 
 static uint64_t now_ms(void)
@@ -669,31 +669,53 @@ static void fmt_dur(uint64_t s, char *out, size_t cap)
         snprintf(out, cap, "%" PRIu64 "s", s);
 }
 
+static void fmt_count(double v, char *out, size_t cap)
+{
+    if (v >= 1e6)
+        snprintf(out, cap, "%.1fM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(out, cap, "%.0fk", v / 1e3);
+    else
+        snprintf(out, cap, "%.0f", v);
+}
+
 static void on_progress(uv_timer_t *t)
 {
     struct run *r = t->data;
-    uint64_t now = now_ms(), done = 0, dt;
-    char eta[32] = "?";
+    uint64_t now = now_ms(), done = 0, dt, tokens;
+    char eta[32] = "?", tpm[16], quota[24] = "";
     int k;
 
     for (k = 0; k < SL_OUT__COUNT; k++)
         done += atomic_load(&r->committed_total[k]);
+    tokens = atomic_load(&r->w.prompt_tokens) + atomic_load(&r->w.completion_tokens);
     dt = now - r->last_progress_ms;
     if (r->bytes_total && r->bytes_read && r->bytes_read < r->bytes_total && now > r->start_ms) {
         double frac = (double)r->bytes_read / (double)r->bytes_total;
         fmt_dur((uint64_t)((double)(now - r->start_ms) / 1000.0 * (1 - frac) / frac), eta,
                 sizeof(eta));
+    } else if (r->read_done) {
+        snprintf(eta, sizeof(eta), "finishing");
+    }
+    fmt_count(dt ? (double)(tokens - r->last_progress_tokens) * 60000.0 / (double)dt : 0, tpm,
+              sizeof(tpm));
+    if (r->bucket.tpm_eff > 0) {
+        char q[16];
+
+        fmt_count(r->bucket.tpm_eff, q, sizeof(q));
+        snprintf(quota, sizeof(quota), " of %s", q);
     }
     fprintf(stderr,
             "\r\033[Ksluice: %" PRIu64 " done (%" PRIu64 " ok, %" PRIu64 " err, %" PRIu64
-            " rej) | %.0f req/s | in flight %u | 429s %" PRIu64 " | retries %" PRIu64
-            " | ETA %s",
+            " rej) | %.0f req/s | %s tok/min%s | in flight %u | 429s %" PRIu64
+            " | retries %" PRIu64 " | ETA %s",
             done, atomic_load(&r->committed_total[SL_OUT_RESULT]),
             atomic_load(&r->committed_total[SL_OUT_ERROR]),
             atomic_load(&r->committed_total[SL_OUT_REJECT]),
-            dt ? (double)(done - r->last_progress_done) * 1000.0 / (double)dt : 0.0,
+            dt ? (double)(done - r->last_progress_done) * 1000.0 / (double)dt : 0.0, tpm, quota,
             sl_http_inflight(r->http), r->http_429, r->retries, eta);
     r->last_progress_done = done;
+    r->last_progress_tokens = tokens;
     r->last_progress_ms = now;
 }
 
@@ -792,7 +814,7 @@ static void maybe_finish(struct run *r)
     r->finished = true;
     uv_timer_stop(&r->progress_timer);
     uv_timer_stop(&r->drain_timer);
-    if (r->tty && !r->cfg->quiet)
+    if (r->progress_on)
         fprintf(stderr, "\n");
     close_all_handles(r);
 }
@@ -839,15 +861,9 @@ static const char *pii_name(size_t i)
 
 static const char *san_name(size_t i)
 {
-    static const char *const n[SL_SAN__COUNT] = {"control", "invisible", "bidi",
-                                                 "tag",     "markup",    "injection"};
-    return i < SL_SAN__COUNT ? n[i] : "other";
+    return sl_san_class_name((enum sl_san_class)i);
 }
 
-static const char *rj_name(size_t i)
-{
-    return sl_reject_code_name((enum sl_reject_code)i);
-}
 
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
@@ -895,7 +911,14 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_pack("{s:I,s:I,s:I}", "prompt", (json_int_t)atomic_load(&r->w.prompt_tokens),
                   "completion", (json_int_t)atomic_load(&r->w.completion_tokens), "estimated",
                   (json_int_t)atomic_load(&r->w.est_tokens)));
-    json_object_set_new(s, "rejects_by_reason", counts_obj(r->w.rejects_by_code, SL_RJ__COUNT, rj_name));
+    {
+        json_t *rj = json_object();
+        size_t i;
+
+        for (i = 0; i < r->w.n_reasons; i++)
+            json_object_set_new(rj, r->w.reason_name[i], json_integer((json_int_t)r->w.reason_count[i]));
+        json_object_set_new(s, "rejects_by_reason", rj);
+    }
     json_object_set_new(s, "redactions", counts_obj(r->w.redactions, SL_PII__COUNT, pii_name));
     json_object_set_new(s, "sanitized", counts_obj(r->w.sanitized, SL_SAN__COUNT, san_name));
     json_object_set_new(s, "injection_flagged",
@@ -1204,6 +1227,7 @@ int sl_run(struct sl_config *cfg)
     r->w.anon = r->anon;
     r->w.writer = r->writer;
     r->w.ids = &r->ids;
+    pthread_mutex_init(&r->w.reasons_mu, NULL);
     r->chunk = malloc(CHUNK);
     if (!r->chunk || sl_jobq_init(&r->workq) || sl_jobq_init(&r->backq))
         goto out_ids;
@@ -1233,7 +1257,8 @@ int sl_run(struct sl_config *cfg)
         sl_log(SL_LOG_ERROR, "cannot start worker threads");
         begin_stop(r, 1, NULL);
     }
-    if ((cfg->progress_set ? cfg->progress : r->tty) && !cfg->quiet)
+    r->progress_on = (cfg->progress_set ? cfg->progress : r->tty) && !cfg->quiet;
+    if (r->progress_on)
         uv_timer_start(&r->progress_timer, on_progress, 1000, 1000);
     r->bytes_total = input_bytes(cfg);
     r->last_progress_ms = now_ms();

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "anon_db.h"
 #include "anon_detect.h"
 
 struct sl_anon {
@@ -124,11 +125,7 @@ int sl_anon_mode_parse(const char *s, enum sl_anon_mode *mode)
 
 int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
 {
-    const char **exprs = NULL;
-    unsigned *flags = NULL, *ids = NULL;
-    hs_compile_error_t *cerr = NULL;
     struct sl_anon *a;
-    size_t k;
     int rc = -ENOMEM;
 
     *out = NULL;
@@ -148,34 +145,13 @@ int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
         memcpy(a->key, o->hmac_key, o->hmac_key_len);
         a->key_len = o->hmac_key_len;
     }
-    exprs = calloc(anon_npatterns, sizeof(*exprs));
-    flags = calloc(anon_npatterns, sizeof(*flags));
-    ids = calloc(anon_npatterns, sizeof(*ids));
-    if (!exprs || !flags || !ids)
+    rc = sl_anon_db_build(&a->db);
+    if (rc)
         goto fail;
-    for (k = 0; k < anon_npatterns; k++) {
-        exprs[k] = anon_patterns[k].re;
-        flags[k] = anon_patterns[k].flags;
-        ids[k] = (unsigned)k;
-    }
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)anon_npatterns, HS_MODE_BLOCK, NULL, &a->db,
-                         &cerr) != HS_SUCCESS) {
-        fprintf(stderr, "anonymize: pattern %d does not compile: %s\n", cerr ? cerr->expression : -1,
-                cerr ? cerr->message : "?");
-        hs_free_compile_error(cerr);
-        rc = SL_ECONFIG;
-        goto fail;
-    }
-    free(exprs);
-    free(flags);
-    free(ids);
     *out = a;
     return 0;
 
 fail:
-    free(exprs);
-    free(flags);
-    free(ids);
     sl_anon_destroy(a);
     return rc;
 }

@@ -310,7 +310,7 @@ int main(int argc, char **argv)
     rc = mock_server_create(&g_server, loop, &o);
     if (rc < 0) {
         mock_server_destroy(g_server);
-        return 1;
+        return rc == -EINVAL ? 2 : 1; /* bad configuration, or the system refused */
     }
     uv_signal_init(loop, &g_sigint);
     uv_signal_init(loop, &g_sigterm);
