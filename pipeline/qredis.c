@@ -155,7 +155,7 @@ struct sl_qredis {
     char host[256];
     int port;
     char key_bucket[144], key_pause[144];
-    char sha[48];             /* from SCRIPT LOAD; empty until then (EVAL meanwhile) */
+    char sha[48]; /* from SCRIPT LOAD; empty until then (EVAL meanwhile) */
     redisAsyncContext *ac;
     bool connected, down, closing, timer_closed, ever_connected;
     uv_timer_t reconnect;
@@ -165,8 +165,8 @@ struct sl_qredis {
     double rate_req, rate_tok; /* per ms, headroom applied */
     double cap_req, cap_tok;
     double share;
-    uint64_t need_tok;         /* tokens of the job last asked for */
-    bool pending;              /* a lease call is out */
+    uint64_t need_tok; /* tokens of the job last asked for */
+    bool pending;      /* a lease call is out */
     uint64_t pending_since, retry_at, paused_until, pause_pub_ms;
     double last_ask_req, last_ask_tok; /* of the call out, for a resend on NOSCRIPT */
     uint64_t last_pause;
@@ -214,8 +214,9 @@ int sl_qredis_parse_url(const char *url, char *host, size_t host_cap, int *port,
     *port = (int)v;
     p = slash && slash[1] ? slash + 1 : "sluice";
     n = strlen(p);
-    if (n > 100 || n >= prefix_cap || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                "0123456789_.:-") != n)
+    if (n > 100 || n >= prefix_cap ||
+        strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789_.:-") != n)
         return SL_ECONFIG;
     memcpy(prefix, p, n + 1);
     return 0;
@@ -240,8 +241,8 @@ static void set_degraded(struct sl_qredis *q, uint64_t now, bool on)
         q->degraded_since = now;
         q->last_accrue = now;
         share_text(q, s, sizeof(s));
-        sl_log(SL_LOG_WARN, "quota: Redis unreachable, running on a local share of %s until it is back",
-               s);
+        sl_log(SL_LOG_WARN,
+               "quota: Redis unreachable, running on a local share of %s until it is back", s);
     } else {
         q->degraded_total += now - q->degraded_since;
         sl_log(SL_LOG_INFO, "quota: Redis is back after %.1f s; sharing the quota again",
@@ -461,8 +462,7 @@ int sl_qredis_create(uv_loop_t *loop, const struct sl_qredis_cfg *cfg, struct sl
     q = calloc(1, sizeof(*q));
     if (!q)
         return -ENOMEM;
-    if (sl_qredis_parse_url(cfg->url, q->host, sizeof(q->host), &q->port, prefix,
-                            sizeof(prefix))) {
+    if (sl_qredis_parse_url(cfg->url, q->host, sizeof(q->host), &q->port, prefix, sizeof(prefix))) {
         free(q);
         return SL_ECONFIG;
     }
@@ -477,10 +477,10 @@ int sl_qredis_create(uv_loop_t *loop, const struct sl_qredis_cfg *cfg, struct sl
     sl_qcredit_init(&q->credit, (double)cfg->rpm, (double)cfg->tpm);
     q->rate_req = (double)cfg->rpm / 60000.0 * factor;
     q->rate_tok = (double)cfg->tpm / 60000.0 * factor;
-    q->cap_req = sl_qcredit_capacity((double)cfg->rpm, q->credit.lease_req, cfg->burst_ms,
-                                     q->cfg.processes);
-    q->cap_tok = sl_qcredit_capacity((double)cfg->tpm, q->credit.lease_tok, cfg->burst_ms,
-                                     q->cfg.processes);
+    q->cap_req =
+        sl_qcredit_capacity((double)cfg->rpm, q->credit.lease_req, cfg->burst_ms, q->cfg.processes);
+    q->cap_tok =
+        sl_qcredit_capacity((double)cfg->tpm, q->credit.lease_tok, cfg->burst_ms, q->cfg.processes);
     q->backoff_ms = SL_QREDIS_RECONNECT_MIN_MS;
     q->created_ms = mono_ms();
     uv_timer_init(loop, &q->reconnect);

@@ -30,10 +30,11 @@
 
 #include "err.h"
 
-#define SL_QREDIS_LEASE_S 0.1        /* a lease is this much of the per-second quota */
-#define SL_QREDIS_STALL_MS 2000 /* a lease call without answer this long counts as an outage (not
-                                 * shorter: a slow but live Redis must not set one process on its
-                                 * local share while the others still lease the whole quota) */
+#define SL_QREDIS_LEASE_S 0.1 /* a lease is this much of the per-second quota */
+#define SL_QREDIS_STALL_MS                                                                         \
+    2000 /* a lease call without answer this long counts as an outage (not                         \
+          * shorter: a slow but live Redis must not set one process on its                         \
+          * local share while the others still lease the whole quota) */
 #define SL_QREDIS_CONNECT_TIMEOUT_MS 500 /* a connect not finished by then is retried */
 #define SL_QREDIS_RECONNECT_MIN_MS 100
 #define SL_QREDIS_RECONNECT_MAX_MS 2000
@@ -71,12 +72,12 @@ void sl_qcredit_accrue(struct sl_qcredit *c, double rpm, double tpm, double shar
 /* ---- the Redis client ---- */
 
 struct sl_qredis_cfg {
-    const char *url;     /* redis://HOST:PORT/KEYPREFIX (HOST an IP address or name) */
-    uint64_t rpm, tpm;   /* the fleet's quota per minute (0 = dimension unlimited) */
-    uint64_t burst_ms;   /* as --burst-ms */
-    unsigned processes;  /* --quota-processes N */
-    double share;        /* --quota-share F (0 = 1/N) */
-    bool exact;          /* no 1% rate headroom */
+    const char *url;             /* redis://HOST:PORT/KEYPREFIX (HOST an IP address or name) */
+    uint64_t rpm, tpm;           /* the fleet's quota per minute (0 = dimension unlimited) */
+    uint64_t burst_ms;           /* as --burst-ms */
+    unsigned processes;          /* --quota-processes N */
+    double share;                /* --quota-share F (0 = 1/N) */
+    bool exact;                  /* no 1% rate headroom */
     void (*on_credit)(void *ud); /* called (loop thread) when a lease or pause arrived */
     void *ud;
 };

@@ -22,8 +22,8 @@ static void test_qcredit_lease_size(void **state UNUSED)
         /* SL_QREDIS_LEASE_S of the per-second rate, rounded up, at least 1 */
         {6000, 0, ceil(100 * SL_QREDIS_LEASE_S), 0},
         {9100, 0, ceil(9100 / 60.0 * SL_QREDIS_LEASE_S), 0},
-        {60, 60, 1, 1},             /* at least one */
-        {0, 0, 0, 0},               /* unlimited: no lease */
+        {60, 60, 1, 1}, /* at least one */
+        {0, 0, 0, 0},   /* unlimited: no lease */
         {0, 1200000, 0, ceil(20000 * SL_QREDIS_LEASE_S)},
         {1e9, 0, ceil(1e9 / 60 * SL_QREDIS_LEASE_S), 0},
     };
@@ -47,17 +47,17 @@ static void test_qcredit_capacity(void **state UNUSED)
         unsigned n;
         double cap;
     } cases[] = {
-        {6000, 5, 1000, 3, 80},     /* 100 * 0.95 - 15 */
-        {6000, 5, 0, 3, 80},        /* burst 0 = 1000 ms */
-        {6000, 5, 2000, 2, 180},    /* 200 * 0.95 - 10 */
-        {60, 1, 1000, 4, 1},        /* never below one lease */
-        {0, 0, 1000, 3, 0},         /* unlimited */
+        {6000, 5, 1000, 3, 80},  /* 100 * 0.95 - 15 */
+        {6000, 5, 0, 3, 80},     /* burst 0 = 1000 ms */
+        {6000, 5, 2000, 2, 180}, /* 200 * 0.95 - 10 */
+        {60, 1, 1000, 4, 1},     /* never below one lease */
+        {0, 0, 1000, 3, 0},      /* unlimited */
     };
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        double cap = sl_qcredit_capacity(cases[i].per_min, cases[i].lease, cases[i].burst_ms,
-                                         cases[i].n);
+        double cap =
+            sl_qcredit_capacity(cases[i].per_min, cases[i].lease, cases[i].burst_ms, cases[i].n);
 
         assert_true(cap > cases[i].cap - 1e-9 && cap < cases[i].cap + 1e-9);
     }
@@ -66,21 +66,21 @@ static void test_qcredit_capacity(void **state UNUSED)
 static void test_qcredit_take_and_want(void **state UNUSED)
 {
     static const struct {
-        double req, tok;   /* credit before */
-        uint64_t tokens;   /* the job's cost */
+        double req, tok; /* credit before */
+        uint64_t tokens; /* the job's cost */
         int can;
         double ask_req, ask_tok; /* lease 5 requests, 1000 tokens */
     } cases[] = {
-        {0, 0, 10, 0, 5, 1000},         /* empty: ask whole leases */
-        {5, 1000, 10, 1, 0, 0},         /* full: nothing to ask */
-        {3, 600, 10, 1, 0, 0},          /* above half: no call */
-        {2, 600, 10, 1, 3, 0},          /* requests under half: top up */
-        {4, 400, 10, 1, 0, 600},        /* tokens under half */
-        {1, 1000, 1500, 0, 4, 500},     /* big job: ask up to its cost */
-        {0.5, 1000, 10, 0, 5, 0},       /* a fraction of a request does not pay */
-        {1, 9.5, 10, 0, 4, 991},        /* nor a fraction short of the tokens */
-        {1, 10, 10, 1, 4, 990},         /* exactly enough */
-        {-1, -20, 10, 0, 6, 1020},      /* debt from a refund race is repaid first */
+        {0, 0, 10, 0, 5, 1000},     /* empty: ask whole leases */
+        {5, 1000, 10, 1, 0, 0},     /* full: nothing to ask */
+        {3, 600, 10, 1, 0, 0},      /* above half: no call */
+        {2, 600, 10, 1, 3, 0},      /* requests under half: top up */
+        {4, 400, 10, 1, 0, 600},    /* tokens under half */
+        {1, 1000, 1500, 0, 4, 500}, /* big job: ask up to its cost */
+        {0.5, 1000, 10, 0, 5, 0},   /* a fraction of a request does not pay */
+        {1, 9.5, 10, 0, 4, 991},    /* nor a fraction short of the tokens */
+        {1, 10, 10, 1, 4, 990},     /* exactly enough */
+        {-1, -20, 10, 0, 6, 1020},  /* debt from a refund race is repaid first */
     };
     size_t i;
 
@@ -133,11 +133,11 @@ static void test_qcredit_accrue(void **state UNUSED)
         double req_after, tok_after;
     } cases[] = {
         /* 6000 rpm = 0.1/ms, 1.2M tpm = 20/ms; lease 5 req, 1000 tok */
-        {0, 0, 0.5, 20, 10, 1, 200},       /* half of the rate for 20 ms */
+        {0, 0, 0.5, 20, 10, 1, 200}, /* half of the rate for 20 ms */
         {0, 0, 1.0 / 3, 30, 10, 1, 200},
-        {0, 0, 0.5, 100000, 10, 5, 1000},  /* a long outage never builds more than a lease */
+        {0, 0, 0.5, 100000, 10, 5, 1000},     /* a long outage never builds more than a lease */
         {4, 900, 0.5, 100000, 3000, 5, 3000}, /* a big job may collect its own cost */
-        {7, 2000, 0.5, 1000, 10, 7, 2000}, /* credit above a lease is kept, not cut */
+        {7, 2000, 0.5, 1000, 10, 7, 2000},    /* credit above a lease is kept, not cut */
         {0, 0, 0.5, 0, 10, 0, 0},
     };
     size_t i;
@@ -186,9 +186,9 @@ static void test_qredis_url(void **state UNUSED)
         char host[64] = "", prefix[128] = "";
         int port = 0;
 
-        assert_int_equal(sl_qredis_parse_url(cases[i].url, host, sizeof(host), &port, prefix,
-                                             sizeof(prefix)),
-                         cases[i].rc);
+        assert_int_equal(
+            sl_qredis_parse_url(cases[i].url, host, sizeof(host), &port, prefix, sizeof(prefix)),
+            cases[i].rc);
         if (cases[i].rc)
             continue;
         assert_string_equal(host, cases[i].host);
@@ -202,9 +202,9 @@ static void test_qredis_url(void **state UNUSED)
         memset(longp, 'p', 101);
         longp[101] = 0;
         snprintf(url, sizeof(url), "redis://h:1/%s", longp);
-        assert_int_equal(sl_qredis_parse_url(url, host, sizeof(host), &port, prefix,
-                                             sizeof(prefix)),
-                         SL_ECONFIG);
+        assert_int_equal(
+            sl_qredis_parse_url(url, host, sizeof(host), &port, prefix, sizeof(prefix)),
+            SL_ECONFIG);
     }
 }
 

@@ -49,19 +49,25 @@ static void test_shard_owner(void **state UNUSED)
         const char *id;
         int owns;
     } cases[] = {
-        {0, 0, "x", 1},          {0, 1, "x", 1},     {0, 1, NULL, 1},
-        {0, 3, NULL, 1},         {1, 3, NULL, 0},    {2, 3, NULL, 0},
+        {0, 0, "x", 1},
+        {0, 1, "x", 1},
+        {0, 1, NULL, 1},
+        {0, 3, NULL, 1},
+        {1, 3, NULL, 0},
+        {2, 3, NULL, 0},
         /* "a" % 3: 0xaf63dc4c8601ec8c % 3 == 1 */
-        {1, 3, "a", 1},          {0, 3, "a", 0},     {2, 3, "a", 0},
+        {1, 3, "a", 1},
+        {0, 3, "a", 0},
+        {2, 3, "a", 0},
         /* "foobar": 0x85944171f73967e8 is even */
-        {0, 2, "foobar", 1},     {1, 2, "foobar", 0},
+        {0, 2, "foobar", 1},
+        {1, 2, "foobar", 0},
     };
     size_t i;
 
     assert_int_equal(0xaf63dc4c8601ec8cULL % 3, 1);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        assert_int_equal(sl_shard_owns(cases[i].index, cases[i].count, cases[i].id),
-                         cases[i].owns);
+        assert_int_equal(sl_shard_owns(cases[i].index, cases[i].count, cases[i].id), cases[i].owns);
 }
 
 static void test_shard_partition(void **state UNUSED)
