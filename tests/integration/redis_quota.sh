@@ -75,3 +75,25 @@ assert all(x["degraded_seconds"] > 0.5 for x in s), s
 assert all(x["reconnects"] >= 1 for x in s), s
 PYEOF
 pass "Redis outage: no job lost, $n429 429s, every process reconnected"
+
+# Redis unreachable from the start: one process runs on its local share (1/3 here), says so once,
+# and finishes every job; the connection attempts never hold the exit back.
+head -n 100 "$T/in.jsonl" >"$T/in100.jsonl"
+kill_redis
+t0=$(date +%s%N)
+run_sluice "$T/c" --endpoint "$MOCK_URL" --rpm "$Q" --quota-redis "redis://127.0.0.1:$REDIS_PORT/itc" \
+  --quota-processes 3 "$T/in100.jsonl"
+t1=$(date +%s%N)
+[ "$RC" = 0 ] || { cat "$T/c.stderr" >&2; fail "without Redis: exit status $RC"; }
+counts=$(account "$T/c" "$T/in100.jsonl") || fail "accounting without Redis: $counts"
+[ "$counts" = "results=100 errors=0 rejects=0" ] || fail "counts without Redis: $counts"
+[ "$(grep -c 'quota: Redis unreachable' "$T/c.stderr")" = 1 ] || fail "outage not logged exactly once"
+# 100 jobs at a third of Q per minute take 100 / (Q / 180) s; far faster would mean no share.
+"$PY" - "$T/c/summary.json" "$(( (t1 - t0) / 1000000 ))" "$Q" <<'PYEOF' || fail "local share"
+import json, sys
+s = json.load(open(sys.argv[1]))
+wall_ms, q = int(sys.argv[2]), float(sys.argv[3])
+assert s["quota_redis"]["degraded_seconds"] > 0.5, s["quota_redis"]
+assert wall_ms >= 0.8 * 100 / (q / 180) * 1000, wall_ms
+PYEOF
+pass "Redis unreachable at start: local share, logged once, every job done"
