@@ -3,6 +3,7 @@
 # against one mock enforcing it over 1 s slices; prints the combined utilisation of the quota (rate
 # of 200s over the busy span / quota) and the 429s, without and with a Redis outage mid-run.
 # Usage: bench/redis_quota.sh [BUILD_DIR]   env: P=3 Q=12000 (rpm) JOBS=2000 OUTAGE=1
+# SLUICE_RPM=N gives sluice a --rpm other than the real quota Q (to learn it from the headers).
 # Loopback only; every server it starts is killed by PID at the end. Keep it short (2 shared cores).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +24,7 @@ run_fleet() { # run_fleet TAG OUTAGE
   before=$(wc -l <"$T/bench.rec")
   for ((i = 0; i < P; i++)); do
     "$SLUICE" run -o "$T/$tag$i" --cacert "$T/certs/ca.pem" --endpoint "$MOCK_URL" --quiet \
-      --rpm "$Q" --concurrency 32 --quota-redis "redis://127.0.0.1:$REDIS_PORT/bench$tag" \
+      --rpm "${SLUICE_RPM:-$Q}" --concurrency 32 --quota-redis "redis://127.0.0.1:$REDIS_PORT/bench$tag" \
       --quota-processes "$P" --shard "$i/$P" "$T/in.jsonl" 2>"$T/$tag$i.stderr" &
     pids+=($!)
   done

@@ -514,10 +514,10 @@ static uint64_t degraded_wait(const struct sl_qredis *q, uint64_t tokens)
 {
     double w = 1;
 
-    if (q->credit.lease_req > 0 && q->credit.req < 1 && q->cfg.rpm)
-        w = fmax(w, (1 - q->credit.req) / ((double)q->cfg.rpm / 60000.0 * q->share));
-    if (q->credit.lease_tok > 0 && q->credit.tok < (double)tokens && q->cfg.tpm)
-        w = fmax(w, ((double)tokens - q->credit.tok) / ((double)q->cfg.tpm / 60000.0 * q->share));
+    if (q->credit.lease_req > 0 && q->credit.req < 1 && q->rate_req > 0)
+        w = fmax(w, (1 - q->credit.req) / (q->rate_req * q->share));
+    if (q->credit.lease_tok > 0 && q->credit.tok < (double)tokens && q->rate_tok > 0)
+        w = fmax(w, ((double)tokens - q->credit.tok) / (q->rate_tok * q->share));
     return w > 1000 ? 1000 : (uint64_t)ceil(w);
 }
 
@@ -554,6 +554,22 @@ bool sl_qredis_take(struct sl_qredis *q, uint64_t now_ms, uint64_t tokens, uint6
     else
         *wait_ms = 5;
     return false;
+}
+
+void sl_qredis_set_limits(struct sl_qredis *q, double rpm, double tpm)
+{
+    double factor = q->cfg.exact ? 1.0 : 0.99;
+
+    if (q->cfg.rpm && rpm > 0 && rpm <= (double)q->cfg.rpm) {
+        q->rate_req = rpm / 60000.0 * factor;
+        q->cap_req =
+            sl_qcredit_capacity(rpm, q->credit.lease_req, q->cfg.burst_ms, q->cfg.processes);
+    }
+    if (q->cfg.tpm && tpm > 0 && tpm <= (double)q->cfg.tpm) {
+        q->rate_tok = tpm / 60000.0 * factor;
+        q->cap_tok =
+            sl_qcredit_capacity(tpm, q->credit.lease_tok, q->cfg.burst_ms, q->cfg.processes);
+    }
 }
 
 void sl_qredis_refund(struct sl_qredis *q, uint64_t requests, uint64_t tokens)

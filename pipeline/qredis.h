@@ -105,6 +105,12 @@ int sl_qredis_create(uv_loop_t *loop, const struct sl_qredis_cfg *cfg, struct sl
 bool sl_qredis_take(struct sl_qredis *q, uint64_t now_ms, uint64_t tokens, uint64_t *wait_ms);
 void sl_qredis_refund(struct sl_qredis *q, uint64_t requests, uint64_t tokens);
 
+/* The limits in force per minute (min of configured and learned from x-ratelimit-limit-*, as
+ * sl_bucket's rpm_eff/tpm_eff; 0 = not known): a lower one than configured slows this process's
+ * refills of the shared bucket and its local share. Every process learns the same limits from the
+ * same server, so the fleet converges on them. Cheap; call it after each sl_bucket_sync(). */
+void sl_qredis_set_limits(struct sl_qredis *q, double rpm, double tpm);
+
 /* A 429 said to wait `ms`: pause the fleet (published with the next lease call, at once). */
 void sl_qredis_pause(struct sl_qredis *q, uint64_t now_ms, uint64_t ms);
 

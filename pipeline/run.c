@@ -491,6 +491,8 @@ static void on_http_done(void *ud, struct sl_job *j)
     char code[64], what[200];
 
     sl_bucket_sync(&r->bucket, now, &j->rl);
+    if (r->qr)
+        sl_qredis_set_limits(r->qr, r->bucket.rpm_eff, r->bucket.tpm_eff);
     record_latency(r, j->latency_ms);
     j->state = SL_JOB_RESPONDED;
     if (j->status > 0)

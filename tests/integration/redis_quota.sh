@@ -13,11 +13,11 @@ start_redis
 start_mock quota --rpm "$Q" --window-ms 1000
 bash "$SL_SOURCE_DIR/bench/genjobs.sh" "$N" 7 >"$T/in.jsonl"
 
-run3() { # run3 TAG: three shards in parallel; fails unless all exit 0
-  local tag=$1 i pids=() rc=0
+run3() { # run3 TAG [RPM]: three shards in parallel; fails unless all exit 0
+  local tag=$1 rpm=${2:-$Q} i pids=() rc=0
   for i in 0 1 2; do
     "$SLUICE" run -o "$T/$tag$i" --cacert "$T/certs/ca.pem" --endpoint "$MOCK_URL" --quiet \
-      --rpm "$Q" --concurrency 32 --quota-redis "redis://127.0.0.1:$REDIS_PORT/it$tag" \
+      --rpm "$rpm" --concurrency 32 --quota-redis "redis://127.0.0.1:$REDIS_PORT/it$tag" \
       --quota-processes 3 --shard "$i/3" "$T/in.jsonl" 2>"$T/$tag$i.stderr" &
     pids+=($!)
   done
@@ -75,6 +75,22 @@ assert all(x["degraded_seconds"] > 0.5 for x in s), s
 assert all(x["reconnects"] >= 1 for x in s), s
 PYEOF
 pass "Redis outage: no job lost, $n429 429s, every process reconnected"
+
+# --rpm twice the real quota: every process learns the real one from x-ratelimit-limit-requests
+# and leases at that rate, so the fleet settles on it within a few 429s (474 without sharing it).
+sleep 0.3
+before=$(wc -l <"$T/quota.rec")
+run3 d $((2 * Q))
+sleep 0.3
+tail -n +"$((before + 1))" "$T/quota.rec" >"$T/d.rec"
+u=$("$PY" "$SL_SOURCE_DIR/tests/integration/lib/util.py" "$T/d.rec" "$Q")
+echo "configured at twice the quota: $u"
+counts=$("$PY" "$SL_SOURCE_DIR/tests/integration/lib/shards.py" "$T/in.jsonl" "$T/d0" "$T/d1" "$T/d2") \
+  || fail "accounting with a learned quota: $counts"
+[ "$counts" = "results=$N errors=0 rejects=0 other=$((2 * N))" ] || fail "counts: $counts"
+n429=$(echo "$u" | sed 's/.*n429=\([0-9]*\).*/\1/')
+[ "$n429" -le 20 ] || fail "$n429 429s with --rpm above the real quota (at most 20 expected)"
+pass "--rpm above the real quota: learned from the headers, $n429 429s"
 
 # Redis unreachable from the start: one process runs on its local share (1/3 here), says so once,
 # and finishes every job; the connection attempts never hold the exit back.
