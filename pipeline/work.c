@@ -394,7 +394,7 @@ static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     prepare(c, t, j);
-    if (!j->id_turn_taken) /* every position takes its turn in the id set exactly once */
+    if (!j->id_turn_taken && !c->cfg->no_dedup) /* every position takes its turn in the id set exactly once */
         (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
 }
 
@@ -402,6 +402,8 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
 static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
 {
     j->id_turn_taken = true;
+    if (c->cfg->no_dedup)
+        return 1;
     return sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
 }
 
