@@ -277,6 +277,16 @@ static void on_reconnect_timer(uv_timer_t *t)
         schedule_reconnect(q);
         return;
     }
+    if (ac && q->pending && mono_ms() - q->pending_since >= SL_QREDIS_STALL_MS) {
+        /* A lease call without answer: Redis hangs, or the connection was reset and the adapter
+         * (dropping poll errors) never told hiredis. Either way: a new connection. */
+        q->ac = NULL;
+        q->connected = false;
+        q->pending = false;
+        redisAsyncFree(ac); /* on_disconnect sees q->ac != ac and leaves the rest to us */
+        schedule_reconnect(q);
+        return;
+    }
     if (!ac)
         do_connect(q);
 }
@@ -486,7 +496,9 @@ int sl_qredis_create(uv_loop_t *loop, const struct sl_qredis_cfg *cfg, struct sl
     uv_timer_init(loop, &q->reconnect);
     q->reconnect.data = q;
     uv_unref((uv_handle_t *)&q->reconnect);
-    do_connect(q);
+    /* Connect from the loop, not now: the connect watchdog must not count the time the run still
+     * spends setting up before uv_run. */
+    uv_timer_start(&q->reconnect, on_reconnect_timer, 0, 0);
     *out = q;
     return 0;
 }
@@ -508,6 +520,8 @@ static void kick(struct sl_qredis *q, uint64_t now)
     q->pause_pub_ms = 0;
     q->pending = true;
     q->pending_since = now;
+    uv_update_time(q->loop);
+    uv_timer_start(&q->reconnect, on_reconnect_timer, SL_QREDIS_STALL_MS, 0); /* watchdog */
 }
 
 static uint64_t degraded_wait(const struct sl_qredis *q, uint64_t tokens)

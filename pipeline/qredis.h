@@ -31,10 +31,11 @@
 #include "err.h"
 
 #define SL_QREDIS_LEASE_S 0.1 /* a lease is this much of the per-second quota */
-#define SL_QREDIS_STALL_MS                                                                         \
-    2000 /* a lease call without answer this long counts as an outage (not                         \
-          * shorter: a slow but live Redis must not set one process on its                         \
-          * local share while the others still lease the whole quota) */
+/* A lease call without answer this long counts as an outage and the connection is replaced. Not
+ * shorter: a slow but live Redis must not set one process on its local share while the others still
+ * lease the whole quota. It is also how a reset connection is found: hiredis 0.14's libuv adapter
+ * drops poll errors, so hiredis never hears of it. */
+#define SL_QREDIS_STALL_MS 1000
 #define SL_QREDIS_CONNECT_TIMEOUT_MS 500 /* a connect not finished by then is retried */
 #define SL_QREDIS_RECONNECT_MIN_MS 100
 #define SL_QREDIS_RECONNECT_MAX_MS 2000

@@ -21,9 +21,10 @@ run3() { # run3 TAG [RPM]: three shards in parallel; fails unless all exit 0
       --quota-processes 3 --shard "$i/3" "$T/in.jsonl" 2>"$T/$tag$i.stderr" &
     pids+=($!)
   done
-  if [ "$tag" = b ]; then # Redis dies once 300 jobs went through and comes back 1.5 s later
-    for i in $(seq 1 200); do
-      [ "$(wc -l <"$T/quota.rec")" -ge $((before + 300)) ] && break
+  if [ "$tag" = b ]; then # Redis dies once all three are connected and 300 jobs went through,
+    for i in $(seq 1 200); do   # and comes back 1.5 s later
+      [ "$(wc -l <"$T/quota.rec")" -ge $((before + 300)) ] &&
+        [ "$(redis-cli -p "$REDIS_PORT" client list | grep -vc 'cmd=client')" -ge 3 ] && break
       sleep 0.1
     done
     kill_redis
@@ -71,7 +72,9 @@ grep -q "quota: Redis unreachable, running on a local share of 1/3 until it is b
 "$PY" - "$T"/b?/summary.json <<'PYEOF' || fail "quota_redis counters"
 import json, sys
 s = [json.load(open(p))["quota_redis"] for p in sys.argv[1:]]
-assert all(x["degraded_seconds"] > 0.5 for x in s), s
+# A process whose connection was reset (not closed) only notices at its next lease call's
+# watchdog (SL_QREDIS_STALL_MS), by which time Redis may be back: degraded time can then be short.
+assert all(x["degraded_seconds"] > 0 for x in s), s
 assert all(x["reconnects"] >= 1 for x in s), s
 PYEOF
 pass "Redis outage: no job lost, $n429 429s, every process reconnected"
