@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cmd_audit.h"
 #include "cmd_redact.h"
+#include "cmd_report.h"
 #include "log.h"
 #include "run.h"
 #include "version.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
           "  run [OPTIONS] INPUT...   send a batch of jobs through an OpenAI-compatible API\n"
           "  redact [OPTIONS]         anonymize every string value of JSONL on stdin\n"
           "  audit verify DIR...      check an output directory's audit chain and accounting\n"
+          "  report DIR [-o FILE]     one self-contained HTML page about a run\n"
           "  version                  sluice's version and its libraries'\n"
           "  help                     this text\n"
           "\n"
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
         return sl_cmd_redact(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit"))
         return sl_cmd_audit(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return sl_cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -39,11 +39,11 @@
 #include "qredis.h"
 #include "ratelimit.h"
 #include "secret.h"
+#include "series.h"
 #include "version.h"
 #include "work.h"
 
 #define CHUNK (256 * 1024)
-#define LAT_BUCKETS 16
 
 struct joblist {
     struct sl_job *head, *tail;
@@ -98,12 +98,21 @@ struct run {
 
     /* counters (loop thread) */
     uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned, other_shards;
-    uint64_t lat_hist[LAT_BUCKETS]; /* <= 2^i ms */
+    struct sl_lat_hist lat, lat_sec; /* whole run; since the last series sample */
     uint64_t start_ms, first_send_ms, last_response_ms;
     _Atomic uint64_t committed[SL_OUT__COUNT];
     _Atomic uint64_t committed_total[SL_OUT__COUNT];
     uint64_t last_progress_done, last_progress_ms, last_progress_tokens;
     bool tty, progress_on;
+
+    /* per-second series (series.h); NULL when disabled (SLUICE_NO_SERIES=1) or after an error */
+    struct sl_series *series;
+    bool series_failed;
+    uv_timer_t series_timer;
+    struct series_prev {
+        uint64_t t_ms, requests, retries, http_429, http_5xx, net_errors, prompt, completion;
+        uint64_t committed[SL_OUT__COUNT];
+    } sprev;
 };
 
 static uint64_t now_ms(void)
@@ -384,11 +393,8 @@ static void read_next(struct run *r)
 
 static void record_latency(struct run *r, uint32_t ms)
 {
-    int i = 0;
-
-    while (i < LAT_BUCKETS - 1 && ms > (1u << i))
-        i++;
-    r->lat_hist[i]++;
+    sl_lat_hist_add(&r->lat, ms);
+    sl_lat_hist_add(&r->lat_sec, ms);
 }
 
 static void fail_job(struct run *r, struct sl_job *j, const char *code, const char *fmt, ...)
@@ -721,6 +727,78 @@ static void on_progress(uv_timer_t *t)
     r->last_progress_ms = now;
 }
 
+/* ---- per-second series ---- */
+
+static uint32_t delta32(uint64_t now, uint64_t *prev)
+{
+    uint64_t d = now - *prev;
+
+    *prev = now;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static uint64_t delta64(uint64_t now, uint64_t *prev)
+{
+    uint64_t d = now - *prev;
+
+    *prev = now;
+    return d;
+}
+
+/* Append one sample: the counters' change since the last one and the state now. Costs a histogram
+ * scan (256 slots) and a queued write, once a second. */
+static void series_sample(struct run *r)
+{
+    struct series_prev *p = &r->sprev;
+    struct sl_series_sample x = {0};
+    uv_timeval64_t tv;
+    uint64_t now = now_ms();
+    int rc;
+
+    if (!r->series || r->series_failed)
+        return;
+    x.t_ms = now - r->start_ms;
+    if (x.t_ms == p->t_ms && x.t_ms)
+        return; /* nothing elapsed since the last sample */
+    p->t_ms = x.t_ms;
+    x.unix_ms = uv_gettimeofday(&tv) ? 0 : (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+    x.requests = delta32(r->requests, &p->requests);
+    x.retries = delta32(r->retries, &p->retries);
+    x.http_429 = delta32(r->http_429, &p->http_429);
+    x.http_5xx = delta32(r->http_5xx, &p->http_5xx);
+    x.net_errors = delta32(r->net_errors, &p->net_errors);
+    x.results = delta32(atomic_load(&r->committed_total[SL_OUT_RESULT]),
+                        &p->committed[SL_OUT_RESULT]);
+    x.errors = delta32(atomic_load(&r->committed_total[SL_OUT_ERROR]), &p->committed[SL_OUT_ERROR]);
+    x.rejects = delta32(atomic_load(&r->committed_total[SL_OUT_REJECT]),
+                        &p->committed[SL_OUT_REJECT]);
+    x.prompt_tokens = delta64(atomic_load(&r->w.prompt_tokens), &p->prompt);
+    x.completion_tokens = delta64(atomic_load(&r->w.completion_tokens), &p->completion);
+    x.inflight = r->http ? sl_http_inflight(r->http) : 0;
+    x.ready = r->ready.n > UINT32_MAX ? UINT32_MAX : (uint32_t)r->ready.n;
+    x.rpm_limit = r->bucket.rpm_eff;
+    x.tpm_limit = r->bucket.tpm_eff;
+    x.p50_ms = sl_lat_hist_quantile(&r->lat_sec, 0.5);
+    x.p90_ms = sl_lat_hist_quantile(&r->lat_sec, 0.9);
+    x.p99_ms = sl_lat_hist_quantile(&r->lat_sec, 0.99);
+    x.max_ms = r->lat_sec.max_ms;
+    sl_lat_hist_clear(&r->lat_sec);
+    rc = sl_series_append(r->series, &x);
+    if (rc) {
+        /* The series is for reports: losing it must not stop the run. */
+        sl_log(SL_LOG_WARN, "cannot write series.bin: %s; the report will lack a time series",
+               sl_strerror(rc));
+        /* A write may still be in flight: the series is closed after the loop. */
+        uv_timer_stop(&r->series_timer);
+        r->series_failed = true;
+    }
+}
+
+static void on_series_timer(uv_timer_t *t)
+{
+    series_sample(t->data);
+}
+
 static void on_drain_timeout(uv_timer_t *t)
 {
     struct run *r = t->data;
@@ -792,6 +870,7 @@ static void close_all_handles(struct run *r)
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
+    uv_close((uv_handle_t *)&r->series_timer, NULL);
     uv_close((uv_handle_t *)&r->sig_int, NULL);
     uv_close((uv_handle_t *)&r->sig_term, NULL);
     uv_close((uv_handle_t *)&r->sig_hup, NULL);
@@ -814,6 +893,8 @@ static void maybe_finish(struct run *r)
         return;
     }
     r->finished = true;
+    uv_timer_stop(&r->series_timer);
+    series_sample(r); /* the last, partial second */
     uv_timer_stop(&r->progress_timer);
     uv_timer_stop(&r->drain_timer);
     if (r->progress_on)
@@ -822,25 +903,6 @@ static void maybe_finish(struct run *r)
 }
 
 /* ---- summary ---- */
-
-static void lat_percentiles(const struct run *r, double q, uint64_t *out)
-{
-    uint64_t total = 0, acc = 0;
-    int i;
-
-    for (i = 0; i < LAT_BUCKETS; i++)
-        total += r->lat_hist[i];
-    *out = 0;
-    if (!total)
-        return;
-    for (i = 0; i < LAT_BUCKETS; i++) {
-        acc += r->lat_hist[i];
-        if ((double)acc >= q * (double)total) {
-            *out = 1ull << i;
-            return;
-        }
-    }
-}
 
 static json_t *counts_obj(const _Atomic uint64_t *v, size_t n, const char *(*name)(size_t))
 {
@@ -867,6 +929,61 @@ static const char *san_name(size_t i)
 }
 
 
+/* Percentiles are upper bounds of the histogram bucket (<= 6.25% above the truth); "histogram"
+ * lists the non-empty buckets as [lo_ms, hi_ms, count] for reports. */
+static json_t *latency_obj(const struct sl_lat_hist *h, uint64_t p50, uint64_t p90, uint64_t p99)
+{
+    json_t *hist = json_array();
+    uint64_t lo, hi;
+    int i;
+
+    for (i = 0; i < SL_LAT_BUCKETS; i++) {
+        if (!h->n[i])
+            continue;
+        sl_lat_hist_bounds(i, &lo, &hi);
+        json_array_append_new(hist, json_pack("[I,I,I]", (json_int_t)lo, (json_int_t)hi,
+                                              (json_int_t)h->n[i]));
+    }
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "p50_le", (json_int_t)p50, "p90_le",
+                     (json_int_t)p90, "p99_le", (json_int_t)p99, "max", (json_int_t)h->max_ms,
+                     "count", (json_int_t)h->count, "histogram", hist);
+}
+
+static const char *anon_mode_name(enum sl_anon_mode m)
+{
+    static const char *const n[] = {"off", "redact", "mask", "hash", "tokenize"};
+
+    return (size_t)m < sizeof(n) / sizeof(n[0]) ? n[m] : "unknown";
+}
+
+/* The non-secret options, for reports: the endpoint's host[:port] only (never userinfo, path or
+ * query), input base names, no key, no key file. */
+static json_t *settings_obj(const struct sl_config *c)
+{
+    json_t *o = json_object(), *in = json_array();
+    const char *h = c->endpoint ? strstr(c->endpoint, "://") : NULL, *e, *at;
+    size_t i;
+
+    h = h ? h + 3 : (c->endpoint ? c->endpoint : "");
+    e = h + strcspn(h, "/?#");
+    at = memchr(h, '@', (size_t)(e - h));
+    if (at)
+        h = at + 1;
+    json_object_set_new(o, "endpoint_host", json_stringn(h, (size_t)(e - h)));
+    json_object_set_new(o, "rpm", json_integer((json_int_t)c->rpm));
+    json_object_set_new(o, "tpm", json_integer((json_int_t)c->tpm));
+    json_object_set_new(o, "concurrency", json_integer(c->concurrency));
+    json_object_set_new(o, "max_attempts", json_integer(c->max_attempts));
+    json_object_set_new(o, "anonymize", json_string(anon_mode_name(c->anon_mode)));
+    for (i = 0; i < c->n_inputs; i++) {
+        const char *b = strrchr(c->inputs[i], '/');
+
+        json_array_append_new(in, json_string(b && b[1] ? b + 1 : c->inputs[i]));
+    }
+    json_object_set_new(o, "inputs", in);
+    return o;
+}
+
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
     json_t *s = json_object();
@@ -876,9 +993,9 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
 
     for (k = 0; k < SL_OUT__COUNT; k++)
         done += totals[k];
-    lat_percentiles(r, 0.5, &p50);
-    lat_percentiles(r, 0.9, &p90);
-    lat_percentiles(r, 0.99, &p99);
+    p50 = sl_lat_hist_quantile(&r->lat, 0.5);
+    p90 = sl_lat_hist_quantile(&r->lat, 0.9);
+    p99 = sl_lat_hist_quantile(&r->lat, 0.99);
     json_object_set_new(s, "version", json_string(sl_version()));
     json_object_set_new(s, "status", json_string(r->exit_status == 4   ? "interrupted"
                                                  : r->exit_status == 0 ? "complete"
@@ -904,10 +1021,7 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
     json_object_set_new(s, "wall_seconds", json_real(wall_s));
     json_object_set_new(s, "requests_per_second",
                         json_real(wall_s > 0 ? (double)r->requests / wall_s : 0));
-    json_object_set_new(
-        s, "latency_ms",
-        json_pack("{s:I,s:I,s:I}", "p50_le", (json_int_t)p50, "p90_le", (json_int_t)p90, "p99_le",
-                  (json_int_t)p99));
+    json_object_set_new(s, "latency_ms", latency_obj(&r->lat, p50, p90, p99));
     json_object_set_new(
         s, "tokens",
         json_pack("{s:I,s:I,s:I}", "prompt", (json_int_t)atomic_load(&r->w.prompt_tokens),
@@ -940,6 +1054,7 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                                       (json_int_t)qs.reconnects, "lease_calls",
                                       (json_int_t)qs.leases));
     }
+    json_object_set_new(s, "settings", settings_obj(r->cfg));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1165,6 +1280,25 @@ static int start_qredis(struct run *r)
     return 0;
 }
 
+/* The series is on unless SLUICE_NO_SERIES=1 (for measuring its cost); failing to open it only
+ * warns. The timer is unref'd: it never keeps the loop alive. */
+static void start_series(struct run *r)
+{
+    const char *off = getenv("SLUICE_NO_SERIES");
+    int rc;
+
+    if (off && !strcmp(off, "1"))
+        return;
+    rc = sl_series_open(r->cfg->out_dir, r->cfg->resume, &r->loop, &r->series);
+    if (rc) {
+        sl_log(SL_LOG_WARN, "cannot open series.bin: %s; the report will lack a time series",
+               sl_strerror(rc));
+        return;
+    }
+    uv_timer_start(&r->series_timer, on_series_timer, 1000, 1000);
+    uv_unref((uv_handle_t *)&r->series_timer);
+}
+
 int sl_run(struct sl_config *cfg)
 {
     struct run *r = calloc(1, sizeof(*r));
@@ -1247,6 +1381,9 @@ int sl_run(struct sl_config *cfg)
     r->progress_timer.data = r;
     uv_timer_init(&r->loop, &r->drain_timer);
     r->drain_timer.data = r;
+    uv_timer_init(&r->loop, &r->series_timer);
+    r->series_timer.data = r;
+    start_series(r);
     uv_signal_init(&r->loop, &r->sig_int);
     uv_signal_init(&r->loop, &r->sig_term);
     uv_signal_init(&r->loop, &r->sig_hup);
@@ -1269,6 +1406,9 @@ int sl_run(struct sl_config *cfg)
     uv_run(&r->loop, UV_RUN_DEFAULT);
 
     stop_workers(r);
+    if (sl_series_close(r->series) && !r->series_failed)
+        sl_log(SL_LOG_WARN, "cannot write series.bin; the report will lack a time series");
+    r->series = NULL;
     rc = sl_writer_close(r->writer);
     if (rc && r->exit_status != 4) {
         sl_log(SL_LOG_ERROR, "cannot write the output: %s; free space and rerun with --resume",

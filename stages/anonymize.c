@@ -367,7 +367,7 @@ static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
     const char *atp;
     int rc;
 
-    if (type == SL_PII_EMAIL && (atp = memchr(v, '@', n)) != NULL && atp > v) {
+    if (type == SL_PII_EMAIL && (atp = memrchr(v, '@', n)) != NULL && atp > v) {
         if ((rc = sl_buf_append(dst, v, 1)) || (rc = sl_buf_append_str(dst, "***")))
             return rc;
         return sl_buf_append(dst, atp, n - (size_t)(atp - v));
@@ -450,6 +450,11 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     return ((struct anon_ctx *)ctx)->oom ? 1 : 0;
 }
 
+static bool is_tokbyte(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
 static int cmp_span(const void *x, const void *y)
 {
     const struct anon_span *a = x, *b = y;
@@ -497,6 +502,17 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
                 en = c->sp[k].end;
             if (type_prio[c->sp[k].type] > type_prio[type])
                 type = c->sp[k].type;
+        }
+        /* Never cut a token: a span glued to letters or digits grows to the whole token, so no
+         * partial value is left and the text around the placeholder reads as it did. */
+        while (st > pos && is_tokbyte(src[st - 1]))
+            st--;
+        while (en < len && is_tokbyte(src[en]))
+            en++;
+        while (k < c->nsp && c->sp[k].start < en) {
+            if (c->sp[k].end > en)
+                en = c->sp[k].end;
+            k++;
         }
         if ((rc = sl_buf_append(dst, src + pos, st - pos)) ||
             (rc = apply(a, s, dst, type, src + st, en - st, vault)))
