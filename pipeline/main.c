@@ -9,10 +9,12 @@
 #include <uv.h>
 #include <zstd.h>
 
+#include "anon_db.h"
 #include "cli.h"
 #include "cmd_audit.h"
 #include "cmd_bench.h"
 #include "cmd_redact.h"
+#include "cmd_report.h"
 #include "log.h"
 #include "run.h"
 #include "version.h"
@@ -25,6 +27,7 @@ static void usage(FILE *f)
           "  redact [OPTIONS]         anonymize every string value of JSONL on stdin\n"
           "  audit verify DIR...      check an output directory's audit chain and accounting\n"
           "  bench [OPTIONS]          measure quota utilisation against the bundled mock\n"
+          "  report DIR [-o FILE]     one self-contained HTML page about a run\n"
           "  version                  sluice's version and its libraries'\n"
           "  help                     this text\n"
           "\n"
@@ -48,9 +51,16 @@ static int version(void)
     return 0;
 }
 
+/* The anonymizer's database, serialized at build time (anon_db_blob.c). */
+extern const unsigned char sl_anon_db_bytes[];
+extern const size_t sl_anon_db_len;
+extern const uint64_t sl_anon_db_fp;
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    sl_anon_db_set_embedded(sl_anon_db_bytes, sl_anon_db_len, sl_anon_db_fp);
 
     if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
@@ -75,6 +85,8 @@ int main(int argc, char **argv)
         return sl_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit"))
         return sl_cmd_audit(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return sl_cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
