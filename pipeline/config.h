@@ -43,6 +43,10 @@ struct sl_config {
     unsigned workers;
     unsigned window;           /* jobs alive at once */
     int zstd_level;
+    /* Operations (issue "Operations"). */
+    const char *prices_file;   /* --prices: price table (price.h); NULL = spend unknown */
+    double budget_usd;         /* --budget-usd: 0 = none; requires prices_file */
+    const char *template_file; /* --template: templated jobs */
 };
 
 void sl_config_defaults(struct sl_config *c);

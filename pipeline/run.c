@@ -36,6 +36,7 @@
 #include "http.h"
 #include "jobq.h"
 #include "log.h"
+#include "price.h"
 #include "ratelimit.h"
 #include "secret.h"
 #include "version.h"
@@ -102,6 +103,20 @@ struct run {
     _Atomic uint64_t committed_total[SL_OUT__COUNT];
     uint64_t last_progress_done, last_progress_ms;
     bool tty;
+
+    /* cost (loop thread): spend from usage, estimates held by jobs in flight, per model */
+    struct sl_prices *prices;
+    uint64_t budget_nusd, spent_nusd, inflight_nusd;
+    struct model_spend *by_model;
+    size_t n_models;
+};
+
+#define MAX_MODELS 256
+
+struct model_spend {
+    char model[SL_PRICE_MODEL_MAX]; /* "" collects the models past MAX_MODELS and jobs without one */
+    uint64_t jobs, nusd;
+    bool priced;
 };
 
 static uint64_t now_ms(void)
@@ -183,8 +198,16 @@ static void drop_job(struct run *r, struct sl_job *j, bool counts_alive)
     sl_job_free(j);
 }
 
+/* The job's estimate stops counting against the budget (it came back, failed, or was dropped). */
+static void release_hold(struct run *r, struct sl_job *j)
+{
+    r->inflight_nusd -= j->held_nusd < r->inflight_nusd ? j->held_nusd : r->inflight_nusd;
+    j->held_nusd = 0;
+}
+
 static void abandon(struct run *r, struct sl_job *j)
 {
+    release_hold(r, j);
     r->abandoned++;
     if (j->reserved_tokens)
         sl_bucket_refund(&r->bucket, now_ms(), 0, j->reserved_tokens);
@@ -419,6 +442,7 @@ static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class 
 {
     uint64_t now = now_ms(), delay;
 
+    release_hold(r, j);
     if (cls == SL_ERRCLASS_FATAL_RUN) {
         char why[300];
 
@@ -509,6 +533,58 @@ static void on_http_done(void *ud, struct sl_job *j)
     dispatch(r);
 }
 
+static struct model_spend *model_slot(struct run *r, const char *model)
+{
+    size_t i;
+
+    if (!model || strlen(model) >= SL_PRICE_MODEL_MAX)
+        model = "";
+    for (i = 0; i < r->n_models; i++)
+        if (!strcmp(r->by_model[i].model, model))
+            return &r->by_model[i];
+    if (!r->by_model)
+        r->by_model = calloc(MAX_MODELS + 1, sizeof(*r->by_model));
+    if (!r->by_model)
+        return NULL;
+    if (r->n_models >= MAX_MODELS)
+        return model_slot(r, "");
+    snprintf(r->by_model[r->n_models].model, SL_PRICE_MODEL_MAX, "%s", model);
+    return &r->by_model[r->n_models++];
+}
+
+/* A job came back with a response: its actual cost replaces its estimate. */
+static void account_spend(struct run *r, struct sl_job *j)
+{
+    struct model_spend *m;
+
+    if (!r->prices || r->cfg->dry_run)
+        return;
+    r->spent_nusd += j->cost_nusd;
+    if ((m = model_slot(r, j->model))) {
+        m->jobs++;
+        m->nusd += j->cost_nusd;
+        m->priced = m->priced || j->cost_known;
+    }
+}
+
+/* --budget-usd: refuse to send j when spend plus what is in flight plus j's estimate would pass
+ * the budget; stop the run (resumable), letting the requests in flight finish. */
+static bool budget_reached(struct run *r, struct sl_job *j)
+{
+    char why[300];
+
+    if (!sl_budget_exceeded(r->budget_nusd, r->spent_nusd, r->inflight_nusd, j->est_cost_nusd))
+        return false;
+    snprintf(why, sizeof(why),
+             "budget reached: spent $%.4f, $%.4f estimated in flight, next job ~$%.4f, budget "
+             "$%.4f; no new requests, finishing those in flight; rerun with --resume (and a "
+             "larger --budget-usd) to continue",
+             sl_price_from_nusd(r->spent_nusd), sl_price_from_nusd(r->inflight_nusd),
+             sl_price_from_nusd(j->est_cost_nusd), r->cfg->budget_usd);
+    begin_stop(r, 4, why);
+    return true;
+}
+
 static void on_sched_timer(uv_timer_t *t)
 {
     dispatch(t->data);
@@ -546,6 +622,8 @@ static void dispatch(struct run *r)
     }
     while (r->ready.head && sl_http_inflight(r->http) < r->cfg->concurrency) {
         j = r->ready.head;
+        if (budget_reached(r, j))
+            return;
         sl_bucket_take(&r->bucket, now, j->est_tokens, &wait);
         if (wait)
             break;
@@ -553,6 +631,8 @@ static void dispatch(struct run *r)
         j->reserved_tokens = j->est_tokens;
         j->attempts++;
         j->state = SL_JOB_SENDING;
+        j->held_nusd = j->est_cost_nusd;
+        r->inflight_nusd += j->held_nusd;
         r->requests++;
         if (!r->first_send_ms)
             r->first_send_ms = now;
@@ -580,6 +660,9 @@ static void on_wake(uv_async_t *a)
     for (; j; j = next) {
         next = j->next;
         j->next = NULL;
+        release_hold(r, j);
+        if (j->outcome == SL_JOB_OK && j->state != SL_JOB_READY)
+            account_spend(r, j);
         switch (j->outcome) {
         case SL_JOB_OK:
             if (j->state == SL_JOB_READY) {
@@ -813,6 +896,71 @@ static const char *rj_name(size_t i)
     return sl_reject_code_name((enum sl_reject_code)i);
 }
 
+/* Spend and estimates into the summary; null where unknown (no --prices). */
+static void cost_json(struct run *r, json_t *s)
+{
+    json_t *bm = json_object();
+    size_t i;
+    uint64_t unknown = atomic_load(&r->w.spend_unknown);
+
+    json_object_set_new(s, "prices_file", r->cfg->prices_file ? json_string(r->cfg->prices_file)
+                                                                : json_null());
+    json_object_set_new(s, "estimated_tokens",
+                        json_integer((json_int_t)atomic_load(&r->w.est_tokens)));
+    json_object_set_new(s, "estimated_cost_usd",
+                        r->prices ? json_real(sl_price_from_nusd(atomic_load(&r->w.est_cost_nusd)))
+                                  : json_null());
+    json_object_set_new(s, "estimated_cost_unknown_jobs",
+                        json_integer((json_int_t)atomic_load(&r->w.est_cost_unknown)));
+    json_object_set_new(s, "spend_usd",
+                        r->prices && !r->cfg->dry_run ? json_real(sl_price_from_nusd(r->spent_nusd))
+                                                      : json_null());
+    json_object_set_new(s, "spend_unknown_jobs", json_integer((json_int_t)unknown));
+    for (i = 0; i < r->n_models; i++)
+        json_object_set_new(bm, r->by_model[i].model[0] ? r->by_model[i].model : "(other)",
+                            json_pack("{s:I,s:o}", "jobs", (json_int_t)r->by_model[i].jobs, "usd",
+                                      r->by_model[i].priced
+                                          ? json_real(sl_price_from_nusd(r->by_model[i].nusd))
+                                          : json_null()));
+    json_object_set_new(s, "spend_by_model", bm);
+    json_object_set_new(s, "budget_usd", r->cfg->budget_usd > 0 ? json_real(r->cfg->budget_usd)
+                                                                 : json_null());
+}
+
+static void print_cost(struct run *r)
+{
+    uint64_t est = atomic_load(&r->w.est_tokens), est_unknown = atomic_load(&r->w.est_cost_unknown);
+    uint64_t unknown = atomic_load(&r->w.spend_unknown);
+
+    if (r->cfg->dry_run) {
+        if (r->prices)
+            fprintf(stderr,
+                    "sluice: dry run: requests in %s/requests.jsonl.zst; estimated %" PRIu64
+                    " tokens, estimated cost $%.4f (upper bound: max output tokens assumed)%s\n",
+                    r->cfg->out_dir, est, sl_price_from_nusd(atomic_load(&r->w.est_cost_nusd)),
+                    est_unknown ? "; some models are not in the price table (see summary.json)"
+                                : "");
+        else
+            fprintf(stderr,
+                    "sluice: dry run: requests in %s/requests.jsonl.zst; estimated %" PRIu64
+                    " tokens, cost unknown (give --prices FILE)\n",
+                    r->cfg->out_dir, est);
+        if (r->prices && est_unknown)
+            fprintf(stderr, "sluice: %" PRIu64 " jobs use a model missing from --prices: cost "
+                            "unknown for them\n", est_unknown);
+        return;
+    }
+    if (!r->prices) {
+        fprintf(stderr, "sluice: spend unknown (no --prices FILE)\n");
+        return;
+    }
+    fprintf(stderr, "sluice: spend $%.4f%s\n", sl_price_from_nusd(r->spent_nusd),
+            unknown ? " plus jobs whose model is missing from --prices (unknown)" : "");
+    if (unknown)
+        fprintf(stderr, "sluice: %" PRIu64 " jobs use a model missing from --prices: their spend "
+                        "is unknown\n", unknown);
+}
+
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
     json_t *s = json_object();
@@ -867,6 +1015,7 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_pack("{s:I,s:I,s:f,s:f}", "rpm_configured", (json_int_t)r->cfg->rpm,
                   "tpm_configured", (json_int_t)r->cfg->tpm, "rpm_in_force", r->bucket.rpm_eff,
                   "tpm_in_force", r->bucket.tpm_eff));
+    cost_json(r, s);
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -884,6 +1033,7 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                 wall_s, wall_s > 0 ? (double)r->requests / wall_s : 0, r->retries, r->http_429,
                 (uint64_t)atomic_load(&r->w.prompt_tokens),
                 (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir);
+        print_cost(r);
     }
     json_decref(s);
     return rc ? SL_EIO : 0;
@@ -1021,6 +1171,41 @@ static int setup_http(struct run *r)
     return sl_http_create(&r->loop, &ho, on_http_done, r, &r->http);
 }
 
+/* --prices; and refuse to mix a dry run and a real run in one directory (their journals would
+ * claim each other's jobs on --resume). */
+static int setup_cost(struct run *r)
+{
+    struct sl_config *c = r->cfg;
+    struct sl_err err;
+    char path[4200], *txt = NULL;
+    size_t len = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", c->out_dir,
+             c->dry_run ? "results.jsonl.zst" : "requests.jsonl.zst");
+    if (c->resume && access(path, F_OK) == 0) {
+        sl_log(SL_LOG_ERROR, "%s holds a %s run; a %s run cannot resume it: use another directory",
+               c->out_dir, c->dry_run ? "real" : "dry", c->dry_run ? "dry" : "real");
+        return SL_ECONFIG;
+    }
+    if (!c->prices_file)
+        return 0;
+    rc = load_file(c->prices_file, &txt, &len, 4 << 20);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "cannot read --prices %s: %s", c->prices_file, sl_strerror(rc));
+        return SL_ECONFIG;
+    }
+    sl_err_clear(&err);
+    rc = sl_prices_parse(txt, len, &r->prices, &err);
+    free(txt);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "--prices %s: %s", c->prices_file, err.reason);
+        return SL_ECONFIG;
+    }
+    r->budget_nusd = sl_price_to_nusd(c->budget_usd);
+    return 0;
+}
+
 static int start_workers(struct run *r)
 {
     unsigned i;
@@ -1098,9 +1283,9 @@ int sl_run(struct sl_config *cfg)
         goto out_loop;
     }
     status = 2;
-    if (setup_stages(r))
+    if (setup_stages(r) || setup_cost(r))
         goto out_stages;
-    if (setup_http(r))
+    if (!cfg->dry_run && setup_http(r))
         goto out_stages;
     wo.dir = cfg->out_dir;
     wo.resume = cfg->resume;
@@ -1108,6 +1293,7 @@ int sl_run(struct sl_config *cfg)
     wo.fsync = !cfg->no_fsync;
     wo.on_commit = on_commit;
     wo.ud = r;
+    wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;
     rc = sl_writer_open(&wo, &r->writer, &err);
     if (rc) {
         sl_log(SL_LOG_ERROR, "%s", err.reason[0] ? err.reason : sl_strerror(rc));
@@ -1123,6 +1309,7 @@ int sl_run(struct sl_config *cfg)
     r->w.anon = r->anon;
     r->w.writer = r->writer;
     r->w.ids = &r->ids;
+    r->w.prices = r->prices;
     r->chunk = malloc(CHUNK);
     if (!r->chunk || sl_jobq_init(&r->workq) || sl_jobq_init(&r->backq))
         goto out_ids;
@@ -1188,6 +1375,8 @@ out_http:
     }
     sl_secret_wipe(&r->key);
 out_stages:
+    sl_prices_destroy(r->prices);
+    free(r->by_model);
     sl_anon_destroy(r->anon);
     sl_policy_destroy(r->policy);
     curl_global_cleanup();

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "idset.h"
 #include "job.h"
+#include "price.h"
 #include "sanitize.h"
 #include "writer.h"
 
@@ -29,6 +30,11 @@ struct sl_work_ctx {
     _Atomic uint64_t injection_flagged;
     _Atomic uint64_t prompt_tokens, completion_tokens, est_tokens;
     _Atomic int writer_error;        /* sticky error from sl_writer_push */
+    /* Cost: NULL prices = spend unknown. Sums in nano-USD; *_unknown count jobs whose model the
+     * table does not price. */
+    const struct sl_prices *prices;
+    _Atomic uint64_t est_cost_nusd, est_cost_unknown;
+    _Atomic uint64_t spend_nusd, spend_unknown;
 };
 
 /* Stable reject reason codes counted in the summary. */
