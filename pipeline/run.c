@@ -36,6 +36,7 @@
 #include "http.h"
 #include "jobq.h"
 #include "log.h"
+#include "metrics.h"
 #include "price.h"
 #include "ratelimit.h"
 #include "secret.h"
@@ -109,6 +110,12 @@ struct run {
     uint64_t budget_nusd, spent_nusd, inflight_nusd;
     struct model_spend *by_model;
     size_t n_models;
+
+    /* metrics.prom (loop thread; written on the thread pool every 10 s) */
+    uv_timer_t metrics_timer;
+    bool metrics_busy;
+    uint64_t lat_sum_ms;
+    double last_success_unix;
 };
 
 #define MAX_MODELS 256
@@ -410,6 +417,7 @@ static void record_latency(struct run *r, uint32_t ms)
     while (i < LAT_BUCKETS - 1 && ms > (1u << i))
         i++;
     r->lat_hist[i]++;
+    r->lat_sum_ms += ms;
 }
 
 static void fail_job(struct run *r, struct sl_job *j, const char *code, const char *fmt, ...)
@@ -557,6 +565,8 @@ static void account_spend(struct run *r, struct sl_job *j)
 {
     struct model_spend *m;
 
+    if (!r->cfg->dry_run && !j->unwritten)
+        r->last_success_unix = (double)time(NULL);
     if (!r->prices || r->cfg->dry_run)
         return;
     r->spent_nusd += j->cost_nusd;
@@ -583,6 +593,77 @@ static bool budget_reached(struct run *r, struct sl_job *j)
              sl_price_from_nusd(j->est_cost_nusd), r->cfg->budget_usd);
     begin_stop(r, 4, why);
     return true;
+}
+
+/* ---- metrics.prom ---- */
+
+static void metrics_snapshot(const struct run *r, int exit_status, struct sl_metrics *m)
+{
+    int i;
+
+    memset(m, 0, sizeof(*m));
+    m->jobs_result = atomic_load(&r->committed_total[SL_OUT_RESULT]);
+    m->jobs_error = atomic_load(&r->committed_total[SL_OUT_ERROR]);
+    m->jobs_reject = atomic_load(&r->committed_total[SL_OUT_REJECT]);
+    m->prompt_tokens = atomic_load(&r->w.prompt_tokens);
+    m->completion_tokens = atomic_load(&r->w.completion_tokens);
+    m->spend_known = r->prices && !r->cfg->dry_run;
+    m->spend_usd = sl_price_from_nusd(r->spent_nusd);
+    m->http_429 = r->http_429;
+    m->retries = r->retries;
+    m->requests = r->requests;
+    /* lat_hist[i] holds latencies <= 2^i ms; the last bucket is the overflow. */
+    m->n_buckets = LAT_BUCKETS - 1;
+    for (i = 0; i < LAT_BUCKETS; i++) {
+        if (i < LAT_BUCKETS - 1)
+            m->le[i] = (double)(1u << i) / 1000.0;
+        m->counts[i] = r->lat_hist[i];
+    }
+    m->latency_sum_s = (double)r->lat_sum_ms / 1000.0;
+    m->last_success_unix = r->last_success_unix;
+    m->exit_status = exit_status;
+}
+
+struct metrics_job {
+    uv_work_t req;
+    struct run *r;
+    struct sl_metrics m;
+    int rc;
+};
+
+static void metrics_work(uv_work_t *req)
+{
+    struct metrics_job *mj = req->data;
+
+    mj->rc = sl_metrics_write(mj->r->cfg->out_dir, &mj->m);
+}
+
+static void metrics_done(uv_work_t *req, int status)
+{
+    struct metrics_job *mj = req->data;
+
+    if (status == 0 && mj->rc)
+        sl_log(SL_LOG_WARN, "cannot write metrics.prom: %s", sl_strerror(mj->rc));
+    mj->r->metrics_busy = false;
+    free(mj);
+}
+
+/* Every 10 s: the file is written on the thread pool (the loop does no file I/O). */
+static void on_metrics_timer(uv_timer_t *t)
+{
+    struct run *r = t->data;
+    struct metrics_job *mj;
+
+    if (r->metrics_busy || !(mj = calloc(1, sizeof(*mj))))
+        return;
+    mj->r = r;
+    mj->req.data = mj;
+    metrics_snapshot(r, -1, &mj->m);
+    if (uv_queue_work(&r->loop, &mj->req, metrics_work, metrics_done)) {
+        free(mj);
+        return;
+    }
+    r->metrics_busy = true;
 }
 
 static void on_sched_timer(uv_timer_t *t)
@@ -816,6 +897,7 @@ static void close_all_handles(struct run *r)
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
+    uv_close((uv_handle_t *)&r->metrics_timer, NULL);
     uv_close((uv_handle_t *)&r->sig_int, NULL);
     uv_close((uv_handle_t *)&r->sig_term, NULL);
     uv_close((uv_handle_t *)&r->sig_hup, NULL);
@@ -839,6 +921,7 @@ static void maybe_finish(struct run *r)
     r->finished = true;
     uv_timer_stop(&r->progress_timer);
     uv_timer_stop(&r->drain_timer);
+    uv_timer_stop(&r->metrics_timer);
     if (r->tty && !r->cfg->quiet)
         fprintf(stderr, "\n");
     close_all_handles(r);
@@ -1325,6 +1408,9 @@ int sl_run(struct sl_config *cfg)
     r->progress_timer.data = r;
     uv_timer_init(&r->loop, &r->drain_timer);
     r->drain_timer.data = r;
+    uv_timer_init(&r->loop, &r->metrics_timer);
+    r->metrics_timer.data = r;
+    uv_timer_start(&r->metrics_timer, on_metrics_timer, 10000, 10000);
     uv_signal_init(&r->loop, &r->sig_int);
     uv_signal_init(&r->loop, &r->sig_term);
     uv_signal_init(&r->loop, &r->sig_hup);
@@ -1359,6 +1445,13 @@ int sl_run(struct sl_config *cfg)
         (void)k;
     if (write_summary(r, totals, (double)(now_ms() - r->start_ms) / 1000.0))
         sl_log(SL_LOG_ERROR, "cannot write summary.json");
+    {
+        struct sl_metrics m;
+
+        metrics_snapshot(r, r->exit_status, &m);
+        if ((rc = sl_metrics_write(cfg->out_dir, &m)))
+            sl_log(SL_LOG_ERROR, "cannot write metrics.prom: %s", sl_strerror(rc));
+    }
     status = r->exit_status;
     close_input(r);
     sl_jobq_destroy(&r->workq);

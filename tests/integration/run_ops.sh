@@ -65,6 +65,46 @@ pass "real run sends exactly the dry run's bodies; spend in summary and audit ma
 "$SLUICE" audit verify "$T/real" >/dev/null 2>&1 || fail "audit verify of the priced run"
 grep -q "spend [$]" "$T/real.stderr" || fail "no spend line on stderr"
 
+# --- metrics.prom: valid exposition format, numbers agree with summary.json ---
+"$PY" - "$T/real" <<'PYEOF' || fail "metrics.prom"
+import json, re, sys
+d = sys.argv[1]
+s = json.load(open(d + "/summary.json"))
+text = open(d + "/metrics.prom").read()
+assert text.endswith("\n")
+types, vals, seen_samples = {}, {}, set()
+name_re = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+sample_re = re.compile(r"^(%s)(\{(%s=\"(?:[^\"\\]|\\.)*\")(,%s=\"(?:[^\"\\]|\\.)*\")*\})? (\S+)$" % (name_re, name_re, name_re))
+for line in text.splitlines():
+    m = re.match(r"^# (HELP|TYPE) (%s) (.+)$" % name_re, line)
+    if m:
+        assert m.group(2) not in seen_samples, "HELP/TYPE after samples: " + line
+        if m.group(1) == "TYPE":
+            assert m.group(2) not in types and m.group(3) in ("counter", "gauge", "histogram"), line
+            types[m.group(2)] = m.group(3)
+        continue
+    m = sample_re.match(line)
+    assert m, "bad line: " + line
+    name = m.group(1)
+    fam = re.sub(r"_(bucket|sum|count)$", "", name) if name not in types else name
+    assert fam in types, "sample without TYPE: " + line
+    seen_samples.add(fam)
+    v = float(m.group(5))
+    vals[name + (m.group(2) or "")] = v
+g = lambda k: vals[k]
+assert g('sluice_jobs_total{outcome="result"}') == s["results"] == 300
+assert g('sluice_jobs_total{outcome="error"}') == 0 and g('sluice_jobs_total{outcome="reject"}') == 0
+assert g("sluice_requests_total") == s["requests"] == 300
+assert g('sluice_tokens_total{kind="prompt"}') == s["tokens"]["prompt"]
+assert abs(g("sluice_spend_usd_total") - s["spend_usd"]) < 1e-9
+assert g("sluice_request_duration_seconds_count") == 300 == g('sluice_request_duration_seconds_bucket{le="+Inf"}')
+b = [v for k, v in vals.items() if k.startswith("sluice_request_duration_seconds_bucket")]
+assert b == sorted(b), "buckets not cumulative"
+assert g("sluice_run_exit_status") == 0 and g("sluice_last_success_timestamp_seconds") > 1.6e9
+assert types["sluice_request_duration_seconds"] == "histogram"
+PYEOF
+pass "metrics.prom parses and agrees with summary.json"
+
 # --- a model missing from the price table is unknown, not guessed ---
 printf '{"models":{"gpt-4o":{"input":2.5,"output":10}}}\n' >"$T/p-other.json"
 run_sluice "$T/unk" --endpoint "$MOCK_URL" --prices "$T/p-other.json" "$IN"
