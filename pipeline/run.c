@@ -40,6 +40,7 @@
 #include "price.h"
 #include "ratelimit.h"
 #include "secret.h"
+#include "template.h"
 #include "version.h"
 #include "work.h"
 
@@ -116,6 +117,8 @@ struct run {
     bool metrics_busy;
     uint64_t lat_sum_ms;
     double last_success_unix;
+
+    char *template_text; /* --template FILE's contents */
 };
 
 #define MAX_MODELS 256
@@ -1289,6 +1292,34 @@ static int setup_cost(struct run *r)
     return 0;
 }
 
+static int setup_template(struct run *r)
+{
+    const char *path = r->cfg->template_file;
+    struct sl_err err;
+    json_t *t = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!path)
+        return 0;
+    rc = load_file(path, &r->template_text, &len, 1 << 20);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "cannot read --template %s: %s", path, sl_strerror(rc));
+        return SL_ECONFIG;
+    }
+    sl_err_clear(&err);
+    rc = sl_template_parse(r->template_text, len, &t, &err);
+    json_decref(t);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "--template %s: %s%s%s", path, err.field[0] ? err.field : "",
+               err.field[0] ? ": " : "", err.reason);
+        return SL_ECONFIG;
+    }
+    r->w.template_text = r->template_text;
+    r->w.template_len = len;
+    return 0;
+}
+
 static int start_workers(struct run *r)
 {
     unsigned i;
@@ -1366,7 +1397,7 @@ int sl_run(struct sl_config *cfg)
         goto out_loop;
     }
     status = 2;
-    if (setup_stages(r) || setup_cost(r))
+    if (setup_stages(r) || setup_cost(r) || setup_template(r))
         goto out_stages;
     if (!cfg->dry_run && setup_http(r))
         goto out_stages;
@@ -1469,6 +1500,7 @@ out_http:
     sl_secret_wipe(&r->key);
 out_stages:
     sl_prices_destroy(r->prices);
+    free(r->template_text);
     free(r->by_model);
     sl_anon_destroy(r->anon);
     sl_policy_destroy(r->policy);

@@ -13,6 +13,7 @@
 #include "framer.h"
 #include "mp2json.h"
 #include "policy.h"
+#include "template.h"
 
 static const char *const reject_names[SL_RJ__COUNT] = {
     "parse", "too_big", "utf8", "schema", "policy", "duplicate", "injection", "other",
@@ -53,6 +54,12 @@ int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t)
         return rc;
     if (c->id_anon && (rc = sl_anon_scratch_create(c->id_anon, &t->id_scratch)))
         return rc;
+    if (c->template_text) {
+        struct sl_err err;
+
+        if ((rc = sl_template_parse(c->template_text, c->template_len, &t->tmpl, &err)))
+            return rc;
+    }
     return 0;
 }
 
@@ -61,6 +68,8 @@ void sl_work_tls_close(struct sl_work_tls *t)
     sl_anon_scratch_destroy(t->scratch);
     sl_anon_scratch_destroy(t->id_scratch);
     sl_buf_wipe(&t->tmp);
+    json_decref(t->tmpl);
+    t->tmpl = NULL;
 }
 
 void sl_job_free(struct sl_job *j)
@@ -441,6 +450,14 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
                 free(txt);
             }
         }
+    }
+    if (!rc && t->tmpl) {
+        /* Templated job: {"custom_id","text"} becomes the full job, before sanitize sees it. */
+        json_t *job = NULL;
+
+        rc = sl_template_apply(t->tmpl, rec, &job, &err);
+        json_decref(rec);
+        rec = job;
     }
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         /* Done by an earlier run: remember its id for duplicate detection, nothing else. */

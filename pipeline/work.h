@@ -5,6 +5,7 @@
 #ifndef SL_WORK_H
 #define SL_WORK_H
 
+#include <jansson.h>
 #include <stdatomic.h>
 
 #include "anonymize.h"
@@ -33,6 +34,9 @@ struct sl_work_ctx {
     /* Cost: NULL prices = spend unknown. Sums in nano-USD; *_unknown count jobs whose model the
      * table does not price. */
     const struct sl_prices *prices;
+    /* --template: the template's text (checked by run.c); each worker parses its own copy. */
+    const char *template_text;
+    size_t template_len;
     _Atomic uint64_t est_cost_nusd, est_cost_unknown;
     _Atomic uint64_t spend_nusd, spend_unknown;
 };
@@ -55,6 +59,7 @@ struct sl_work_tls {
     struct sl_anon_scratch *scratch;
     struct sl_anon_scratch *id_scratch;
     struct sl_buf tmp;
+    json_t *tmpl; /* this worker's parsed template, NULL without --template */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);

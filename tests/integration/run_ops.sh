@@ -129,6 +129,60 @@ counts=$(account "$T/bud" "$IN") || fail "accounting after budget resume: $count
 [ "$counts" = "results=300 errors=0 rejects=0" ] || fail "counts: $counts"
 pass "--budget-usd stops with exit 4 below the budget, --resume finishes"
 
+# --- templated jobs (JSONL and msgpack): JSON-correct substitution, then the usual stages ---
+cat >"$T/tmpl.json" <<'JEOF'
+{"body": {"model": "gpt-4o-mini", "max_tokens": 2,
+  "messages": [{"role": "system", "content": "Classify the sentiment."},
+               {"role": "user", "content": "Review: {{text}}"}]}}
+JEOF
+"$PY" - "$T" <<'PYEOF'
+import json, msgpack, sys
+t = sys.argv[1]
+texts = ['plain text', 'quote " and backslash \\ and\nnewline', 'braces }]} and {{text}} literal',
+         'mail me at jane.doe@example.com', 'caf\u00e9 \u2603']
+with open(t + "/tm.jsonl", "w") as f:
+    for i, x in enumerate(texts):
+        f.write(json.dumps({"custom_id": "t-%d" % i, "text": x}) + "\n")
+    f.write(json.dumps({"custom_id": "t-bad", "text": 5}) + "\n")
+with open(t + "/tm.msgpack", "wb") as f:
+    for i, x in enumerate(texts):
+        f.write(msgpack.packb({"custom_id": "m-%d" % i, "text": x}))
+json.dump(texts, open(t + "/tm.texts.json", "w"))
+PYEOF
+(
+  unset OPENAI_API_KEY
+  run_sluice "$T/tm" --dry-run --template "$T/tmpl.json" "$T/tm.jsonl" "$T/tm.msgpack"
+  echo "$RC" >"$T/tm.rc"
+)
+[ "$(cat "$T/tm.rc")" = 3 ] || { cat "$T/tm.stderr" >&2; fail "templated dry run exit $(cat "$T/tm.rc"), expected 3 (one reject)"; }
+"$PY" - "$T" <<'PYEOF' || fail "templated requests"
+import json, subprocess, sys
+t = sys.argv[1]
+z = lambda p: [json.loads(l) for l in subprocess.run(["zstd", "-dcq", p], capture_output=True, check=True).stdout.splitlines()]
+texts = json.load(open(t + "/tm.texts.json"))
+reqs = {r["custom_id"]: r for r in z(t + "/tm/requests.jsonl.zst")}
+assert sorted(reqs) == sorted(["t-%d" % i for i in range(5)] + ["m-%d" % i for i in range(5)]), sorted(reqs)
+for p in "tm":
+    for i, x in enumerate(texts):
+        r = reqs["%s-%d" % (p, i)]
+        assert r["method"] == "POST" and r["url"] == "/v1/chat/completions", r
+        got = r["body"]["messages"][1]["content"]
+        if "@" in x:
+            assert got == "Review: mail me at [REDACTED_EMAIL]", got   # anonymized after templating
+        else:
+            assert got == "Review: " + x, (got, x)
+        assert r["body"]["messages"][0]["content"] == "Classify the sentiment."
+rj = z(t + "/tm/rejects.jsonl.zst")
+assert len(rj) == 1 and rj[0]["custom_id"] == "t-bad" and rj[0]["field"] == "/text", rj
+PYEOF
+run_sluice "$T/tmr" --endpoint "$MOCK_URL" --template "$T/tmpl.json" "$T/tm.msgpack"
+[ "$RC" = 0 ] || { cat "$T/tmr.stderr" >&2; fail "templated real run exit $RC"; }
+[ "$(zstd -dcq "$T/tmr/results.jsonl.zst" | wc -l)" = 5 ] || fail "templated real run results"
+printf '{"body":{"input":"no placeholder"}}' >"$T/badtmpl.json"
+run_sluice "$T/tmbad" --dry-run --template "$T/badtmpl.json" "$T/tm.jsonl"
+[ "$RC" = 2 ] || fail "a template without {{text}}: exit $RC"
+pass "templated jobs from JSONL and msgpack: exact substitution, anonymized, bad records rejected"
+
 # --- usage errors ---
 run_sluice "$T/nb" --budget-usd 1 "$IN"
 [ "$RC" = 2 ] || fail "--budget-usd without --prices: exit $RC"
