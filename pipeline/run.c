@@ -34,6 +34,7 @@
 #include "bucket.h"
 #include "framer.h"
 #include "http.h"
+#include "libcheck.h"
 #include "jobq.h"
 #include "log.h"
 #include "metrics.h"
@@ -1379,6 +1380,15 @@ int sl_run(struct sl_config *cfg)
 
     if (!r)
         return 1;
+    {
+        char why[200];
+
+        if (!sl_libs_check_runtime(why, sizeof(why))) {
+            sl_log(SL_LOG_ERROR, "%s", why);
+            free(r);
+            return 2;
+        }
+    }
     sl_err_clear(&err);
     r->cfg = cfg;
     r->fd = -1;
