@@ -183,6 +183,15 @@ run_sluice "$T/tmbad" --dry-run --template "$T/badtmpl.json" "$T/tm.jsonl"
 [ "$RC" = 2 ] || fail "a template without {{text}}: exit $RC"
 pass "templated jobs from JSONL and msgpack: exact substitution, anonymized, bad records rejected"
 
+# --- provider configs parse and prepare the sample batch (dry run: no server needed) ---
+for conf in "$SL_SOURCE_DIR"/samples/providers/*.conf; do
+  name=$(basename "$conf" .conf)
+  (cd "$SL_SOURCE_DIR" && "$SLUICE" run --config "$conf" --dry-run --resume -o "$T/prov-$name" \
+     samples/sentiment.jsonl 2>"$T/prov-$name.stderr") && rc=0 || rc=$?
+  [ "$rc" = 0 ] || { cat "$T/prov-$name.stderr" >&2; fail "samples/providers/$name.conf: exit $rc"; }
+done
+pass "every samples/providers/*.conf is a valid config (with --resume on a fresh directory)"
+
 # --- usage errors ---
 run_sluice "$T/nb" --budget-usd 1 "$IN"
 [ "$RC" = 2 ] || fail "--budget-usd without --prices: exit $RC"
