@@ -75,6 +75,9 @@ void sl_cli_usage_run(void)
         "      --config FILE        read long options from FILE (key = value lines)\n"
         "      --workers N          worker threads (default: number of CPUs)\n"
         "      --window N           jobs alive at once, bounds memory (default 4096)\n"
+        "      --no-dedup           skip the duplicate custom_id check (it keeps ~16 bytes a\n"
+        "                           job): for inputs whose ids are known to be unique\n"
+        "      --no-fsync           benchmarks only: a crash may lose committed jobs\n"
         "      --quiet              only warnings and errors on stderr (for cron)\n"
         "      --progress | --no-progress   force the progress line on or off\n"
         "      --log-format F       text (default) | json\n"
@@ -88,7 +91,7 @@ enum {
     O_ENDPOINT = 256, O_CACERT, O_KEYENV, O_KEYFILE, O_AUTHHDR, O_ALLOWHTTP, O_RPM, O_TPM,
     O_BURST, O_CONC, O_ATTEMPTS, O_TIMEOUT, O_DRAIN, O_ANON, O_ANONTYPES, O_HASHKEY, O_RESTORE,
     O_POLICY, O_FORMAT, O_RESUME, O_DRYRUN, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOGFMT,
-    O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_CONFIG, O_APIKEY, O_HELP,
+    O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP,
     O_PRICES, O_BUDGET, O_TEMPLATE,
 };
 
@@ -123,6 +126,7 @@ static const struct option long_opts[] = {
     {"window", required_argument, NULL, O_WINDOW},
     {"zstd-level", required_argument, NULL, O_ZSTD},
     {"no-fsync", no_argument, NULL, O_NOFSYNC},
+    {"no-dedup", no_argument, NULL, O_NODEDUP},
     {"config", required_argument, NULL, O_CONFIG},
     {"api-key", required_argument, NULL, O_APIKEY},
     {"help", no_argument, NULL, O_HELP},
@@ -344,6 +348,7 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
             c->zstd_level = (int)u;
             break;
         case O_NOFSYNC: c->no_fsync = true; break;
+        case O_NODEDUP: c->no_dedup = true; break;
         case O_PRICES: c->prices_file = a; break;
         case O_BUDGET:
             if ((rc = parse_double("--budget-usd", a, 0.000001, 1e9, &c->budget_usd))) return rc;

@@ -39,6 +39,7 @@ struct sl_config {
     bool progress;             /* forced on/off; default: stderr is a terminal */
     bool progress_set;
     bool no_fsync;
+    bool no_dedup;             /* ids known unique: no duplicate check, memory stays flat */
     bool log_json;
     unsigned workers;
     unsigned window;           /* jobs alive at once */

@@ -3,8 +3,9 @@
  * JSONL framing is a memchr for '\n' per line, which is the least per-byte work that can frame a
  * stream; everything else (parsing, validation) happens on workers. A line split across chunks is
  * gathered in a capped buffer; a line longer than max_rec is never buffered whole.
- * msgpack framing uses msgpack-c's streaming unpacker: each complete object comes with its own zone
- * (msgpack_unpacker_next releases it), which is handed to the worker that converts it.
+ * msgpack framing first finds where the next object ends with a bounded walk over its headers
+ * (mp_scan), then decodes exactly that slice with msgpack_unpack_next; the object's zone is handed
+ * to the worker that converts it.
  */
 #include "framer.h"
 
@@ -18,20 +19,12 @@ int sl_framer_init(struct sl_framer *f, bool msgpack, size_t max_rec)
     f->msgpack = msgpack;
     f->max_rec = max_rec ? max_rec : (8u << 20);
     sl_buf_init(&f->line, f->max_rec + 1);
-    if (msgpack) {
-        f->mp = msgpack_unpacker_new(64 * 1024);
-        if (!f->mp)
-            return -12;
-    }
     return 0;
 }
 
 void sl_framer_close(struct sl_framer *f)
 {
     sl_buf_free(&f->line);
-    if (f->mp)
-        msgpack_unpacker_free(f->mp);
-    f->mp = NULL;
 }
 
 void sl_framer_rec_free_zone(void *mp_zone)
@@ -119,74 +112,185 @@ static int feed_jsonl(struct sl_framer *f, const char *p, size_t n, sl_framer_em
     return 0;
 }
 
-static int drain_msgpack(struct sl_framer *f, sl_framer_emit_cb emit, void *ud)
+/* Where the next msgpack object ends, without allocating: walks the headers with a stack of
+ * remaining element counts. msgpack-c's unpacker allocates a container's element array as soon as
+ * it reads the header, so a lying count (an array claiming 2^32 elements) would make it allocate
+ * gigabytes; this walk refuses any length or count that cannot fit in max_rec bytes first, and only
+ * a complete, bounded object is then given to msgpack_unpack_next.
+ * Returns 1 (complete, *len set), 0 (need more bytes) or SL_ETOOBIG / SL_EPARSE. */
+#define MP_MAX_DEPTH 64
+
+static uint64_t be(const unsigned char *p, int n)
 {
-    msgpack_unpacker *mp = f->mp;
-    msgpack_unpacked res;
-    int rc = 0;
+    uint64_t v = 0;
 
-    msgpack_unpacked_init(&res);
-    for (;;) {
-        msgpack_unpack_return ur = msgpack_unpacker_next(mp, &res);
-        struct sl_framer_rec r = {0};
-        msgpack_object *obj;
+    while (n--)
+        v = (v << 8) | *p++;
+    return v;
+}
 
-        if (ur == MSGPACK_UNPACK_CONTINUE) {
-            if (msgpack_unpacker_message_size(mp) > f->max_rec) {
-                f->dead = true;
-                rc = emit_err(f, f->rec_no, SL_ETOOBIG,
-                              "msgpack record longer than the per-job byte limit (or a lying "
-                              "length); rest of input skipped",
-                              emit, ud);
+static int mp_scan(const unsigned char *p, size_t n, size_t max_rec, size_t *len)
+{
+    uint64_t left[MP_MAX_DEPTH + 1], elems = 0, max_elems = max_rec / 4 + 16;
+    size_t pos = 0;
+    int depth = 0;
+
+    left[0] = 1;
+    while (depth >= 0) {
+        unsigned char c;
+        uint64_t hdr = 1, body = 0, kids = 0;
+
+        if (left[depth] == 0) {
+            depth--;
+            continue;
+        }
+        if (pos >= n)
+            return pos > max_rec ? SL_ETOOBIG : 0;
+        c = p[pos];
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+        } else if (c <= 0x8f) {
+            kids = 2u * (c & 0x0f);
+        } else if (c <= 0x9f) {
+            kids = c & 0x0f;
+        } else if (c <= 0xbf) {
+            body = c & 0x1f;
+        } else if (c == 0xc1) {
+            return SL_EPARSE;
+        } else {
+            static const unsigned char hlen[] = {
+                /* c4 */ 2, 3, 5, 3, 4, 6, 5, 9, 2, 3, 5, 9, 2, 3, 5, 9,
+                /* d4 */ 3, 4, 6, 10, 18, 2, 3, 5, 3, 5, 3, 5};
+            hdr = hlen[c - 0xc4];
+            if (pos + hdr > n)
+                return pos + hdr > max_rec ? SL_ETOOBIG : 0;
+            switch (c) {
+            case 0xc4: case 0xd9: body = p[pos + 1]; break;
+            case 0xc5: case 0xda: body = be(p + pos + 1, 2); break;
+            case 0xc6: case 0xdb: body = be(p + pos + 1, 4); break;
+            case 0xc7: body = p[pos + 1]; break;
+            case 0xc8: body = be(p + pos + 1, 2); break;
+            case 0xc9: body = be(p + pos + 1, 4); break;
+            case 0xdc: kids = be(p + pos + 1, 2); break;
+            case 0xdd: kids = be(p + pos + 1, 4); break;
+            case 0xde: kids = 2 * be(p + pos + 1, 2); break;
+            case 0xdf: kids = 2 * be(p + pos + 1, 4); break;
+            default: break; /* fixed-size numbers and fixext: all in hdr */
             }
-            break;
         }
-        if (ur != MSGPACK_UNPACK_SUCCESS) {
-            f->dead = true;
-            rc = emit_err(f, f->rec_no, SL_EPARSE,
-                          "msgpack stream cannot be decoded; rest of input skipped", emit, ud);
-            break;
+        if (body > max_rec || pos + hdr + body > max_rec + 0)
+            return SL_ETOOBIG;
+        if (pos + hdr + body > n)
+            return 0;
+        pos += hdr + body;
+        left[depth]--;
+        if (kids) {
+            elems += kids;
+            if (elems > max_elems || kids > max_rec)
+                return SL_ETOOBIG;
+            if (depth == MP_MAX_DEPTH)
+                return SL_EPARSE;
+            left[++depth] = kids;
         }
-        obj = msgpack_zone_malloc(res.zone, sizeof(*obj));
-        if (!obj) {
-            rc = -12;
-            break;
-        }
-        *obj = res.data;
-        r.rec_no = f->rec_no++;
-        r.mp_zone = res.zone;
-        r.mp_obj = obj;
-        res.zone = NULL; /* ownership moves to the callee */
-        rc = emit(ud, &r);
-        if (rc)
-            break;
     }
-    msgpack_unpacked_destroy(&res);
-    return rc;
+    *len = pos;
+    return 1;
+}
+
+static int emit_msgpack(struct sl_framer *f, const char *p, size_t len, sl_framer_emit_cb emit,
+                        void *ud)
+{
+    struct sl_framer_rec r = {0};
+    msgpack_zone *z = msgpack_zone_new(len + 1024);
+    msgpack_object *obj;
+    char *copy;
+    size_t off = 0;
+
+    /* Decoded strings point into the bytes they were decoded from, so the bytes go into the
+     * object's zone first: the record then owns everything it refers to. */
+    if (!z)
+        return -12;
+    copy = msgpack_zone_malloc(z, len ? len : 1);
+    obj = msgpack_zone_malloc(z, sizeof(*obj));
+    if (!copy || !obj) {
+        msgpack_zone_free(z);
+        return -12;
+    }
+    memcpy(copy, p, len);
+    if (msgpack_unpack(copy, len, &off, z, obj) != MSGPACK_UNPACK_SUCCESS || off != len) {
+        msgpack_zone_free(z);
+        f->dead = true;
+        return emit_err(f, f->rec_no, SL_EPARSE,
+                        "msgpack stream cannot be decoded; rest of input skipped", emit, ud);
+    }
+    r.rec_no = f->rec_no++;
+    r.mp_zone = z;
+    r.mp_obj = obj;
+    return emit(ud, &r);
 }
 
 static int feed_msgpack(struct sl_framer *f, const char *p, size_t n, sl_framer_emit_cb emit,
                         void *ud)
 {
-    msgpack_unpacker *mp = f->mp;
+    size_t used = 0;
+    int rc;
 
     if (f->dead)
         return 0;
-    while (n) {
-        size_t take = n > 256 * 1024 ? 256 * 1024 : n;
-        int rc;
+    /* Frame straight from the chunk when nothing is pending; gather only a split object. */
+    while (f->line.len == 0 && used < n) {
+        size_t len = 0;
 
-        if (!msgpack_unpacker_reserve_buffer(mp, take))
-            return -12;
-        memcpy(msgpack_unpacker_buffer(mp), p, take);
-        msgpack_unpacker_buffer_consumed(mp, take);
-        rc = drain_msgpack(f, emit, ud);
-        if (rc || f->dead)
+        rc = mp_scan((const unsigned char *)p + used, n - used, f->max_rec, &len);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            f->dead = true;
+            return emit_err(f, f->rec_no, rc,
+                            rc == SL_ETOOBIG ? "msgpack record longer than the per-job byte limit "
+                                               "(or a lying length); rest of input skipped"
+                                             : "msgpack stream cannot be decoded; rest of input "
+                                               "skipped",
+                            emit, ud);
+        }
+        if ((rc = emit_msgpack(f, p + used, len, emit, ud)) || f->dead)
             return rc;
-        p += take;
-        n -= take;
+        used += len;
     }
-    return 0;
+    if (used == n)
+        return 0;
+    if ((rc = sl_buf_append(&f->line, p + used, n - used))) {
+        f->dead = true;
+        sl_buf_reset(&f->line);
+        return emit_err(f, f->rec_no, SL_ETOOBIG,
+                        "msgpack record longer than the per-job byte limit; rest of input "
+                        "skipped",
+                        emit, ud);
+    }
+    for (;;) {
+        size_t len = 0;
+
+        rc = mp_scan((const unsigned char *)f->line.p, f->line.len, f->max_rec, &len);
+        if (rc == 0)
+            return 0;
+        if (rc < 0) {
+            f->dead = true;
+            sl_buf_reset(&f->line);
+            return emit_err(f, f->rec_no, rc,
+                            rc == SL_ETOOBIG ? "msgpack record longer than the per-job byte limit "
+                                               "(or a lying length); rest of input skipped"
+                                             : "msgpack stream cannot be decoded; rest of input "
+                                               "skipped",
+                            emit, ud);
+        }
+        if ((rc = emit_msgpack(f, f->line.p, len, emit, ud)) || f->dead) {
+            sl_buf_reset(&f->line);
+            return rc;
+        }
+        memmove(f->line.p, f->line.p + len, f->line.len - len);
+        f->line.len -= len;
+        if (f->line.len == 0)
+            return 0;
+    }
 }
 
 int sl_framer_feed(struct sl_framer *f, const char *p, size_t n, sl_framer_emit_cb emit, void *ud)
@@ -199,7 +303,7 @@ int sl_framer_finish(struct sl_framer *f, sl_framer_emit_cb emit, void *ud)
     int rc = 0;
 
     if (f->msgpack) {
-        if (!f->dead && msgpack_unpacker_message_size(f->mp) > 0) {
+        if (!f->dead && f->line.len > 0) {
             f->dead = true;
             rc = emit_err(f, f->rec_no, SL_EPARSE, "msgpack input ends inside a record", emit,
                           ud);

@@ -30,7 +30,13 @@ int sl_idset_init(struct sl_idset *s, uint64_t seed)
     s->slots = calloc(s->cap, sizeof(*s->slots));
     if (!s->slots)
         return -12;
+    s->next_seq = 0;
     if (pthread_mutex_init(&s->mu, NULL)) {
+        free(s->slots);
+        return -1;
+    }
+    if (pthread_cond_init(&s->turn, NULL)) {
+        pthread_mutex_destroy(&s->mu);
         free(s->slots);
         return -1;
     }
@@ -41,6 +47,7 @@ void sl_idset_destroy(struct sl_idset *s)
 {
     free(s->slots);
     s->slots = NULL;
+    pthread_cond_destroy(&s->turn);
     pthread_mutex_destroy(&s->mu);
 }
 
@@ -76,7 +83,7 @@ int sl_idset_insert(struct sl_idset *s, const char *id, size_t len)
     int rc = 1;
 
     pthread_mutex_lock(&s->mu);
-    if ((s->count + 1) * 2 > s->cap && grow(s) < 0) {
+    if ((s->count + 1) * 4 > s->cap * 3 && grow(s) < 0) {
         rc = -12;
         goto out;
     }
@@ -89,6 +96,37 @@ int sl_idset_insert(struct sl_idset *s, const char *id, size_t len)
     s->slots[i] = h;
     s->count++;
 out:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int insert_locked(struct sl_idset *s, uint64_t h)
+{
+    size_t i;
+
+    if ((s->count + 1) * 4 > s->cap * 3 && grow(s) < 0)
+        return -12;
+    for (i = (size_t)h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
+        if (s->slots[i] == h)
+            return 0;
+    s->slots[i] = h;
+    s->count++;
+    return 1;
+}
+
+int sl_idset_insert_at(struct sl_idset *s, uint64_t seq, const char *id, size_t len)
+{
+    uint64_t h = id ? sl_idset_hash(s->seed, id, len) : 0;
+    int rc = 1;
+
+    pthread_mutex_lock(&s->mu);
+    while (s->next_seq < seq)
+        pthread_cond_wait(&s->turn, &s->mu);
+    if (id)
+        rc = insert_locked(s, h);
+    if (s->next_seq == seq)
+        s->next_seq++;
+    pthread_cond_broadcast(&s->turn);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

@@ -76,6 +76,7 @@ struct sl_job {
     uint64_t reserved_tokens;
     uint64_t due_ms;       /* retry time */
     uint64_t sent_ms;
+    uint64_t first_sent_ms; /* first attempt */
     uint32_t latency_ms;
     long status;           /* HTTP status of the last attempt, 0 if none */
     int curl_code;         /* CURLcode of the last attempt */
@@ -88,6 +89,7 @@ struct sl_job {
     uint64_t prompt_tokens, completion_tokens;
     uint64_t used_tokens;  /* for settling the bucket; 0 = unknown */
     bool unwritten;        /* the writer refused the record (sticky disk error) */
+    bool id_turn_taken;    /* passed the id set's in-order turn */
 
     /* Cost (price.h), nano-USD. */
     uint64_t est_cost_nusd;  /* estimate from est_tokens, set by prepare (0 if unknown) */

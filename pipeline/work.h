@@ -6,6 +6,7 @@
 #define SL_WORK_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "anonymize.h"
@@ -16,6 +17,8 @@
 #include "sanitize.h"
 #include "writer.h"
 
+#define SL_WORK_MAX_REASONS 64
+
 struct sl_work_ctx {
     const struct sl_config *cfg;
     const struct sl_policy *policy;
@@ -25,7 +28,10 @@ struct sl_work_ctx {
     struct sl_idset *ids;
     unsigned char audit_key[32];
     /* Counters for the summary (relaxed atomics, read at the end). */
-    _Atomic uint64_t rejects_by_code[16];
+    pthread_mutex_t reasons_mu;      /* rejects by reason code ("size.message", "parse.json"...) */
+    size_t n_reasons;
+    char reason_name[SL_WORK_MAX_REASONS][40];
+    uint64_t reason_count[SL_WORK_MAX_REASONS];
     _Atomic uint64_t redactions[SL_PII__COUNT];
     _Atomic uint64_t sanitized[SL_SAN__COUNT];
     _Atomic uint64_t injection_flagged;
@@ -40,20 +46,6 @@ struct sl_work_ctx {
     _Atomic uint64_t est_cost_nusd, est_cost_unknown;
     _Atomic uint64_t spend_nusd, spend_unknown;
 };
-
-/* Stable reject reason codes counted in the summary. */
-enum sl_reject_code {
-    SL_RJ_PARSE,
-    SL_RJ_TOOBIG,
-    SL_RJ_UTF8,
-    SL_RJ_SCHEMA,
-    SL_RJ_POLICY,
-    SL_RJ_DUPLICATE,
-    SL_RJ_INJECTION,
-    SL_RJ_OTHER,
-    SL_RJ__COUNT
-};
-const char *sl_reject_code_name(enum sl_reject_code c);
 
 struct sl_work_tls {
     struct sl_anon_scratch *scratch;

@@ -83,24 +83,25 @@ const struct anon_pattern anon_patterns[] = {
      HS_FLAG_CASELESS, AH_ASSIGN, 0},
     {"\\bBearer[ \\t]+", HS_FLAG_CASELESS, AH_BEARER, 0},
     /* PERSON: the name follows the cue. */
-    {"\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|M|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir)\\.?[ \\t]", 0,
+    {"\\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir)\\.? |M\\. )", 0,
      AH_PERSON, PC_NEXT},
     {"\\b(?:my name is|my name's|I am|I'm|this is|it's|ich bin|ich heiße|mein Name ist|hier ist|"
-     "je suis|je m'appelle|moi c'est|ici|c'est|soy|me llamo|mi nombre es|habla|aquí|sou|eu sou|"
-     "me chamo|meu nome é|aqui é|fala)[ \\t]+",
+     "je suis|je m'appelle|moi c'est|c'est|soy|me llamo|mi nombre es|le habla|aquí habla|eu sou|"
+     "me chamo|meu nome é|aqui é|aqui fala) ",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Dear|Hi|Hello|Hey|Greetings|Hallo|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Moin|Servus|"
      "Bonjour|Bonsoir|Salut|Cher|Chère|Hola|Buenos días|Buenas tardes|Estimado|Estimada|Querido|"
-     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde)[ \\t,]+",
+     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde)(?: |, )",
      0, AH_PERSON, PC_NEXT},
     {"\\b(?:Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|"
-     "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|User|From|To|Cc|Sender|Recipient|"
-     "Signed|Von|An|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|Nom|"
-     "Prénom|Titulaire|Destinataire|Expéditeur|De|Para|Nombre|Apellidos|Titular|Remitente|"
+     "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|"
+     "Signed|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|"
+     "Prénom|Titulaire|Destinataire|Expéditeur|Nombre|Apellidos|Titular|Remitente|"
      "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]*(?::|=|\\||\\t)[ \\t]*",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    {"\\b(?:colleague|coworker|co-worker|manager|boss|wife|husband|partner|friend|son|daughter|"
-     "account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
+    {"\\b(?:From|To|Cc|User|Von|An|Nom|De|Para|À|name|user|from)(?:: ?| : ?|\":\"| \\| )", 0, AH_PERSON,
+     PC_NEXT},
+    {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
      "spoke to|talked to|handled by|signed by|approved by|contact person|Kollege|Kollegin|"
      "Kontoinhaberin|Kontoinhaber|weitergeleitet an|eskaliert an|zugewiesen an|collègue|"
      "titulaire du compte|escaladé à|transmis à|assigné à|compañero|compañera|colega|titular|"
@@ -108,14 +109,18 @@ const struct anon_pattern anon_patterns[] = {
      "greetings from|regards from|Grüße von|Gruß von|salutations de|saludos de|"
      "cumprimentos de)[ \\t]+",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    {"\\b(?:Regards|Best regards|Kind regards|Warm regards|Best|Cheers|Thanks|Thank you|"
+    {"(?:^|\\n)(?:Regards|Best regards|Kind regards|Warm regards|Best|Cheers|Thanks|Thank you|"
      "Many thanks|Sincerely|Yours|Yours sincerely|Yours truly|Take care|Talk soon|"
      "Mit freundlichen Grüßen|Freundliche Grüße|Viele Grüße|Beste Grüße|Liebe Grüße|Gruß|Grüße|"
      "Danke|Vielen Dank|Cordialement|Bien cordialement|Bien à vous|Salutations|Merci|"
      "Merci beaucoup|Amicalement|Bisous|Un saludo|Saludos|Saludos cordiales|Atentamente|"
      "Gracias|Muchas gracias|Un abrazo|Atenciosamente|Att|Abraços|Abs|Obrigado|Obrigada|"
-     "Cumprimentos|Grato|Grata)[.,!]{0,2}[ \\t]*\\r?\\n",
-     HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
+     "Cumprimentos|Grato|Grata|Besos|Bises|Tschüss|Ciao|Danke und Gruß|Danke und Grüße|"
+     "Thanks and regards|Thanks & regards|Best wishes|All the best|Kind Regards|Best Regards|"
+     "Warm Regards|Many Thanks|Thank You|Merci d'avance|Merci et bonne journée|Bonne journée|"
+     "Muchas Gracias|Un cordial saludo|Saludos Cordiales|Muito obrigado|Muito obrigada|"
+     "Abraço|Até logo|Rgds|thanks|cheers|regards)[.,!]{0,2}[ \\t]*\\r?\\n",
+     0, AH_PERSON, PC_LINE_AFTER},
     {"\\b(?:Thanks|Thank you|Cheers|Regards|Best|Danke|Gruß|Merci|Gracias|Saludos|Obrigad[oa]|"
      "Abraços|Atenciosamente|Cordialement)[.,!]{1,2}[ \\t]+",
      HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
@@ -451,9 +456,9 @@ static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
  * NANP 3-3-4 plan, or space-grouped 9-11 digit numbers. Dates, times, ISBNs, long ids are not. */
 static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plus)
 {
-    size_t glen[16], nd = 0, e;
+    size_t glen[16], nd = 0, e, last_end = i;
     char d[16];
-    int ng = 0, sep = 0, nsep = 0, paren = 0;
+    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0;
 
     if (at(c, s) == '(') {
         size_t r0 = digit_run(c, i);
@@ -468,12 +473,19 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
 
         if (r == 0 || ng == 16)
             break;
+        if (ng > 0 && at(c, i + r) == ':' && !paren) {
+            i = last_end; /* "... 2001:db8::1": a group before ':' belongs to what follows */
+            nsep = nsep_last;
+            break;
+        }
         if (nd + r > 15)
             return 0;
         memcpy(d + nd, c->p + i, r);
         nd += r;
         glen[ng++] = r;
         i += r;
+        last_end = i;
+        nsep_last = nsep;
         if (paren == 1 && at(c, i) == ')') {
             paren = 2;
             i++;
@@ -580,10 +592,12 @@ static bool upper_at(const struct anon_ctx *c, size_t i)
 
 static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *const *list)
 {
-    for (; *list; list++) {
-        size_t L = strlen(*list), k;
+    int first = lower(at(c, s));
 
-        if (L != e - s)
+    for (; *list; list++) {
+        size_t L, k;
+
+        if ((unsigned char)(*list)[0] != first || (L = strlen(*list)) != e - s)
             continue;
         for (k = 0; k < L; k++)
             if (lower(c->p[s + k]) != (unsigned char)(*list)[k])
@@ -871,8 +885,16 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
             if (r2 > 2 || at(c, i + r + 1 + r2) != sep)
                 return 0;
             r3 = digit_run(c, i + r + 2 + r2);
-            if ((r == 4 && r3 > 2) || (r <= 2 && r3 != 4 && r3 != 2) || r == 3)
+            if ((r == 4 && r3 > 2) || (r <= 2 && r3 != 4 && !(r3 == 2 && sep == '/')) || r == 3)
                 return 0;
+            if (r <= 2) {
+                unsigned a = num_at(c, i, r), b = num_at(c, i + r + 1, r2);
+
+                if (a == 0 || b == 0 || a > 31 || b > 31 || (a > 12 && b > 12))
+                    return 0;
+            } else if (num_at(c, i + r + 1, r2) > 12 || num_at(c, i + r + 1, r2) == 0) {
+                return 0;
+            }
             e = i + r + 2 + r2 + r3;
             return is_alnum(at(c, e)) ? 0 : e;
         }
@@ -931,8 +953,8 @@ static void det_dob(struct anon_ctx *c, size_t end)
     for (i = end; i < c->n && i < lim; i++) {
         size_t e;
 
-        if (c->p[i] == '\n' && i > end + 2)
-            return;
+        if ((c->p[i] == '\n' && i > end + 2) || c->p[i] == '*' || c->p[i] == '[' || c->p[i] == '<')
+            return; /* a line end or an earlier operator's output ends the search */
         if (i > 0 && is_alnum(c->p[i - 1]))
             continue;
         if (!is_alnum(c->p[i]))
@@ -975,7 +997,17 @@ static const char *const not_names[] = {
 
 static bool name_word_ok(const struct anon_ctx *c, size_t s, size_t e)
 {
-    return e > s + 1 && upper_at(c, s) && !word_is(c, s, e, not_names);
+    size_t k;
+
+    if (e <= s + 1 || !upper_at(c, s) || word_is(c, s, e, not_names))
+        return false;
+    if (e - s <= 4) { /* SSN, IBAN, DOB: acronyms are not names */
+        for (k = s; k < e && is_upper(c->p[k]); k++)
+            ;
+        if (k == e)
+            return false;
+    }
+    return true;
 }
 
 static void remember_name(struct anon_ctx *c, size_t s, size_t e)
@@ -1020,12 +1052,20 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
 static size_t skip_markup(const struct anon_ctx *c, size_t i)
 {
     for (;;) {
-        if (at(c, i) == '"' || at(c, i) == '*' || at(c, i) == '\'' || at(c, i) == ' ') {
-            i++;
-        } else if (at(c, i) == '<' && is_alpha(at(c, i + 1))) {
+        if (at(c, i) == '*') { /* markdown emphasis ("**Ana**"), never a run of mask stars */
             size_t k = i;
 
-            while (k < c->n && k < i + 16 && c->p[k] != '>')
+            while (at(c, k) == '*')
+                k++;
+            if (k - i > 2)
+                return i;
+            i = k;
+        } else if (at(c, i) == '"' || at(c, i) == '\'' || at(c, i) == ' ') {
+            i++;
+        } else if (at(c, i) == '<' && (is_lower(at(c, i + 1)) || at(c, i + 1) == '/')) {
+            size_t k = i + 1; /* an HTML tag such as <b> or <td>, never a <TYPE_x> placeholder */
+
+            while (k < c->n && k < i + 16 && (is_lower(c->p[k]) || is_digit(c->p[k]) || c->p[k] == '/'))
                 k++;
             if (at(c, k) != '>')
                 return i;
@@ -1428,6 +1468,17 @@ static void det_bearer(struct anon_ctx *c, size_t end)
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
+/* A rejected number: its inner groups are not numbers of their own. */
+static void skip_number(struct anon_ctx *c, size_t pos)
+{
+    size_t ends[16], cum[16];
+    char d[64];
+    int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
+
+    if (g > 0)
+        c->digit_skip = ends[g - 1];
+}
+
 static void det_digit(struct anon_ctx *c, size_t pos)
 {
     size_t s = pos, e, best = 0;
@@ -1443,9 +1494,13 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     if (before(c, s) == '(')
         s--;
     pb = before(c, s);
-    if ((pb == '-' || pb == '.' || pb == '/' || pb == '_' || pb == ',') && s >= 2 &&
-        is_alnum(c->p[s - 2]))
-        return; /* glued to a larger token: ORD-123, v1.2, 2,50 */
+    if (pb == '*' || ((pb == ' ' || pb == '-' || pb == '.' || pb == '/') && s >= 2 && c->p[s - 2] == '*')) {
+        skip_number(c, pos); /* the kept tail of a masked value ("**** 1111") is not a new value */
+        return;
+    }
+    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 &&
+        (is_alnum(c->p[s - 2]) || c->p[s - 2] == ']' || c->p[s - 2] == '>'))
+        return; /* glued to a larger token (ORD-123, v1.2) or to a placeholder */
     if (pb == '.' || pb == ',' || pb == ':')
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
@@ -1453,6 +1508,37 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         add(c, pos, e, SL_PII_IP);
         c->digit_skip = e;
         return;
+    }
+    {
+        size_t i = pos, nd = 0; /* fast path: most numbers in prose have few digits */
+
+        while (nd < 7) {
+            size_t r = digit_run(c, i);
+
+            nd += r;
+            i += r;
+            if (at(c, i) == ')' && (at(c, i + 1) == ' ' || is_digit(at(c, i + 1)))) {
+                i++;
+                if (is_digit(at(c, i)))
+                    continue;
+            }
+            if (at(c, i) == ' ' && at(c, i + 1) == '(' && is_digit(at(c, i + 2))) {
+                i += 2;
+                continue;
+            }
+            if (!at(c, i) || !strchr(" -./", at(c, i)) || !is_digit(at(c, i + 1)))
+                break;
+            i++;
+        }
+        if (nd < 7) {
+            if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
+                add(c, pos, e, SL_PII_ADDRESS);
+                c->digit_skip = e;
+            } else {
+                c->digit_skip = i;
+            }
+            return;
+        }
     }
     if ((e = parse_ssn(c, pos)) != 0) {
         add(c, pos, e, SL_PII_US_SSN);
@@ -1472,12 +1558,8 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     }
     if (best) {
         c->digit_skip = best;
-    } else { /* a rejected number: its inner groups are not numbers of their own */
-        size_t ends[16], cum[16];
-        char d[64];
-        int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
-
-        c->digit_skip = ends[g > 0 ? g - 1 : 0];
+    } else {
+        skip_number(c, pos);
     }
 }
 
@@ -1486,6 +1568,8 @@ static void det_ssn_cue(struct anon_ctx *c, size_t end)
     size_t i, e;
 
     for (i = end; i < c->n && i < end + 32; i++) {
+        if (c->p[i] == '[' || c->p[i] == '<' || c->p[i] == '*' || c->p[i] == '\n')
+            return; /* an earlier operator's output or the line end ends the search */
         if (!is_digit(c->p[i]) || is_alnum(before(c, i)))
             continue;
         if ((e = parse_ssn(c, i)) != 0) {

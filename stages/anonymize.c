@@ -2,7 +2,7 @@
  * (redact, mask, hash, tokenize) and the tokenize vault with restore.
  *
  * struct sl_anon (compiled database, options, HMAC key) is immutable after create and shared by all
- * threads; struct sl_anon_scratch (Vectorscan scratch, span list, HMAC message buffer) belongs to one
+ * threads; struct sl_anon_scratch (Vectorscan scratch, span list, keyed HMAC context) belongs to one
  * thread; struct sl_anon_vault belongs to one job. The detectors are in anon_detect.c.
  *
  * Overlaps: spans that overlap are merged into their union, typed by the highest-priority member
@@ -16,12 +16,14 @@
 #include <hs/hs.h>
 #include <limits.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "anon_db.h"
 #include "anon_detect.h"
 
 struct sl_anon {
@@ -34,8 +36,8 @@ struct sl_anon {
 
 struct sl_anon_scratch {
     hs_scratch_t *hs;
+    EVP_MAC_CTX *mac; /* keyed HMAC-SHA256 template, for SL_ANON_HASH */
     struct anon_ctx ctx;
-    struct sl_buf msg; /* HMAC input: type, 0, value; wiped on destroy */
 };
 
 struct vent {
@@ -123,11 +125,7 @@ int sl_anon_mode_parse(const char *s, enum sl_anon_mode *mode)
 
 int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
 {
-    const char **exprs = NULL;
-    unsigned *flags = NULL, *ids = NULL;
-    hs_compile_error_t *cerr = NULL;
     struct sl_anon *a;
-    size_t k;
     int rc = -ENOMEM;
 
     *out = NULL;
@@ -147,34 +145,13 @@ int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
         memcpy(a->key, o->hmac_key, o->hmac_key_len);
         a->key_len = o->hmac_key_len;
     }
-    exprs = calloc(anon_npatterns, sizeof(*exprs));
-    flags = calloc(anon_npatterns, sizeof(*flags));
-    ids = calloc(anon_npatterns, sizeof(*ids));
-    if (!exprs || !flags || !ids)
+    rc = sl_anon_db_build(&a->db);
+    if (rc)
         goto fail;
-    for (k = 0; k < anon_npatterns; k++) {
-        exprs[k] = anon_patterns[k].re;
-        flags[k] = anon_patterns[k].flags;
-        ids[k] = (unsigned)k;
-    }
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)anon_npatterns, HS_MODE_BLOCK, NULL, &a->db,
-                         &cerr) != HS_SUCCESS) {
-        fprintf(stderr, "anonymize: pattern %d does not compile: %s\n", cerr ? cerr->expression : -1,
-                cerr ? cerr->message : "?");
-        hs_free_compile_error(cerr);
-        rc = SL_ECONFIG;
-        goto fail;
-    }
-    free(exprs);
-    free(flags);
-    free(ids);
     *out = a;
     return 0;
 
 fail:
-    free(exprs);
-    free(flags);
-    free(ids);
     sl_anon_destroy(a);
     return rc;
 }
@@ -203,7 +180,18 @@ int sl_anon_scratch_create(const struct sl_anon *a, struct sl_anon_scratch **out
         free(s);
         return -ENOMEM;
     }
-    sl_buf_init(&s->msg, 0);
+    if (a->mode == SL_ANON_HASH) {
+        EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+                               OSSL_PARAM_construct_end()};
+
+        s->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+        EVP_MAC_free(mac);
+        if (!s->mac || !EVP_MAC_init(s->mac, a->key, a->key_len, params)) {
+            sl_anon_scratch_destroy(s);
+            return -ENOMEM;
+        }
+    }
     *out = s;
     return 0;
 }
@@ -213,10 +201,10 @@ void sl_anon_scratch_destroy(struct sl_anon_scratch *s)
     if (!s)
         return;
     hs_free_scratch(s->hs);
+    EVP_MAC_CTX_free(s->mac);
     if (s->ctx.sp)
         explicit_bzero(s->ctx.sp, s->ctx.capsp * sizeof(*s->ctx.sp));
     free(s->ctx.sp);
-    sl_buf_wipe(&s->msg);
     free(s);
 }
 
@@ -379,7 +367,7 @@ static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
     const char *atp;
     int rc;
 
-    if (type == SL_PII_EMAIL && (atp = memchr(v, '@', n)) != NULL && atp > v) {
+    if (type == SL_PII_EMAIL && (atp = memrchr(v, '@', n)) != NULL && atp > v) {
         if ((rc = sl_buf_append(dst, v, 1)) || (rc = sl_buf_append_str(dst, "***")))
             return rc;
         return sl_buf_append(dst, atp, n - (size_t)(atp - v));
@@ -413,17 +401,15 @@ static int op_hash(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl
                    const char *v, size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    size_t mdlen = 0;
     int rc;
 
-    sl_buf_reset(&s->msg);
-    if ((rc = sl_buf_append_str(&s->msg, type_names[type])) || (rc = sl_buf_append(&s->msg, "", 1)) ||
-        (rc = sl_buf_append(&s->msg, v, n)))
-        return rc;
-    if (!HMAC(EVP_sha256(), a->key, (int)a->key_len, (const unsigned char *)s->msg.p, s->msg.len, md,
-              &mdlen))
+    (void)a;
+    /* HMAC-SHA256(key, type || 0 || value); init with a NULL key reuses the scratch's key */
+    if (!EVP_MAC_init(s->mac, NULL, 0, NULL) ||
+        !EVP_MAC_update(s->mac, (const unsigned char *)type_names[type], strlen(type_names[type]) + 1) ||
+        !EVP_MAC_update(s->mac, (const unsigned char *)v, n) || !EVP_MAC_final(s->mac, md, &mdlen, sizeof(md)))
         return -EINVAL;
-    explicit_bzero(s->msg.p, s->msg.len);
     rc = sl_buf_printf(dst, "<%s_%02x%02x%02x%02x>", type_names[type], md[0], md[1], md[2], md[3]);
     explicit_bzero(md, sizeof(md));
     return rc;
@@ -447,7 +433,9 @@ static int apply(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_b
             return rc;
         return sl_buf_printf(dst, "<%s_%u>", type_names[type], num);
     default:
-        return sl_buf_printf(dst, "[REDACTED_%s]", type_names[type]);
+        if ((rc = sl_buf_append(dst, "[REDACTED_", 10)) || (rc = sl_buf_append_str(dst, type_names[type])))
+            return rc;
+        return sl_buf_append(dst, "]", 1);
     }
 }
 
@@ -460,6 +448,11 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     (void)fl;
     anon_dispatch(ctx, id, (size_t)to);
     return ((struct anon_ctx *)ctx)->oom ? 1 : 0;
+}
+
+static bool is_tokbyte(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
 static int cmp_span(const void *x, const void *y)
@@ -498,7 +491,8 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         anon_corefer_persons(c);
     if (c->oom)
         return -ENOMEM;
-    qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
+    if (c->nsp > 1)
+        qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
     for (k = 0; k < c->nsp;) {
         size_t st = c->sp[k].start, en = c->sp[k].end;
         int type = c->sp[k].type;
@@ -508,6 +502,17 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
                 en = c->sp[k].end;
             if (type_prio[c->sp[k].type] > type_prio[type])
                 type = c->sp[k].type;
+        }
+        /* Never cut a token: a span glued to letters or digits grows to the whole token, so no
+         * partial value is left and the text around the placeholder reads as it did. */
+        while (st > pos && is_tokbyte(src[st - 1]))
+            st--;
+        while (en < len && is_tokbyte(src[en]))
+            en++;
+        while (k < c->nsp && c->sp[k].start < en) {
+            if (c->sp[k].end > en)
+                en = c->sp[k].end;
+            k++;
         }
         if ((rc = sl_buf_append(dst, src + pos, st - pos)) ||
             (rc = apply(a, s, dst, type, src + st, en - st, vault)))

@@ -21,7 +21,7 @@ struct sl_strlist {
 enum sl_san_action { SL_SAN_STRIP, SL_SAN_ESCAPE, SL_SAN_REJECT, SL_SAN_KEEP };
 enum sl_san_injection { SL_INJ_OFF, SL_INJ_FLAG, SL_INJ_REJECT };
 
-#define SL_POLICY_BLOOM_BITS 2048
+#define SL_POLICY_FIRST_SLOTS 2048
 
 struct sl_policy {
     struct sl_strlist methods, endpoints, extra_endpoints, models, roles, drop_fields,
@@ -31,13 +31,16 @@ struct sl_policy {
     enum sl_san_injection injection;
     uint64_t max_job_bytes, max_custom_id_bytes, max_messages, max_message_chars, max_depth;
     uint64_t max_est_tokens, max_output_tokens, max_n, default_max_tokens;
-    /* Bloom filter over the first words of the injection phrase table (sanitize.c fills it). */
-    uint8_t inj_bloom[SL_POLICY_BLOOM_BITS / 8];
+    /* Hash of a word -> bitmask of the injection phrases whose first word may be that word
+     * (sanitize.c fills it; a zero entry lets the scan skip a word with one load). */
+    uint64_t inj_first[SL_POLICY_FIRST_SLOTS];
+    /* One bit per folded two-byte prefix of those first words: most words skip the hash. */
+    uint8_t inj_prefix[65536 / 8];
 };
 
 bool sl_strlist_has(const struct sl_strlist *l, const char *s, size_t n);
 
-/* Defined in sanitize.c: fills p->inj_bloom from the phrase table. */
+/* Defined in sanitize.c: fills p->inj_first from the phrase table. */
 void sl_sanitize_policy_prepare(struct sl_policy *p);
 
 #endif

@@ -12,13 +12,14 @@
  * something removed is replaced (json_string_setn). Rejected alternative: Vectorscan for the
  * injection phrases. It needs a per-thread scratch that this stage's contract (policy shared
  * read-only, no per-thread state passed in) has no place for, and the phrase table is small enough
- * that a word tokenizer with a Bloom prefilter on the first word runs at hundreds of MB/s.
+ * that a word tokenizer with a hashed first-word table runs at hundreds of MB/s.
  *
  * Reasons never contain input bytes; each starts with a machine code (see sanitize.h).
  * Pure: no I/O, no globals except constant tables; any thread.
  */
 #include "sanitize.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -30,7 +31,9 @@
 #include "tokens.h"
 #include "utf8.h"
 
-#define PATH_MAX_SEGS 1040 /* > the largest max_depth a policy may set, plus the top levels */
+/* Path segments kept for error pointers. A pointer is cut at SL_ERR_FIELD_MAX (192) bytes, which
+ * holds at most 96 segments, so deeper levels are counted but not recorded. */
+#define PATH_MAX_SEGS 96
 #define NAME_MAX_BYTES 256 /* model names and the like */
 #define MAX_INPUTS 2048    /* embeddings / moderations inputs in one request */
 #define INT_LIMIT 9007199254740992LL /* 2^53: larger integers lose precision in most JSON peers */
@@ -41,7 +44,8 @@
  * the text (case-insensitive; ASCII and Latin-1 letters fold). A slot is "a|b|c" (one of these
  * words), "?a|b" (optional) or "*N" (skip up to N words). Words are runs of letters, digits and
  * apostrophes (so "you're" is one word); punctuation and spaces between them are ignored, up to 64
- * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the Bloom filter).
+ * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the first-word
+ * table).
  * Besides this table the scan flags fake chat turns (the MARKERS list below, and a line starting
  * with "system:", "assistant:" or "developer:") and base64 runs of 40+ characters that decode to
  * text containing any of these.
@@ -120,7 +124,8 @@ static const struct inj_phrase INJ[] = {
      {"zeige|zeig|verrate|nenne|gib|wiederhole|drucke", "?mir|uns",
       "?deinen|deine|den|die|ihren|ihre", "system", "prompt|anweisungen|nachricht", NULL}},
     {"de-now",
-     {"du", "bist", "jetzt|nun|ab", "?jetzt", "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
+     {"du", "bist", "jetzt|nun|ab", "?jetzt",
+      "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
     /* French */
     {"fr-ignore",
      {"ignore|ignorez|ignorer|oublie|oubliez|oublier|n\u00e9glige|n\u00e9gligez",
@@ -162,11 +167,27 @@ static const char *const HASH_HEADERS[] = {"instruction", "instructions", "syste
                                            "assistant", NULL};
 static const char *const LINE_ROLES[] = {"system", "assistant", "developer", NULL};
 
+#define MARKUP_PASSES 4
 #define B64_MIN_RUN 40
 #define B64_MAX_RUN 4096
 #define WORD_GAP_MAX 64
 
 /* ==== small helpers =========================================================================== */
+
+/* Byte classes for the scans (ASCII only; bytes >= 0x80 are 0 and take the UTF-8 path).
+ * CT_WORD: letters, digits, apostrophe. CT_B64: base64 alphabet. CT_TURN: '<' '[' '#' '\n', where
+ * a fake turn may start. CT_MARKUP: '<' '&' 'j' 'v', where markup or a script scheme may start. */
+enum { CT_WORD = 1, CT_B64 = 2, CT_TURN = 4, CT_MARKUP = 8 };
+static const unsigned char CT[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 4, 0, 0, 8, 1, 0, 0, 0, 2, 0, 0, 0, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 12, 2, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 4, 0, 0, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 11, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+};
 
 static unsigned char lower(unsigned char c)
 {
@@ -274,9 +295,14 @@ static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size
     bool w = false;
 
     while (i < n) {
-        size_t l = char_at(t, n, i, &w);
-        if (w)
+        size_t l = 1;
+
+        if ((unsigned char)t[i] < 0x80) {
+            if (CT[(unsigned char)t[i]] & CT_WORD)
+                break;
+        } else if ((l = char_at(t, n, i, &w)) && w) {
             break;
+        }
         i += l;
         if (i - *pos > gap_max)
             return false;
@@ -285,9 +311,14 @@ static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size
         return false;
     s = i;
     while (i < n) {
-        size_t l = char_at(t, n, i, &w);
-        if (!w)
+        size_t l = 1;
+
+        if ((unsigned char)t[i] < 0x80) {
+            if (!(CT[(unsigned char)t[i]] & CT_WORD))
+                break;
+        } else if ((l = char_at(t, n, i, &w)) && !w) {
             break;
+        }
         i += l;
     }
     *pos = i;
@@ -311,48 +342,71 @@ static unsigned char fold(unsigned char prev, unsigned char c)
     return lower(c);
 }
 
+#define HASH_WORD_MAX 64 /* longer words match no phrase; they all hash to 0 */
+
+/* Hash of folded bytes, eight at a time (no per-byte multiply chain). avail: readable bytes from
+ * f (>= n); when eight are readable the chunk is one load, masked to the word. */
+static uint32_t hash_folded(const unsigned char *f, size_t n, size_t avail, bool ascii)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL;
+    size_t i;
+
+    if (n > HASH_WORD_MAX)
+        return 0;
+    for (i = 0; i < n; i += 8) {
+        uint64_t c = 0, m = n - i >= 8 ? ~0ULL : ((1ULL << (8 * (n - i))) - 1);
+
+        if (avail - i >= 8)
+            memcpy(&c, f + i, 8);
+        else
+            memcpy(&c, f + i, n - i);
+        c &= m;
+        if (ascii) /* every ASCII word byte (letter, digit, apostrophe) folds by OR 0x20 */
+            c |= 0x2020202020202020ULL & m;
+        h = (h ^ c) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    return (uint32_t)h;
+}
+
+/* The same hash for any word: fold (ASCII and Latin-1 capitals) into a buffer first. */
 static uint32_t word_hash(const char *w, size_t n)
 {
-    uint32_t h = 2166136261u;
+    unsigned char f[HASH_WORD_MAX] = {0};
     unsigned char prev = 0;
     size_t i;
 
+    if (n > HASH_WORD_MAX)
+        return 0;
     for (i = 0; i < n; i++) {
-        unsigned char c = fold(prev, (unsigned char)w[i]);
-        prev = (unsigned char)w[i];
-        h = (h ^ c) * 16777619u;
-    }
-    return h;
-}
-
-static bool word_eq(const char *w, size_t n, const char *alt, size_t an)
-{
-    unsigned char prev = 0;
-    size_t i;
-
-    if (n != an)
-        return false;
-    for (i = 0; i < n; i++) {
-        if (fold(prev, (unsigned char)w[i]) != (unsigned char)alt[i])
-            return false;
+        f[i] = fold(prev, (unsigned char)w[i]);
         prev = (unsigned char)w[i];
     }
-    return true;
+    return hash_folded(f, n, sizeof(f), false);
 }
 
+/* Is the word w[0..n) one of the '|'-separated lowercase alternatives? One pass, no strchr. */
 static bool alt_match(const char *alts, const char *w, size_t n)
 {
-    while (*alts) {
-        const char *bar = strchr(alts, '|');
-        size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
+    const char *a = alts;
 
-        if (word_eq(w, n, alts, an))
+    for (;;) {
+        unsigned char prev = 0;
+        size_t i = 0;
+
+        while (i < n && *a && *a != '|' && fold(prev, (unsigned char)w[i]) == (unsigned char)*a) {
+            prev = (unsigned char)w[i];
+            i++;
+            a++;
+        }
+        if (i == n && (*a == '|' || *a == '\0'))
             return true;
-        if (!bar)
-            break;
-        alts = bar + 1;
+        while (*a && *a != '|')
+            a++;
+        if (!*a)
+            return false;
+        a++;
     }
-    return false;
 }
 
 static bool match_from(const char *const *slot, const char *t, size_t n, size_t pos)
@@ -381,45 +435,33 @@ static bool match_from(const char *const *slot, const char *t, size_t n, size_t 
     return opt && match_from(slot + 1, t, n, pos);
 }
 
-static bool bloom_has(const struct sl_policy *p, uint32_t h)
-{
-    h %= SL_POLICY_BLOOM_BITS;
-    return p->inj_bloom[h / 8] & (1u << (h % 8));
-}
+_Static_assert(N_INJ <= 64, "the first-word table holds one bit per phrase");
 
 void sl_sanitize_policy_prepare(struct sl_policy *p)
 {
     size_t i;
 
-    memset(p->inj_bloom, 0, sizeof(p->inj_bloom));
+    memset(p->inj_first, 0, sizeof(p->inj_first));
+    memset(p->inj_prefix, 0, sizeof(p->inj_prefix));
     for (i = 0; i < N_INJ; i++) {
         const char *alts = INJ[i].slot[0];
 
         while (*alts) {
             const char *bar = strchr(alts, '|');
             size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
-            uint32_t h = word_hash(alts, an) % SL_POLICY_BLOOM_BITS;
 
-            p->inj_bloom[h / 8] |= (uint8_t)(1u << (h % 8));
+            p->inj_first[word_hash(alts, an) % SL_POLICY_FIRST_SLOTS] |= (uint64_t)1 << i;
+            if (an >= 2) {
+                unsigned key = ((unsigned)(unsigned char)alts[0] << 8) | (unsigned char)alts[1];
+                p->inj_prefix[key / 8] |= (uint8_t)(1u << (key % 8));
+            } else {
+                assert(!"first words need two bytes");
+            }
             if (!bar)
                 break;
             alts = bar + 1;
         }
     }
-}
-
-static const char *scan_phrases(const struct sl_policy *p, const char *t, size_t n)
-{
-    size_t pos = 0, ts, tl, i;
-
-    while (next_word(t, n, &pos, (size_t)-1, &ts, &tl)) {
-        if (!bloom_has(p, word_hash(t + ts, tl)))
-            continue;
-        for (i = 0; i < N_INJ; i++)
-            if (alt_match(INJ[i].slot[0], t + ts, tl) && match_from(INJ[i].slot + 1, t, n, pos))
-                return INJ[i].id;
-    }
-    return NULL;
 }
 
 /* ==== fake turns and base64 =================================================================== */
@@ -439,10 +481,12 @@ static bool marker_at(const char *t, size_t n, size_t i)
             return false;
         for (j = i + 3; j < n && (t[j] == '#' || t[j] == ' ' || t[j] == '\t'); j++)
             ;
-        for (k = 0; HASH_HEADERS[k]; k++)
-            if (ci_prefix(t, n, j, HASH_HEADERS[k]) &&
-                (j + strlen(HASH_HEADERS[k]) >= n || !is_alnum((unsigned char)t[j + strlen(HASH_HEADERS[k])])))
+        for (k = 0; HASH_HEADERS[k]; k++) {
+            size_t e = j + strlen(HASH_HEADERS[k]);
+
+            if (ci_prefix(t, n, j, HASH_HEADERS[k]) && (e >= n || !is_alnum((unsigned char)t[e])))
                 return true;
+        }
         return false;
     }
     /* t[i] == '\n': a line that starts like a chat turn, "System: ..." */
@@ -462,11 +506,6 @@ static bool marker_at(const char *t, size_t n, size_t i)
 }
 
 static const char *scan_injection(const struct sl_policy *p, const char *t, size_t n, int depth);
-
-static bool is_b64(unsigned char c)
-{
-    return is_alnum(c) || c == '+' || c == '/' || c == '=';
-}
 
 /* A base64 run: decode (at most B64_MAX_RUN characters of it) and scan the text it hides. */
 static const char *check_b64(const struct sl_policy *p, const char *run, size_t len, int depth)
@@ -490,34 +529,143 @@ static const char *check_b64(const struct sl_policy *p, const char *run, size_t 
     return scan_injection(p, (const char *)dec, (size_t)dn, depth + 1) ? "base64" : NULL;
 }
 
-static const char *scan_markers(const struct sl_policy *p, const char *t, size_t n, int depth)
+/* Index of the first byte at or after i that is not an ASCII letter or digit. Eight bytes at a
+ * time: for each byte, bit 7 of az/dg says "in a..z (after OR 0x20)" / "in 0..9"; adding to a
+ * byte below 0x80 cannot carry into the next one. */
+static size_t alnum_run(const unsigned char *u, size_t i, size_t n)
 {
-    size_t i, run = 0;
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+    while (i + 8 <= n) {
+        uint64_t w, l, az, dg, bad;
+
+        memcpy(&w, u + i, 8);
+        l = (w | (0x20 * ones)) & ~high;
+        az = ((l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones)) & high;
+        dg = (((w & ~high) + (0x80 - '0') * ones) & ~((w & ~high) + (0x80 - '9' - 1) * ones)) &
+             high;
+        bad = ~(az | dg) & high;
+        bad |= w & high; /* non-ASCII */
+        if (bad)
+            return i + (size_t)__builtin_ctzll(bad) / 8;
+        i += 8;
+    }
+    while (i < n && (CT[u[i]] & (CT_WORD | CT_B64)) == (CT_WORD | CT_B64))
+        i++;
+    return i;
+}
+
+/* A base64 run ended at end: if it is long enough, look inside. */
+static const char *end_run(const struct sl_policy *p, const char *t, size_t start, size_t end,
+                           int depth)
+{
+    return end - start >= B64_MIN_RUN ? check_b64(p, t + start, end - start, depth) : NULL;
+}
+
+static const char *try_phrases(const struct sl_policy *p, const char *t, size_t n, uint32_t h,
+                               size_t ts, size_t tl, size_t pos)
+{
+    uint64_t m = p->inj_first[h % SL_POLICY_FIRST_SLOTS];
+
+    while (m) {
+        int k = __builtin_ctzll(m);
+
+        m &= m - 1;
+        if (alt_match(INJ[k].slot[0], t + ts, tl) && match_from(INJ[k].slot + 1, t, n, pos))
+            return INJ[k].id;
+    }
+    return NULL;
+}
+
+/* The whole injection scan in one pass over t: words (hashed while scanned; for each that hits
+ * the first-word table, try those phrases), fake-turn markers at '<' '[' '#' '\n', and base64
+ * runs (run_s: where the current run of base64 characters began). A word with an apostrophe at
+ * either end or with non-ASCII letters is re-read by next_word, which trims and folds it. */
+static const char *scan_text(const struct sl_policy *p, const char *t, size_t n, int depth)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    size_t i = 0, s, ts, tl, pos, run_s = 0;
     const char *hit;
 
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
+    while (i < n) {
+        uint32_t h;
+        bool slow = false, w;
 
-        if (is_b64(c)) {
-            run++;
-            continue;
+        if (u[i] < 0x80) {
+            if (!(CT[u[i]] & CT_WORD)) {
+                if (CT[u[i]] & CT_B64) {
+                    i++;
+                    continue;
+                }
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                if ((CT[u[i]] & CT_TURN) && marker_at(t, n, i))
+                    return "fake-turn";
+                run_s = ++i;
+                continue;
+            }
+        } else {
+            size_t l = char_at(t, n, i, &w);
+            if (!w) {
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                i += l;
+                run_s = i;
+                continue;
+            }
         }
-        if (run >= B64_MIN_RUN && (hit = check_b64(p, t + i - run, run, depth)))
+        s = i;
+        while (i < n) {
+            /* the hot loop: ASCII letters and digits (word and base64 characters both) */
+            i = alnum_run(u, i, n);
+            if (i >= n)
+                break;
+            if (u[i] == '\'') { /* part of the word; ends a base64 run */
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                run_s = ++i;
+                continue;
+            }
+            if (u[i] < 0x80)
+                break;
+            {
+                size_t l = char_at(t, n, i, &w);
+
+                if (!w)
+                    break;
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                slow = true; /* non-ASCII letters: fold and hash through word_hash */
+                i += l;
+                run_s = i;
+            }
+        }
+        if (slow || u[s] == '\'' || u[i - 1] == '\'') {
+            pos = s;
+            if (!next_word(t, n, &pos, (size_t)-1, &ts, &tl) || ts >= i)
+                continue; /* only apostrophes: no word here */
+            h = word_hash(t + ts, tl);
+        } else {
+            unsigned key;
+
+            ts = s;
+            tl = i - s;
+            if (tl < 2)
+                continue;
+            key = ((unsigned)(u[s] | 0x20) << 8) | (u[s + 1] | 0x20);
+            if (!(p->inj_prefix[key / 8] & (1u << (key % 8))))
+                continue; /* no phrase starts with this word */
+            h = hash_folded(u + s, tl, n - s, true);
+        }
+        if ((hit = try_phrases(p, t, n, h, ts, tl, i)))
             return hit;
-        run = 0;
-        if ((c == '<' || c == '[' || c == '#' || c == '\n') && marker_at(t, n, i))
-            return "fake-turn";
     }
-    if (run >= B64_MIN_RUN && (hit = check_b64(p, t + n - run, run, depth)))
-        return hit;
-    return NULL;
+    return end_run(p, t, run_s, n, depth);
 }
 
 static const char *scan_injection(const struct sl_policy *p, const char *t, size_t n, int depth)
 {
-    const char *hit = scan_phrases(p, t, n);
-
-    return hit ? hit : scan_markers(p, t, n, depth);
+    return scan_text(p, t, n, depth);
 }
 
 const char *sl_sanitize_injection_match(const struct sl_policy *p, const char *s, size_t n)
@@ -973,6 +1121,10 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
     while (i < n) {
         unsigned char ch = (unsigned char)t[i];
 
+        if (!in_tag && !(CT[ch] & CT_MARKUP)) { /* the common case: plain text */
+            i++;
+            continue;
+        }
         if (in_tag && i >= tag_end)
             in_tag = false;
         if (in_tag && have_h && i == hs) {
@@ -982,16 +1134,20 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
             have_h = next_handler(t, n, i, &hs, &he, &tag_end);
             continue;
         }
-        if (ch == '<' && !in_tag && i + 1 < n) {
+        if (ch == '<' && i + 1 < n) {
+            /* a block is removed even inside something tag-like ("<scr<script>ipt>") */
             if (block_open(t, n, i, &name)) {
                 e = block_end(t, n, i, name);
                 if ((rc = markup_hit(c, w, t, i, e, false)))
                     return rc;
                 i = e;
+                in_tag = false;
                 continue;
             }
-            if ((t[i + 1] | 0x20) >= 'a' && (t[i + 1] | 0x20) <= 'z') {
-                for (e = i + 1; e < n && !is_space(t[e]) && t[e] != '>' && t[e] != '/'; e++)
+            if (!in_tag && (t[i + 1] | 0x20) >= 'a' && (t[i + 1] | 0x20) <= 'z') {
+                for (e = i + 1; e < n && !is_space(t[e]) && t[e] != '>' && t[e] != '/' &&
+                                t[e] != '<';
+                     e++)
                     ;
                 in_tag = true;
                 tag_end = n;
@@ -1000,7 +1156,12 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
                 continue;
             }
         }
-        if ((ch | 0x20) == 'j' || (ch | 0x20) == 'v' || ch == '&') {
+        if (!(CT[ch] & CT_MARKUP)) {
+            i++;
+            continue;
+        }
+        if (((ch | 0x20) == 'j' || (ch | 0x20) == 'v' || ch == '&') &&
+            (i == 0 || !is_alnum((unsigned char)t[i - 1]))) {
             e = scheme_at(t, n, i);
             /* Outside tags only a scheme glued to what follows is a URL ("JavaScript: the good
              * parts" is prose). */
@@ -1016,6 +1177,13 @@ static int clean_markup(struct ctx *c, const char *t, size_t n, struct lw *w)
     return lw_end(w, n);
 }
 
+/* Every construct pass 2 removes needs a '<' (blocks, handlers), a ':' or an '&' (a scheme, its
+ * colon possibly written as a reference): without them the pass is skipped (memchr is SIMD). */
+static bool may_have_markup(const char *t, size_t n)
+{
+    return memchr(t, '<', n) || memchr(t, ':', n) || memchr(t, '&', n);
+}
+
 /* ==== one string: passes 1-3 ================================================================== */
 
 static int clean_string(struct ctx *c, json_t *v, bool inj)
@@ -1026,7 +1194,7 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     struct lw w1 = {t, 0, &c->b1, false}, w2;
     const char *hit;
     bool changed = false;
-    int rc;
+    int rc, pass;
 
     c->text_bytes += n;
     if (c->text_bytes > p->max_job_bytes)
@@ -1038,12 +1206,22 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
         n = c->b1.len;
         changed = true;
     }
-    w2 = (struct lw){t, 0, &c->b2, false};
-    if ((rc = clean_markup(c, t, n, &w2)))
-        return rc;
-    if (w2.on) {
-        t = c->b2.p;
-        n = c->b2.len;
+    /* Removing a construct can join its neighbours into a new one ("<img <script></script>
+     * onerror=..>"), so the markup pass repeats until nothing changes, writing alternately into
+     * b2 and b1 (the buffer it does not read). Text that still holds markup after four passes is
+     * refused. */
+    for (pass = 0; may_have_markup(t, n); pass++) {
+        struct sl_buf *out = pass % 2 ? &c->b1 : &c->b2;
+
+        if (pass == MARKUP_PASSES)
+            return fail(c, SL_EPOLICY, "text.markup: markup nested too deeply to clean");
+        w2 = (struct lw){t, 0, out, false};
+        if ((rc = clean_markup(c, t, n, &w2)))
+            return rc;
+        if (!w2.on)
+            break;
+        t = out->p;
+        n = out->len;
         changed = true;
     }
     if (inj && p->injection != SL_INJ_OFF && (hit = scan_injection(p, t, n, 0))) {
@@ -1157,6 +1335,8 @@ static bool azure_path(const char *u, size_t n, enum ep *ep)
     const char *q;
 
     if (n <= i || memcmp(u, pre, i) != 0)
+        return false;
+    if (!is_alnum((unsigned char)u[i]))
         return false;
     for (s = i; i < n && i - s < 64 && (is_alnum((unsigned char)u[i]) || u[i] == '-' ||
                                          u[i] == '_' || u[i] == '.');
@@ -1354,7 +1534,8 @@ static int check_part(struct ctx *c, json_t *part)
     json_t *img;
 
     if (!json_is_object(part) || !type)
-        return fail(c, SL_ESCHEMA, "schema.content_part: content part must be an object with a type");
+        return fail(c, SL_ESCHEMA,
+                    "schema.content_part: content part must be an object with a type");
     if (strcmp(type, "text") == 0) {
         if (!json_is_string(json_object_get(part, "text")))
             return fail_key(c, "text", SL_ESCHEMA, "schema.content_part: text part needs a string");
@@ -1398,7 +1579,8 @@ static int check_message(struct ctx *c, json_t *m)
     if (!sl_strlist_has(&c->p->roles, role, strlen(role)))
         return fail_key(c, "role", SL_EPOLICY, "policy.role: role not allowed by the policy");
     if (json_object_get(m, "tool_calls") && !c->p->allow_tools)
-        return fail_key(c, "tool_calls", SL_EPOLICY, "policy.field: field not allowed by the policy");
+        return fail_key(c, "tool_calls", SL_EPOLICY,
+                        "policy.field: field not allowed by the policy");
     content = json_object_get(m, "content");
     if (json_is_string(content))
         return 0;
@@ -1556,6 +1738,8 @@ static uint64_t est_all(json_t *v)
     size_t i;
     uint64_t t = 0;
 
+    if (!v)
+        return 0;
     switch (json_typeof(v)) {
     case JSON_STRING:
         return sl_tokens_estimate_text(json_string_value(v), json_string_length(v));
@@ -1682,7 +1866,7 @@ static int estimate(struct ctx *c, json_t *body, enum ep ep, uint64_t *est)
 int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
                     uint64_t *est_tokens, struct sl_err *err)
 {
-    struct ctx *c;
+    struct ctx ctx, *c = &ctx; /* ~1.6 KB of stack: no allocation for a clean job */
     enum ep ep = EP_OTHER;
     json_t *body;
     bool azure;
@@ -1691,9 +1875,6 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
     sl_err_clear(err);
     memset(st, 0, sizeof(*st));
     *est_tokens = 0;
-    c = malloc(sizeof(*c)); /* the path stack is too big for a worker's stack */
-    if (!c)
-        return sl_err_set(err, -ENOMEM, "", "internal: out of memory");
     c->p = p;
     c->st = st;
     c->err = err;
@@ -1712,7 +1893,6 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
 out:
     sl_buf_free(&c->b1);
     sl_buf_free(&c->b2);
-    free(c);
     if (rc) {
         memset(st, 0, sizeof(*st)); /* a refused job changed nothing that will be sent */
         *est_tokens = 0;

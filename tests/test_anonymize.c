@@ -1,0 +1,398 @@
+/* test_anonymize.c: table-driven tests of the anonymize stage: detectors (must / must-not match),
+ * operators, the tokenize vault and restore, option parsing, and hostile input (invalid UTF-8, NUL
+ * bytes, values at the buffer's edges, adjacent values, a large buffer). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "anonymize.h"
+
+struct ctx {
+    struct sl_anon *a;
+    struct sl_anon_scratch *s;
+    struct sl_buf out;
+    struct sl_anon_counts cnt;
+};
+
+static void ctx_open(struct ctx *c, enum sl_anon_mode mode, uint32_t types)
+{
+    static const unsigned char key[] = "test-key-0123456789";
+    struct sl_anon_opts o = {.mode = mode, .types = types, .hmac_key = key, .hmac_key_len = sizeof(key) - 1};
+
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(sl_anon_create(&o, &c->a), 0);
+    assert_int_equal(sl_anon_scratch_create(c->a, &c->s), 0);
+    sl_buf_init(&c->out, 0);
+}
+
+static void ctx_close(struct ctx *c)
+{
+    sl_buf_free(&c->out);
+    sl_anon_scratch_destroy(c->s);
+    sl_anon_destroy(c->a);
+}
+
+static void run(struct ctx *c, const char *in, size_t n, struct sl_anon_vault *v)
+{
+    sl_buf_reset(&c->out);
+    memset(&c->cnt, 0, sizeof(c->cnt));
+    assert_int_equal(sl_anon_text(c->a, c->s, in, n, &c->out, &c->cnt, v), 0);
+}
+
+struct dcase {
+    const char *in;
+    const char *value; /* must disappear; NULL for must-not cases */
+    enum sl_pii_type type;
+};
+
+static const struct dcase must[] = {
+    {"mail john.doe+x@example.co.uk now", "john.doe+x@example.co.uk", SL_PII_EMAIL},
+    {"a.b@c.io", "a.b@c.io", SL_PII_EMAIL},
+    {"Tel: +49 89 53935350.", "+49 89 53935350", SL_PII_PHONE},
+    {"office (415) 555-2671 today", "(415) 555-2671", SL_PII_PHONE},
+    {"ring 020 7946 0958 please", "020 7946 0958", SL_PII_PHONE},
+    {"call me at 2025550143", "2025550143", SL_PII_PHONE},
+    {"fax +1-202-555-0143 ext. 12", "+1-202-555-0143", SL_PII_PHONE},
+    {"portable: 06.12.34.56.78", "06.12.34.56.78", SL_PII_PHONE},
+    {"card 4111 1111 1111 1111 ok", "4111 1111 1111 1111", SL_PII_CREDIT_CARD},
+    {"amex 378282246310005", "378282246310005", SL_PII_CREDIT_CARD},
+    {"mc 5555-5555-5555-4444", "5555-5555-5555-4444", SL_PII_CREDIT_CARD},
+    {"jcb 3530111333300000", "3530111333300000", SL_PII_CREDIT_CARD},
+    {"discover 6011 1111 1111 1117", "6011 1111 1111 1117", SL_PII_CREDIT_CARD},
+    {"diners 30569309025904", "30569309025904", SL_PII_CREDIT_CARD},
+    {"IBAN DE89 3704 0044 0532 0130 00.", "DE89 3704 0044 0532 0130 00", SL_PII_IBAN},
+    {"GB82WEST12345698765432", "GB82WEST12345698765432", SL_PII_IBAN},
+    {"iban FR1420041010050500013M02606", "FR1420041010050500013M02606", SL_PII_IBAN},
+    {"NO9386011117947", "NO9386011117947", SL_PII_IBAN},
+    {"ssn 123-45-6789", "123-45-6789", SL_PII_US_SSN},
+    {"SSN: 123456789", "123456789", SL_PII_US_SSN},
+    {"from 192.168.1.10:22", "192.168.1.10", SL_PII_IP},
+    {"v6 2001:db8::1 up", "2001:db8::1", SL_PII_IP},
+    {"[fe80::1ff:fe23:4567:890a]:443", "fe80::1ff:fe23:4567:890a", SL_PII_IP},
+    {"mapped ::ffff:192.0.2.128", "192.0.2.128", SL_PII_IP},
+    {"2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", SL_PII_IP},
+    {"DSN postgres://user:pa55w0rd@db.example.com:5432/app", "user:pa55w0rd", SL_PII_URL_CREDENTIALS},
+    {"key sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345", "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345", SL_PII_SECRET},
+    {"sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345", SL_PII_SECRET},
+    {"id AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", SL_PII_SECRET},
+    {"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", SL_PII_SECRET},
+    {"ghp_0123456789abcdefghijklmnopqrstuvwxyz", "ghp_0123456789abcdefghijklmnopqrstuvwxyz", SL_PII_SECRET},
+    {"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", SL_PII_SECRET},
+    {"xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", SL_PII_SECRET},
+    {"stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", SL_PII_SECRET},
+    {"AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIzaSyA1234567890abcdefghijklmnopqrstuv", SL_PII_SECRET},
+    {"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+     "eyJzdWIiOiIxMjM0NTY3ODkwIn0", SL_PII_SECRET},
+    {"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\nbye", "MIIEowIBAAKCAQEA", SL_PII_SECRET},
+    {"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg truncated", "MIIEvQIBADANBg", SL_PII_SECRET},
+    {"password=hunter22&x=1", "hunter22", SL_PII_SECRET},
+    {"{\"api_key\": \"abcd1234efgh\"}", "abcd1234efgh", SL_PII_SECRET},
+    {"Authorization: Bearer abcdefghijklmnop0123456789", "abcdefghijklmnop0123456789", SL_PII_SECRET},
+    {"Dear Mr. John Smith, thanks", "Smith", SL_PII_PERSON},
+    {"Regards,\nJane Doe", "Jane Doe", SL_PII_PERSON},
+    {"Mein Name ist Jürgen Müller.", "Müller", SL_PII_PERSON},
+    {"Bonjour, je m'appelle Élodie Durand.", "Durand", SL_PII_PERSON},
+    {"Hola, soy María José García y tengo un problema", "García", SL_PII_PERSON},
+    {"[2024-01-02 10:00:00] Tiago: oi", "Tiago", SL_PII_PERSON},
+    {"I live at 221 Baker Street, London NW1 6XE.", "221 Baker Street", SL_PII_ADDRESS},
+    {"Anschrift: Hauptstraße 5, 10115 Berlin", "Hauptstraße 5", SL_PII_ADDRESS},
+    {"Vivo en Calle Mayor 12, 28013 Madrid", "Calle Mayor 12", SL_PII_ADDRESS},
+    {"DOB: 1990-02-15", "1990-02-15", SL_PII_DATE_OF_BIRTH},
+    {"née le 3 mars 1985 à Lyon", "3 mars 1985", SL_PII_DATE_OF_BIRTH},
+    {"fecha de nacimiento: 12/05/1970", "12/05/1970", SL_PII_DATE_OF_BIRTH},
+    {"born on July 4, 1976", "July 4, 1976", SL_PII_DATE_OF_BIRTH},
+};
+
+static const char *const must_not[] = {
+    "version 1.2.3.4.5 released",
+    "at 2023-10-19 04:26:07 UTC",
+    "ts 20220404090558",
+    "ISBN 978-3-16-148410-0",
+    "ISBN 0-306-40615-2",
+    "card 4111 1111 1111 1112",
+    "000-12-3456 666-12-3456 900-12-3456 123-00-4567 123-45-0000",
+    "id 123e4567-e89b-12d3-a456-426614174000",
+    "IBAN DE89 3704 0044 0532 0130 01",
+    "meet at 12:30:45",
+    "std::vector a::b c::d",
+    "order ORD-1539193 and SUP-76583",
+    "price $1,234.56 or 2.735,07 EUR",
+    "commit 9fceb02d0ae598e95dc970b74dd72f9a5c1c",
+    "release 2.21.27",
+    "see http://example.com/path?q=1",
+    "ip 256.1.1.1 is not one",
+    "Bestellung 1598701262",
+    "token: [REDACTED_SECRET]",
+    "password=<SECRET_1>",
+    "mail j***@example.com",
+    "card **** **** **** 1111",
+    "Dear team, hello everyone",
+    "",
+};
+
+static void test_must_match(void **state)
+{
+    struct ctx c;
+    size_t k;
+
+    (void)state;
+    ctx_open(&c, SL_ANON_REDACT, 0);
+    for (k = 0; k < sizeof(must) / sizeof(must[0]); k++) {
+        run(&c, must[k].in, strlen(must[k].in), NULL);
+        if (strstr(c.out.p, must[k].value) || c.cnt.n[must[k].type] == 0)
+            fail_msg("case %zu: %s -> %s", k, must[k].in, c.out.p);
+    }
+    ctx_close(&c);
+}
+
+static void test_must_not_match(void **state)
+{
+    struct ctx c;
+    size_t k;
+
+    (void)state;
+    ctx_open(&c, SL_ANON_REDACT, 0);
+    for (k = 0; k < sizeof(must_not) / sizeof(must_not[0]); k++) {
+        run(&c, must_not[k], strlen(must_not[k]), NULL);
+        if (strcmp(c.out.p, must_not[k]) != 0)
+            fail_msg("case %zu: %s -> %s", k, must_not[k], c.out.p);
+    }
+    ctx_close(&c);
+}
+
+static void test_redact_format(void **state)
+{
+    struct ctx c;
+    const char *in = "x@example.com,+49 89 53935350";
+
+    (void)state;
+    ctx_open(&c, SL_ANON_REDACT, 0);
+    run(&c, in, strlen(in), NULL);
+    assert_string_equal(c.out.p, "[REDACTED_EMAIL],[REDACTED_PHONE]"); /* adjacent values */
+    assert_int_equal(c.cnt.n[SL_PII_EMAIL], 1);
+    assert_int_equal(c.cnt.n[SL_PII_PHONE], 1);
+    ctx_close(&c);
+}
+
+static void test_hostile_bytes(void **state)
+{
+    static const char in[] = "\xff\xfe\0john@example.com\0\xc3(\x80 4111 1111 1111 1111\xc3";
+    struct ctx c;
+
+    (void)state;
+    ctx_open(&c, SL_ANON_REDACT, 0);
+    run(&c, in, sizeof(in) - 1, NULL);
+    assert_int_equal(c.cnt.n[SL_PII_EMAIL], 1);
+    assert_int_equal(c.cnt.n[SL_PII_CREDIT_CARD], 1);
+    assert_null(memmem(c.out.p, c.out.len, "john@", 5));
+    assert_null(memmem(c.out.p, c.out.len, "1111 1111", 9));
+    assert_int_equal(memcmp(c.out.p, "\xff\xfe\0", 3), 0);
+    ctx_close(&c);
+}
+
+static void test_large_input(void **state)
+{
+    size_t n = 8u << 20, k;
+    char *big = malloc(n);
+    struct ctx c;
+
+    (void)state;
+    assert_non_null(big);
+    for (k = 0; k < n; k++)
+        big[k] = "lorem ipsum dolor sit amet 42 consectetur\n"[k % 42];
+    memcpy(big, "a@example.org ", 14);
+    memcpy(big + n / 2, " b@example.org ", 15);
+    memcpy(big + n - 13, " c@example.io", 13);
+    ctx_open(&c, SL_ANON_REDACT, 0);
+    run(&c, big, n, NULL);
+    assert_int_equal(c.cnt.n[SL_PII_EMAIL], 3);
+    assert_null(memmem(c.out.p, c.out.len, "@example", 8));
+    ctx_close(&c);
+    free(big);
+}
+
+static void test_types_filter(void **state)
+{
+    struct ctx c;
+    const char *in = "x@example.com +49 89 53935350";
+
+    (void)state;
+    ctx_open(&c, SL_ANON_REDACT, 1u << SL_PII_EMAIL);
+    run(&c, in, strlen(in), NULL);
+    assert_string_equal(c.out.p, "[REDACTED_EMAIL] +49 89 53935350");
+    ctx_close(&c);
+}
+
+static void test_mask(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } t[] = {
+        {"4111 1111 1111 1111", "**** **** **** 1111"},
+        {"john.doe@example.com", "j***@example.com"},
+        {"x@example.com", "x***@example.com"},
+        {"123-45-6789", "***-**-6789"},
+        {"+49 89 53935350", "+** ** ****5350"},
+        {"DOB: 1990-02-15", "DOB: **********"},
+    };
+    struct ctx c;
+    size_t k;
+
+    (void)state;
+    ctx_open(&c, SL_ANON_MASK, 0);
+    for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+        run(&c, t[k].in, strlen(t[k].in), NULL);
+        assert_string_equal(c.out.p, t[k].out);
+    }
+    ctx_close(&c);
+}
+
+static void test_hash(void **state)
+{
+    struct ctx c, d;
+    char first[64];
+    const char *in = "x@example.com";
+    struct sl_anon_opts o = {.mode = SL_ANON_HASH};
+    struct sl_anon *bad = NULL;
+    static const unsigned char key2[] = "another-key";
+
+    (void)state;
+    assert_int_equal(sl_anon_create(&o, &bad), SL_ECONFIG); /* hash needs a key */
+    assert_null(bad);
+    ctx_open(&c, SL_ANON_HASH, 0);
+    run(&c, in, strlen(in), NULL);
+    assert_int_equal(c.out.len, strlen("<EMAIL_12345678>"));
+    assert_memory_equal(c.out.p, "<EMAIL_", 7);
+    snprintf(first, sizeof(first), "%s", c.out.p);
+    {   /* first 8 hex of HMAC-SHA256(key, "EMAIL" 0 value), computed independently */
+        static const unsigned char key[] = "test-key-0123456789";
+        unsigned char msg[64], md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        char want[32];
+
+        memcpy(msg, "EMAIL", 6);
+        memcpy(msg + 6, in, strlen(in));
+        assert_non_null(HMAC(EVP_sha256(), key, (int)sizeof(key) - 1, msg, 6 + strlen(in), md, &mdlen));
+        snprintf(want, sizeof(want), "<EMAIL_%02x%02x%02x%02x>", md[0], md[1], md[2], md[3]);
+        assert_string_equal(c.out.p, want);
+    }
+    run(&c, in, strlen(in), NULL);
+    assert_string_equal(c.out.p, first); /* same key, same value: same pseudonym */
+    ctx_close(&c);
+    memset(&d, 0, sizeof(d));
+    o.hmac_key = key2;
+    o.hmac_key_len = sizeof(key2) - 1;
+    assert_int_equal(sl_anon_create(&o, &d.a), 0);
+    assert_int_equal(sl_anon_scratch_create(d.a, &d.s), 0);
+    sl_buf_init(&d.out, 0);
+    run(&d, in, strlen(in), NULL);
+    assert_string_not_equal(d.out.p, first);
+    ctx_close(&d);
+}
+
+static void test_tokenize_restore(void **state)
+{
+    struct ctx c;
+    struct sl_anon_vault *v;
+    struct sl_buf back;
+    const char *in = "a@x.org b@x.org a@x.org +49 89 53935350 <EMAIL_9> <EMAIL_";
+
+    (void)state;
+    ctx_open(&c, SL_ANON_TOKENIZE, 0);
+    assert_int_equal(sl_anon_vault_create(&v), 0);
+    assert_int_equal(sl_anon_text(c.a, c.s, in, strlen(in), &c.out, NULL, NULL), -EINVAL);
+    run(&c, in, strlen(in), v);
+    assert_string_equal(c.out.p, "<EMAIL_1> <EMAIL_2> <EMAIL_1> <PHONE_1> <EMAIL_9> <EMAIL_");
+    sl_buf_init(&back, 0);
+    assert_int_equal(sl_anon_restore(v, c.out.p, c.out.len, &back), 0);
+    assert_string_equal(back.p, in);
+    sl_buf_free(&back);
+    sl_anon_vault_destroy(v);
+    ctx_close(&c);
+}
+
+/* The output of every operator must not be detected again. */
+static void test_outputs_not_detected(void **state)
+{
+    static const char dense[] =
+        "Dear Mr. John Smith, mail john@example.com, call +49 89 53935350 or (415) 555-2671, card "
+        "4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, SSN 123-45-6789, ip 10.1.2.3 and "
+        "2001:db8::1, db postgres://u:p4ss@h.example.com/x, key sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123"
+        ", password=hunter22, born 1990-02-15, I live at 221 Baker Street, London.\nRegards,\nJane Doe";
+    static const enum sl_anon_mode modes[] = {SL_ANON_REDACT, SL_ANON_MASK, SL_ANON_HASH, SL_ANON_TOKENIZE};
+    struct ctx c, r;
+    size_t k;
+    int t, total;
+
+    (void)state;
+    ctx_open(&r, SL_ANON_REDACT, 0);
+    for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+        struct sl_anon_vault *v;
+
+        assert_int_equal(sl_anon_vault_create(&v), 0);
+        ctx_open(&c, modes[k], 0);
+        run(&c, dense, sizeof(dense) - 1, v);
+        for (t = 0, total = 0; t < SL_PII__COUNT; t++)
+            total += (int)c.cnt.n[t];
+        assert_true(total >= 14);
+        run(&r, c.out.p, c.out.len, NULL);
+        for (t = 0; t < SL_PII__COUNT; t++)
+            if (r.cnt.n[t])
+                fail_msg("mode %zu: %s detected again in: %s", k, sl_pii_type_name(t), c.out.p);
+        ctx_close(&c);
+        sl_anon_vault_destroy(v);
+    }
+    ctx_close(&r);
+}
+
+static void test_parse(void **state)
+{
+    uint32_t m = 0;
+    enum sl_anon_mode mode;
+
+    (void)state;
+    assert_int_equal(sl_pii_types_parse("email, Phone,secret", &m), 0);
+    assert_int_equal(m, (1u << SL_PII_EMAIL) | (1u << SL_PII_PHONE) | (1u << SL_PII_SECRET));
+    assert_int_equal(sl_pii_types_parse("EMAIL,BOGUS", &m), SL_ECONFIG);
+    assert_int_equal(sl_pii_types_parse("", &m), SL_ECONFIG);
+    assert_int_equal(sl_anon_mode_parse("Tokenize", &mode), 0);
+    assert_int_equal(mode, SL_ANON_TOKENIZE);
+    assert_int_equal(sl_anon_mode_parse("scramble", &mode), SL_ECONFIG);
+    assert_string_equal(sl_pii_type_name(SL_PII_URL_CREDENTIALS), "URL_CREDENTIALS");
+    assert_null(sl_pii_type_name(SL_PII__COUNT));
+}
+
+static void test_off_copies(void **state)
+{
+    struct ctx c;
+    const char *in = "x@example.com";
+
+    (void)state;
+    ctx_open(&c, SL_ANON_OFF, 0);
+    run(&c, in, strlen(in), NULL);
+    assert_string_equal(c.out.p, in);
+    ctx_close(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_must_match),     cmocka_unit_test(test_must_not_match),
+        cmocka_unit_test(test_redact_format),  cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_large_input),    cmocka_unit_test(test_types_filter),
+        cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_tokenize_restore), cmocka_unit_test(test_outputs_not_detected),
+        cmocka_unit_test(test_parse),          cmocka_unit_test(test_off_copies),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
