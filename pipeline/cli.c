@@ -242,6 +242,9 @@ static int read_config(const char *path, int *argc, char ***argv)
 
 static int apply(int argc, char **argv, struct sl_config *c, bool from_config);
 
+static char **kept_config[16];
+static size_t n_kept_config;
+
 int sl_cli_parse_run(int argc, char **argv, struct sl_config *c)
 {
     int i, rc;
@@ -261,6 +264,10 @@ int sl_cli_parse_run(int argc, char **argv, struct sl_config *c)
 
             if ((rc = read_config(path, &cargc, &cargv)))
                 return rc;
+            /* The config's strings back c's pointers for the life of the process: keep them
+             * reachable (not a leak). */
+            if (n_kept_config < sizeof(kept_config) / sizeof(kept_config[0]))
+                kept_config[n_kept_config++] = cargv;
             if ((rc = apply(cargc, cargv, c, true)))
                 return rc;
         }

@@ -51,8 +51,10 @@ int sl_template_parse(const char *txt, size_t len, json_t **out, struct sl_err *
     }
     json_object_foreach(t, k, v) {
         if (strcmp(k, "url") && strcmp(k, "method") && strcmp(k, "body")) {
-            json_decref(t);
-            return sl_err_set(err, SL_ECONFIG, "", "unknown key %.60s (url, method, body)", k);
+            int rc = sl_err_set(err, SL_ECONFIG, "", "unknown key %.60s (url, method, body)", k);
+
+            json_decref(t); /* after the message: k lives in t */
+            return rc;
         }
     }
     v = json_object_get(t, "url");
