@@ -39,6 +39,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "price.h"
+#include "qredis.h"
 #include "ratelimit.h"
 #include "secret.h"
 #include "template.h"
@@ -82,6 +83,7 @@ struct run {
 
     /* scheduler */
     struct sl_bucket bucket;
+    struct sl_qredis *qr; /* --quota-redis: the fleet's lease credit, NULL without */
     struct joblist ready, retry;
     uv_timer_t sched_timer;
     struct sl_http *http;
@@ -99,7 +101,7 @@ struct run {
     int signals;
 
     /* counters (loop thread) */
-    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned;
+    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned, other_shards;
     struct sl_lat_hist lat, lat_sec; /* whole run; since the last series sample */
     uint64_t start_ms, first_send_ms, last_response_ms;
     _Atomic uint64_t committed[SL_OUT__COUNT];
@@ -495,6 +497,8 @@ static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class 
     if (j->status == 429) {
         /* The server's limiter said no: the whole bucket waits, not only this job. */
         sl_bucket_pause(&r->bucket, now, delay);
+        if (r->qr)
+            sl_qredis_pause(r->qr, now, delay);
     }
     schedule_retry(r, j, delay);
     (void)now;
@@ -529,6 +533,8 @@ static void on_http_done(void *ud, struct sl_job *j)
     char code[64], what[200];
 
     sl_bucket_sync(&r->bucket, now, &j->rl);
+    if (r->qr)
+        sl_qredis_set_limits(r->qr, r->bucket.rpm_eff, r->bucket.tpm_eff);
     record_latency(r, j->latency_ms);
     j->state = SL_JOB_RESPONDED;
     if (j->status > 0)
@@ -743,6 +749,11 @@ static void dispatch(struct run *r)
         sl_bucket_take(&r->bucket, now, j->est_tokens, &wait);
         if (wait)
             break;
+        if (r->qr && !sl_qredis_take(r->qr, now, j->est_tokens, &wait)) {
+            /* The fleet's lease has no room: give the local reservation back and wait. */
+            sl_bucket_refund(&r->bucket, now, 1, j->est_tokens);
+            break;
+        }
         list_pop(&r->ready);
         j->reserved_tokens = j->est_tokens;
         if (!j->attempts++)
@@ -802,6 +813,10 @@ static void on_wake(uv_async_t *a)
             break;
         case SL_JOB_SKIPPED:
             r->skipped++;
+            drop_job(r, j, true);
+            break;
+        case SL_JOB_OTHER_SHARD:
+            r->other_shards++;
             drop_job(r, j, true);
             break;
         case SL_JOB_REJECTED:
@@ -1037,6 +1052,7 @@ static void close_all_handles(struct run *r)
     uv_close((uv_handle_t *)&r->sig_hup, NULL);
     sl_http_destroy(r->http);
     r->http = NULL;
+    sl_qredis_close(r->qr);
 }
 
 static void maybe_finish(struct run *r)
@@ -1232,6 +1248,8 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_object_set_new(s, "stop_reason", json_string(r->fatal_msg));
     json_object_set_new(s, "jobs_read_this_run", json_integer((json_int_t)r->seq));
     json_object_set_new(s, "jobs_done_before", json_integer((json_int_t)r->skipped));
+    if (r->cfg->shard_count > 1)
+        json_object_set_new(s, "jobs_other_shards", json_integer((json_int_t)r->other_shards));
     json_object_set_new(s, "jobs_abandoned", json_integer((json_int_t)r->abandoned));
     json_object_set_new(s, "results", json_integer((json_int_t)totals[SL_OUT_RESULT]));
     json_object_set_new(s, "errors", json_integer((json_int_t)totals[SL_OUT_ERROR]));
@@ -1269,6 +1287,16 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                   "tpm_configured", (json_int_t)r->cfg->tpm, "rpm_in_force", r->bucket.rpm_eff,
                   "tpm_in_force", r->bucket.tpm_eff));
     cost_json(r, s);
+    if (r->qr) {
+        struct sl_qredis_stats qs;
+
+        sl_qredis_stats(r->qr, now_ms(), &qs);
+        json_object_set_new(s, "quota_redis",
+                            json_pack("{s:f,s:I,s:I}", "degraded_seconds",
+                                      (double)qs.degraded_ms / 1000.0, "reconnects",
+                                      (json_int_t)qs.reconnects, "lease_calls",
+                                      (json_int_t)qs.leases));
+    }
     json_object_set_new(s, "settings", settings_obj(r->cfg));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -1530,6 +1558,35 @@ static uint64_t input_bytes(const struct sl_config *c)
     return total;
 }
 
+static void on_qredis_credit(void *ud)
+{
+    struct run *r = ud;
+
+    if (!r->finished)
+        dispatch(r);
+}
+
+static int start_qredis(struct run *r)
+{
+    struct sl_qredis_cfg qc = {0};
+
+    if (!r->cfg->quota_redis)
+        return 0;
+    qc.url = r->cfg->quota_redis;
+    qc.rpm = r->cfg->rpm;
+    qc.tpm = r->cfg->tpm;
+    qc.burst_ms = r->cfg->burst_ms;
+    qc.processes = r->cfg->quota_processes;
+    qc.share = r->cfg->quota_share;
+    qc.on_credit = on_qredis_credit;
+    qc.ud = r;
+    if (sl_qredis_create(&r->loop, &qc, &r->qr)) {
+        sl_log(SL_LOG_ERROR, "--quota-redis: cannot set up the shared quota");
+        return -1;
+    }
+    return 0;
+}
+
 /* The series is on unless SLUICE_NO_SERIES=1 (for measuring its cost); failing to open it only
  * warns. The timer is unref'd: it never keeps the loop alive. */
 static void start_series(struct run *r)
@@ -1633,6 +1690,8 @@ int sl_run(struct sl_config *cfg)
     bc.tpm = cfg->tpm;
     bc.burst_ms = cfg->burst_ms;
     sl_bucket_init(&r->bucket, &bc, now_ms());
+    if (start_qredis(r))
+        goto out_ids;
     uv_async_init(&r->loop, &r->wake, on_wake);
     r->wake.data = r;
     uv_timer_init(&r->loop, &r->sched_timer);
@@ -1717,6 +1776,7 @@ out_stages:
     curl_global_cleanup();
 out_loop:
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    sl_qredis_destroy(r->qr);
     uv_loop_close(&r->loop);
     explicit_bzero(r->w.audit_key, sizeof(r->w.audit_key));
     free(r);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "framer.h"
+#include "shard.h"
 #include "mp2json.h"
 #include "policy.h"
 #include "template.h"
@@ -450,6 +451,15 @@ static void dry_emit(struct sl_work_ctx *c, struct sl_job *j)
 
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
 
+/* --shard: a job of another process is dropped without a record (not "done before" either). */
+static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
+{
+    if (sl_shard_owns(c->cfg->shard_index, c->cfg->shard_count, j->custom_id))
+        return false;
+    j->outcome = SL_JOB_OTHER_SHARD;
+    return true;
+}
+
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     prepare(c, t, j);
@@ -474,6 +484,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     int rc;
 
     sl_err_clear(&err);
+    if (j->frame_err && other_shard(c, j))
+        goto out;
     if (j->frame_err && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         j->outcome = SL_JOB_SKIPPED;
         return;
@@ -512,6 +524,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         json_decref(rec);
         rec = job;
     }
+    if (other_shard(c, j))
+        goto out;
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
         if (id_insert(c, j) < 0)
