@@ -1132,6 +1132,7 @@ int sl_run(struct sl_config *cfg)
     wo.resume = cfg->resume;
     wo.zstd_level = cfg->zstd_level;
     wo.fsync = !cfg->no_fsync;
+    wo.group_commit = true; /* jobs wait one commit, not 1024 arrivals (bench/README.md) */
     wo.on_commit = on_commit;
     wo.ud = r;
     rc = sl_writer_open(&wo, &r->writer, &err);

@@ -5,6 +5,7 @@
 #ifndef SL_WORK_H
 #define SL_WORK_H
 
+#include <openssl/evp.h>
 #include <stdatomic.h>
 
 #include "anonymize.h"
@@ -49,6 +50,7 @@ struct sl_work_tls {
     struct sl_anon_scratch *scratch;
     struct sl_anon_scratch *id_scratch;
     struct sl_buf tmp;
+    EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed once with ctx->audit_key (NULL: one-shot HMAC()) */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);
