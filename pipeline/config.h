@@ -39,10 +39,16 @@ struct sl_config {
     bool progress;             /* forced on/off; default: stderr is a terminal */
     bool progress_set;
     bool no_fsync;
+    bool no_dedup;             /* ids known unique: no duplicate check, memory stays flat */
     bool log_json;
     unsigned workers;
     unsigned window;           /* jobs alive at once */
     int zstd_level;
+    /* Several processes, one quota (qredis.h) and one input split by custom_id (shard.h). */
+    const char *quota_redis;   /* redis://HOST:PORT/KEYPREFIX or NULL */
+    double quota_share;        /* local share while Redis is unreachable; 0 = 1/quota_processes */
+    unsigned quota_processes;  /* default 2 */
+    unsigned shard_index, shard_count; /* --shard I/N; count 0 = not sharded */
 };
 
 void sl_config_defaults(struct sl_config *c);

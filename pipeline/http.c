@@ -8,7 +8,10 @@
  */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <time.h>
 
@@ -175,6 +178,26 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
+/* A literal loopback address (127.0.0.0/8, ::1) or "localhost"; never a name that merely starts
+ * with "127." (127.0.0.1.evil.example is a public name). */
+static bool is_loopback(const char *host)
+{
+    unsigned char a4[4], a6[16];
+    char h[64];
+    size_t n = strlen(host);
+
+    if (!strcasecmp(host, "localhost"))
+        return true;
+    if (inet_pton(AF_INET, host, a4) == 1)
+        return a4[0] == 127;
+    if (n >= 2 && n < sizeof(h) && host[0] == '[' && host[n - 1] == ']') {
+        memcpy(h, host + 1, n - 2);
+        h[n - 2] = '\0';
+        host = h;
+    }
+    return inet_pton(AF_INET6, host, a6) == 1 && !memcmp(a6, in6addr_loopback.s6_addr, 16);
+}
+
 int sl_http_check_endpoint(const char *endpoint, bool allow_http, char *why, size_t cap)
 {
     CURLU *u = curl_url();
@@ -194,8 +217,7 @@ int sl_http_check_endpoint(const char *endpoint, bool allow_http, char *why, siz
     if (!strcmp(scheme, "https")) {
         rc = 0;
     } else if (!strcmp(scheme, "http")) {
-        bool loop = !strcmp(host, "localhost") || !strncmp(host, "127.", 4) ||
-                    !strcmp(host, "[::1]") || !strcmp(host, "::1");
+        bool loop = is_loopback(host);
 
         if (!loop)
             snprintf(why, cap, "plain http is refused: use https (http is allowed only to a "

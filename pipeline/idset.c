@@ -83,7 +83,7 @@ int sl_idset_insert(struct sl_idset *s, const char *id, size_t len)
     int rc = 1;
 
     pthread_mutex_lock(&s->mu);
-    if ((s->count + 1) * 2 > s->cap && grow(s) < 0) {
+    if ((s->count + 1) * 4 > s->cap * 3 && grow(s) < 0) {
         rc = -12;
         goto out;
     }
@@ -104,7 +104,7 @@ static int insert_locked(struct sl_idset *s, uint64_t h)
 {
     size_t i;
 
-    if ((s->count + 1) * 2 > s->cap && grow(s) < 0)
+    if ((s->count + 1) * 4 > s->cap * 3 && grow(s) < 0)
         return -12;
     for (i = (size_t)h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
         if (s->slots[i] == h)

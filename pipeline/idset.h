@@ -1,6 +1,6 @@
 /* idset.h: the set of custom_ids seen in this run (duplicate detection), shared by the workers.
  *
- * Stores a keyed 64-bit hash per id (8 bytes an id at most 50% load, so about 16 bytes a job);
+ * Stores a keyed 64-bit hash per id (8 bytes a slot, at most 75% full: 11 to 21 bytes a job);
  * two different ids colliding in 64 bits is about n^2/2^65 likely (3e-6 at ten million ids).
  * Thread-safe (one mutex; an insert is a few nanoseconds).
  */

@@ -36,6 +36,7 @@ enum sl_job_outcome {
     SL_JOB_SKIPPED,  /* done by an earlier run (resume) */
     SL_JOB_RETRY,    /* finish found the response unusable: send again */
     SL_JOB_ABANDON,  /* run is stopping: not recorded, redone on resume */
+    SL_JOB_OTHER_SHARD, /* --shard: another process's job; no record here */
 };
 
 struct sl_job {

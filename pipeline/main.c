@@ -9,9 +9,11 @@
 #include <uv.h>
 #include <zstd.h>
 
+#include "anon_db.h"
 #include "cli.h"
 #include "cmd_audit.h"
 #include "cmd_redact.h"
+#include "cmd_report.h"
 #include "log.h"
 #include "run.h"
 #include "version.h"
@@ -23,6 +25,7 @@ static void usage(FILE *f)
           "  run [OPTIONS] INPUT...   send a batch of jobs through an OpenAI-compatible API\n"
           "  redact [OPTIONS]         anonymize every string value of JSONL on stdin\n"
           "  audit verify DIR...      check an output directory's audit chain and accounting\n"
+          "  report DIR [-o FILE]     one self-contained HTML page about a run\n"
           "  version                  sluice's version and its libraries'\n"
           "  help                     this text\n"
           "\n"
@@ -46,9 +49,16 @@ static int version(void)
     return 0;
 }
 
+/* The anonymizer's database, serialized at build time (anon_db_blob.c). */
+extern const unsigned char sl_anon_db_bytes[];
+extern const size_t sl_anon_db_len;
+extern const uint64_t sl_anon_db_fp;
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+
+    sl_anon_db_set_embedded(sl_anon_db_bytes, sl_anon_db_len, sl_anon_db_fp);
 
     if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
@@ -71,6 +81,8 @@ int main(int argc, char **argv)
         return sl_cmd_redact(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit"))
         return sl_cmd_audit(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return sl_cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -49,7 +49,8 @@ static int conv_map(const msgpack_object *o, json_t **out, struct sl_err *err, c
             json_decref(m);
             return sl_err_set(err, SL_ESCHEMA, ptr[0] ? ptr : "", "map key is not a short string");
         }
-        memcpy(key, kv->key.via.str.ptr, kv->key.via.str.size);
+        if (kv->key.via.str.size)
+            memcpy(key, kv->key.via.str.ptr, kv->key.via.str.size);
         key[kv->key.via.str.size] = '\0';
         if (strlen(key) != kv->key.via.str.size) {
             json_decref(m);
@@ -106,7 +107,7 @@ static int conv(const msgpack_object *o, json_t **out, struct sl_err *err, char 
         *out = json_real(o->via.f64);
         break;
     case MSGPACK_OBJECT_STR:
-        *out = json_stringn(o->via.str.ptr, o->via.str.size);
+        *out = o->via.str.size ? json_stringn(o->via.str.ptr, o->via.str.size) : json_string("");
         if (!*out)
             return sl_err_set(err, SL_EUTF8, field, "string is not valid UTF-8");
         return 0;

@@ -36,13 +36,14 @@
 #include "http.h"
 #include "jobq.h"
 #include "log.h"
+#include "qredis.h"
 #include "ratelimit.h"
 #include "secret.h"
+#include "series.h"
 #include "version.h"
 #include "work.h"
 
 #define CHUNK (256 * 1024)
-#define LAT_BUCKETS 16
 
 struct joblist {
     struct sl_job *head, *tail;
@@ -78,6 +79,7 @@ struct run {
 
     /* scheduler */
     struct sl_bucket bucket;
+    struct sl_qredis *qr; /* --quota-redis: the fleet's lease credit, NULL without */
     struct joblist ready, retry;
     uv_timer_t sched_timer;
     struct sl_http *http;
@@ -95,13 +97,22 @@ struct run {
     int signals;
 
     /* counters (loop thread) */
-    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned;
-    uint64_t lat_hist[LAT_BUCKETS]; /* <= 2^i ms */
+    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned, other_shards;
+    struct sl_lat_hist lat, lat_sec; /* whole run; since the last series sample */
     uint64_t start_ms, first_send_ms, last_response_ms;
     _Atomic uint64_t committed[SL_OUT__COUNT];
     _Atomic uint64_t committed_total[SL_OUT__COUNT];
-    uint64_t last_progress_done, last_progress_ms;
-    bool tty;
+    uint64_t last_progress_done, last_progress_ms, last_progress_tokens;
+    bool tty, progress_on;
+
+    /* per-second series (series.h); NULL when disabled (SLUICE_NO_SERIES=1) or after an error */
+    struct sl_series *series;
+    bool series_failed;
+    uv_timer_t series_timer;
+    struct series_prev {
+        uint64_t t_ms, requests, retries, http_429, http_5xx, net_errors, prompt, completion;
+        uint64_t committed[SL_OUT__COUNT];
+    } sprev;
 };
 
 static uint64_t now_ms(void)
@@ -382,11 +393,8 @@ static void read_next(struct run *r)
 
 static void record_latency(struct run *r, uint32_t ms)
 {
-    int i = 0;
-
-    while (i < LAT_BUCKETS - 1 && ms > (1u << i))
-        i++;
-    r->lat_hist[i]++;
+    sl_lat_hist_add(&r->lat, ms);
+    sl_lat_hist_add(&r->lat_sec, ms);
 }
 
 static void fail_job(struct run *r, struct sl_job *j, const char *code, const char *fmt, ...)
@@ -453,6 +461,8 @@ static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class 
     if (j->status == 429) {
         /* The server's limiter said no: the whole bucket waits, not only this job. */
         sl_bucket_pause(&r->bucket, now, delay);
+        if (r->qr)
+            sl_qredis_pause(r->qr, now, delay);
     }
     schedule_retry(r, j, delay);
     (void)now;
@@ -487,6 +497,8 @@ static void on_http_done(void *ud, struct sl_job *j)
     char code[64], what[200];
 
     sl_bucket_sync(&r->bucket, now, &j->rl);
+    if (r->qr)
+        sl_qredis_set_limits(r->qr, r->bucket.rpm_eff, r->bucket.tpm_eff);
     record_latency(r, j->latency_ms);
     j->state = SL_JOB_RESPONDED;
     if (j->status > 0)
@@ -567,6 +579,11 @@ static void dispatch(struct run *r)
         sl_bucket_take(&r->bucket, now, j->est_tokens, &wait);
         if (wait)
             break;
+        if (r->qr && !sl_qredis_take(r->qr, now, j->est_tokens, &wait)) {
+            /* The fleet's lease has no room: give the local reservation back and wait. */
+            sl_bucket_refund(&r->bucket, now, 1, j->est_tokens);
+            break;
+        }
         list_pop(&r->ready);
         j->reserved_tokens = j->est_tokens;
         if (!j->attempts++)
@@ -623,6 +640,10 @@ static void on_wake(uv_async_t *a)
             r->skipped++;
             drop_job(r, j, true);
             break;
+        case SL_JOB_OTHER_SHARD:
+            r->other_shards++;
+            drop_job(r, j, true);
+            break;
         case SL_JOB_REJECTED:
         case SL_JOB_FAILED:
         default:
@@ -656,32 +677,126 @@ static void fmt_dur(uint64_t s, char *out, size_t cap)
         snprintf(out, cap, "%" PRIu64 "s", s);
 }
 
+static void fmt_count(double v, char *out, size_t cap)
+{
+    if (v >= 1e6)
+        snprintf(out, cap, "%.1fM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(out, cap, "%.0fk", v / 1e3);
+    else
+        snprintf(out, cap, "%.0f", v);
+}
+
 static void on_progress(uv_timer_t *t)
 {
     struct run *r = t->data;
-    uint64_t now = now_ms(), done = 0, dt;
-    char eta[32] = "?";
+    uint64_t now = now_ms(), done = 0, dt, tokens;
+    char eta[32] = "?", tpm[16], quota[24] = "";
     int k;
 
     for (k = 0; k < SL_OUT__COUNT; k++)
         done += atomic_load(&r->committed_total[k]);
+    tokens = atomic_load(&r->w.prompt_tokens) + atomic_load(&r->w.completion_tokens);
     dt = now - r->last_progress_ms;
     if (r->bytes_total && r->bytes_read && r->bytes_read < r->bytes_total && now > r->start_ms) {
         double frac = (double)r->bytes_read / (double)r->bytes_total;
         fmt_dur((uint64_t)((double)(now - r->start_ms) / 1000.0 * (1 - frac) / frac), eta,
                 sizeof(eta));
+    } else if (r->read_done) {
+        snprintf(eta, sizeof(eta), "finishing");
+    }
+    fmt_count(dt ? (double)(tokens - r->last_progress_tokens) * 60000.0 / (double)dt : 0, tpm,
+              sizeof(tpm));
+    if (r->bucket.tpm_eff > 0) {
+        char q[16];
+
+        fmt_count(r->bucket.tpm_eff, q, sizeof(q));
+        snprintf(quota, sizeof(quota), " of %s", q);
     }
     fprintf(stderr,
             "\r\033[Ksluice: %" PRIu64 " done (%" PRIu64 " ok, %" PRIu64 " err, %" PRIu64
-            " rej) | %.0f req/s | in flight %u | 429s %" PRIu64 " | retries %" PRIu64
-            " | ETA %s",
+            " rej) | %.0f req/s | %s tok/min%s | in flight %u | 429s %" PRIu64
+            " | retries %" PRIu64 " | ETA %s",
             done, atomic_load(&r->committed_total[SL_OUT_RESULT]),
             atomic_load(&r->committed_total[SL_OUT_ERROR]),
             atomic_load(&r->committed_total[SL_OUT_REJECT]),
-            dt ? (double)(done - r->last_progress_done) * 1000.0 / (double)dt : 0.0,
+            dt ? (double)(done - r->last_progress_done) * 1000.0 / (double)dt : 0.0, tpm, quota,
             sl_http_inflight(r->http), r->http_429, r->retries, eta);
     r->last_progress_done = done;
+    r->last_progress_tokens = tokens;
     r->last_progress_ms = now;
+}
+
+/* ---- per-second series ---- */
+
+static uint32_t delta32(uint64_t now, uint64_t *prev)
+{
+    uint64_t d = now - *prev;
+
+    *prev = now;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static uint64_t delta64(uint64_t now, uint64_t *prev)
+{
+    uint64_t d = now - *prev;
+
+    *prev = now;
+    return d;
+}
+
+/* Append one sample: the counters' change since the last one and the state now. Costs a histogram
+ * scan (256 slots) and a queued write, once a second. */
+static void series_sample(struct run *r)
+{
+    struct series_prev *p = &r->sprev;
+    struct sl_series_sample x = {0};
+    uv_timeval64_t tv;
+    uint64_t now = now_ms();
+    int rc;
+
+    if (!r->series || r->series_failed)
+        return;
+    x.t_ms = now - r->start_ms;
+    if (x.t_ms == p->t_ms && x.t_ms)
+        return; /* nothing elapsed since the last sample */
+    p->t_ms = x.t_ms;
+    x.unix_ms = uv_gettimeofday(&tv) ? 0 : (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+    x.requests = delta32(r->requests, &p->requests);
+    x.retries = delta32(r->retries, &p->retries);
+    x.http_429 = delta32(r->http_429, &p->http_429);
+    x.http_5xx = delta32(r->http_5xx, &p->http_5xx);
+    x.net_errors = delta32(r->net_errors, &p->net_errors);
+    x.results = delta32(atomic_load(&r->committed_total[SL_OUT_RESULT]),
+                        &p->committed[SL_OUT_RESULT]);
+    x.errors = delta32(atomic_load(&r->committed_total[SL_OUT_ERROR]), &p->committed[SL_OUT_ERROR]);
+    x.rejects = delta32(atomic_load(&r->committed_total[SL_OUT_REJECT]),
+                        &p->committed[SL_OUT_REJECT]);
+    x.prompt_tokens = delta64(atomic_load(&r->w.prompt_tokens), &p->prompt);
+    x.completion_tokens = delta64(atomic_load(&r->w.completion_tokens), &p->completion);
+    x.inflight = r->http ? sl_http_inflight(r->http) : 0;
+    x.ready = r->ready.n > UINT32_MAX ? UINT32_MAX : (uint32_t)r->ready.n;
+    x.rpm_limit = r->bucket.rpm_eff;
+    x.tpm_limit = r->bucket.tpm_eff;
+    x.p50_ms = sl_lat_hist_quantile(&r->lat_sec, 0.5);
+    x.p90_ms = sl_lat_hist_quantile(&r->lat_sec, 0.9);
+    x.p99_ms = sl_lat_hist_quantile(&r->lat_sec, 0.99);
+    x.max_ms = r->lat_sec.max_ms;
+    sl_lat_hist_clear(&r->lat_sec);
+    rc = sl_series_append(r->series, &x);
+    if (rc) {
+        /* The series is for reports: losing it must not stop the run. */
+        sl_log(SL_LOG_WARN, "cannot write series.bin: %s; the report will lack a time series",
+               sl_strerror(rc));
+        /* A write may still be in flight: the series is closed after the loop. */
+        uv_timer_stop(&r->series_timer);
+        r->series_failed = true;
+    }
+}
+
+static void on_series_timer(uv_timer_t *t)
+{
+    series_sample(t->data);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -755,11 +870,13 @@ static void close_all_handles(struct run *r)
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
+    uv_close((uv_handle_t *)&r->series_timer, NULL);
     uv_close((uv_handle_t *)&r->sig_int, NULL);
     uv_close((uv_handle_t *)&r->sig_term, NULL);
     uv_close((uv_handle_t *)&r->sig_hup, NULL);
     sl_http_destroy(r->http);
     r->http = NULL;
+    sl_qredis_close(r->qr);
 }
 
 static void maybe_finish(struct run *r)
@@ -776,33 +893,16 @@ static void maybe_finish(struct run *r)
         return;
     }
     r->finished = true;
+    uv_timer_stop(&r->series_timer);
+    series_sample(r); /* the last, partial second */
     uv_timer_stop(&r->progress_timer);
     uv_timer_stop(&r->drain_timer);
-    if (r->tty && !r->cfg->quiet)
+    if (r->progress_on)
         fprintf(stderr, "\n");
     close_all_handles(r);
 }
 
 /* ---- summary ---- */
-
-static void lat_percentiles(const struct run *r, double q, uint64_t *out)
-{
-    uint64_t total = 0, acc = 0;
-    int i;
-
-    for (i = 0; i < LAT_BUCKETS; i++)
-        total += r->lat_hist[i];
-    *out = 0;
-    if (!total)
-        return;
-    for (i = 0; i < LAT_BUCKETS; i++) {
-        acc += r->lat_hist[i];
-        if ((double)acc >= q * (double)total) {
-            *out = 1ull << i;
-            return;
-        }
-    }
-}
 
 static json_t *counts_obj(const _Atomic uint64_t *v, size_t n, const char *(*name)(size_t))
 {
@@ -825,14 +925,63 @@ static const char *pii_name(size_t i)
 
 static const char *san_name(size_t i)
 {
-    static const char *const n[SL_SAN__COUNT] = {"control", "invisible", "bidi",
-                                                 "tag",     "markup",    "injection"};
-    return i < SL_SAN__COUNT ? n[i] : "other";
+    return sl_san_class_name((enum sl_san_class)i);
 }
 
-static const char *rj_name(size_t i)
+
+/* Percentiles are upper bounds of the histogram bucket (<= 6.25% above the truth); "histogram"
+ * lists the non-empty buckets as [lo_ms, hi_ms, count] for reports. */
+static json_t *latency_obj(const struct sl_lat_hist *h, uint64_t p50, uint64_t p90, uint64_t p99)
 {
-    return sl_reject_code_name((enum sl_reject_code)i);
+    json_t *hist = json_array();
+    uint64_t lo, hi;
+    int i;
+
+    for (i = 0; i < SL_LAT_BUCKETS; i++) {
+        if (!h->n[i])
+            continue;
+        sl_lat_hist_bounds(i, &lo, &hi);
+        json_array_append_new(hist, json_pack("[I,I,I]", (json_int_t)lo, (json_int_t)hi,
+                                              (json_int_t)h->n[i]));
+    }
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "p50_le", (json_int_t)p50, "p90_le",
+                     (json_int_t)p90, "p99_le", (json_int_t)p99, "max", (json_int_t)h->max_ms,
+                     "count", (json_int_t)h->count, "histogram", hist);
+}
+
+static const char *anon_mode_name(enum sl_anon_mode m)
+{
+    static const char *const n[] = {"off", "redact", "mask", "hash", "tokenize"};
+
+    return (size_t)m < sizeof(n) / sizeof(n[0]) ? n[m] : "unknown";
+}
+
+/* The non-secret options, for reports: the endpoint's host[:port] only (never userinfo, path or
+ * query), input base names, no key, no key file. */
+static json_t *settings_obj(const struct sl_config *c)
+{
+    json_t *o = json_object(), *in = json_array();
+    const char *h = c->endpoint ? strstr(c->endpoint, "://") : NULL, *e, *at;
+    size_t i;
+
+    h = h ? h + 3 : (c->endpoint ? c->endpoint : "");
+    e = h + strcspn(h, "/?#");
+    at = memchr(h, '@', (size_t)(e - h));
+    if (at)
+        h = at + 1;
+    json_object_set_new(o, "endpoint_host", json_stringn(h, (size_t)(e - h)));
+    json_object_set_new(o, "rpm", json_integer((json_int_t)c->rpm));
+    json_object_set_new(o, "tpm", json_integer((json_int_t)c->tpm));
+    json_object_set_new(o, "concurrency", json_integer(c->concurrency));
+    json_object_set_new(o, "max_attempts", json_integer(c->max_attempts));
+    json_object_set_new(o, "anonymize", json_string(anon_mode_name(c->anon_mode)));
+    for (i = 0; i < c->n_inputs; i++) {
+        const char *b = strrchr(c->inputs[i], '/');
+
+        json_array_append_new(in, json_string(b && b[1] ? b + 1 : c->inputs[i]));
+    }
+    json_object_set_new(o, "inputs", in);
+    return o;
 }
 
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
@@ -844,9 +993,9 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
 
     for (k = 0; k < SL_OUT__COUNT; k++)
         done += totals[k];
-    lat_percentiles(r, 0.5, &p50);
-    lat_percentiles(r, 0.9, &p90);
-    lat_percentiles(r, 0.99, &p99);
+    p50 = sl_lat_hist_quantile(&r->lat, 0.5);
+    p90 = sl_lat_hist_quantile(&r->lat, 0.9);
+    p99 = sl_lat_hist_quantile(&r->lat, 0.99);
     json_object_set_new(s, "version", json_string(sl_version()));
     json_object_set_new(s, "status", json_string(r->exit_status == 4   ? "interrupted"
                                                  : r->exit_status == 0 ? "complete"
@@ -857,6 +1006,8 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_object_set_new(s, "stop_reason", json_string(r->fatal_msg));
     json_object_set_new(s, "jobs_read_this_run", json_integer((json_int_t)r->seq));
     json_object_set_new(s, "jobs_done_before", json_integer((json_int_t)r->skipped));
+    if (r->cfg->shard_count > 1)
+        json_object_set_new(s, "jobs_other_shards", json_integer((json_int_t)r->other_shards));
     json_object_set_new(s, "jobs_abandoned", json_integer((json_int_t)r->abandoned));
     json_object_set_new(s, "results", json_integer((json_int_t)totals[SL_OUT_RESULT]));
     json_object_set_new(s, "errors", json_integer((json_int_t)totals[SL_OUT_ERROR]));
@@ -870,16 +1021,20 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
     json_object_set_new(s, "wall_seconds", json_real(wall_s));
     json_object_set_new(s, "requests_per_second",
                         json_real(wall_s > 0 ? (double)r->requests / wall_s : 0));
-    json_object_set_new(
-        s, "latency_ms",
-        json_pack("{s:I,s:I,s:I}", "p50_le", (json_int_t)p50, "p90_le", (json_int_t)p90, "p99_le",
-                  (json_int_t)p99));
+    json_object_set_new(s, "latency_ms", latency_obj(&r->lat, p50, p90, p99));
     json_object_set_new(
         s, "tokens",
         json_pack("{s:I,s:I,s:I}", "prompt", (json_int_t)atomic_load(&r->w.prompt_tokens),
                   "completion", (json_int_t)atomic_load(&r->w.completion_tokens), "estimated",
                   (json_int_t)atomic_load(&r->w.est_tokens)));
-    json_object_set_new(s, "rejects_by_reason", counts_obj(r->w.rejects_by_code, SL_RJ__COUNT, rj_name));
+    {
+        json_t *rj = json_object();
+        size_t i;
+
+        for (i = 0; i < r->w.n_reasons; i++)
+            json_object_set_new(rj, r->w.reason_name[i], json_integer((json_int_t)r->w.reason_count[i]));
+        json_object_set_new(s, "rejects_by_reason", rj);
+    }
     json_object_set_new(s, "redactions", counts_obj(r->w.redactions, SL_PII__COUNT, pii_name));
     json_object_set_new(s, "sanitized", counts_obj(r->w.sanitized, SL_SAN__COUNT, san_name));
     json_object_set_new(s, "injection_flagged",
@@ -889,6 +1044,17 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_pack("{s:I,s:I,s:f,s:f}", "rpm_configured", (json_int_t)r->cfg->rpm,
                   "tpm_configured", (json_int_t)r->cfg->tpm, "rpm_in_force", r->bucket.rpm_eff,
                   "tpm_in_force", r->bucket.tpm_eff));
+    if (r->qr) {
+        struct sl_qredis_stats qs;
+
+        sl_qredis_stats(r->qr, now_ms(), &qs);
+        json_object_set_new(s, "quota_redis",
+                            json_pack("{s:f,s:I,s:I}", "degraded_seconds",
+                                      (double)qs.degraded_ms / 1000.0, "reconnects",
+                                      (json_int_t)qs.reconnects, "lease_calls",
+                                      (json_int_t)qs.leases));
+    }
+    json_object_set_new(s, "settings", settings_obj(r->cfg));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1085,6 +1251,54 @@ static uint64_t input_bytes(const struct sl_config *c)
     return total;
 }
 
+static void on_qredis_credit(void *ud)
+{
+    struct run *r = ud;
+
+    if (!r->finished)
+        dispatch(r);
+}
+
+static int start_qredis(struct run *r)
+{
+    struct sl_qredis_cfg qc = {0};
+
+    if (!r->cfg->quota_redis)
+        return 0;
+    qc.url = r->cfg->quota_redis;
+    qc.rpm = r->cfg->rpm;
+    qc.tpm = r->cfg->tpm;
+    qc.burst_ms = r->cfg->burst_ms;
+    qc.processes = r->cfg->quota_processes;
+    qc.share = r->cfg->quota_share;
+    qc.on_credit = on_qredis_credit;
+    qc.ud = r;
+    if (sl_qredis_create(&r->loop, &qc, &r->qr)) {
+        sl_log(SL_LOG_ERROR, "--quota-redis: cannot set up the shared quota");
+        return -1;
+    }
+    return 0;
+}
+
+/* The series is on unless SLUICE_NO_SERIES=1 (for measuring its cost); failing to open it only
+ * warns. The timer is unref'd: it never keeps the loop alive. */
+static void start_series(struct run *r)
+{
+    const char *off = getenv("SLUICE_NO_SERIES");
+    int rc;
+
+    if (off && !strcmp(off, "1"))
+        return;
+    rc = sl_series_open(r->cfg->out_dir, r->cfg->resume, &r->loop, &r->series);
+    if (rc) {
+        sl_log(SL_LOG_WARN, "cannot open series.bin: %s; the report will lack a time series",
+               sl_strerror(rc));
+        return;
+    }
+    uv_timer_start(&r->series_timer, on_series_timer, 1000, 1000);
+    uv_unref((uv_handle_t *)&r->series_timer);
+}
+
 int sl_run(struct sl_config *cfg)
 {
     struct run *r = calloc(1, sizeof(*r));
@@ -1150,6 +1364,7 @@ int sl_run(struct sl_config *cfg)
     r->w.anon = r->anon;
     r->w.writer = r->writer;
     r->w.ids = &r->ids;
+    pthread_mutex_init(&r->w.reasons_mu, NULL);
     r->chunk = malloc(CHUNK);
     if (!r->chunk || sl_jobq_init(&r->workq) || sl_jobq_init(&r->backq))
         goto out_ids;
@@ -1157,6 +1372,8 @@ int sl_run(struct sl_config *cfg)
     bc.tpm = cfg->tpm;
     bc.burst_ms = cfg->burst_ms;
     sl_bucket_init(&r->bucket, &bc, now_ms());
+    if (start_qredis(r))
+        goto out_ids;
     uv_async_init(&r->loop, &r->wake, on_wake);
     r->wake.data = r;
     uv_timer_init(&r->loop, &r->sched_timer);
@@ -1165,6 +1382,9 @@ int sl_run(struct sl_config *cfg)
     r->progress_timer.data = r;
     uv_timer_init(&r->loop, &r->drain_timer);
     r->drain_timer.data = r;
+    uv_timer_init(&r->loop, &r->series_timer);
+    r->series_timer.data = r;
+    start_series(r);
     uv_signal_init(&r->loop, &r->sig_int);
     uv_signal_init(&r->loop, &r->sig_term);
     uv_signal_init(&r->loop, &r->sig_hup);
@@ -1177,7 +1397,8 @@ int sl_run(struct sl_config *cfg)
         sl_log(SL_LOG_ERROR, "cannot start worker threads");
         begin_stop(r, 1, NULL);
     }
-    if ((cfg->progress_set ? cfg->progress : r->tty) && !cfg->quiet)
+    r->progress_on = (cfg->progress_set ? cfg->progress : r->tty) && !cfg->quiet;
+    if (r->progress_on)
         uv_timer_start(&r->progress_timer, on_progress, 1000, 1000);
     r->bytes_total = input_bytes(cfg);
     r->last_progress_ms = now_ms();
@@ -1186,6 +1407,9 @@ int sl_run(struct sl_config *cfg)
     uv_run(&r->loop, UV_RUN_DEFAULT);
 
     stop_workers(r);
+    if (sl_series_close(r->series) && !r->series_failed)
+        sl_log(SL_LOG_WARN, "cannot write series.bin; the report will lack a time series");
+    r->series = NULL;
     rc = sl_writer_close(r->writer);
     if (rc && r->exit_status != 4) {
         sl_log(SL_LOG_ERROR, "cannot write the output: %s; free space and rerun with --resume",
@@ -1221,6 +1445,7 @@ out_stages:
     curl_global_cleanup();
 out_loop:
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    sl_qredis_destroy(r->qr);
     uv_loop_close(&r->loop);
     explicit_bzero(r->w.audit_key, sizeof(r->w.audit_key));
     free(r);

@@ -12,34 +12,49 @@
 #include <string.h>
 
 #include "framer.h"
+#include "shard.h"
 #include "mp2json.h"
 
-static const char *const reject_names[SL_RJ__COUNT] = {
-    "parse", "too_big", "utf8", "schema", "policy", "duplicate", "injection", "other",
-};
-
-const char *sl_reject_code_name(enum sl_reject_code c)
+/* Reject reasons counted for the summary: a short table of code strings (a few dozen at most). */
+static void count_reason(struct sl_work_ctx *c, const char *code)
 {
-    return (unsigned)c < SL_RJ__COUNT ? reject_names[c] : "other";
+    size_t i;
+
+    pthread_mutex_lock(&c->reasons_mu);
+    for (i = 0; i < c->n_reasons; i++)
+        if (!strcmp(c->reason_name[i], code))
+            break;
+    if (i == c->n_reasons && i < SL_WORK_MAX_REASONS) {
+        snprintf(c->reason_name[i], sizeof(c->reason_name[i]), "%s", code);
+        c->n_reasons++;
+    }
+    if (i < SL_WORK_MAX_REASONS)
+        c->reason_count[i]++;
+    pthread_mutex_unlock(&c->reasons_mu);
 }
 
-static enum sl_reject_code reject_code(int rc)
+static const char *frame_code(int rc, bool msgpack)
+{
+    if (rc == SL_ETOOBIG)
+        return "size.record";
+    return msgpack ? "parse.msgpack" : "parse.json";
+}
+
+#define SL_ERANGE_NUM (SL_ESCHEMA - 100) /* local: a number jansson cannot hold */
+
+static const char *parse_code(int rc, bool msgpack)
 {
     switch (rc) {
-    case SL_EPARSE:
-        return SL_RJ_PARSE;
-    case SL_ETOOBIG:
-        return SL_RJ_TOOBIG;
     case SL_EUTF8:
-        return SL_RJ_UTF8;
+        return "utf8";
+    case SL_ETOOBIG:
+        return "schema.depth";
+    case SL_ERANGE_NUM:
+        return "schema.number";
     case SL_ESCHEMA:
-        return SL_RJ_SCHEMA;
-    case SL_EPOLICY:
-        return SL_RJ_POLICY;
-    case SL_EDUP:
-        return SL_RJ_DUPLICATE;
+        return msgpack ? "schema.msgpack" : "schema.job";
     default:
-        return SL_RJ_OTHER;
+        return msgpack ? "parse.msgpack" : "parse.json";
     }
 }
 
@@ -185,8 +200,11 @@ static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind,
 }
 
 static void reject(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j,
-                   const struct sl_err *err, enum sl_reject_code code)
+                   const struct sl_err *err, const char *code)
 {
+    const char *reason = err->reason;
+    size_t clen = strlen(code);
+
     struct sl_buf line;
     char src[600];
     int rc = 0;
@@ -201,8 +219,13 @@ static void reject(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
         rc |= sl_buf_append_json_str(&line, j->custom_id, strlen(j->custom_id));
     else
         rc |= sl_buf_append_str(&line, "null");
-    rc |= sl_buf_printf(&line, ",\"code\":\"%s\",\"reason\":", sl_reject_code_name(code));
-    rc |= sl_buf_append_json_str(&line, err->reason, strlen(err->reason));
+    /* sanitize's reasons start with their code ("size.message: ..."): keep only the sentence. */
+    if (!strncmp(reason, code, clen) && reason[clen] == ':' && reason[clen + 1] == ' ')
+        reason += clen + 2;
+    rc |= sl_buf_append_str(&line, ",\"code\":");
+    rc |= sl_buf_append_json_str(&line, code, clen);
+    rc |= sl_buf_append_str(&line, ",\"reason\":");
+    rc |= sl_buf_append_json_str(&line, reason, strlen(reason));
     rc |= sl_buf_append_str(&line, ",\"field\":");
     if (err->field[0])
         rc |= sl_buf_append_json_str(&line, err->field, strlen(err->field));
@@ -213,9 +236,9 @@ static void reject(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
         sl_buf_free(&line);
         return;
     }
-    atomic_fetch_add_explicit(&c->rejects_by_code[code], 1, memory_order_relaxed);
+    count_reason(c, code);
     j->outcome = SL_JOB_REJECTED;
-    emit(c, j, SL_OUT_REJECT, &line, sl_reject_code_name(code));
+    emit(c, j, SL_OUT_REJECT, &line, code);
 }
 
 static const char *jansson_why(const json_error_t *e)
@@ -323,7 +346,20 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
         p = t->tmp.p;
         n = t->tmp.len;
     }
+    {
+        const char *nul = memchr(p, '\0', n);
+
+        if (nul)
+            return sl_err_set(err, SL_EPARSE, "", "NUL byte at byte %zu of the record",
+                              (size_t)(nul - p));
+    }
     *out = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+    if (!*out && strstr(je.text, "depth"))
+        return sl_err_set(err, SL_ETOOBIG, "", "nested deeper than the JSON parser allows (%d "
+                          "levels) at byte %d", JSON_PARSER_MAX_DEPTH, je.position);
+    if (!*out && json_error_code(&je) == json_error_numeric_overflow)
+        return sl_err_set(err, SL_ERANGE_NUM, "", "number out of range at byte %d of the record",
+                          je.position);
     if (!*out)
         return sl_err_set(err, json_error_code(&je) == json_error_invalid_utf8 ? SL_EUTF8
                                : json_error_code(&je) == json_error_numeric_overflow ? SL_ESCHEMA
@@ -379,10 +415,19 @@ static bool custom_id_has_pii(struct sl_work_ctx *c, struct sl_work_tls *t, stru
 
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
 
+/* --shard: a job of another process is dropped without a record (not "done before" either). */
+static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
+{
+    if (sl_shard_owns(c->cfg->shard_index, c->cfg->shard_count, j->custom_id))
+        return false;
+    j->outcome = SL_JOB_OTHER_SHARD;
+    return true;
+}
+
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     prepare(c, t, j);
-    if (!j->id_turn_taken) /* every position takes its turn in the id set exactly once */
+    if (!j->id_turn_taken && !c->cfg->no_dedup) /* every position takes its turn in the id set exactly once */
         (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
 }
 
@@ -390,6 +435,8 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
 static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
 {
     j->id_turn_taken = true;
+    if (c->cfg->no_dedup)
+        return 1;
     return sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
 }
 
@@ -400,6 +447,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     int rc;
 
     sl_err_clear(&err);
+    if (j->frame_err && other_shard(c, j))
+        goto out;
     if (j->frame_err && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         j->outcome = SL_JOB_SKIPPED;
         return;
@@ -407,7 +456,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     if (j->frame_err) {
         sl_err_set(&err, j->frame_err, "", "%s",
                    j->frame_why ? j->frame_why : "record cannot be framed");
-        reject(c, t, j, &err, reject_code(j->frame_err));
+        reject(c, t, j, &err, frame_code(j->frame_err, j->is_msgpack));
         return;
     }
     if (!j->is_msgpack)
@@ -428,6 +477,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
             }
         }
     }
+    if (other_shard(c, j))
+        goto out;
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
         if (id_insert(c, j) < 0)
@@ -440,15 +491,13 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         goto out;
     }
     if (rc) {
-        reject(c, t, j, &err, reject_code(rc));
+        reject(c, t, j, &err, parse_code(rc, j->is_msgpack));
         goto out;
     }
     rc = sl_sanitize_job(c->policy, rec, &j->sanitized, &j->est_tokens, &err);
     if (rc) {
         count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
-        reject(c, t, j, &err, err.code == SL_EPOLICY && j->sanitized.injection_flagged
-                                  ? SL_RJ_INJECTION
-                                  : reject_code(rc));
+        reject(c, t, j, &err, sl_sanitize_reason_code(&err));
         goto out;
     }
     /* custom_id passed the schema check, so it is set. It is written to every output and to the
@@ -459,7 +508,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         sl_err_set(&err, SL_EPOLICY, "/custom_id",
                    "custom_id contains personal data or a secret; custom_ids are written to the "
                    "outputs and the audit log");
-        reject(c, t, j, &err, SL_RJ_POLICY);
+        reject(c, t, j, &err, "policy.custom_id_pii");
         goto out;
     }
     rc = id_insert(c, j);
@@ -469,7 +518,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         free(j->custom_id);
         j->custom_id = NULL;
         sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
-        reject(c, t, j, &err, SL_RJ_DUPLICATE);
+        reject(c, t, j, &err, "duplicate.custom_id");
         goto out;
     }
     j->method = dup_str(rec, "method");
@@ -480,12 +529,12 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         if (c->cfg->anon_mode == SL_ANON_TOKENIZE && !j->vault &&
             sl_anon_vault_create(&j->vault)) {
             sl_err_set(&err, SL_EPOLICY, "", "out of memory");
-            reject(c, t, j, &err, SL_RJ_OTHER);
+            reject(c, t, j, &err, "internal");
             goto out;
         }
         if (anon_tree(c, t, j, body, 0)) {
             sl_err_set(&err, SL_ETOOBIG, "/body", "anonymized body exceeds the size limit");
-            reject(c, t, j, &err, SL_RJ_TOOBIG);
+            reject(c, t, j, &err, "size.job");
             goto out;
         }
     }
@@ -495,7 +544,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         if (!txt || sl_buf_append_str(&j->body, txt)) {
             free(txt);
             sl_err_set(&err, SL_ETOOBIG, "/body", "body cannot be encoded");
-            reject(c, t, j, &err, SL_RJ_TOOBIG);
+            reject(c, t, j, &err, "size.job");
             goto out;
         }
         explicit_bzero(txt, strlen(txt));

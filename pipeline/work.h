@@ -6,6 +6,7 @@
 #define SL_WORK_H
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "anonymize.h"
@@ -14,6 +15,8 @@
 #include "job.h"
 #include "sanitize.h"
 #include "writer.h"
+
+#define SL_WORK_MAX_REASONS 64
 
 struct sl_work_ctx {
     const struct sl_config *cfg;
@@ -24,27 +27,16 @@ struct sl_work_ctx {
     struct sl_idset *ids;
     unsigned char audit_key[32];
     /* Counters for the summary (relaxed atomics, read at the end). */
-    _Atomic uint64_t rejects_by_code[16];
+    pthread_mutex_t reasons_mu;      /* rejects by reason code ("size.message", "parse.json"...) */
+    size_t n_reasons;
+    char reason_name[SL_WORK_MAX_REASONS][40];
+    uint64_t reason_count[SL_WORK_MAX_REASONS];
     _Atomic uint64_t redactions[SL_PII__COUNT];
     _Atomic uint64_t sanitized[SL_SAN__COUNT];
     _Atomic uint64_t injection_flagged;
     _Atomic uint64_t prompt_tokens, completion_tokens, est_tokens;
     _Atomic int writer_error;        /* sticky error from sl_writer_push */
 };
-
-/* Stable reject reason codes counted in the summary. */
-enum sl_reject_code {
-    SL_RJ_PARSE,
-    SL_RJ_TOOBIG,
-    SL_RJ_UTF8,
-    SL_RJ_SCHEMA,
-    SL_RJ_POLICY,
-    SL_RJ_DUPLICATE,
-    SL_RJ_INJECTION,
-    SL_RJ_OTHER,
-    SL_RJ__COUNT
-};
-const char *sl_reject_code_name(enum sl_reject_code c);
 
 struct sl_work_tls {
     struct sl_anon_scratch *scratch;

@@ -2,10 +2,11 @@
 # Install what sluice needs to build, test and benchmark on Debian 12 (as root, non-interactive).
 # Installs only what is missing, so it is quick on a machine that already has everything.
 set -euo pipefail
+# chromium: the headless browser of tests/integration/report_chromium.sh (large, accepted).
 pkgs=(build-essential cmake pkg-config git ca-certificates openssl curl zstd
       libuv1-dev libcurl4-openssl-dev libssl-dev libmsgpack-dev libzstd-dev libjansson-dev
       libvectorscan-dev libcmocka-dev libh2o-dev libhiredis-dev redis-server nginx nghttp2-client
-      python3 python3-msgpack clang)
+      python3 python3-msgpack clang chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

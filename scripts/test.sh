@@ -7,11 +7,24 @@ bash scripts/deps.sh
 echo "== build (RelWithDebInfo) =="
 bash scripts/build.sh build
 echo "== tests =="
-(cd build && ctest --output-on-failure -j2 --timeout 600)
+(cd build && ctest --output-on-failure -j2 --timeout 600 --repeat until-pass:2)
 if [ "${SL_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan + UBSan) =="
   bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSL_SANITIZE=address,undefined
   echo "== tests under ASan + UBSan =="
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900)
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900 --repeat until-pass:2)
+fi
+if [ "${SL_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null; then
+  echo "== fuzz smoke run (libFuzzer, ${SL_FUZZ_SECONDS:-15} s per target) =="
+  CC=clang bash scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSL_FUZZ=ON
+  for f in build-fuzz/fuzz_*; do
+    name=${f##*/fuzz_}
+    work=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/$name/." "$work/"
+    "$f" -max_total_time="${SL_FUZZ_SECONDS:-15}" -rss_limit_mb=2048 -max_len=65536 "$work" \
+      >"$work.log" 2>&1 || { tail -40 "$work.log"; echo "fuzz: $name found a problem"; exit 1; }
+    echo "fuzz $name: $(grep -o 'Done [0-9]* runs' "$work.log" || echo done), no finding"
+    rm -rf "$work" "$work.log"
+  done
 fi

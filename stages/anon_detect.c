@@ -456,9 +456,9 @@ static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
  * NANP 3-3-4 plan, or space-grouped 9-11 digit numbers. Dates, times, ISBNs, long ids are not. */
 static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plus)
 {
-    size_t glen[16], nd = 0, e;
+    size_t glen[16], nd = 0, e, last_end = i;
     char d[16];
-    int ng = 0, sep = 0, nsep = 0, paren = 0;
+    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0;
 
     if (at(c, s) == '(') {
         size_t r0 = digit_run(c, i);
@@ -473,12 +473,19 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
 
         if (r == 0 || ng == 16)
             break;
+        if (ng > 0 && at(c, i + r) == ':' && !paren) {
+            i = last_end; /* "... 2001:db8::1": a group before ':' belongs to what follows */
+            nsep = nsep_last;
+            break;
+        }
         if (nd + r > 15)
             return 0;
         memcpy(d + nd, c->p + i, r);
         nd += r;
         glen[ng++] = r;
         i += r;
+        last_end = i;
+        nsep_last = nsep;
         if (paren == 1 && at(c, i) == ')') {
             paren = 2;
             i++;
@@ -990,7 +997,17 @@ static const char *const not_names[] = {
 
 static bool name_word_ok(const struct anon_ctx *c, size_t s, size_t e)
 {
-    return e > s + 1 && upper_at(c, s) && !word_is(c, s, e, not_names);
+    size_t k;
+
+    if (e <= s + 1 || !upper_at(c, s) || word_is(c, s, e, not_names))
+        return false;
+    if (e - s <= 4) { /* SSN, IBAN, DOB: acronyms are not names */
+        for (k = s; k < e && is_upper(c->p[k]); k++)
+            ;
+        if (k == e)
+            return false;
+    }
+    return true;
 }
 
 static void remember_name(struct anon_ctx *c, size_t s, size_t e)
@@ -1035,12 +1052,20 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
 static size_t skip_markup(const struct anon_ctx *c, size_t i)
 {
     for (;;) {
-        if (at(c, i) == '"' || at(c, i) == '*' || at(c, i) == '\'' || at(c, i) == ' ') {
-            i++;
-        } else if (at(c, i) == '<' && is_alpha(at(c, i + 1))) {
+        if (at(c, i) == '*') { /* markdown emphasis ("**Ana**"), never a run of mask stars */
             size_t k = i;
 
-            while (k < c->n && k < i + 16 && c->p[k] != '>')
+            while (at(c, k) == '*')
+                k++;
+            if (k - i > 2)
+                return i;
+            i = k;
+        } else if (at(c, i) == '"' || at(c, i) == '\'' || at(c, i) == ' ') {
+            i++;
+        } else if (at(c, i) == '<' && (is_lower(at(c, i + 1)) || at(c, i + 1) == '/')) {
+            size_t k = i + 1; /* an HTML tag such as <b> or <td>, never a <TYPE_x> placeholder */
+
+            while (k < c->n && k < i + 16 && (is_lower(c->p[k]) || is_digit(c->p[k]) || c->p[k] == '/'))
                 k++;
             if (at(c, k) != '>')
                 return i;
@@ -1443,6 +1468,17 @@ static void det_bearer(struct anon_ctx *c, size_t end)
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
+/* A rejected number: its inner groups are not numbers of their own. */
+static void skip_number(struct anon_ctx *c, size_t pos)
+{
+    size_t ends[16], cum[16];
+    char d[64];
+    int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
+
+    if (g > 0)
+        c->digit_skip = ends[g - 1];
+}
+
 static void det_digit(struct anon_ctx *c, size_t pos)
 {
     size_t s = pos, e, best = 0;
@@ -1458,10 +1494,13 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     if (before(c, s) == '(')
         s--;
     pb = before(c, s);
-    if (pb == '*' || ((pb == ' ' || pb == '-' || pb == '.' || pb == '/') && s >= 2 && c->p[s - 2] == '*'))
-        return; /* the kept tail of a masked value ("**** 1111") is not a new value */
-    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 && is_alnum(c->p[s - 2]))
-        return; /* glued to a larger token: ORD-123, v1.2, 2,50 */
+    if (pb == '*' || ((pb == ' ' || pb == '-' || pb == '.' || pb == '/') && s >= 2 && c->p[s - 2] == '*')) {
+        skip_number(c, pos); /* the kept tail of a masked value ("**** 1111") is not a new value */
+        return;
+    }
+    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 &&
+        (is_alnum(c->p[s - 2]) || c->p[s - 2] == ']' || c->p[s - 2] == '>'))
+        return; /* glued to a larger token (ORD-123, v1.2) or to a placeholder */
     if (pb == '.' || pb == ',' || pb == ':')
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
@@ -1519,12 +1558,8 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     }
     if (best) {
         c->digit_skip = best;
-    } else { /* a rejected number: its inner groups are not numbers of their own */
-        size_t ends[16], cum[16];
-        char d[64];
-        int g = groups(c, pos, " -./", ends, cum, 16, d, sizeof(d));
-
-        c->digit_skip = ends[g > 0 ? g - 1 : 0];
+    } else {
+        skip_number(c, pos);
     }
 }
 
@@ -1533,6 +1568,8 @@ static void det_ssn_cue(struct anon_ctx *c, size_t end)
     size_t i, e;
 
     for (i = end; i < c->n && i < end + 32; i++) {
+        if (c->p[i] == '[' || c->p[i] == '<' || c->p[i] == '*' || c->p[i] == '\n')
+            return; /* an earlier operator's output or the line end ends the search */
         if (!is_digit(c->p[i]) || is_alnum(before(c, i)))
             continue;
         if ((e = parse_ssn(c, i)) != 0) {

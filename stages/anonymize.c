@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "anon_db.h"
 #include "anon_detect.h"
 
 struct sl_anon {
@@ -124,11 +125,7 @@ int sl_anon_mode_parse(const char *s, enum sl_anon_mode *mode)
 
 int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
 {
-    const char **exprs = NULL;
-    unsigned *flags = NULL, *ids = NULL;
-    hs_compile_error_t *cerr = NULL;
     struct sl_anon *a;
-    size_t k;
     int rc = -ENOMEM;
 
     *out = NULL;
@@ -148,34 +145,13 @@ int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
         memcpy(a->key, o->hmac_key, o->hmac_key_len);
         a->key_len = o->hmac_key_len;
     }
-    exprs = calloc(anon_npatterns, sizeof(*exprs));
-    flags = calloc(anon_npatterns, sizeof(*flags));
-    ids = calloc(anon_npatterns, sizeof(*ids));
-    if (!exprs || !flags || !ids)
+    rc = sl_anon_db_build(&a->db);
+    if (rc)
         goto fail;
-    for (k = 0; k < anon_npatterns; k++) {
-        exprs[k] = anon_patterns[k].re;
-        flags[k] = anon_patterns[k].flags;
-        ids[k] = (unsigned)k;
-    }
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)anon_npatterns, HS_MODE_BLOCK, NULL, &a->db,
-                         &cerr) != HS_SUCCESS) {
-        fprintf(stderr, "anonymize: pattern %d does not compile: %s\n", cerr ? cerr->expression : -1,
-                cerr ? cerr->message : "?");
-        hs_free_compile_error(cerr);
-        rc = SL_ECONFIG;
-        goto fail;
-    }
-    free(exprs);
-    free(flags);
-    free(ids);
     *out = a;
     return 0;
 
 fail:
-    free(exprs);
-    free(flags);
-    free(ids);
     sl_anon_destroy(a);
     return rc;
 }
@@ -391,7 +367,7 @@ static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
     const char *atp;
     int rc;
 
-    if (type == SL_PII_EMAIL && (atp = memchr(v, '@', n)) != NULL && atp > v) {
+    if (type == SL_PII_EMAIL && (atp = memrchr(v, '@', n)) != NULL && atp > v) {
         if ((rc = sl_buf_append(dst, v, 1)) || (rc = sl_buf_append_str(dst, "***")))
             return rc;
         return sl_buf_append(dst, atp, n - (size_t)(atp - v));
@@ -474,6 +450,11 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     return ((struct anon_ctx *)ctx)->oom ? 1 : 0;
 }
 
+static bool is_tokbyte(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
 static int cmp_span(const void *x, const void *y)
 {
     const struct anon_span *a = x, *b = y;
@@ -521,6 +502,17 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
                 en = c->sp[k].end;
             if (type_prio[c->sp[k].type] > type_prio[type])
                 type = c->sp[k].type;
+        }
+        /* Never cut a token: a span glued to letters or digits grows to the whole token, so no
+         * partial value is left and the text around the placeholder reads as it did. */
+        while (st > pos && is_tokbyte(src[st - 1]))
+            st--;
+        while (en < len && is_tokbyte(src[en]))
+            en++;
+        while (k < c->nsp && c->sp[k].start < en) {
+            if (c->sp[k].end > en)
+                en = c->sp[k].end;
+            k++;
         }
         if ((rc = sl_buf_append(dst, src + pos, st - pos)) ||
             (rc = apply(a, s, dst, type, src + st, en - st, vault)))

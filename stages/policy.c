@@ -1,9 +1,9 @@
 /* policy.c: the sanitize policy: safe defaults and the JSON policy file (docs/policy.md).
  *
- * A policy is created once (sl_policy_default or sl_policy_load) and is read-only afterwards, so all
- * worker threads share it. Loading is strict: an unknown key, a wrong type or a value out of range
- * is an error whose err->field is the JSON pointer of the offending key, so a typo in a policy
- * can never silently weaken it. Pure: no I/O (the caller reads the file).
+ * A policy is created once (sl_policy_default or sl_policy_load) and is read-only afterwards, so
+ * all worker threads share it. Loading is strict: an unknown key, a wrong type or a value out of
+ * range is an error whose err->field is the JSON pointer of the offending key, so a typo in a
+ * policy can never silently weaken it. Pure: no I/O (the caller reads the file).
  */
 #include "policy.h"
 

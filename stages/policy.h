@@ -34,6 +34,8 @@ struct sl_policy {
     /* Hash of a word -> bitmask of the injection phrases whose first word may be that word
      * (sanitize.c fills it; a zero entry lets the scan skip a word with one load). */
     uint64_t inj_first[SL_POLICY_FIRST_SLOTS];
+    /* One bit per folded two-byte prefix of those first words: most words skip the hash. */
+    uint8_t inj_prefix[65536 / 8];
 };
 
 bool sl_strlist_has(const struct sl_strlist *l, const char *s, size_t n);

@@ -19,6 +19,7 @@
  */
 #include "sanitize.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -43,7 +44,8 @@
  * the text (case-insensitive; ASCII and Latin-1 letters fold). A slot is "a|b|c" (one of these
  * words), "?a|b" (optional) or "*N" (skip up to N words). Words are runs of letters, digits and
  * apostrophes (so "you're" is one word); punctuation and spaces between them are ignored, up to 64
- * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the first-word table).
+ * bytes. All alternatives are lowercase. The first slot must be plain (it feeds the first-word
+ * table).
  * Besides this table the scan flags fake chat turns (the MARKERS list below, and a line starting
  * with "system:", "assistant:" or "developer:") and base64 runs of 40+ characters that decode to
  * text containing any of these.
@@ -122,7 +124,8 @@ static const struct inj_phrase INJ[] = {
      {"zeige|zeig|verrate|nenne|gib|wiederhole|drucke", "?mir|uns",
       "?deinen|deine|den|die|ihren|ihre", "system", "prompt|anweisungen|nachricht", NULL}},
     {"de-now",
-     {"du", "bist", "jetzt|nun|ab", "?jetzt", "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
+     {"du", "bist", "jetzt|nun|ab", "?jetzt",
+      "dan|ungefiltert|uneingeschr\u00e4nkt|unzensiert", NULL}},
     /* French */
     {"fr-ignore",
      {"ignore|ignorez|ignorer|oublie|oubliez|oublier|n\u00e9glige|n\u00e9gligez",
@@ -292,9 +295,14 @@ static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size
     bool w = false;
 
     while (i < n) {
-        size_t l = char_at(t, n, i, &w);
-        if (w)
+        size_t l = 1;
+
+        if ((unsigned char)t[i] < 0x80) {
+            if (CT[(unsigned char)t[i]] & CT_WORD)
+                break;
+        } else if ((l = char_at(t, n, i, &w)) && w) {
             break;
+        }
         i += l;
         if (i - *pos > gap_max)
             return false;
@@ -303,9 +311,14 @@ static bool next_word(const char *t, size_t n, size_t *pos, size_t gap_max, size
         return false;
     s = i;
     while (i < n) {
-        size_t l = char_at(t, n, i, &w);
-        if (!w)
+        size_t l = 1;
+
+        if ((unsigned char)t[i] < 0x80) {
+            if (!(CT[(unsigned char)t[i]] & CT_WORD))
+                break;
+        } else if ((l = char_at(t, n, i, &w)) && !w) {
             break;
+        }
         i += l;
     }
     *pos = i;
@@ -429,6 +442,7 @@ void sl_sanitize_policy_prepare(struct sl_policy *p)
     size_t i;
 
     memset(p->inj_first, 0, sizeof(p->inj_first));
+    memset(p->inj_prefix, 0, sizeof(p->inj_prefix));
     for (i = 0; i < N_INJ; i++) {
         const char *alts = INJ[i].slot[0];
 
@@ -437,6 +451,12 @@ void sl_sanitize_policy_prepare(struct sl_policy *p)
             size_t an = bar ? (size_t)(bar - alts) : strlen(alts);
 
             p->inj_first[word_hash(alts, an) % SL_POLICY_FIRST_SLOTS] |= (uint64_t)1 << i;
+            if (an >= 2) {
+                unsigned key = ((unsigned)(unsigned char)alts[0] << 8) | (unsigned char)alts[1];
+                p->inj_prefix[key / 8] |= (uint8_t)(1u << (key % 8));
+            } else {
+                assert(!"first words need two bytes");
+            }
             if (!bar)
                 break;
             alts = bar + 1;
@@ -461,10 +481,12 @@ static bool marker_at(const char *t, size_t n, size_t i)
             return false;
         for (j = i + 3; j < n && (t[j] == '#' || t[j] == ' ' || t[j] == '\t'); j++)
             ;
-        for (k = 0; HASH_HEADERS[k]; k++)
-            if (ci_prefix(t, n, j, HASH_HEADERS[k]) &&
-                (j + strlen(HASH_HEADERS[k]) >= n || !is_alnum((unsigned char)t[j + strlen(HASH_HEADERS[k])])))
+        for (k = 0; HASH_HEADERS[k]; k++) {
+            size_t e = j + strlen(HASH_HEADERS[k]);
+
+            if (ci_prefix(t, n, j, HASH_HEADERS[k]) && (e >= n || !is_alnum((unsigned char)t[e])))
                 return true;
+        }
         return false;
     }
     /* t[i] == '\n': a line that starts like a chat turn, "System: ..." */
@@ -505,6 +527,32 @@ static const char *check_b64(const struct sl_policy *p, const char *run, size_t 
     if (dn == 0 || printable * 20 < (size_t)dn * 19)
         return NULL;
     return scan_injection(p, (const char *)dec, (size_t)dn, depth + 1) ? "base64" : NULL;
+}
+
+/* Index of the first byte at or after i that is not an ASCII letter or digit. Eight bytes at a
+ * time: for each byte, bit 7 of az/dg says "in a..z (after OR 0x20)" / "in 0..9"; adding to a
+ * byte below 0x80 cannot carry into the next one. */
+static size_t alnum_run(const unsigned char *u, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+    while (i + 8 <= n) {
+        uint64_t w, l, az, dg, bad;
+
+        memcpy(&w, u + i, 8);
+        l = (w | (0x20 * ones)) & ~high;
+        az = ((l + (0x80 - 'a') * ones) & ~(l + (0x80 - 'z' - 1) * ones)) & high;
+        dg = (((w & ~high) + (0x80 - '0') * ones) & ~((w & ~high) + (0x80 - '9' - 1) * ones)) &
+             high;
+        bad = ~(az | dg) & high;
+        bad |= w & high; /* non-ASCII */
+        if (bad)
+            return i + (size_t)__builtin_ctzll(bad) / 8;
+        i += 8;
+    }
+    while (i < n && (CT[u[i]] & (CT_WORD | CT_B64)) == (CT_WORD | CT_B64))
+        i++;
+    return i;
 }
 
 /* A base64 run ended at end: if it is long enough, look inside. */
@@ -568,17 +616,18 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
         }
         s = i;
         while (i < n) {
-            if (u[i] < 0x80) {
-                if (!(CT[u[i]] & CT_WORD))
-                    break;
-                if (!(CT[u[i]] & CT_B64)) { /* an apostrophe ends a base64 run */
-                    if ((hit = end_run(p, t, run_s, i, depth)))
-                        return hit;
-                    run_s = i + 1;
-                }
-                i++;
+            /* the hot loop: ASCII letters and digits (word and base64 characters both) */
+            i = alnum_run(u, i, n);
+            if (i >= n)
+                break;
+            if (u[i] == '\'') { /* part of the word; ends a base64 run */
+                if ((hit = end_run(p, t, run_s, i, depth)))
+                    return hit;
+                run_s = ++i;
                 continue;
             }
+            if (u[i] < 0x80)
+                break;
             {
                 size_t l = char_at(t, n, i, &w);
 
@@ -597,8 +646,15 @@ static const char *scan_text(const struct sl_policy *p, const char *t, size_t n,
                 continue; /* only apostrophes: no word here */
             h = word_hash(t + ts, tl);
         } else {
+            unsigned key;
+
             ts = s;
             tl = i - s;
+            if (tl < 2)
+                continue;
+            key = ((unsigned)(u[s] | 0x20) << 8) | (u[s + 1] | 0x20);
+            if (!(p->inj_prefix[key / 8] & (1u << (key % 8))))
+                continue; /* no phrase starts with this word */
             h = hash_folded(u + s, tl, n - s, true);
         }
         if ((hit = try_phrases(p, t, n, h, ts, tl, i)))
@@ -1152,7 +1208,8 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     }
     /* Removing a construct can join its neighbours into a new one ("<img <script></script>
      * onerror=..>"), so the markup pass repeats until nothing changes, writing alternately into
-     * b2 and b1 (the buffer it does not read). Text that still holds markup after four passes is refused. */
+     * b2 and b1 (the buffer it does not read). Text that still holds markup after four passes is
+     * refused. */
     for (pass = 0; may_have_markup(t, n); pass++) {
         struct sl_buf *out = pass % 2 ? &c->b1 : &c->b2;
 
@@ -1477,7 +1534,8 @@ static int check_part(struct ctx *c, json_t *part)
     json_t *img;
 
     if (!json_is_object(part) || !type)
-        return fail(c, SL_ESCHEMA, "schema.content_part: content part must be an object with a type");
+        return fail(c, SL_ESCHEMA,
+                    "schema.content_part: content part must be an object with a type");
     if (strcmp(type, "text") == 0) {
         if (!json_is_string(json_object_get(part, "text")))
             return fail_key(c, "text", SL_ESCHEMA, "schema.content_part: text part needs a string");
@@ -1521,7 +1579,8 @@ static int check_message(struct ctx *c, json_t *m)
     if (!sl_strlist_has(&c->p->roles, role, strlen(role)))
         return fail_key(c, "role", SL_EPOLICY, "policy.role: role not allowed by the policy");
     if (json_object_get(m, "tool_calls") && !c->p->allow_tools)
-        return fail_key(c, "tool_calls", SL_EPOLICY, "policy.field: field not allowed by the policy");
+        return fail_key(c, "tool_calls", SL_EPOLICY,
+                        "policy.field: field not allowed by the policy");
     content = json_object_get(m, "content");
     if (json_is_string(content))
         return 0;

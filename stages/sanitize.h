@@ -61,6 +61,12 @@ SL_MUST_CHECK int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct
 
 /* ---- additions (not in the original contract; nothing above changed) ---------------------- */
 
+/* Notes on the contract above, as implemented: sl_sanitize_job() zeroes *st and *est_tokens first
+ * (stats are per job) and leaves them zero on a refusal; it allocates nothing for a job with
+ * nothing to clean; it scans for injection everywhere except under system/developer messages and
+ * the Responses "instructions". The pipeline parses with flags 0, so duplicate keys are
+ * invisible. */
+
 /* Every refusal's err->reason starts with a short machine code and ": ", e.g.
  * "size.message: message content longer than the policy allows". The codes are stable and are what
  * the run summary counts rejects by:

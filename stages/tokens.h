@@ -13,7 +13,7 @@
 
 #define SL_TOKENS_PER_MESSAGE 3 /* role and separators of one chat message */
 #define SL_TOKENS_PER_REPLY 3   /* the primed assistant turn of a chat request */
-#define SL_TOKENS_PER_IMAGE 1105 /* an image part: a 2048x768 high-detail tile count; settled later */
+#define SL_TOKENS_PER_IMAGE 1105 /* an image part: 2048x768 at high detail; settled later */
 
 /* ceil(n / 4): the estimated tokens of n bytes of text (s may be NULL when n is 0). */
 uint64_t sl_tokens_estimate_text(const char *s, size_t n);

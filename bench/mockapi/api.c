@@ -149,8 +149,12 @@ static int parse_chat(struct mock_api_req *r, const char **msg, const char **par
         is_user = strcmp(role, "user") == 0;
         bytes += content_bytes(json_object_get(m, "content"), is_user ? &s : NULL);
         if (is_user) {
+            json_t *c = json_object_get(m, "content");
+
             last_user = s;
             have_user = 1;
+            r->last_user = json_is_string(c) ? json_string_value(c) : NULL;
+            r->last_user_len = json_is_string(c) ? json_string_length(c) : 0;
         }
     }
     r->label = have_user ? label_of_score(last_user) : MOCK_LABEL_NEUTRAL;
@@ -308,6 +312,8 @@ size_t mock_api_bound(const struct mock_api_req *r)
 
     if (r->endpoint == MOCK_EP_EMBEDDINGS)
         b += r->n_inputs * EMB_ITEM_BOUND;
+    if (r->echo && r->last_user)
+        b += mock_jsonw_str_bound(r->last_user_len);
     return b;
 }
 
@@ -400,7 +406,27 @@ size_t mock_api_render(const struct mock_api_req *r, const char *id, long long c
             "\"stop\"}],\"usage\":{\"prompt_tokens\":%llu,\"completion_tokens\":%llu,"
             "\"total_tokens\":%llu}}",
             id, created, model, mock_api_label_str(r->label), pt, ct, pt + ct);
-    else
+    else if (r->echo && r->last_user) {
+        /* --echo: the content is the last user message itself (JSON-escaped), so tests can see
+         * what a model would see and what comes back. */
+        char *esc = malloc(mock_jsonw_str_bound(r->last_user_len) + 1);
+        size_t el;
+
+        if (!esc) {
+            free(heap);
+            return 0;
+        }
+        el = mock_jsonw_str(esc, r->last_user, r->last_user_len);
+        esc[el] = '\0';
+        n = (size_t)sprintf(
+            dst,
+            "{\"id\":\"chatcmpl-%s\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":%s,"
+            "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":%s,"
+            "\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":{"
+            "\"prompt_tokens\":%llu,\"completion_tokens\":%llu,\"total_tokens\":%llu}}",
+            id, created, model, esc, pt, ct, pt + ct);
+        free(esc);
+    } else
         n = (size_t)sprintf(
             dst,
             "{\"id\":\"chatcmpl-%s\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":%s,"

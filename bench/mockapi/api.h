@@ -28,6 +28,9 @@ struct mock_api_req {
     json_t *inputs; /* embeddings: the "input" value (borrowed from root) */
     size_t n_inputs;
     int single_input; /* "input" is one string or one token array, not a list of them */
+    const char *last_user; /* chat: the last user message when it is a string (borrowed) */
+    size_t last_user_len;
+    int echo;              /* --echo: answer with last_user instead of the label */
 };
 
 /* Parse body for endpoint. Returns 0, or -1 with *err_msg (a fixed English sentence that never

@@ -29,6 +29,7 @@ static void usage(FILE *f)
           "  [--latency-ms N] [--jitter-ms N] [--fail-rate P] [--html-rate P] [--reset-rate P]\n"
           "  [--truncate-rate P] [--nonjson-rate P] [--stall-rate P] [--stall-ms N]\n"
           "  [--storm-429 N] [--quota-exhausted] [--seed N] [--record FILE]\n"
+          "  [--echo]  answer chat with the last user message instead of a label\n"
           "  [--max-seconds N] [--quiet]\n",
           f);
 }
@@ -112,6 +113,7 @@ enum {
     OPT_RECORD,
     OPT_MAX_SECONDS,
     OPT_QUIET,
+    OPT_ECHO,
     OPT_HELP
 };
 
@@ -143,6 +145,7 @@ static const struct option LONGOPTS[] = {
     {"record", required_argument, NULL, OPT_RECORD},
     {"max-seconds", required_argument, NULL, OPT_MAX_SECONDS},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"echo", no_argument, NULL, OPT_ECHO},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -180,6 +183,9 @@ static int apply_opt(struct mock_opts *o, int c, const char *a, uint64_t *max_s,
         return 0;
     case OPT_EXHAUSTED:
         o->quota_exhausted = 1;
+        return 0;
+    case OPT_ECHO:
+        o->echo = 1;
         return 0;
     case OPT_QUIET:
         o->quiet = 1;
@@ -310,7 +316,7 @@ int main(int argc, char **argv)
     rc = mock_server_create(&g_server, loop, &o);
     if (rc < 0) {
         mock_server_destroy(g_server);
-        return 1;
+        return rc == -EINVAL ? 2 : 1; /* bad configuration, or the system refused */
     }
     uv_signal_init(loop, &g_sigint);
     uv_signal_init(loop, &g_sigterm);

@@ -329,7 +329,10 @@ static void decide_ok(struct mock_server *s, h2o_req_t *req, struct reply *rp,
                       const struct mock_api_req *ar)
 {
     char id[33];
-    char *b = h2o_mem_alloc_pool(&req->pool, mock_api_bound(ar));
+    char *b;
+
+    ((struct mock_api_req *)ar)->echo = s->o.echo;
+    b = h2o_mem_alloc_pool(&req->pool, mock_api_bound(ar));
 
     hex_id(s, id, 2);
     id[29] = '\0';

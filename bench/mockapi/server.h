@@ -19,7 +19,7 @@ struct mock_opts {
     const char *record;    /* may be NULL */
     int plain;
     int tls_min, tls_max; /* OpenSSL TLS1_x_VERSION constants */
-    int quiet, no_rl_headers, quota_exhausted;
+    int quiet, no_rl_headers, quota_exhausted, echo;
     uint64_t rpm, tpm, window_ms;
     double time_scale;
     uint64_t latency_ms, jitter_ms, stall_ms, storm_429, seed;

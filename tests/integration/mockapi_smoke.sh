@@ -33,7 +33,7 @@ start() {
     shift
     rm -f "$tmp/$name.port"
     "$mock" --cert "$tmp/certs/server.pem" --key "$tmp/certs/server.key" --listen 127.0.0.1:0 \
-        --port-file "$tmp/$name.port" --max-seconds 120 --quiet "$@" 2>"$tmp/$name.err" &
+        --port-file "$tmp/$name.port" --max-seconds 120 --quiet "$@" >/dev/null 2>"$tmp/$name.err" &
     pids+=($!)
     for ((i = 0; i < 100; i++)); do
         [[ -s $tmp/$name.port ]] && break
@@ -166,6 +166,27 @@ for i in 1 2 3 4 5 6; do
 done
 [[ $codes == *" 18"* && $codes == *" 52"* ]] && pass "truncate and reset faults (curl exits:$codes)" ||
     fail "truncate/reset faults: curl exits$codes"
+
+# --- same --seed, same arrival order: same fault sequence; --no-ratelimit-headers drops them ---
+# Not run in $(...): the mock must be started by this shell so that cleanup knows its PID.
+seq_of() { # N: sets $seq
+    local i
+    seq=""
+    start "seed$1" --seed 42 --fail-rate 0.3 --html-rate 0.3 --rpm 1000000 --no-ratelimit-headers
+    for i in 1 2 3 4 5 6 7 8; do
+        seq="$seq $(post /v1/chat/completions /dev/null -D "$tmp/seed.hdr" -H "Authorization: Bearer $key" -d "$body")"
+        grep -qi '^x-ratelimit-' "$tmp/seed.hdr" && seq="$seq(rl-headers!)"
+    done
+}
+seq_of 1
+s1=$seq
+seq_of 2
+s2=$seq
+if [[ $s1 == "$s2" && $s1 == *500* && $s1 == *200* && $s1 != *rl-headers* ]]; then
+    pass "--seed is deterministic:$s1"
+else
+    fail "--seed sequences differ or headers present:$s1 /$s2"
+fi
 
 # --- TLS capped at 1.1: a TLS 1.2+ client must fail ---
 start tls11 --tls-max 1.1

@@ -44,3 +44,15 @@ for f in errors rejects; do
   [ "$(zstd -dcq "$T/out/$f.jsonl.zst" | wc -l)" = 0 ] || fail "$f.jsonl.zst is not an empty zstd file"
 done
 pass "audit verify; empty outputs are valid empty zstd files"
+# The audit log holds nothing the anonymizer would flag, and it did count what it redacted.
+zstd -dcq "$T/out/audit.jsonl.zst" | "$SLUICE" redact --stats >/dev/null 2>"$T/audit.stats"
+"$PY" - "$T/audit.stats" "$T/out/summary.json" <<'PYEOF' || fail "audit log not clean, or no redactions counted"
+import json, sys
+st = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+assert st["lines"] == 300, st
+assert all(v == 0 for k, v in st.items() if k not in ("lines", "invalid")), st
+s = json.load(open(sys.argv[2]))
+for t in ("EMAIL", "PHONE", "CREDIT_CARD", "SECRET"):
+    assert s["redactions"].get(t, 0) >= 1, s["redactions"]
+PYEOF
+pass "audit log: nothing the anonymizer flags; redactions counted by type"

@@ -37,3 +37,13 @@ grep -q "insufficient_quota" "$T/o3.stderr" || fail "no clear insufficient_quota
 n=$(rec_lines quota)
 [ "$n" -le 8 ] || fail "insufficient_quota was retried: $n requests"
 pass "insufficient_quota stops the run at once (exit 4, $n requests)"
+stop_mock
+
+# Stalls past the per-request timeout: those attempts time out and are retried.
+start_mock stall --stall-rate 0.1 --stall-ms 4000 --seed 5
+run_sluice "$T/o4" --endpoint "$MOCK_URL" --concurrency 32 --timeout 1 --max-attempts 8 "$IN"
+[ "$RC" = 0 ] || { tail "$T/o4.stderr" >&2; fail "stalls: exit $RC"; }
+[ "$(account "$T/o4" "$IN")" = "results=300 errors=0 rejects=0" ] || fail "stall counts"
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["network_errors"] > 0 and s["retries"] > 0, s' \
+  "$T/o4/summary.json" || fail "no timeouts were seen"
+pass "stalls past --timeout are retried: all 300 results"

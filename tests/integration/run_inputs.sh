@@ -72,7 +72,9 @@ for r in recs:
     assert r["reason"] and r["code"], r
     assert "\xff" not in r["reason"] and "yyyy" not in json.dumps(r), r
 dup = [r for r in recs if r["source"].endswith(":7")][0]
-assert dup["code"] == "duplicate", dup
+assert dup["code"] == "duplicate.custom_id", dup
+codes = sorted(r["code"] for r in recs)
+assert "utf8" in codes and "parse.json" in codes and "size.record" in codes, codes
 PYEOF
 pass "hostile JSONL: 11 rejects with file:line and reason, 2 results"
 

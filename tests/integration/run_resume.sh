@@ -10,7 +10,7 @@ SEED=${SEED:-$RANDOM}
 echo "seed $SEED, $JOBS jobs, at least $KILLS kills"
 RANDOM=$SEED
 bash "$SL_SOURCE_DIR/bench/genjobs.sh" "$JOBS" 5 >"$T/jobs.jsonl"
-start_mock resume --latency-ms 4 --jitter-ms 4 --fail-rate 0.02 --seed "$SEED"
+start_mock resume --latency-ms 15 --jitter-ms 10 --fail-rate 0.02 --seed "$SEED"
 
 # Reference: one uninterrupted run.
 run_sluice "$T/ref" --endpoint "$MOCK_URL" --concurrency 64 --max-attempts 10 "$T/jobs.jsonl"
@@ -25,13 +25,14 @@ pass "rerun without --resume refused"
 kills=0
 first=1
 for attempt in $(seq 1 60); do
-  args=(--endpoint "$MOCK_URL" --concurrency 64 --max-attempts 10 --cacert "$T/certs/ca.pem" -o "$T/out")
+  # Slow enough (about 3000 x 20 ms / 16) that every kill lands mid-run.
+  args=(--endpoint "$MOCK_URL" --concurrency 16 --max-attempts 10 --cacert "$T/certs/ca.pem" -o "$T/out")
   [ $first = 1 ] || args+=(--resume)
   "$SLUICE" run "${args[@]}" "$T/jobs.jsonl" 2>>"$T/out.stderr" &
   pid=$!
   first=0
   if [ $kills -lt "$KILLS" ]; then
-    sleep "0.$((RANDOM % 7 + 1))"
+    sleep "0.$((RANDOM % 5 + 1))"
     if kill -0 $pid 2>/dev/null; then
       # A second run on the same directory while the first holds the lock is refused.
       if [ $kills = 0 ]; then
