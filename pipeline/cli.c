@@ -72,6 +72,15 @@ void sl_cli_usage_run(void)
         "      --restore            with tokenize: put original values back into results\n"
         "      --policy FILE        sanitize policy (JSON, see docs/policy.md)\n"
         "      --format F           jsonl | msgpack (default: by file extension)\n"
+        "      --template FILE      templated jobs: input lines {\"custom_id\",\"text\"} fill\n"
+        "                           {{text}} in FILE's url/method/body\n"
+        "Cost and dry run\n"
+        "      --dry-run            no network, no key: write DIR/requests.jsonl.zst (exactly the\n"
+        "                           bodies that would be sent), estimate tokens and cost\n"
+        "      --prices FILE        price table (see samples/prices.json); without it spend is\n"
+        "                           reported as unknown\n"
+        "      --budget-usd X       stop scheduling new jobs once spend plus the estimate of the\n"
+        "                           jobs in flight would pass X; exit 4 (resumable); needs --prices\n"
         "Process\n"
         "      --config FILE        read long options from FILE (key = value lines)\n"
         "      --workers N          worker threads (default: number of CPUs)\n"
@@ -94,6 +103,7 @@ enum {
     O_POLICY, O_FORMAT, O_RESUME, O_DRYRUN, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOGFMT,
     O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP, O_QREDIS,
     O_QPROCS, O_QSHARE, O_SHARD,
+    O_PRICES, O_BUDGET, O_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -131,6 +141,9 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, O_CONFIG},
     {"api-key", required_argument, NULL, O_APIKEY},
     {"help", no_argument, NULL, O_HELP},
+    {"prices", required_argument, NULL, O_PRICES},
+    {"budget-usd", required_argument, NULL, O_BUDGET},
+    {"template", required_argument, NULL, O_TEMPLATE},
     {"quota-redis", required_argument, NULL, O_QREDIS},
     {"quota-processes", required_argument, NULL, O_QPROCS},
     {"quota-share", required_argument, NULL, O_QSHARE},
@@ -264,6 +277,9 @@ static int read_config(const char *path, int *argc, char ***argv)
 
 static int apply(int argc, char **argv, struct sl_config *c, bool from_config);
 
+static char **kept_config[16];
+static size_t n_kept_config;
+
 int sl_cli_parse_run(int argc, char **argv, struct sl_config *c)
 {
     int i, rc;
@@ -283,6 +299,10 @@ int sl_cli_parse_run(int argc, char **argv, struct sl_config *c)
 
             if ((rc = read_config(path, &cargc, &cargv)))
                 return rc;
+            /* The config's strings back c's pointers for the life of the process: keep them
+             * reachable (not a leak). */
+            if (n_kept_config < sizeof(kept_config) / sizeof(kept_config[0]))
+                kept_config[n_kept_config++] = cargv;
             if ((rc = apply(cargc, cargv, c, true)))
                 return rc;
         }
@@ -382,6 +402,11 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
             if ((rc = parse_shard(a, c))) return rc;
             break;
         case O_NODEDUP: c->no_dedup = true; break;
+        case O_PRICES: c->prices_file = a; break;
+        case O_BUDGET:
+            if ((rc = parse_double("--budget-usd", a, 0.000001, 1e9, &c->budget_usd))) return rc;
+            break;
+        case O_TEMPLATE: c->template_file = a; break;
         case O_CONFIG: break; /* applied before */
         case O_APIKEY:
             return bad("--api-key", "refused: a key on the command line is visible to every user "
@@ -413,6 +438,8 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
         return bad("INPUT", "give at least one input file, or - for stdin");
     if (c->restore && c->anon_mode != SL_ANON_TOKENIZE)
         return bad("--restore", "only makes sense with --anonymize tokenize");
+    if (c->budget_usd > 0 && !c->prices_file)
+        return bad("--budget-usd", "needs --prices FILE (a price table) to know what jobs cost");
     if (c->quota_redis) {
         char host[256], prefix[128];
         int port;

@@ -44,6 +44,10 @@ struct sl_config {
     unsigned workers;
     unsigned window;           /* jobs alive at once */
     int zstd_level;
+    /* Operations (issue "Operations"). */
+    const char *prices_file;   /* --prices: price table (price.h); NULL = spend unknown */
+    double budget_usd;         /* --budget-usd: 0 = none; requires prices_file */
+    const char *template_file; /* --template: templated jobs */
     /* Several processes, one quota (qredis.h) and one input split by custom_id (shard.h). */
     const char *quota_redis;   /* redis://HOST:PORT/KEYPREFIX or NULL */
     double quota_share;        /* local share while Redis is unreachable; 0 = 1/quota_processes */

@@ -14,6 +14,8 @@
 #include "framer.h"
 #include "shard.h"
 #include "mp2json.h"
+#include "policy.h"
+#include "template.h"
 
 /* Reject reasons counted for the summary: a short table of code strings (a few dozen at most). */
 static void count_reason(struct sl_work_ctx *c, const char *code)
@@ -99,6 +101,12 @@ int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t)
         return rc;
     if (c->id_anon && (rc = sl_anon_scratch_create(c->id_anon, &t->id_scratch)))
         return rc;
+    if (c->template_text) {
+        struct sl_err err;
+
+        if ((rc = sl_template_parse(c->template_text, c->template_len, &t->tmpl, &err)))
+            return rc;
+    }
     return 0;
 }
 
@@ -109,6 +117,8 @@ void sl_work_tls_close(struct sl_work_tls *t)
     sl_buf_wipe(&t->tmp);
     EVP_MAC_CTX_free(t->hmac);
     t->hmac = NULL;
+    json_decref(t->tmpl);
+    t->tmpl = NULL;
 }
 
 void sl_job_free(struct sl_job *j)
@@ -184,6 +194,7 @@ static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind,
     r.latency_ms = j->latency_ms;
     r.prompt_tokens = j->prompt_tokens;
     r.completion_tokens = j->completion_tokens;
+    r.cost_usd = sl_price_from_nusd(j->cost_nusd);
     r.redactions = j->redactions;
     r.sanitized = j->sanitized;
     if (!c->writer) {
@@ -413,6 +424,64 @@ static bool custom_id_has_pii(struct sl_work_ctx *c, struct sl_work_tls *t, stru
     return false;
 }
 
+/* Split est_tokens into prompt and output the way sanitize estimated it (the output part is the
+ * job's max_*tokens times n, or the policy default; embeddings have none), then price it. */
+static void estimate_cost(struct sl_work_ctx *c, struct sl_job *j, json_t *body)
+{
+    static const char *const keys[] = {"max_completion_tokens", "max_tokens", "max_output_tokens"};
+    uint64_t out = c->policy ? c->policy->default_max_tokens : 0, n = 1;
+    double usd = 0;
+    json_t *v;
+    size_t i;
+
+    if (!c->prices)
+        return;
+    for (i = 0; i < 3; i++)
+        if (json_is_integer(v = json_object_get(body, keys[i])) && json_integer_value(v) >= 0) {
+            out = (uint64_t)json_integer_value(v);
+            break;
+        }
+    if (json_is_integer(v = json_object_get(body, "n")) && json_integer_value(v) > 0)
+        n = (uint64_t)json_integer_value(v);
+    out = j->path && strstr(j->path, "/embeddings") ? 0 : out * n;
+    if (out > j->est_tokens)
+        out = j->est_tokens;
+    if (sl_prices_cost(c->prices, j->model, j->est_tokens - out, out, &usd)) {
+        j->est_cost_nusd = sl_price_to_nusd(usd);
+        atomic_fetch_add_explicit(&c->est_cost_nusd, j->est_cost_nusd, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&c->est_cost_unknown, 1, memory_order_relaxed);
+    }
+}
+
+/* --dry-run: the request line, with exactly the body bytes a real run would send. */
+static void dry_emit(struct sl_work_ctx *c, struct sl_job *j)
+{
+    struct sl_buf line;
+    int rc = 0;
+
+    sl_buf_init(&line, 0);
+    rc |= sl_buf_append_str(&line, "{\"custom_id\":");
+    rc |= sl_buf_append_json_str(&line, j->custom_id, strlen(j->custom_id));
+    rc |= sl_buf_append_str(&line, ",\"method\":");
+    rc |= j->method ? sl_buf_append_json_str(&line, j->method, strlen(j->method))
+                    : sl_buf_append_str(&line, "null");
+    rc |= sl_buf_append_str(&line, ",\"url\":");
+    rc |= j->path ? sl_buf_append_json_str(&line, j->path, strlen(j->path))
+                  : sl_buf_append_str(&line, "null");
+    rc |= sl_buf_append_str(&line, ",\"body\":");
+    rc |= sl_buf_append(&line, j->body.p, j->body.len);
+    rc |= sl_buf_append_str(&line, "}");
+    j->outcome = SL_JOB_OK;
+    j->state = SL_JOB_FINISHED;
+    if (rc) {
+        sl_buf_wipe(&line);
+        j->unwritten = true;
+        return;
+    }
+    emit(c, j, SL_OUT_RESULT, &line, NULL);
+}
+
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
 
 /* --shard: a job of another process is dropped without a record (not "done before" either). */
@@ -476,6 +545,14 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
                 free(txt);
             }
         }
+    }
+    if (!rc && t->tmpl) {
+        /* Templated job: {"custom_id","text"} becomes the full job, before sanitize sees it. */
+        json_t *job = NULL;
+
+        rc = sl_template_apply(t->tmpl, rec, &job, &err);
+        json_decref(rec);
+        rec = job;
     }
     if (other_shard(c, j))
         goto out;
@@ -556,6 +633,11 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     if (j->sanitized.injection_flagged)
         atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
+    estimate_cost(c, j, body);
+    if (c->cfg->dry_run) {
+        dry_emit(c, j);
+        goto out;
+    }
     j->outcome = SL_JOB_OK;
     j->state = SL_JOB_READY;
 out:
@@ -706,6 +788,15 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         j->used_tokens = j->prompt_tokens + j->completion_tokens;
     atomic_fetch_add_explicit(&c->prompt_tokens, j->prompt_tokens, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->completion_tokens, j->completion_tokens, memory_order_relaxed);
+    if (c->prices) {
+        double usd = 0;
+
+        j->cost_known = sl_prices_cost(c->prices, j->model, j->prompt_tokens,
+                                       j->completion_tokens, &usd);
+        j->cost_nusd = sl_price_to_nusd(usd);
+        atomic_fetch_add_explicit(j->cost_known ? &c->spend_nusd : &c->spend_unknown,
+                                  j->cost_known ? j->cost_nusd : 1, memory_order_relaxed);
+    }
     if (!j->rl.request_id[0]) {
         json_t *id = json_object_get(body, "id");
 

@@ -70,6 +70,9 @@ struct sl_writer_opts {
     bool group_commit;
     sl_writer_commit_cb on_commit;
     void *ud;
+    const char *results_name; /* NULL = "results.jsonl.zst"; dry-run: "requests.jsonl.zst" (the
+                                 result kind then carries request lines); a plain file name that
+                                 outlives the writer */
 };
 
 struct sl_writer;
