@@ -1663,6 +1663,7 @@ int sl_run(struct sl_config *cfg)
     wo.resume = cfg->resume;
     wo.zstd_level = cfg->zstd_level;
     wo.fsync = !cfg->no_fsync;
+    wo.group_commit = true; /* jobs wait one commit, not 1024 arrivals (bench/README.md) */
     wo.on_commit = on_commit;
     wo.ud = r;
     wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;

@@ -6,6 +6,7 @@
 #define SL_WORK_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -51,6 +52,7 @@ struct sl_work_tls {
     struct sl_anon_scratch *scratch;
     struct sl_anon_scratch *id_scratch;
     struct sl_buf tmp;
+    EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed once with ctx->audit_key (NULL: one-shot HMAC()) */
     json_t *tmpl; /* this worker's parsed template, NULL without --template */
 };
 

@@ -262,6 +262,17 @@ static bool due(const struct sl_writer *w)
     return ms_since(&w->first_pend, &now) >= (int64_t)w->o.commit_ms;
 }
 
+/* Group commit: nothing more is queued (takes mu; called without it). */
+static bool dry(struct sl_writer *w)
+{
+    bool empty;
+
+    pthread_mutex_lock(&w->mu);
+    empty = w->qlen == 0;
+    pthread_mutex_unlock(&w->mu);
+    return empty;
+}
+
 /* Wait (mu held) for records, the stop flag, or the pending records' commit deadline. */
 static void wait_work(struct sl_writer *w)
 {
@@ -323,7 +334,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         process(w, batch, n, &err);
-        if (!err && (due(w) || (stop && w->npend)))
+        if (!err && (due(w) || (stop && w->npend) || (w->npend && w->o.group_commit && dry(w))))
             err = commit(w);
         if (err) {
             set_sticky(w, err);
