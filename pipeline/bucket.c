@@ -52,6 +52,12 @@
  * x-ratelimit-reset-* (time to full) gives R = limit - reset * limit / 60000. -1, missing or
  * garbage values were already dropped by the parser; a limit of 0 is ignored.
  *
+ * Warm-up. Requests taken before the first response wait in TCP/TLS handshakes, then reach the
+ * server bunched together with what was sent later; a refill during that time would let the
+ * server see the first burst plus the refill within one slice (the mock drew a 429 at 313 ms of
+ * a TPM-bound run this way). So the levels do not refill from the first take until the first
+ * response (or SL_BUCKET_WARMUP_MAX_MS): the first burst costs one handshake of refill time.
+ *
  * Pause. A 429 pauses all sending until now + wait; a pause is never shortened. The levels drop
  * to min(level, 0) and do not refill while paused, so when the pause ends the buckets refill from
  * zero instead of releasing a full burst into a server that just said it was empty.
@@ -164,6 +170,16 @@ static void refill(struct sl_bucket *b, uint64_t now_ms)
 
     if (now_ms <= b->last_ms)
         return;
+    if (b->took && !b->answered) { /* warm-up: no refill (see Warm-up above) */
+        uint64_t end = b->first_take_ms + SL_BUCKET_WARMUP_MAX_MS;
+
+        if (now_ms < end) {
+            b->last_ms = now_ms;
+            return;
+        }
+        if (from < end)
+            from = end;
+    }
     if (b->paused_until_ms > from)
         from = b->paused_until_ms < now_ms ? b->paused_until_ms : now_ms;
     if (now_ms > from) {
@@ -231,6 +247,10 @@ void sl_bucket_take(struct sl_bucket *b, uint64_t now_ms, uint64_t tokens, uint6
         b->req_level -= 1;
     if (b->tpm_eff > 0)
         b->tok_level -= (double)tokens;
+    if (!b->took) {
+        b->took = true;
+        b->first_take_ms = now_ms;
+    }
     b->inflight_req++;
     b->reserved_tokens = tokens > UINT64_MAX - b->reserved_tokens ? UINT64_MAX
                                                                    : b->reserved_tokens + tokens;
@@ -254,6 +274,7 @@ static void give_back(const struct sl_bucket *b, double *level, uint64_t *full_m
 void sl_bucket_settle(struct sl_bucket *b, uint64_t now_ms, uint64_t reserved, uint64_t used)
 {
     refill(b, now_ms);
+    b->answered = true;
     unreserve(b, 1, reserved);
     if (b->tpm_eff <= 0)
         return;
@@ -314,6 +335,7 @@ static void bound_by_server(const struct sl_bucket *b, double *level, double eff
 void sl_bucket_sync(struct sl_bucket *b, uint64_t now_ms, const struct sl_ratelimit_view *v)
 {
     refill(b, now_ms);
+    b->answered = true;
     if (!v || (v->has_limit_req && v->limit_req > 0) || (v->has_limit_tok && v->limit_tok > 0) ||
         ++b->probe_misses >= SL_BUCKET_PROBE_RESPONSES)
         b->synced = true;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "qredis.h"
 
 void sl_config_defaults(struct sl_config *c)
 {
@@ -28,7 +29,8 @@ void sl_config_defaults(struct sl_config *c)
     c->anon_mode = SL_ANON_REDACT;
     c->workers = n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
     c->window = 4096;
-    c->zstd_level = 3;
+    c->zstd_level = 1; /* measured: smaller and faster than 3 on sluice outputs (bench/README.md) */
+    c->quota_processes = 2;
 }
 
 void sl_cli_usage_run(void)
@@ -39,7 +41,7 @@ void sl_cli_usage_run(void)
         "Output\n"
         "  -o, --out DIR            output directory (required)\n"
         "      --resume             continue the run recorded in DIR\n"
-        "      --zstd-level N       compression level of the outputs (default 3)\n"
+        "      --zstd-level N       compression level of the outputs (default 1)\n"
         "Endpoint and key\n"
         "      --endpoint URL       scheme://host[:port] (default https://api.openai.com)\n"
         "      --cacert FILE        trust this CA bundle (private or test CAs)\n"
@@ -55,6 +57,14 @@ void sl_cli_usage_run(void)
         "      --max-attempts N     attempts per job (default 6)\n"
         "      --timeout S          per-request timeout in seconds (default 60)\n"
         "      --drain-timeout S    on SIGINT/SIGTERM, wait this long for requests in flight\n"
+        "Several processes\n"
+        "      --quota-redis URL    share --rpm/--tpm with other processes through Redis:\n"
+        "                           redis://HOST:PORT/KEYPREFIX\n"
+        "      --quota-processes N  processes sharing the quota (default 2)\n"
+        "      --quota-share F      share of the quota used while Redis is unreachable\n"
+        "                           (default 1/N)\n"
+        "      --shard I/N          do only the jobs whose custom_id FNV-1a 64 hash mod N is I\n"
+        "                           (records without custom_id: shard 0); one --out per shard\n"
         "Stages\n"
         "      --anonymize MODE     redact (default) | mask | hash | tokenize | off\n"
         "      --anonymize-types L  comma list of types (default all)\n"
@@ -62,6 +72,15 @@ void sl_cli_usage_run(void)
         "      --restore            with tokenize: put original values back into results\n"
         "      --policy FILE        sanitize policy (JSON, see docs/policy.md)\n"
         "      --format F           jsonl | msgpack (default: by file extension)\n"
+        "      --template FILE      templated jobs: input lines {\"custom_id\",\"text\"} fill\n"
+        "                           {{text}} in FILE's url/method/body\n"
+        "Cost and dry run\n"
+        "      --dry-run            no network, no key: write DIR/requests.jsonl.zst (exactly the\n"
+        "                           bodies that would be sent), estimate tokens and cost\n"
+        "      --prices FILE        price table (see samples/prices.json); without it spend is\n"
+        "                           reported as unknown\n"
+        "      --budget-usd X       stop scheduling new jobs once spend plus the estimate of the\n"
+        "                           jobs in flight would pass X; exit 4 (resumable); needs --prices\n"
         "Process\n"
         "      --config FILE        read long options from FILE (key = value lines)\n"
         "      --workers N          worker threads (default: number of CPUs)\n"
@@ -82,7 +101,9 @@ enum {
     O_ENDPOINT = 256, O_CACERT, O_KEYENV, O_KEYFILE, O_AUTHHDR, O_ALLOWHTTP, O_RPM, O_TPM,
     O_BURST, O_CONC, O_ATTEMPTS, O_TIMEOUT, O_DRAIN, O_ANON, O_ANONTYPES, O_HASHKEY, O_RESTORE,
     O_POLICY, O_FORMAT, O_RESUME, O_DRYRUN, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOGFMT,
-    O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP,
+    O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP, O_QREDIS,
+    O_QPROCS, O_QSHARE, O_SHARD,
+    O_PRICES, O_BUDGET, O_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -120,6 +141,13 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, O_CONFIG},
     {"api-key", required_argument, NULL, O_APIKEY},
     {"help", no_argument, NULL, O_HELP},
+    {"prices", required_argument, NULL, O_PRICES},
+    {"budget-usd", required_argument, NULL, O_BUDGET},
+    {"template", required_argument, NULL, O_TEMPLATE},
+    {"quota-redis", required_argument, NULL, O_QREDIS},
+    {"quota-processes", required_argument, NULL, O_QPROCS},
+    {"quota-share", required_argument, NULL, O_QSHARE},
+    {"shard", required_argument, NULL, O_SHARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -154,6 +182,26 @@ static int parse_double(const char *opt, const char *s, double lo, double hi, do
     if (errno || end == s || *end || !(v >= lo && v <= hi))
         return bad(opt, "expects a number in range");
     *out = v;
+    return 0;
+}
+
+/* --shard I/N with 0 <= I < N <= 100000. */
+static int parse_shard(const char *a, struct sl_config *c)
+{
+    unsigned long i, n;
+    char *end;
+
+    errno = 0;
+    if (!a || *a < '0' || *a > '9')
+        return bad("--shard", "expects I/N, e.g. 0/3");
+    i = strtoul(a, &end, 10);
+    if (errno || *end != '/' || end[1] < '0' || end[1] > '9')
+        return bad("--shard", "expects I/N, e.g. 0/3");
+    n = strtoul(end + 1, &end, 10);
+    if (errno || *end || n < 1 || n > 100000 || i >= n)
+        return bad("--shard", "expects I/N with 0 <= I < N");
+    c->shard_index = (unsigned)i;
+    c->shard_count = (unsigned)n;
     return 0;
 }
 
@@ -229,6 +277,9 @@ static int read_config(const char *path, int *argc, char ***argv)
 
 static int apply(int argc, char **argv, struct sl_config *c, bool from_config);
 
+static char **kept_config[16];
+static size_t n_kept_config;
+
 int sl_cli_parse_run(int argc, char **argv, struct sl_config *c)
 {
     int i, rc;
@@ -248,6 +299,10 @@ int sl_cli_parse_run(int argc, char **argv, struct sl_config *c)
 
             if ((rc = read_config(path, &cargc, &cargv)))
                 return rc;
+            /* The config's strings back c's pointers for the life of the process: keep them
+             * reachable (not a leak). */
+            if (n_kept_config < sizeof(kept_config) / sizeof(kept_config[0]))
+                kept_config[n_kept_config++] = cargv;
             if ((rc = apply(cargc, cargv, c, true)))
                 return rc;
         }
@@ -335,7 +390,23 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
             c->zstd_level = (int)u;
             break;
         case O_NOFSYNC: c->no_fsync = true; break;
+        case O_QREDIS: c->quota_redis = a; break;
+        case O_QPROCS:
+            if ((rc = parse_u64("--quota-processes", a, 1, 10000, &u))) return rc;
+            c->quota_processes = (unsigned)u;
+            break;
+        case O_QSHARE:
+            if ((rc = parse_double("--quota-share", a, 0.0001, 1, &c->quota_share))) return rc;
+            break;
+        case O_SHARD:
+            if ((rc = parse_shard(a, c))) return rc;
+            break;
         case O_NODEDUP: c->no_dedup = true; break;
+        case O_PRICES: c->prices_file = a; break;
+        case O_BUDGET:
+            if ((rc = parse_double("--budget-usd", a, 0.000001, 1e9, &c->budget_usd))) return rc;
+            break;
+        case O_TEMPLATE: c->template_file = a; break;
         case O_CONFIG: break; /* applied before */
         case O_APIKEY:
             return bad("--api-key", "refused: a key on the command line is visible to every user "
@@ -367,6 +438,18 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
         return bad("INPUT", "give at least one input file, or - for stdin");
     if (c->restore && c->anon_mode != SL_ANON_TOKENIZE)
         return bad("--restore", "only makes sense with --anonymize tokenize");
+    if (c->budget_usd > 0 && !c->prices_file)
+        return bad("--budget-usd", "needs --prices FILE (a price table) to know what jobs cost");
+    if (c->quota_redis) {
+        char host[256], prefix[128];
+        int port;
+
+        if (sl_qredis_parse_url(c->quota_redis, host, sizeof(host), &port, prefix, sizeof(prefix)))
+            return bad("--quota-redis", "expects redis://HOST:PORT/KEYPREFIX (prefix of "
+                                        "letters, digits, _ . : -)");
+        if (!c->rpm && !c->tpm)
+            return bad("--quota-redis", "needs the quota to share: --rpm and/or --tpm");
+    }
     if (c->window < c->concurrency * 2)
         c->window = c->concurrency * 2;
     return 0;

@@ -44,6 +44,15 @@ struct sl_config {
     unsigned workers;
     unsigned window;           /* jobs alive at once */
     int zstd_level;
+    /* Operations (issue "Operations"). */
+    const char *prices_file;   /* --prices: price table (price.h); NULL = spend unknown */
+    double budget_usd;         /* --budget-usd: 0 = none; requires prices_file */
+    const char *template_file; /* --template: templated jobs */
+    /* Several processes, one quota (qredis.h) and one input split by custom_id (shard.h). */
+    const char *quota_redis;   /* redis://HOST:PORT/KEYPREFIX or NULL */
+    double quota_share;        /* local share while Redis is unreachable; 0 = 1/quota_processes */
+    unsigned quota_processes;  /* default 2 */
+    unsigned shard_index, shard_count; /* --shard I/N; count 0 = not sharded */
 };
 
 void sl_config_defaults(struct sl_config *c);

@@ -271,14 +271,10 @@ int sl_http_create(uv_loop_t *loop, const struct sl_http_opts *o, sl_http_done_c
     return 0;
 }
 
-static int setup_easy(struct sl_http *h, CURL *e, struct sl_job *j)
+/* Options every transfer shares: set once per easy handle. Pooled handles keep them (libcurl
+ * options persist across transfers), so a reused handle only gets the per-job ones below. */
+static void setup_static(struct sl_http *h, CURL *e)
 {
-    char url[4096];
-    int n = snprintf(url, sizeof(url), "%s%s", h->o.endpoint, j->path);
-
-    if (n < 0 || (size_t)n >= sizeof(url))
-        return SL_ETOOBIG;
-    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, h->o.allow_http ? "http,https" : "https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -295,19 +291,29 @@ static int setup_easy(struct sl_http *h, CURL *e, struct sl_job *j)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (h->o.verbose)
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+}
+
+static int setup_job(struct sl_http *h, CURL *e, struct sl_job *j)
+{
+    char url[4096];
+    int n = snprintf(url, sizeof(url), "%s%s", h->o.endpoint, j->path);
+
+    if (n < 0 || (size_t)n >= sizeof(url))
+        return SL_ETOOBIG;
+    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body.p);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.len);
     j->idem_node.data = j->idem_header;
     j->idem_node.next = h->o.headers;
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, &j->idem_node);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    if (h->o.verbose)
-        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     return 0;
 }
 
@@ -318,17 +324,17 @@ int sl_http_start(struct sl_http *h, struct sl_job *j)
 
     if (h->npool) {
         e = h->pool[--h->npool];
-        curl_easy_reset(e);
     } else {
         e = curl_easy_init();
         if (!e)
             return -12;
+        setup_static(h, e);
     }
     sl_buf_reset(&j->resp);
     j->resp.max = h->o.max_response ? h->o.max_response : (64u << 20);
     sl_ratelimit_view_clear(&j->rl);
     snprintf(j->idem_header, sizeof(j->idem_header), "Idempotency-Key: %s", j->idem_key);
-    rc = setup_easy(h, e, j);
+    rc = setup_job(h, e, j);
     if (rc) {
         curl_easy_cleanup(e);
         return rc;

@@ -36,6 +36,7 @@ enum sl_job_outcome {
     SL_JOB_SKIPPED,  /* done by an earlier run (resume) */
     SL_JOB_RETRY,    /* finish found the response unusable: send again */
     SL_JOB_ABANDON,  /* run is stopping: not recorded, redone on resume */
+    SL_JOB_OTHER_SHARD, /* --shard: another process's job; no record here */
 };
 
 struct sl_job {
@@ -88,8 +89,14 @@ struct sl_job {
     /* Finished by a worker. */
     uint64_t prompt_tokens, completion_tokens;
     uint64_t used_tokens;  /* for settling the bucket; 0 = unknown */
-    bool unwritten;
-    bool id_turn_taken;    /* passed the id set's in-order turn */        /* the writer refused the record (sticky disk error) */
+    bool unwritten;        /* the writer refused the record (sticky disk error) */
+    bool id_turn_taken;    /* passed the id set's in-order turn */
+
+    /* Cost (price.h), nano-USD. */
+    uint64_t est_cost_nusd;  /* estimate from est_tokens, set by prepare (0 if unknown) */
+    uint64_t cost_nusd;      /* from usage, set by finish */
+    bool cost_known;         /* the price table knows j->model */
+    uint64_t held_nusd;      /* loop thread: estimate counted against the budget while in flight */
 };
 
 #endif

@@ -12,6 +12,7 @@
 #include "anon_db.h"
 #include "cli.h"
 #include "cmd_audit.h"
+#include "cmd_bench.h"
 #include "cmd_redact.h"
 #include "cmd_report.h"
 #include "log.h"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
           "  run [OPTIONS] INPUT...   send a batch of jobs through an OpenAI-compatible API\n"
           "  redact [OPTIONS]         anonymize every string value of JSONL on stdin\n"
           "  audit verify DIR...      check an output directory's audit chain and accounting\n"
+          "  bench [OPTIONS]          measure quota utilisation against the bundled mock\n"
           "  report DIR [-o FILE]     one self-contained HTML page about a run\n"
           "  version                  sluice's version and its libraries'\n"
           "  help                     this text\n"
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "redact"))
         return sl_cmd_redact(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench"))
+        return sl_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit"))
         return sl_cmd_audit(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))

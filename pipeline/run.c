@@ -34,10 +34,15 @@
 #include "bucket.h"
 #include "framer.h"
 #include "http.h"
+#include "libcheck.h"
 #include "jobq.h"
 #include "log.h"
+#include "metrics.h"
+#include "price.h"
+#include "qredis.h"
 #include "ratelimit.h"
 #include "secret.h"
+#include "template.h"
 #include "series.h"
 #include "version.h"
 #include "work.h"
@@ -78,6 +83,7 @@ struct run {
 
     /* scheduler */
     struct sl_bucket bucket;
+    struct sl_qredis *qr; /* --quota-redis: the fleet's lease credit, NULL without */
     struct joblist ready, retry;
     uv_timer_t sched_timer;
     struct sl_http *http;
@@ -95,7 +101,7 @@ struct run {
     int signals;
 
     /* counters (loop thread) */
-    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned;
+    uint64_t requests, retries, http_429, http_5xx, net_errors, skipped, abandoned, other_shards;
     struct sl_lat_hist lat, lat_sec; /* whole run; since the last series sample */
     uint64_t start_ms, first_send_ms, last_response_ms;
     _Atomic uint64_t committed[SL_OUT__COUNT];
@@ -111,6 +117,28 @@ struct run {
         uint64_t t_ms, requests, retries, http_429, http_5xx, net_errors, prompt, completion;
         uint64_t committed[SL_OUT__COUNT];
     } sprev;
+
+    /* cost (loop thread): spend from usage, estimates held by jobs in flight, per model */
+    struct sl_prices *prices;
+    uint64_t budget_nusd, spent_nusd, inflight_nusd;
+    struct model_spend *by_model;
+    size_t n_models;
+
+    /* metrics.prom (loop thread; written on the thread pool every 10 s) */
+    uv_timer_t metrics_timer;
+    bool metrics_busy;
+    uint64_t lat_sum_ms;
+    double last_success_unix;
+
+    char *template_text; /* --template FILE's contents */
+};
+
+#define MAX_MODELS 256
+
+struct model_spend {
+    char model[SL_PRICE_MODEL_MAX]; /* "" collects the models past MAX_MODELS and jobs without one */
+    uint64_t jobs, nusd;
+    bool priced;
 };
 
 static uint64_t now_ms(void)
@@ -192,8 +220,16 @@ static void drop_job(struct run *r, struct sl_job *j, bool counts_alive)
     sl_job_free(j);
 }
 
+/* The job's estimate stops counting against the budget (it came back, failed, or was dropped). */
+static void release_hold(struct run *r, struct sl_job *j)
+{
+    r->inflight_nusd -= j->held_nusd < r->inflight_nusd ? j->held_nusd : r->inflight_nusd;
+    j->held_nusd = 0;
+}
+
 static void abandon(struct run *r, struct sl_job *j)
 {
+    release_hold(r, j);
     r->abandoned++;
     if (j->state == SL_JOB_SENDING) /* taken from the bucket, never answered */
         sl_bucket_refund(&r->bucket, now_ms(), 1, j->reserved_tokens);
@@ -393,6 +429,7 @@ static void record_latency(struct run *r, uint32_t ms)
 {
     sl_lat_hist_add(&r->lat, ms);
     sl_lat_hist_add(&r->lat_sec, ms);
+    r->lat_sum_ms += ms;
 }
 
 static void fail_job(struct run *r, struct sl_job *j, const char *code, const char *fmt, ...)
@@ -425,6 +462,7 @@ static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class 
 {
     uint64_t now = now_ms(), delay;
 
+    release_hold(r, j);
     if (cls == SL_ERRCLASS_FATAL_RUN) {
         char why[300];
 
@@ -459,6 +497,8 @@ static void attempt_failed(struct run *r, struct sl_job *j, enum sl_error_class 
     if (j->status == 429) {
         /* The server's limiter said no: the whole bucket waits, not only this job. */
         sl_bucket_pause(&r->bucket, now, delay);
+        if (r->qr)
+            sl_qredis_pause(r->qr, now, delay);
     }
     schedule_retry(r, j, delay);
     (void)now;
@@ -493,6 +533,8 @@ static void on_http_done(void *ud, struct sl_job *j)
     char code[64], what[200];
 
     sl_bucket_sync(&r->bucket, now, &j->rl);
+    if (r->qr)
+        sl_qredis_set_limits(r->qr, r->bucket.rpm_eff, r->bucket.tpm_eff);
     record_latency(r, j->latency_ms);
     j->state = SL_JOB_RESPONDED;
     if (j->status > 0)
@@ -533,6 +575,138 @@ static void on_http_done(void *ud, struct sl_job *j)
     dispatch(r);
 }
 
+static struct model_spend *model_slot(struct run *r, const char *model)
+{
+    size_t i;
+
+    if (!model || strlen(model) >= SL_PRICE_MODEL_MAX)
+        model = "";
+    for (i = 0; i < r->n_models; i++)
+        if (!strcmp(r->by_model[i].model, model))
+            return &r->by_model[i];
+    if (!r->by_model)
+        r->by_model = calloc(MAX_MODELS + 1, sizeof(*r->by_model));
+    if (!r->by_model)
+        return NULL;
+    if (r->n_models >= MAX_MODELS)
+        return model_slot(r, "");
+    snprintf(r->by_model[r->n_models].model, SL_PRICE_MODEL_MAX, "%s", model);
+    return &r->by_model[r->n_models++];
+}
+
+/* A job came back with a response: its actual cost replaces its estimate. */
+static void account_spend(struct run *r, struct sl_job *j)
+{
+    struct model_spend *m;
+
+    if (!r->cfg->dry_run && !j->unwritten)
+        r->last_success_unix = (double)time(NULL);
+    if (!r->prices || r->cfg->dry_run)
+        return;
+    r->spent_nusd += j->cost_nusd;
+    if ((m = model_slot(r, j->model))) {
+        m->jobs++;
+        m->nusd += j->cost_nusd;
+        m->priced = m->priced || j->cost_known;
+    }
+}
+
+/* --budget-usd: refuse to send j when spend plus what is in flight plus j's estimate would pass
+ * the budget; stop the run (resumable), letting the requests in flight finish. */
+static bool budget_reached(struct run *r, struct sl_job *j)
+{
+    char why[300];
+
+    if (!sl_budget_exceeded(r->budget_nusd, r->spent_nusd, r->inflight_nusd, j->est_cost_nusd))
+        return false;
+    snprintf(why, sizeof(why),
+             "budget reached: spent $%.4f, $%.4f estimated in flight, next job ~$%.4f, budget "
+             "$%.4f; no new requests, finishing those in flight; rerun with --resume (and a "
+             "larger --budget-usd) to continue",
+             sl_price_from_nusd(r->spent_nusd), sl_price_from_nusd(r->inflight_nusd),
+             sl_price_from_nusd(j->est_cost_nusd), r->cfg->budget_usd);
+    begin_stop(r, 4, why);
+    return true;
+}
+
+/* ---- metrics.prom ---- */
+
+static void metrics_snapshot(const struct run *r, int exit_status, struct sl_metrics *m)
+{
+    int i;
+
+    memset(m, 0, sizeof(*m));
+    m->jobs_result = atomic_load(&r->committed_total[SL_OUT_RESULT]);
+    m->jobs_error = atomic_load(&r->committed_total[SL_OUT_ERROR]);
+    m->jobs_reject = atomic_load(&r->committed_total[SL_OUT_REJECT]);
+    m->prompt_tokens = atomic_load(&r->w.prompt_tokens);
+    m->completion_tokens = atomic_load(&r->w.completion_tokens);
+    m->spend_known = r->prices && !r->cfg->dry_run;
+    m->spend_usd = sl_price_from_nusd(r->spent_nusd);
+    m->http_429 = r->http_429;
+    m->retries = r->retries;
+    m->requests = r->requests;
+    /* Prometheus buckets le = 2^k ms, k = 0..19, folded from the log-linear histogram (whose
+     * bucket edges fall on powers of two); its last bucket is the overflow. */
+    m->n_buckets = 20;
+    for (i = 0; i < 20; i++)
+        m->le[i] = (double)(1u << i) / 1000.0;
+    for (i = 0; i < SL_LAT_BUCKETS; i++) {
+        uint64_t lo, hi;
+        int k = 0;
+
+        sl_lat_hist_bounds(i, &lo, &hi);
+        while (k < 20 && (i == SL_LAT_BUCKETS - 1 || hi > (1u << k)))
+            k++;
+        m->counts[k] += r->lat.n[i];
+    }
+    m->latency_sum_s = (double)r->lat_sum_ms / 1000.0;
+    m->last_success_unix = r->last_success_unix;
+    m->exit_status = exit_status;
+}
+
+struct metrics_job {
+    uv_work_t req;
+    struct run *r;
+    struct sl_metrics m;
+    int rc;
+};
+
+static void metrics_work(uv_work_t *req)
+{
+    struct metrics_job *mj = req->data;
+
+    mj->rc = sl_metrics_write(mj->r->cfg->out_dir, &mj->m);
+}
+
+static void metrics_done(uv_work_t *req, int status)
+{
+    struct metrics_job *mj = req->data;
+
+    if (status == 0 && mj->rc)
+        sl_log(SL_LOG_WARN, "cannot write metrics.prom: %s", sl_strerror(mj->rc));
+    mj->r->metrics_busy = false;
+    free(mj);
+}
+
+/* Every 10 s: the file is written on the thread pool (the loop does no file I/O). */
+static void on_metrics_timer(uv_timer_t *t)
+{
+    struct run *r = t->data;
+    struct metrics_job *mj;
+
+    if (r->metrics_busy || !(mj = calloc(1, sizeof(*mj))))
+        return;
+    mj->r = r;
+    mj->req.data = mj;
+    metrics_snapshot(r, -1, &mj->m);
+    if (uv_queue_work(&r->loop, &mj->req, metrics_work, metrics_done)) {
+        free(mj);
+        return;
+    }
+    r->metrics_busy = true;
+}
+
 static void on_sched_timer(uv_timer_t *t)
 {
     dispatch(t->data);
@@ -570,14 +744,23 @@ static void dispatch(struct run *r)
     }
     while (r->ready.head && sl_http_inflight(r->http) < r->cfg->concurrency) {
         j = r->ready.head;
+        if (budget_reached(r, j))
+            return;
         sl_bucket_take(&r->bucket, now, j->est_tokens, &wait);
         if (wait)
             break;
+        if (r->qr && !sl_qredis_take(r->qr, now, j->est_tokens, &wait)) {
+            /* The fleet's lease has no room: give the local reservation back and wait. */
+            sl_bucket_refund(&r->bucket, now, 1, j->est_tokens);
+            break;
+        }
         list_pop(&r->ready);
         j->reserved_tokens = j->est_tokens;
         if (!j->attempts++)
             j->first_sent_ms = now;
         j->state = SL_JOB_SENDING;
+        j->held_nusd = j->est_cost_nusd;
+        r->inflight_nusd += j->held_nusd;
         r->requests++;
         if (!r->first_send_ms)
             r->first_send_ms = now;
@@ -606,6 +789,9 @@ static void on_wake(uv_async_t *a)
     for (; j; j = next) {
         next = j->next;
         j->next = NULL;
+        release_hold(r, j);
+        if (j->outcome == SL_JOB_OK && j->state != SL_JOB_READY)
+            account_spend(r, j);
         switch (j->outcome) {
         case SL_JOB_OK:
             if (j->state == SL_JOB_READY) {
@@ -627,6 +813,10 @@ static void on_wake(uv_async_t *a)
             break;
         case SL_JOB_SKIPPED:
             r->skipped++;
+            drop_job(r, j, true);
+            break;
+        case SL_JOB_OTHER_SHARD:
+            r->other_shards++;
             drop_job(r, j, true);
             break;
         case SL_JOB_REJECTED:
@@ -855,12 +1045,14 @@ static void close_all_handles(struct run *r)
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
+    uv_close((uv_handle_t *)&r->metrics_timer, NULL);
     uv_close((uv_handle_t *)&r->series_timer, NULL);
     uv_close((uv_handle_t *)&r->sig_int, NULL);
     uv_close((uv_handle_t *)&r->sig_term, NULL);
     uv_close((uv_handle_t *)&r->sig_hup, NULL);
     sl_http_destroy(r->http);
     r->http = NULL;
+    sl_qredis_close(r->qr);
 }
 
 static void maybe_finish(struct run *r)
@@ -881,6 +1073,7 @@ static void maybe_finish(struct run *r)
     series_sample(r); /* the last, partial second */
     uv_timer_stop(&r->progress_timer);
     uv_timer_stop(&r->drain_timer);
+    uv_timer_stop(&r->metrics_timer);
     if (r->progress_on)
         fprintf(stderr, "\n");
     close_all_handles(r);
@@ -968,6 +1161,71 @@ static json_t *settings_obj(const struct sl_config *c)
     return o;
 }
 
+/* Spend and estimates into the summary; null where unknown (no --prices). */
+static void cost_json(struct run *r, json_t *s)
+{
+    json_t *bm = json_object();
+    size_t i;
+    uint64_t unknown = atomic_load(&r->w.spend_unknown);
+
+    json_object_set_new(s, "prices_file", r->cfg->prices_file ? json_string(r->cfg->prices_file)
+                                                                : json_null());
+    json_object_set_new(s, "estimated_tokens",
+                        json_integer((json_int_t)atomic_load(&r->w.est_tokens)));
+    json_object_set_new(s, "estimated_cost_usd",
+                        r->prices ? json_real(sl_price_from_nusd(atomic_load(&r->w.est_cost_nusd)))
+                                  : json_null());
+    json_object_set_new(s, "estimated_cost_unknown_jobs",
+                        json_integer((json_int_t)atomic_load(&r->w.est_cost_unknown)));
+    json_object_set_new(s, "spend_usd",
+                        r->prices && !r->cfg->dry_run ? json_real(sl_price_from_nusd(r->spent_nusd))
+                                                      : json_null());
+    json_object_set_new(s, "spend_unknown_jobs", json_integer((json_int_t)unknown));
+    for (i = 0; i < r->n_models; i++)
+        json_object_set_new(bm, r->by_model[i].model[0] ? r->by_model[i].model : "(other)",
+                            json_pack("{s:I,s:o}", "jobs", (json_int_t)r->by_model[i].jobs, "usd",
+                                      r->by_model[i].priced
+                                          ? json_real(sl_price_from_nusd(r->by_model[i].nusd))
+                                          : json_null()));
+    json_object_set_new(s, "spend_by_model", bm);
+    json_object_set_new(s, "budget_usd", r->cfg->budget_usd > 0 ? json_real(r->cfg->budget_usd)
+                                                                 : json_null());
+}
+
+static void print_cost(struct run *r)
+{
+    uint64_t est = atomic_load(&r->w.est_tokens), est_unknown = atomic_load(&r->w.est_cost_unknown);
+    uint64_t unknown = atomic_load(&r->w.spend_unknown);
+
+    if (r->cfg->dry_run) {
+        if (r->prices)
+            fprintf(stderr,
+                    "sluice: dry run: requests in %s/requests.jsonl.zst; estimated %" PRIu64
+                    " tokens, estimated cost $%.4f (upper bound: max output tokens assumed)%s\n",
+                    r->cfg->out_dir, est, sl_price_from_nusd(atomic_load(&r->w.est_cost_nusd)),
+                    est_unknown ? "; some models are not in the price table (see summary.json)"
+                                : "");
+        else
+            fprintf(stderr,
+                    "sluice: dry run: requests in %s/requests.jsonl.zst; estimated %" PRIu64
+                    " tokens, cost unknown (give --prices FILE)\n",
+                    r->cfg->out_dir, est);
+        if (r->prices && est_unknown)
+            fprintf(stderr, "sluice: %" PRIu64 " jobs use a model missing from --prices: cost "
+                            "unknown for them\n", est_unknown);
+        return;
+    }
+    if (!r->prices) {
+        fprintf(stderr, "sluice: spend unknown (no --prices FILE)\n");
+        return;
+    }
+    fprintf(stderr, "sluice: spend $%.4f%s\n", sl_price_from_nusd(r->spent_nusd),
+            unknown ? " plus jobs whose model is missing from --prices (unknown)" : "");
+    if (unknown)
+        fprintf(stderr, "sluice: %" PRIu64 " jobs use a model missing from --prices: their spend "
+                        "is unknown\n", unknown);
+}
+
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
     json_t *s = json_object();
@@ -990,6 +1248,8 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_object_set_new(s, "stop_reason", json_string(r->fatal_msg));
     json_object_set_new(s, "jobs_read_this_run", json_integer((json_int_t)r->seq));
     json_object_set_new(s, "jobs_done_before", json_integer((json_int_t)r->skipped));
+    if (r->cfg->shard_count > 1)
+        json_object_set_new(s, "jobs_other_shards", json_integer((json_int_t)r->other_shards));
     json_object_set_new(s, "jobs_abandoned", json_integer((json_int_t)r->abandoned));
     json_object_set_new(s, "results", json_integer((json_int_t)totals[SL_OUT_RESULT]));
     json_object_set_new(s, "errors", json_integer((json_int_t)totals[SL_OUT_ERROR]));
@@ -1026,6 +1286,17 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
         json_pack("{s:I,s:I,s:f,s:f}", "rpm_configured", (json_int_t)r->cfg->rpm,
                   "tpm_configured", (json_int_t)r->cfg->tpm, "rpm_in_force", r->bucket.rpm_eff,
                   "tpm_in_force", r->bucket.tpm_eff));
+    cost_json(r, s);
+    if (r->qr) {
+        struct sl_qredis_stats qs;
+
+        sl_qredis_stats(r->qr, now_ms(), &qs);
+        json_object_set_new(s, "quota_redis",
+                            json_pack("{s:f,s:I,s:I}", "degraded_seconds",
+                                      (double)qs.degraded_ms / 1000.0, "reconnects",
+                                      (json_int_t)qs.reconnects, "lease_calls",
+                                      (json_int_t)qs.leases));
+    }
     json_object_set_new(s, "settings", settings_obj(r->cfg));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -1044,6 +1315,7 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                 wall_s, wall_s > 0 ? (double)r->requests / wall_s : 0, r->retries, r->http_429,
                 (uint64_t)atomic_load(&r->w.prompt_tokens),
                 (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir);
+        print_cost(r);
     }
     json_decref(s);
     return rc ? SL_EIO : 0;
@@ -1175,6 +1447,69 @@ static int setup_http(struct run *r)
     return sl_http_create(&r->loop, &ho, on_http_done, r, &r->http);
 }
 
+/* --prices; and refuse to mix a dry run and a real run in one directory (their journals would
+ * claim each other's jobs on --resume). */
+static int setup_cost(struct run *r)
+{
+    struct sl_config *c = r->cfg;
+    struct sl_err err;
+    char path[4200], *txt = NULL;
+    size_t len = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/%s", c->out_dir,
+             c->dry_run ? "results.jsonl.zst" : "requests.jsonl.zst");
+    if (c->resume && access(path, F_OK) == 0) {
+        sl_log(SL_LOG_ERROR, "%s holds a %s run; a %s run cannot resume it: use another directory",
+               c->out_dir, c->dry_run ? "real" : "dry", c->dry_run ? "dry" : "real");
+        return SL_ECONFIG;
+    }
+    if (!c->prices_file)
+        return 0;
+    rc = load_file(c->prices_file, &txt, &len, 4 << 20);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "cannot read --prices %s: %s", c->prices_file, sl_strerror(rc));
+        return SL_ECONFIG;
+    }
+    sl_err_clear(&err);
+    rc = sl_prices_parse(txt, len, &r->prices, &err);
+    free(txt);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "--prices %s: %s", c->prices_file, err.reason);
+        return SL_ECONFIG;
+    }
+    r->budget_nusd = sl_price_to_nusd(c->budget_usd);
+    return 0;
+}
+
+static int setup_template(struct run *r)
+{
+    const char *path = r->cfg->template_file;
+    struct sl_err err;
+    json_t *t = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!path)
+        return 0;
+    rc = load_file(path, &r->template_text, &len, 1 << 20);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "cannot read --template %s: %s", path, sl_strerror(rc));
+        return SL_ECONFIG;
+    }
+    sl_err_clear(&err);
+    rc = sl_template_parse(r->template_text, len, &t, &err);
+    json_decref(t);
+    if (rc) {
+        sl_log(SL_LOG_ERROR, "--template %s: %s%s%s", path, err.field[0] ? err.field : "",
+               err.field[0] ? ": " : "", err.reason);
+        return SL_ECONFIG;
+    }
+    r->w.template_text = r->template_text;
+    r->w.template_len = len;
+    return 0;
+}
+
 static int start_workers(struct run *r)
 {
     unsigned i;
@@ -1223,6 +1558,35 @@ static uint64_t input_bytes(const struct sl_config *c)
     return total;
 }
 
+static void on_qredis_credit(void *ud)
+{
+    struct run *r = ud;
+
+    if (!r->finished)
+        dispatch(r);
+}
+
+static int start_qredis(struct run *r)
+{
+    struct sl_qredis_cfg qc = {0};
+
+    if (!r->cfg->quota_redis)
+        return 0;
+    qc.url = r->cfg->quota_redis;
+    qc.rpm = r->cfg->rpm;
+    qc.tpm = r->cfg->tpm;
+    qc.burst_ms = r->cfg->burst_ms;
+    qc.processes = r->cfg->quota_processes;
+    qc.share = r->cfg->quota_share;
+    qc.on_credit = on_qredis_credit;
+    qc.ud = r;
+    if (sl_qredis_create(&r->loop, &qc, &r->qr)) {
+        sl_log(SL_LOG_ERROR, "--quota-redis: cannot set up the shared quota");
+        return -1;
+    }
+    return 0;
+}
+
 /* The series is on unless SLUICE_NO_SERIES=1 (for measuring its cost); failing to open it only
  * warns. The timer is unref'd: it never keeps the loop alive. */
 static void start_series(struct run *r)
@@ -1253,6 +1617,15 @@ int sl_run(struct sl_config *cfg)
 
     if (!r)
         return 1;
+    {
+        char why[200];
+
+        if (!sl_libs_check_runtime(why, sizeof(why))) {
+            sl_log(SL_LOG_ERROR, "%s", why);
+            free(r);
+            return 2;
+        }
+    }
     sl_err_clear(&err);
     r->cfg = cfg;
     r->fd = -1;
@@ -1275,22 +1648,25 @@ int sl_run(struct sl_config *cfg)
     {
         char why[300];
 
-        if (sl_secret_load(&r->key, cfg->api_key_file, cfg->api_key_env, cfg->auth_header, why,
-                           sizeof(why))) {
+        /* A dry run needs no key. */
+        if (!cfg->dry_run && sl_secret_load(&r->key, cfg->api_key_file, cfg->api_key_env,
+                                            cfg->auth_header, why, sizeof(why))) {
             sl_log(SL_LOG_ERROR, "%s", why);
             goto out_stages;
         }
     }
-    if (setup_stages(r))
+    if (setup_stages(r) || setup_cost(r) || setup_template(r))
         goto out_stages;
-    if (setup_http(r))
+    if (!cfg->dry_run && setup_http(r))
         goto out_stages;
     wo.dir = cfg->out_dir;
     wo.resume = cfg->resume;
     wo.zstd_level = cfg->zstd_level;
     wo.fsync = !cfg->no_fsync;
+    wo.group_commit = true; /* jobs wait one commit, not 1024 arrivals (bench/README.md) */
     wo.on_commit = on_commit;
     wo.ud = r;
+    wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;
     rc = sl_writer_open(&wo, &r->writer, &err);
     if (rc) {
         sl_log(SL_LOG_ERROR, "%s", err.reason[0] ? err.reason : sl_strerror(rc));
@@ -1306,6 +1682,7 @@ int sl_run(struct sl_config *cfg)
     r->w.anon = r->anon;
     r->w.writer = r->writer;
     r->w.ids = &r->ids;
+    r->w.prices = r->prices;
     pthread_mutex_init(&r->w.reasons_mu, NULL);
     r->chunk = malloc(CHUNK);
     if (!r->chunk || sl_jobq_init(&r->workq) || sl_jobq_init(&r->backq))
@@ -1314,6 +1691,8 @@ int sl_run(struct sl_config *cfg)
     bc.tpm = cfg->tpm;
     bc.burst_ms = cfg->burst_ms;
     sl_bucket_init(&r->bucket, &bc, now_ms());
+    if (start_qredis(r))
+        goto out_ids;
     uv_async_init(&r->loop, &r->wake, on_wake);
     r->wake.data = r;
     uv_timer_init(&r->loop, &r->sched_timer);
@@ -1322,6 +1701,9 @@ int sl_run(struct sl_config *cfg)
     r->progress_timer.data = r;
     uv_timer_init(&r->loop, &r->drain_timer);
     r->drain_timer.data = r;
+    uv_timer_init(&r->loop, &r->metrics_timer);
+    r->metrics_timer.data = r;
+    uv_timer_start(&r->metrics_timer, on_metrics_timer, 10000, 10000);
     uv_timer_init(&r->loop, &r->series_timer);
     r->series_timer.data = r;
     start_series(r);
@@ -1363,6 +1745,13 @@ int sl_run(struct sl_config *cfg)
         (void)k;
     if (write_summary(r, totals, (double)(now_ms() - r->start_ms) / 1000.0))
         sl_log(SL_LOG_ERROR, "cannot write summary.json");
+    {
+        struct sl_metrics m;
+
+        metrics_snapshot(r, r->exit_status, &m);
+        if ((rc = sl_metrics_write(cfg->out_dir, &m)))
+            sl_log(SL_LOG_ERROR, "cannot write metrics.prom: %s", sl_strerror(rc));
+    }
     status = r->exit_status;
     close_input(r);
     sl_jobq_destroy(&r->workq);
@@ -1379,12 +1768,16 @@ out_http:
     }
     sl_secret_wipe(&r->key);
 out_stages:
+    sl_prices_destroy(r->prices);
+    free(r->template_text);
+    free(r->by_model);
     sl_secret_wipe(&r->key);
     sl_anon_destroy(r->anon);
     sl_policy_destroy(r->policy);
     curl_global_cleanup();
 out_loop:
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    sl_qredis_destroy(r->qr);
     uv_loop_close(&r->loop);
     explicit_bzero(r->w.audit_key, sizeof(r->w.audit_key));
     free(r);

@@ -6,12 +6,16 @@
 
 #include <inttypes.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "framer.h"
+#include "shard.h"
 #include "mp2json.h"
+#include "policy.h"
+#include "template.h"
 
 /* Reject reasons counted for the summary: a short table of code strings (a few dozen at most). */
 static void count_reason(struct sl_work_ctx *c, const char *code)
@@ -56,16 +60,53 @@ static const char *parse_code(int rc, bool msgpack)
     }
 }
 
+/* The keyed digests (input digest, idempotency key) reuse one keyed HMAC context per thread: the
+ * one-shot HMAC() fetches SHA-256 and builds its contexts on every call (~25k instructions). */
+static EVP_MAC_CTX *hmac_new(const unsigned char *key, size_t len)
+{
+    EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *x = m ? EVP_MAC_CTX_new(m) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+
+    EVP_MAC_free(m); /* the context keeps its own reference */
+    if (x && !EVP_MAC_init(x, key, len, params)) {
+        EVP_MAC_CTX_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+static void keyed_digest(const struct sl_work_ctx *c, struct sl_work_tls *t, const void *p,
+                         size_t n, unsigned char out[32])
+{
+    size_t olen = 0;
+    unsigned int mlen = 0;
+
+    /* EVP_MAC_init with no key restarts the MAC with the key it already has. */
+    if (t->hmac && EVP_MAC_init(t->hmac, NULL, 0, NULL) && EVP_MAC_update(t->hmac, p, n) &&
+        EVP_MAC_final(t->hmac, out, &olen, 32) && olen == 32)
+        return;
+    HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), p, n, out, &mlen);
+}
+
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t)
 {
     int rc;
 
     memset(t, 0, sizeof(*t));
     sl_buf_init(&t->tmp, 0);
+    t->hmac = hmac_new(c->audit_key, sizeof(c->audit_key));
     if (c->anon && (rc = sl_anon_scratch_create(c->anon, &t->scratch)))
         return rc;
     if (c->id_anon && (rc = sl_anon_scratch_create(c->id_anon, &t->id_scratch)))
         return rc;
+    if (c->template_text) {
+        struct sl_err err;
+
+        if ((rc = sl_template_parse(c->template_text, c->template_len, &t->tmpl, &err)))
+            return rc;
+    }
     return 0;
 }
 
@@ -74,6 +115,10 @@ void sl_work_tls_close(struct sl_work_tls *t)
     sl_anon_scratch_destroy(t->scratch);
     sl_anon_scratch_destroy(t->id_scratch);
     sl_buf_wipe(&t->tmp);
+    EVP_MAC_CTX_free(t->hmac);
+    t->hmac = NULL;
+    json_decref(t->tmpl);
+    t->tmpl = NULL;
 }
 
 void sl_job_free(struct sl_job *j)
@@ -149,6 +194,7 @@ static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind,
     r.latency_ms = j->latency_ms;
     r.prompt_tokens = j->prompt_tokens;
     r.completion_tokens = j->completion_tokens;
+    r.cost_usd = sl_price_from_nusd(j->cost_nusd);
     r.redactions = j->redactions;
     r.sanitized = j->sanitized;
     if (!c->writer) {
@@ -345,13 +391,12 @@ static char *dup_str(json_t *o, const char *key)
     return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
 }
 
-static void make_idem_key(struct sl_work_ctx *c, struct sl_job *j)
+static void make_idem_key(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     unsigned char mac[32];
-    unsigned int mlen = 0;
     char hx[65];
-    HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), (const unsigned char *)j->custom_id,
-         strlen(j->custom_id), mac, &mlen);
+
+    keyed_digest(c, t, j->custom_id, strlen(j->custom_id), mac);
     hex(mac, 16, hx);
     /* UUID-shaped, version 4-looking bits are not claimed: it is a keyed digest of the custom_id so
      * the same job keeps the same key across retries and across a resumed run. */
@@ -379,7 +424,74 @@ static bool custom_id_has_pii(struct sl_work_ctx *c, struct sl_work_tls *t, stru
     return false;
 }
 
+/* Split est_tokens into prompt and output the way sanitize estimated it (the output part is the
+ * job's max_*tokens times n, or the policy default; embeddings have none), then price it. */
+static void estimate_cost(struct sl_work_ctx *c, struct sl_job *j, json_t *body)
+{
+    static const char *const keys[] = {"max_completion_tokens", "max_tokens", "max_output_tokens"};
+    uint64_t out = c->policy ? c->policy->default_max_tokens : 0, n = 1;
+    double usd = 0;
+    json_t *v;
+    size_t i;
+
+    if (!c->prices)
+        return;
+    for (i = 0; i < 3; i++)
+        if (json_is_integer(v = json_object_get(body, keys[i])) && json_integer_value(v) >= 0) {
+            out = (uint64_t)json_integer_value(v);
+            break;
+        }
+    if (json_is_integer(v = json_object_get(body, "n")) && json_integer_value(v) > 0)
+        n = (uint64_t)json_integer_value(v);
+    out = j->path && strstr(j->path, "/embeddings") ? 0 : out * n;
+    if (out > j->est_tokens)
+        out = j->est_tokens;
+    if (sl_prices_cost(c->prices, j->model, j->est_tokens - out, out, &usd)) {
+        j->est_cost_nusd = sl_price_to_nusd(usd);
+        atomic_fetch_add_explicit(&c->est_cost_nusd, j->est_cost_nusd, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&c->est_cost_unknown, 1, memory_order_relaxed);
+    }
+}
+
+/* --dry-run: the request line, with exactly the body bytes a real run would send. */
+static void dry_emit(struct sl_work_ctx *c, struct sl_job *j)
+{
+    struct sl_buf line;
+    int rc = 0;
+
+    sl_buf_init(&line, 0);
+    rc |= sl_buf_append_str(&line, "{\"custom_id\":");
+    rc |= sl_buf_append_json_str(&line, j->custom_id, strlen(j->custom_id));
+    rc |= sl_buf_append_str(&line, ",\"method\":");
+    rc |= j->method ? sl_buf_append_json_str(&line, j->method, strlen(j->method))
+                    : sl_buf_append_str(&line, "null");
+    rc |= sl_buf_append_str(&line, ",\"url\":");
+    rc |= j->path ? sl_buf_append_json_str(&line, j->path, strlen(j->path))
+                  : sl_buf_append_str(&line, "null");
+    rc |= sl_buf_append_str(&line, ",\"body\":");
+    rc |= sl_buf_append(&line, j->body.p, j->body.len);
+    rc |= sl_buf_append_str(&line, "}");
+    j->outcome = SL_JOB_OK;
+    j->state = SL_JOB_FINISHED;
+    if (rc) {
+        sl_buf_wipe(&line);
+        j->unwritten = true;
+        return;
+    }
+    emit(c, j, SL_OUT_RESULT, &line, NULL);
+}
+
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
+
+/* --shard: a job of another process is dropped without a record (not "done before" either). */
+static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
+{
+    if (sl_shard_owns(c->cfg->shard_index, c->cfg->shard_count, j->custom_id))
+        return false;
+    j->outcome = SL_JOB_OTHER_SHARD;
+    return true;
+}
 
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
@@ -401,10 +513,11 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
 {
     struct sl_err err;
     json_t *rec = NULL, *body;
-    unsigned int mlen = 0;
     int rc;
 
     sl_err_clear(&err);
+    if (j->frame_err && other_shard(c, j))
+        goto out;
     if (j->frame_err && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         j->outcome = SL_JOB_SKIPPED;
         return;
@@ -416,8 +529,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         return;
     }
     if (!j->is_msgpack)
-        HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), (const unsigned char *)j->raw,
-             j->raw_len, j->input_digest, &mlen);
+        keyed_digest(c, t, j->raw, j->raw_len, j->input_digest);
     rc = parse_record(c, t, j, &rec, &err);
     if (!rc) {
         json_t *cid = json_object_get(rec, "custom_id");
@@ -429,12 +541,21 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
             char *txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 
             if (txt) {
-                HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), (unsigned char *)txt,
-                     strlen(txt), j->input_digest, &mlen);
+                keyed_digest(c, t, txt, strlen(txt), j->input_digest);
                 free(txt);
             }
         }
     }
+    if (!rc && t->tmpl) {
+        /* Templated job: {"custom_id","text"} becomes the full job, before sanitize sees it. */
+        json_t *job = NULL;
+
+        rc = sl_template_apply(t->tmpl, rec, &job, &err);
+        json_decref(rec);
+        rec = job;
+    }
+    if (other_shard(c, j))
+        goto out;
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
         /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
         if (id_insert(c, j) < 0)
@@ -506,12 +627,17 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         explicit_bzero(txt, strlen(txt));
         free(txt);
     }
-    make_idem_key(c, j);
+    make_idem_key(c, t, j);
     count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
     count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
     if (j->sanitized.injection_flagged)
         atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
+    estimate_cost(c, j, body);
+    if (c->cfg->dry_run) {
+        dry_emit(c, j);
+        goto out;
+    }
     j->outcome = SL_JOB_OK;
     j->state = SL_JOB_READY;
 out:
@@ -662,6 +788,15 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         j->used_tokens = j->prompt_tokens + j->completion_tokens;
     atomic_fetch_add_explicit(&c->prompt_tokens, j->prompt_tokens, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->completion_tokens, j->completion_tokens, memory_order_relaxed);
+    if (c->prices) {
+        double usd = 0;
+
+        j->cost_known = sl_prices_cost(c->prices, j->model, j->prompt_tokens,
+                                       j->completion_tokens, &usd);
+        j->cost_nusd = sl_price_to_nusd(usd);
+        atomic_fetch_add_explicit(j->cost_known ? &c->spend_nusd : &c->spend_unknown,
+                                  j->cost_known ? j->cost_nusd : 1, memory_order_relaxed);
+    }
     if (!j->rl.request_id[0]) {
         json_t *id = json_object_get(body, "id");
 

@@ -5,6 +5,8 @@
 #ifndef SL_WORK_H
 #define SL_WORK_H
 
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -12,6 +14,7 @@
 #include "config.h"
 #include "idset.h"
 #include "job.h"
+#include "price.h"
 #include "sanitize.h"
 #include "writer.h"
 
@@ -35,12 +38,22 @@ struct sl_work_ctx {
     _Atomic uint64_t injection_flagged;
     _Atomic uint64_t prompt_tokens, completion_tokens, est_tokens;
     _Atomic int writer_error;        /* sticky error from sl_writer_push */
+    /* Cost: NULL prices = spend unknown. Sums in nano-USD; *_unknown count jobs whose model the
+     * table does not price. */
+    const struct sl_prices *prices;
+    /* --template: the template's text (checked by run.c); each worker parses its own copy. */
+    const char *template_text;
+    size_t template_len;
+    _Atomic uint64_t est_cost_nusd, est_cost_unknown;
+    _Atomic uint64_t spend_nusd, spend_unknown;
 };
 
 struct sl_work_tls {
     struct sl_anon_scratch *scratch;
     struct sl_anon_scratch *id_scratch;
     struct sl_buf tmp;
+    EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed once with ctx->audit_key (NULL: one-shot HMAC()) */
+    json_t *tmpl; /* this worker's parsed template, NULL without --template */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);

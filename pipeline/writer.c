@@ -43,6 +43,9 @@
 static const char *const file_names[SL_JF__COUNT] = {
     "results.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst", "audit.jsonl.zst"};
 
+/* File i's name: opts.results_name (dry-run's requests.jsonl.zst) replaces the results file. */
+#define FNAME(w, i) ((i) == 0 && (w)->o.results_name ? (w)->o.results_name : file_names[i])
+
 struct wfile {
     int fd;
     ZSTD_CCtx *cctx;
@@ -259,6 +262,17 @@ static bool due(const struct sl_writer *w)
     return ms_since(&w->first_pend, &now) >= (int64_t)w->o.commit_ms;
 }
 
+/* Group commit: nothing more is queued (takes mu; called without it). */
+static bool dry(struct sl_writer *w)
+{
+    bool empty;
+
+    pthread_mutex_lock(&w->mu);
+    empty = w->qlen == 0;
+    pthread_mutex_unlock(&w->mu);
+    return empty;
+}
+
 /* Wait (mu held) for records, the stop flag, or the pending records' commit deadline. */
 static void wait_work(struct sl_writer *w)
 {
@@ -320,7 +334,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         process(w, batch, n, &err);
-        if (!err && (due(w) || (stop && w->npend)))
+        if (!err && (due(w) || (stop && w->npend) || (w->npend && w->o.group_commit && dry(w))))
             err = commit(w);
         if (err) {
             set_sticky(w, err);
@@ -530,17 +544,17 @@ static int open_file(struct sl_writer *w, int i, struct sl_err *err)
     uint64_t len = w->cur.file_len[i];
     struct stat sb;
 
-    f->fd = openat(w->dirfd, file_names[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    f->fd = openat(w->dirfd, FNAME(w, i), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (f->fd < 0 || fstat(f->fd, &sb) != 0)
-        return sl_err_set(err, -errno, "", "cannot open %s/%s: %s", w->o.dir, file_names[i],
+        return sl_err_set(err, -errno, "", "cannot open %s/%s: %s", w->o.dir, FNAME(w, i),
                           strerror(errno));
     if ((uint64_t)sb.st_size < len)
         return sl_err_set(err, SL_ECORRUPT, "",
                           "%s/%s is shorter than its journal says: committed data was lost",
-                          w->o.dir, file_names[i]);
+                          w->o.dir, FNAME(w, i));
     if (ftruncate(f->fd, (off_t)len) != 0 || lseek(f->fd, (off_t)len, SEEK_SET) < 0)
         return sl_err_set(err, -errno, "", "cannot truncate %s/%s: %s", w->o.dir,
-                          file_names[i], strerror(errno));
+                          FNAME(w, i), strerror(errno));
     f->pos = len;
     sl_buf_init(&f->out, 0);
     f->cctx = ZSTD_createCCtx();
@@ -557,7 +571,7 @@ static int check_fresh(struct sl_writer *w, struct sl_err *err)
     bool used = exists_at(w->dirfd, "journal");
 
     for (int i = 0; i < SL_JF__COUNT; i++)
-        used = used || exists_at(w->dirfd, file_names[i]);
+        used = used || exists_at(w->dirfd, FNAME(w, i));
     if (used && !w->o.resume)
         return sl_err_set(err, SL_ECONFIG, "",
                           "%s holds an earlier run; use --resume to continue it, or choose an "

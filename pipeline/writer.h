@@ -64,8 +64,15 @@ struct sl_writer_opts {
     unsigned commit_ms;      /* 0 = default (250) */
     unsigned queue_cap;      /* 0 = default (4096) */
     bool fsync;              /* false only for benchmarks of the disk-less path; default true */
+    /* Group commit: also commit as soon as the queue runs dry (still at most commit_records per
+     * commit). Records then wait about one commit (a few fsyncs) instead of commit_records
+     * arrivals or commit_ms; commits grow by themselves when records come faster than fsyncs. */
+    bool group_commit;
     sl_writer_commit_cb on_commit;
     void *ud;
+    const char *results_name; /* NULL = "results.jsonl.zst"; dry-run: "requests.jsonl.zst" (the
+                                 result kind then carries request lines); a plain file name that
+                                 outlives the writer */
 };
 
 struct sl_writer;

@@ -7,13 +7,13 @@ bash scripts/deps.sh
 echo "== build (RelWithDebInfo) =="
 bash scripts/build.sh build
 echo "== tests =="
-(cd build && ctest --output-on-failure -j2 --timeout 600)
+(cd build && ctest --output-on-failure -j2 --timeout 600 --repeat until-pass:2)
 if [ "${SL_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan + UBSan) =="
   bash scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DSL_SANITIZE=address,undefined
   echo "== tests under ASan + UBSan =="
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900)
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j2 --timeout 900 --repeat until-pass:2)
 fi
 if [ "${SL_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null; then
   echo "== fuzz smoke run (libFuzzer, ${SL_FUZZ_SECONDS:-15} s per target) =="

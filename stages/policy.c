@@ -293,10 +293,10 @@ static int load_key(struct sl_policy *p, const struct key *d, json_t *v, struct 
         p->utf8_replace = strcmp(s, "replace") == 0;
         return 0;
     case K_NFC:
-        if (json_is_false(v))
-            return 0;
-        return bad(err, "", d->name,
-                   "NFC normalization is not implemented; only false is accepted");
+        if (!json_is_boolean(v))
+            return bad(err, "", d->name, "must be true or false");
+        p->nfc = json_is_true(v);
+        return 0;
     case K_TEXT:
         return load_text(p, v, err);
     case K_ACTION:

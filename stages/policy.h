@@ -27,6 +27,7 @@ struct sl_policy {
     struct sl_strlist methods, endpoints, extra_endpoints, models, roles, drop_fields,
         refuse_fields;
     bool azure, allow_unknown_keys, allow_image_parts, allow_tools, utf8_replace;
+    bool nfc; /* normalize every body string to Unicode NFC (utf8proc) */
     enum sl_san_action action[SL_SAN__COUNT]; /* SL_SAN_INJECTION's slot is unused */
     enum sl_san_injection injection;
     uint64_t max_job_bytes, max_custom_id_bytes, max_messages, max_message_chars, max_depth;

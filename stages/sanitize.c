@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "policy.h"
 #include "tokens.h"
@@ -1186,6 +1187,16 @@ static bool may_have_markup(const char *t, size_t n)
 
 /* ==== one string: passes 1-3 ================================================================== */
 
+static bool is_ascii(const char *t, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)t[i] >= 0x80)
+            return false;
+    return true;
+}
+
 static int clean_string(struct ctx *c, json_t *v, bool inj)
 {
     const struct sl_policy *p = c->p;
@@ -1223,6 +1234,28 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
         t = out->p;
         n = out->len;
         changed = true;
+    }
+    if (p->nfc && !is_ascii(t, n)) {
+        /* NFC after cleaning (a stripped character can sit between a base and its combining
+         * mark); utf8proc does the Unicode work, pure ASCII is already NFC. */
+        utf8proc_uint8_t *nf = NULL;
+        utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)t, (utf8proc_ssize_t)n, &nf,
+                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        struct sl_buf *out = t == c->b1.p ? &c->b2 : &c->b1;
+
+        if (m < 0)
+            return fail(c, SL_EUTF8, "utf8: text cannot be normalized");
+        if ((size_t)m != n || memcmp(nf, t, n)) {
+            sl_buf_reset(out);
+            if (sl_buf_append(out, nf, (size_t)m)) {
+                free(nf);
+                return fail(c, -ENOMEM, "internal: out of memory");
+            }
+            t = out->p;
+            n = out->len;
+            changed = true;
+        }
+        free(nf);
     }
     if (inj && p->injection != SL_INJ_OFF && (hit = scan_injection(p, t, n, 0))) {
         c->st->n[SL_SAN_INJECTION]++;

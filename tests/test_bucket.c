@@ -121,6 +121,43 @@ static void test_refill_precision(void **state __attribute__((unused)))
     }
 }
 
+/* Warm-up: between the first take and the first response the buckets do not refill (the first
+ * burst may reach the server late, bunched with the refill); a response, or
+ * SL_BUCKET_WARMUP_MAX_MS without one, starts the refill. */
+static void test_warmup(void **state __attribute__((unused)))
+{
+    static const struct {
+        uint64_t answer_ms; /* 0: no response */
+        uint64_t at_ms;     /* count what a take_all admits here */
+        unsigned admitted;
+    } cases[] = {
+        /* exact 3000 RPM: cap 50, 1 per 20 ms. Taken 50 at 0; no refill before a response. */
+        {0, 500, 0},
+        {0, SL_BUCKET_WARMUP_MAX_MS - 1, 0},
+        /* answered at 400: refill from 400, so 600 gives (600 - 400) / 20 = 10 */
+        {400, 600, 10},
+        /* no response: the refill starts at the warm-up bound (2000 + 200 ms -> 10) */
+        {0, SL_BUCKET_WARMUP_MAX_MS + 200, 10},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sl_bucket_cfg cfg = {.rpm = 3000, .tpm = 1000000000, .exact = true};
+        struct sl_bucket b;
+        uint64_t wait;
+
+        sl_bucket_init(&b, &cfg, 0);
+        assert_int_equal(take_all(&b, 0, 0, &wait), 50);
+        /* polling during the warm-up changes nothing */
+        assert_int_equal(take_all(&b, 100, 0, &wait), 0);
+        if (cases[i].answer_ms) {
+            assert_int_equal(take_all(&b, cases[i].answer_ms - 1, 0, &wait), 0);
+            sl_bucket_settle(&b, cases[i].answer_ms, 0, 0);
+        }
+        assert_int_equal(take_all(&b, cases[i].at_ms, 0, &wait), cases[i].admitted);
+    }
+}
+
 /* Polling every ms and sleeping for the announced wait admit the same requests at the same
  * times: the wait is exact, never early (a retry finding nothing) nor late. */
 static void test_wait_is_exact(void **state __attribute__((unused)))
@@ -802,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_unlimited_never_waits),
         cmocka_unit_test(test_refill_precision),
         cmocka_unit_test(test_wait_is_exact),
+        cmocka_unit_test(test_warmup),
         cmocka_unit_test(test_debt_no_starvation),
         cmocka_unit_test(test_settle),
         cmocka_unit_test(test_refund_cancelled),

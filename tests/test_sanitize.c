@@ -784,7 +784,7 @@ static void test_policy_load(void **state)
         {"{\"azure\":1}", SL_ECONFIG, "/azure"},
         {"{\"injection\":\"maybe\"}", SL_ECONFIG, "/injection"},
         {"{\"utf8\":\"ignore\"}", SL_ECONFIG, "/utf8"},
-        {"{\"nfc\":true}", SL_ECONFIG, "/nfc"},
+        {"{\"nfc\":1}", SL_ECONFIG, "/nfc"},
         {"{\"a/b\":1}", SL_ECONFIG, "/a~1b"},
         {"{\"max_n\":1,\"max_n\":2}", SL_ECONFIG, ""},
     };
@@ -1382,6 +1382,26 @@ static void test_throughput(void **state)
     sl_policy_destroy(p);
 }
 
+
+/* NFC where the policy asks for it: decomposed text is composed; off by default; the stripped
+ * zero-width character between a base and its mark does not block composition. */
+static void test_nfc(void **state)
+{
+    static const struct jcase cases[] = {
+        {"nfc composes", "{\"nfc\":true}", SAY("cafe\\u0301 ok"), 0, NULL, NULL,
+         "/body/messages/0/content", "caf\xc3\xa9 ok", -1},
+        {"nfc off by default", NULL, SAY("cafe\\u0301"), 0, NULL, NULL,
+         "/body/messages/0/content", "cafe\xcc\x81", -1},
+        {"nfc after strip", "{\"nfc\":true}", SAY("e\\u200b\\u0301"), 0, NULL, NULL,
+         "/body/messages/0/content", "\xc3\xa9", SL_SAN_INVISIBLE},
+        {"nfc ascii untouched", "{\"nfc\":true}", SAY("plain text"), 0, NULL, NULL,
+         "/body/messages/0/content", "plain text", -1},
+    };
+
+    (void)state;
+    run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1405,6 +1425,7 @@ int main(void)
         cmocka_unit_test(test_injection_alignment),
         cmocka_unit_test(test_injection_false_positives),
         cmocka_unit_test(test_throughput),
+        cmocka_unit_test(test_nfc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

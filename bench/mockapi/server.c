@@ -174,15 +174,19 @@ static void add_ratelimit_headers(struct mock_server *s, h2o_req_t *req, uint64_
     if (s->o.no_rl_headers)
         return;
     mock_quota_view(&s->quota, t, &v);
+    /* Limits are advertised per real minute (limit x time scale), like every duration sent: a
+     * client pacing by the header then sends at the rate the buckets really refill. */
     if (s->o.rpm) {
-        ADD_HDR(req, "x-ratelimit-limit-requests", "%llu", (unsigned long long)s->o.rpm);
+        ADD_HDR(req, "x-ratelimit-limit-requests", "%llu",
+                (unsigned long long)llround((double)s->o.rpm * s->o.time_scale));
         ADD_HDR(req, "x-ratelimit-remaining-requests", "%llu",
                 (unsigned long long)v.remaining_requests);
         mock_duration_format(d, sizeof(d), v.reset_requests_ms);
         ADD_HDR(req, "x-ratelimit-reset-requests", "%s", d);
     }
     if (s->o.tpm) {
-        ADD_HDR(req, "x-ratelimit-limit-tokens", "%llu", (unsigned long long)s->o.tpm);
+        ADD_HDR(req, "x-ratelimit-limit-tokens", "%llu",
+                (unsigned long long)llround((double)s->o.tpm * s->o.time_scale));
         ADD_HDR(req, "x-ratelimit-remaining-tokens", "%llu",
                 (unsigned long long)v.remaining_tokens);
         mock_duration_format(d, sizeof(d), v.reset_tokens_ms);
