@@ -1389,9 +1389,11 @@ static void det_jwt(struct anon_ctx *c, size_t end)
 
 static void det_pem(struct anon_ctx *c, size_t end)
 {
-    size_t s = end, k;
+    size_t s = end < c->n ? end : (c->n ? c->n - 1 : 0), k;
     const unsigned char *endm;
 
+    if (!c->n)
+        return;
     while (s > 0 && s + 60 > end && !(c->p[s] == '-' && c->n - s >= 10 && !memcmp(c->p + s, "-----BEGIN", 10)))
         s--;
     endm = memmem(c->p + end, c->n - end, "-----END", 8);

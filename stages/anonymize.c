@@ -312,7 +312,8 @@ static int vault_get(struct sl_anon_vault *v, int type, const char *p, size_t n,
     return 0;
 }
 
-int sl_anon_restore(const struct sl_anon_vault *v, const char *src, size_t len, struct sl_buf *dst)
+static int restore_pass(const struct sl_anon_vault *v, const char *src, size_t len,
+                        struct sl_buf *dst)
 {
     size_t i = 0, run = 0;
     int rc;
@@ -465,8 +466,46 @@ static int cmp_span(const void *x, const void *y)
     return a->end > b->end ? -1 : a->end < b->end;
 }
 
-int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t len,
-                 struct sl_buf *dst, struct sl_anon_counts *counts, struct sl_anon_vault *vault)
+/* "[REDACTED_TYPE]", "<TYPE_n>" or "<TYPE_9f2c41d0>": what the operators write. */
+static bool is_placeholder(const char *p, size_t n)
+{
+    size_t i = 0;
+
+    if (n >= 12 && p[0] == '[' && p[n - 1] == ']' && !memcmp(p, "[REDACTED", 9)) {
+        for (i = 9; i < n - 1; i++)
+            if (!(p[i] == '_' || (p[i] >= 'A' && p[i] <= 'Z')))
+                return false;
+        return true;
+    }
+    if (n >= 5 && p[0] == '<' && p[n - 1] == '>') {
+        for (i = 1; i < n - 1 && (p[i] == '_' || (p[i] >= 'A' && p[i] <= 'Z')); i++)
+            ;
+        if (i < 3 || p[i - 1] != '_' || i == n - 1)
+            return false;
+        for (; i < n - 1; i++)
+            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+                return false;
+        return true;
+    }
+    return false;
+}
+
+/* Length of the placeholder that starts at p, 0 if none. */
+static size_t placeholder_at(const char *p, size_t n)
+{
+    const char *close;
+    size_t max = n < 48 ? n : 48;
+
+    if (!max || (p[0] != '[' && p[0] != '<'))
+        return 0;
+    close = memchr(p, p[0] == '[' ? ']' : '>', max);
+    if (!close || !is_placeholder(p, (size_t)(close - p) + 1))
+        return 0;
+    return (size_t)(close - p) + 1;
+}
+
+static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t len,
+                     struct sl_buf *dst, struct sl_anon_counts *counts, struct sl_anon_vault *vault)
 {
     struct anon_ctx *c = &s->ctx;
     size_t k, pos = 0;
@@ -518,6 +557,8 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
                 en = c->sp[k].end;
             k++;
         }
+        if (en - st <= placeholder_at(src + st, len - st))
+            continue; /* our own output (e.g. the value of "password=[REDACTED_SECRET]") */
         if ((rc = sl_buf_append(dst, src + pos, st - pos)) ||
             (rc = apply(a, s, dst, type, src + st, en - st, vault)))
             return rc;
@@ -526,4 +567,88 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         pos = en;
     }
     return sl_buf_append(dst, src + pos, len - pos);
+}
+
+/* Operators must never produce text that a detector flags again (a placeholder glued to the
+ * digits around it can form a new phone number, a mask's kept tail can join a neighbour...). The
+ * detectors guard against the cases known; as a guarantee, a text in which anything was found is
+ * scanned again after replacement, and what is found then is replaced too, until nothing is (at
+ * most SL_ANON_PASSES passes; a text that still changes after that is redacted whole). Clean text
+ * is scanned once: with nothing found, the output is the input. */
+#define SL_ANON_PASSES 4
+
+static uint32_t found(const struct sl_anon_counts *c)
+{
+    uint32_t n = 0;
+    int t;
+
+    for (t = 0; t < SL_PII__COUNT; t++)
+        n += c->n[t];
+    return n;
+}
+
+int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t len,
+                 struct sl_buf *dst, struct sl_anon_counts *counts, struct sl_anon_vault *vault)
+{
+    struct sl_anon_counts c1 = {{0}};
+    size_t start = dst->len;
+    struct sl_buf tmp;
+    int rc, pass;
+
+    if ((rc = anon_pass(a, s, src, len, dst, &c1, vault)))
+        return rc;
+    if (counts)
+        for (int t = 0; t < SL_PII__COUNT; t++)
+            counts->n[t] += c1.n[t];
+    if (!found(&c1) || a->mode == SL_ANON_OFF)
+        return 0;
+    sl_buf_init(&tmp, dst->max);
+    for (pass = 1; pass < SL_ANON_PASSES; pass++) {
+        struct sl_anon_counts c2 = {{0}};
+
+        sl_buf_reset(&tmp);
+        rc = anon_pass(a, s, dst->p + start, dst->len - start, &tmp, &c2, vault);
+        if (rc || !found(&c2))
+            break;
+
+        if (counts)
+            for (int t = 0; t < SL_PII__COUNT; t++)
+                counts->n[t] += c2.n[t];
+        dst->len = start;
+        if ((rc = sl_buf_append(dst, tmp.p ? tmp.p : "", tmp.len)))
+            break;
+    }
+    if (!rc && pass == SL_ANON_PASSES) {
+        /* Did not settle: nothing of this text goes out. */
+        dst->len = start;
+        rc = sl_buf_append(dst, "[REDACTED]", 10);
+    }
+    sl_buf_wipe(&tmp);
+    return rc;
+}
+
+/* Placeholders made by a later pass can hold earlier placeholders: restore until nothing changes. */
+int sl_anon_restore(const struct sl_anon_vault *v, const char *src, size_t len, struct sl_buf *dst)
+{
+    struct sl_buf a, b;
+    int rc, pass;
+
+    sl_buf_init(&a, dst->max);
+    sl_buf_init(&b, dst->max);
+    rc = restore_pass(v, src, len, &a);
+    for (pass = 1; !rc && pass < SL_ANON_PASSES + 1; pass++) {
+        sl_buf_reset(&b);
+        if ((rc = restore_pass(v, a.p ? a.p : "", a.len, &b)))
+            break;
+        if (b.len == a.len && (!a.len || !memcmp(a.p, b.p, a.len)))
+            break;
+        struct sl_buf t = a;
+        a = b;
+        b = t;
+    }
+    if (!rc)
+        rc = sl_buf_append(dst, a.p ? a.p : "", a.len);
+    sl_buf_wipe(&a);
+    sl_buf_wipe(&b);
+    return rc;
 }
