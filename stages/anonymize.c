@@ -619,9 +619,13 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
             break;
     }
     if (!rc && pass == SL_ANON_PASSES) {
-        /* Did not settle: nothing of this text goes out. */
+        /* Did not settle: nothing of this text goes out. Tokenize keeps the whole text as one
+         * value, so that --restore still gives it back exactly. */
         dst->len = start;
-        rc = sl_buf_append(dst, "[REDACTED]", 10);
+        if (a->mode == SL_ANON_TOKENIZE && vault)
+            rc = apply(a, s, dst, SL_PII_SECRET, src, len, vault);
+        else
+            rc = sl_buf_append(dst, "[REDACTED]", 10);
     }
     sl_buf_wipe(&tmp);
     return rc;
