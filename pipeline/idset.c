@@ -76,30 +76,6 @@ static int grow(struct sl_idset *s)
     return 0;
 }
 
-int sl_idset_insert(struct sl_idset *s, const char *id, size_t len)
-{
-    uint64_t h = sl_idset_hash(s->seed, id, len);
-    size_t i;
-    int rc = 1;
-
-    pthread_mutex_lock(&s->mu);
-    if ((s->count + 1) * 4 > s->cap * 3 && grow(s) < 0) {
-        rc = -12;
-        goto out;
-    }
-    for (i = (size_t)h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1)) {
-        if (s->slots[i] == h) {
-            rc = 0;
-            goto out;
-        }
-    }
-    s->slots[i] = h;
-    s->count++;
-out:
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
 static int insert_locked(struct sl_idset *s, uint64_t h)
 {
     size_t i;

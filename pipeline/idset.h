@@ -24,10 +24,9 @@ struct sl_idset {
 
 int sl_idset_init(struct sl_idset *s, uint64_t seed);
 void sl_idset_destroy(struct sl_idset *s);
-/* 1 if inserted, 0 if it was already there, negative on allocation failure. */
-int sl_idset_insert(struct sl_idset *s, const char *id, size_t len);
 uint64_t sl_idset_hash(uint64_t seed, const char *p, size_t n);
-/* Like insert, but in input order: waits until every position below seq has had its turn, so the
+/* Insert id: 1 if inserted, 0 if it was already there, negative on allocation failure. In input
+ * order: waits until every position below seq has had its turn, so the
  * first occurrence of an id in the input is the one that wins, whichever worker is faster. Every
  * position must call it exactly once (id NULL: only take the turn). Workers take jobs in input
  * order, so the position being waited for is always already in a worker's hands. */

@@ -1613,7 +1613,7 @@ int sl_run(struct sl_config *cfg)
     struct sl_bucket_cfg bc = {0};
     struct sl_err err;
     uint64_t totals[SL_OUT__COUNT] = {0};
-    int rc, status = 1, k;
+    int rc, status = 1;
 
     if (!r)
         return 1;
@@ -1741,8 +1741,6 @@ int sl_run(struct sl_config *cfg)
     sl_writer_counts(r->writer, totals);
     if (!r->stopping)
         r->exit_status = (totals[SL_OUT_ERROR] || totals[SL_OUT_REJECT]) ? 3 : 0;
-    for (k = 0; k < SL_OUT__COUNT; k++)
-        (void)k;
     if (write_summary(r, totals, (double)(now_ms() - r->start_ms) / 1000.0))
         sl_log(SL_LOG_ERROR, "cannot write summary.json");
     {
