@@ -34,10 +34,19 @@ struct sl_anon {
     size_t key_len;
 };
 
+/* Output ranges [2k, 2k+1] that a pass replaced, relative to the start of its output. */
+struct anon_ranges {
+    size_t *r;
+    size_t n; /* pairs */
+    size_t cap;
+};
+
 struct sl_anon_scratch {
     hs_scratch_t *hs;
     EVP_MAC_CTX *mac; /* keyed HMAC-SHA256 template, for SL_ANON_HASH */
     struct anon_ctx ctx;
+    struct anon_ranges rg[2]; /* replaced by the last pass / by the one running */
+    struct sl_buf tmp;        /* the re-scan's output, kept between calls */
 };
 
 struct vent {
@@ -205,6 +214,9 @@ void sl_anon_scratch_destroy(struct sl_anon_scratch *s)
     if (s->ctx.sp)
         explicit_bzero(s->ctx.sp, s->ctx.capsp * sizeof(*s->ctx.sp));
     free(s->ctx.sp);
+    free(s->rg[0].r);
+    free(s->rg[1].r);
+    sl_buf_wipe(&s->tmp);
     free(s);
 }
 
@@ -442,14 +454,34 @@ static int apply(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_b
 
 /* ---- scan ------------------------------------------------------------------------------------- */
 
+/* What the scan callback needs: the detector context and where the scanned window starts. */
+struct scan_arg {
+    struct anon_ctx *c;
+    size_t base;
+};
+
+static bool line_anchored(unsigned id)
+{
+    return id < anon_npatterns && strncmp(anon_patterns[id].re, "(?:^|\\n)", 8) == 0;
+}
+
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int fl,
                     void *ctx)
 {
+    struct scan_arg *sa = ctx;
+    struct anon_ctx *c = sa->c;
+    size_t end = sa->base + (size_t)to;
+
     (void)from;
     (void)fl;
-    anon_scan_digits(ctx, (size_t)to);
-    anon_dispatch(ctx, id, (size_t)to);
-    return ((struct anon_ctx *)ctx)->oom ? 1 : 0;
+    /* A window that does not start a line: "^" in a "(?:^|\n)" cue is not a line start there. Such
+     * a match holds no newline before its last byte, one that used "\n" does. */
+    if (sa->base > 0 && c->p[sa->base - 1] != '\n' && line_anchored(id) &&
+        (end < sa->base + 1 || !memchr(c->p + sa->base, '\n', end - 1 - sa->base)))
+        return 0;
+    anon_scan_digits(c, end);
+    anon_dispatch(c, id, end);
+    return c->oom ? 1 : 0;
 }
 
 static bool is_tokbyte(char ch)
@@ -504,13 +536,54 @@ static size_t placeholder_at(const char *p, size_t n)
     return (size_t)(close - p) + 1;
 }
 
-static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t len,
-                     struct sl_buf *dst, struct sl_anon_counts *counts, struct sl_anon_vault *vault)
+static int ranges_add(struct anon_ranges *rg, size_t st, size_t en)
+{
+    if (rg->n > 0 && rg->r[2 * rg->n - 1] == st) { /* adjacent: extend */
+        rg->r[2 * rg->n - 1] = en;
+        return 0;
+    }
+    if (rg->n * 2 == rg->cap) {
+        size_t ncap = rg->cap ? rg->cap * 2 : 32;
+        size_t *nr = realloc(rg->r, ncap * sizeof(*nr));
+
+        if (!nr)
+            return -ENOMEM;
+        rg->r = nr;
+        rg->cap = ncap;
+    }
+    rg->r[2 * rg->n] = st;
+    rg->r[2 * rg->n + 1] = en;
+    rg->n++;
+    return 0;
+}
+
+/* Scan src[ws, we) for triggers; the detectors see all of src[0, len). */
+static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t ws,
+                       size_t we)
 {
     struct anon_ctx *c = &s->ctx;
-    size_t k, pos = 0;
+    struct scan_arg sa = {c, ws};
+
+    c->dscan = ws;
+    if (hs_scan(a->db, src + ws, (unsigned)(we - ws), 0, s->hs, on_match, &sa) != HS_SUCCESS && !c->oom)
+        return -EINVAL;
+    if (!c->oom)
+        anon_scan_digits(c, we);
+    return c->oom ? -ENOMEM : 0;
+}
+
+/* One pass over src: scan the windows win[0..nwin) (pairs; NULL = all of src), resolve overlaps,
+ * write the text with every accepted span replaced to dst and the replaced output ranges (relative
+ * to dst's length on entry) to rg. */
+static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const char *src, size_t len,
+                     const size_t *win, size_t nwin, struct sl_buf *dst, struct sl_anon_counts *counts,
+                     struct sl_anon_vault *vault, struct anon_ranges *rg)
+{
+    struct anon_ctx *c = &s->ctx;
+    size_t k, pos = 0, base = dst->len;
     int rc = 0;
 
+    rg->n = 0;
     if (a->mode == SL_ANON_OFF || len == 0)
         return sl_buf_append(dst, src, len);
     if (a->mode == SL_ANON_TOKENIZE && !vault)
@@ -526,18 +599,23 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
     c->ipv6_done = 0;
     c->dscan = 0;
     c->nnames = 0;
-    if (hs_scan(a->db, src, (unsigned)len, 0, s->hs, on_match, c) != HS_SUCCESS && !c->oom)
-        return -EINVAL;
-    if (!c->oom)
-        anon_scan_digits(c, len);
-    if (!c->oom)
-        anon_corefer_persons(c);
+    if (!win) {
+        rc = scan_window(a, s, src, 0, len);
+    } else {
+        for (k = 0; k < nwin && !rc; k++)
+            rc = scan_window(a, s, src, win[2 * k], win[2 * k + 1]);
+    }
+    if (rc)
+        return rc;
+    anon_corefer_persons(c);
     if (c->oom)
         return -ENOMEM;
+    if (c->nsp == 0) /* nothing found: the output is the input */
+        return sl_buf_append(dst, src, len);
     if (c->nsp > 1)
         qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
     for (k = 0; k < c->nsp;) {
-        size_t st = c->sp[k].start, en = c->sp[k].end;
+        size_t st = c->sp[k].start, en = c->sp[k].end, o0;
         int type = c->sp[k].type;
 
         for (k++; k < c->nsp && c->sp[k].start < en; k++) {
@@ -559,8 +637,11 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
         }
         if (en - st <= placeholder_at(src + st, len - st))
             continue; /* our own output (e.g. the value of "password=[REDACTED_SECRET]") */
-        if ((rc = sl_buf_append(dst, src + pos, st - pos)) ||
-            (rc = apply(a, s, dst, type, src + st, en - st, vault)))
+        if ((rc = sl_buf_append(dst, src + pos, st - pos)))
+            return rc;
+        o0 = dst->len - base;
+        if ((rc = apply(a, s, dst, type, src + st, en - st, vault)) ||
+            (rc = ranges_add(rg, o0, dst->len - base)))
             return rc;
         if (counts)
             counts->n[type]++;
@@ -571,11 +652,67 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
 
 /* Operators must never produce text that a detector flags again (a placeholder glued to the
  * digits around it can form a new phone number, a mask's kept tail can join a neighbour...). The
- * detectors guard against the cases known; as a guarantee, a text in which anything was found is
- * scanned again after replacement, and what is found then is replaced too, until nothing is (at
- * most SL_ANON_PASSES passes; a text that still changes after that is redacted whole). Clean text
- * is scanned once: with nothing found, the output is the input. */
+ * detectors guard against the cases known; as a guarantee, after a pass that replaced anything the
+ * neighbourhood of every replacement is scanned again (with the whole text as the detectors'
+ * context), and what is found then is replaced too, until nothing is (at most SL_ANON_PASSES
+ * passes; a text that still changes after that is redacted whole). Clean text is scanned once:
+ * with nothing found, the output is the input.
+ *
+ * The neighbourhood: RESCAN_REACH bytes either side (more than any bounded look-around of a
+ * detector: addresses read 140 bytes on, name and phone cues 40-120 back), widened to whole
+ * whitespace-separated tokens (e-mail, URL, key and number parsers run over tokens of any length)
+ * and so that a window starts at a line start or after a blank that follows a letter (a number
+ * spaced into groups is never entered in its middle). Windows closer than RESCAN_JOIN merge. */
 #define SL_ANON_PASSES 4
+#define RESCAN_REACH 192
+#define RESCAN_JOIN 128
+
+static bool blank(unsigned char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* A window may start at i: text start, line start, or after a blank that follows a letter. */
+static bool win_start_ok(const unsigned char *p, size_t i)
+{
+    if (i == 0 || p[i - 1] == '\n')
+        return true;
+    return blank(p[i - 1]) && i >= 2 && (((p[i - 2] | 32) >= 'a' && (p[i - 2] | 32) <= 'z') || p[i - 2] >= 0x80);
+}
+
+/* A window may end at i: text end, or at a blank after a letter (nothing spaced continues). */
+static bool win_end_ok(const unsigned char *p, size_t len, size_t i)
+{
+    if (i >= len || p[i] == '\n')
+        return true;
+    return blank(p[i]) && i >= 1 && (((p[i - 1] | 32) >= 'a' && (p[i - 1] | 32) <= 'z') || p[i - 1] >= 0x80);
+}
+
+/* Windows (pairs in rg->r, rewritten in place) around the ranges of rg in p[0, len). */
+static size_t windows(struct anon_ranges *rg, const unsigned char *p, size_t len)
+{
+    size_t k, nw = 0;
+
+    for (k = 0; k < rg->n; k++) {
+        size_t lo = rg->r[2 * k], hi = rg->r[2 * k + 1];
+
+        lo = lo > RESCAN_REACH ? lo - RESCAN_REACH : 0;
+        hi = len - hi > RESCAN_REACH ? hi + RESCAN_REACH : len;
+        while (!win_start_ok(p, lo))
+            lo--;
+        while (!win_end_ok(p, len, hi))
+            hi++;
+        if (nw > 0 && lo <= rg->r[2 * nw - 1] + RESCAN_JOIN) {
+            if (hi > rg->r[2 * nw - 1])
+                rg->r[2 * nw - 1] = hi;
+        } else {
+            rg->r[2 * nw] = lo;
+            rg->r[2 * nw + 1] = hi;
+            nw++;
+        }
+    }
+    return nw;
+}
 
 static uint32_t found(const struct sl_anon_counts *c)
 {
@@ -592,31 +729,40 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
 {
     struct sl_anon_counts c1 = {{0}};
     size_t start = dst->len;
-    struct sl_buf tmp;
+    struct sl_buf *tmp = &s->tmp;
+    struct anon_ranges *rg = &s->rg[0];
     int rc, pass;
 
-    if ((rc = anon_pass(a, s, src, len, dst, &c1, vault)))
+    if ((rc = anon_pass(a, s, src, len, NULL, 0, dst, &c1, vault, rg)))
         return rc;
     if (counts)
         for (int t = 0; t < SL_PII__COUNT; t++)
             counts->n[t] += c1.n[t];
     if (!found(&c1) || a->mode == SL_ANON_OFF)
         return 0;
-    sl_buf_init(&tmp, dst->max);
+    tmp->max = dst->max;
     for (pass = 1; pass < SL_ANON_PASSES; pass++) {
         struct sl_anon_counts c2 = {{0}};
+        const unsigned char *p = (const unsigned char *)dst->p + start;
+        size_t nw = windows(rg, p, dst->len - start);
 
-        sl_buf_reset(&tmp);
-        rc = anon_pass(a, s, dst->p + start, dst->len - start, &tmp, &c2, vault);
+        sl_buf_reset(tmp);
+        rc = anon_pass(a, s, (const char *)p, dst->len - start, rg->r, nw, tmp, &c2, vault, &s->rg[1]);
         if (rc || !found(&c2))
             break;
-
         if (counts)
             for (int t = 0; t < SL_PII__COUNT; t++)
                 counts->n[t] += c2.n[t];
         dst->len = start;
-        if ((rc = sl_buf_append(dst, tmp.p ? tmp.p : "", tmp.len)))
+        if ((rc = sl_buf_append(dst, tmp->p ? tmp->p : "", tmp->len)))
             break;
+        { /* the ranges this pass replaced are where the next one looks */
+            struct anon_ranges t = s->rg[0];
+
+            s->rg[0] = s->rg[1];
+            s->rg[1] = t;
+            rg = &s->rg[0];
+        }
     }
     if (!rc && pass == SL_ANON_PASSES) {
         /* Did not settle: nothing of this text goes out. Tokenize keeps the whole text as one
@@ -627,7 +773,9 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         else
             rc = sl_buf_append(dst, "[REDACTED]", 10);
     }
-    sl_buf_wipe(&tmp);
+    if (tmp->p)
+        explicit_bzero(tmp->p, tmp->len);
+    sl_buf_reset(tmp);
     return rc;
 }
 
