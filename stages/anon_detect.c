@@ -12,8 +12,12 @@
  */
 #include "anon_detect.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <hs/hs.h>
 
@@ -65,7 +69,8 @@ const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_digits in C: as patterns they cost a third of the scan. */
-    {"[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]", 0, AH_IPV6, 0},
+    /* An IPv6 address holds "::" or eight groups: "h:h...:" or "::h" somewhere ("12:34" does not). */
+    {"[0-9A-Fa-f]:[0-9A-Fa-f]{1,8}:", 0, AH_IPV6, 0},
     {"::[0-9A-Fa-f]", 0, AH_IPV6, 0},
     {"[A-Za-z0-9]://", 0, AH_URL, 0},
     {"\\bsk-", 0, AH_PREFIX, 0},
@@ -610,6 +615,63 @@ static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *co
     return false;
 }
 
+/* The long word lists (street types, particles, months, not-names) as hash sets: word_is walks a
+ * list, which costs a thousand instructions per word on these. Built once per process from the
+ * lists themselves (pthread_once), read-only afterwards. */
+#define WS_SLOTS 1024 /* power of two, more than twice the longest list */
+
+struct wordset {
+    const char *const *list;
+    unsigned short slot[WS_SLOTS]; /* list index + 1, 0 = empty */
+};
+
+static uint32_t ws_hash(const unsigned char *w, size_t n, bool fold)
+{
+    uint32_t h = 2166136261u;
+
+    while (n--) {
+        int ch = *w++;
+
+        h = (h ^ (uint32_t)(fold ? lower(ch) : ch)) * 16777619u;
+    }
+    return h;
+}
+
+static void ws_build(struct wordset *set)
+{
+    size_t k;
+
+    for (k = 0; set->list[k]; k++) {
+        const unsigned char *w = (const unsigned char *)set->list[k];
+        uint32_t j = ws_hash(w, strlen(set->list[k]), false) & (WS_SLOTS - 1);
+
+        while (set->slot[j])
+            j = (j + 1) & (WS_SLOTS - 1);
+        set->slot[j] = (unsigned short)(k + 1);
+    }
+}
+
+/* Same answer as word_is(c, s, e, set->list). */
+static bool word_in(const struct anon_ctx *c, size_t s, size_t e, const struct wordset *set)
+{
+    uint32_t j;
+
+    if (e <= s || e > c->n)
+        return false;
+    for (j = ws_hash(c->p + s, e - s, true) & (WS_SLOTS - 1); set->slot[j]; j = (j + 1) & (WS_SLOTS - 1)) {
+        const unsigned char *w = (const unsigned char *)set->list[set->slot[j] - 1];
+        size_t k;
+
+        for (k = 0; k < e - s && w[k] && lower(c->p[s + k]) == w[k]; k++)
+            ;
+        if (k == e - s && w[k] == 0)
+            return true;
+    }
+    return false;
+}
+
+static struct wordset set_streets, set_particles, set_months, set_not_names;
+
 /* ---- ADDRESS ---------------------------------------------------------------------------------- */
 
 static const char *const street_types[] = {
@@ -681,7 +743,7 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
         }
         if (is_lower(ch) || ch >= 0x80) {
             e = word_end(c, i);
-            if (e == i || !(word_is(c, i, e, particles) || word_is(c, i, e, street_types) ||
+            if (e == i || !(word_in(c, i, e, &set_particles) || word_in(c, i, e, &set_streets) ||
                             word_is(c, i, e, (const char *const[]){"étage", "piso", "andar", "apto",
                                                                    "apt", "suite", "bis", "ter", NULL})))
                 break;
@@ -699,8 +761,8 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
 
 static bool street_word(const struct anon_ctx *c, size_t s, size_t e)
 {
-    return word_is(c, s, e, street_types) ||
-           (e - s > 3 && lower(c->p[e - 1]) == 's' && word_is(c, s, e - 1, street_types));
+    return word_in(c, s, e, &set_streets) ||
+           (e - s > 3 && lower(c->p[e - 1]) == 's' && word_in(c, s, e - 1, &set_streets));
 }
 
 /* "Hirzenberg 29c, 57598 Grubestadt": street words, house number, then a postcode and a town. The
@@ -727,7 +789,7 @@ static void det_addr_postcode(struct anon_ctx *c, size_t end)
             break;
         while (ws > 0 && (is_wordbyte(c->p[ws - 1]) || c->p[ws - 1] == '-' || c->p[ws - 1] == '.'))
             ws--;
-        if (!upper_at(c, ws) && !word_is(c, ws, s - 1, particles))
+        if (!upper_at(c, ws) && !word_in(c, ws, s - 1, &set_particles))
             break;
         s = ws;
     }
@@ -768,7 +830,7 @@ static size_t parse_addr_numfirst(const struct anon_ctx *c, size_t i)
             return 0;
         if (street_word(c, k, e) && upper_at(c, k))
             return addr_tail(c, e, 120);
-        if (!upper_at(c, k) && !word_is(c, k, e, particles))
+        if (!upper_at(c, k) && !word_in(c, k, e, &set_particles))
             return 0;
         if (at(c, e) == '.')
             e++;
@@ -820,7 +882,7 @@ static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
             return;
         }
         e = word_end(c, k);
-        if (e == k || !(upper_at(c, k) || word_is(c, k, e, particles)))
+        if (e == k || !(upper_at(c, k) || word_in(c, k, e, &set_particles)))
             return;
         if (at(c, e) != ' ' && at(c, e) != ',')
             return;
@@ -913,7 +975,7 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
             return 0;
         e = skip_de(c, e + 1);
         r = word_end(c, e);
-        if (r == e || !word_is(c, e, r, months))
+        if (r == e || !word_in(c, e, r, &set_months))
             return 0;
         e = r;
         if (at(c, e) == '.')
@@ -928,7 +990,7 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
         return e + 4;
     }
     e = word_end(c, i);
-    if (e == i || !word_is(c, i, e, months))
+    if (e == i || !word_in(c, i, e, &set_months))
         return 0;
     if (at(c, e) == '.')
         e++;
@@ -997,11 +1059,28 @@ static const char *const not_names[] = {
     "sehr", "geehrte", "geehrter", "cher", "chère", "estimado", "estimada", "prezado", "prezada",
     "caro", "cara", "querido", "querida", "lieber", "name", "nom", "nombre", "nome", NULL};
 
+static struct wordset set_streets = {street_types, {0}}, set_particles = {particles, {0}},
+                      set_months = {months, {0}}, set_not_names = {not_names, {0}};
+static pthread_once_t sets_once = PTHREAD_ONCE_INIT;
+
+static void sets_build(void)
+{
+    ws_build(&set_streets);
+    ws_build(&set_particles);
+    ws_build(&set_months);
+    ws_build(&set_not_names);
+}
+
+void anon_detect_init(void)
+{
+    pthread_once(&sets_once, sets_build);
+}
+
 static bool name_word_ok(const struct anon_ctx *c, size_t s, size_t e)
 {
     size_t k;
 
-    if (e <= s + 1 || !upper_at(c, s) || word_is(c, s, e, not_names))
+    if (e <= s + 1 || !upper_at(c, s) || word_in(c, s, e, &set_not_names))
         return false;
     if (e - s <= 4) { /* SSN, IBAN, DOB: acronyms are not names */
         for (k = s; k < e && is_upper(c->p[k]); k++)
@@ -1041,7 +1120,7 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
                 remember_name(c, k, e);
             last = e;
             nw++;
-        } else if (!(nw > 0 && word_is(c, k, e, particles) && upper_at(c, e + 1))) {
+        } else if (!(nw > 0 && word_in(c, k, e, &set_particles) && upper_at(c, e + 1))) {
             break;
         }
         if (at(c, e) != ' ' || !is_wordbyte(at(c, e + 1)))
@@ -1138,7 +1217,7 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
         if (is_wordbyte(before(c, k)) || !upper_at(c, k))
             continue;
         e = word_end(c, k);
-        if (!name_word_ok(c, k, e) || !word_in_local(c, k, e, lp, n)) {
+        if (!word_in_local(c, k, e, lp, n) || !name_word_ok(c, k, e)) { /* the cheaper test first */
             k = e > k ? e - 1 : k;
             continue;
         }
@@ -1163,6 +1242,7 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
 void anon_corefer_persons(struct anon_ctx *c)
 {
     size_t k, nsp = c->nsp;
+    unsigned char first[256];
 
     if (!(c->types & (1u << SL_PII_PERSON)))
         return;
@@ -1172,17 +1252,28 @@ void anon_corefer_persons(struct anon_ctx *c)
 
             email_names(c, &em);
         }
-    for (k = 0; k < c->nnames; k++) {
-        const unsigned char *needle = c->p + c->names[k].off, *h = c->p, *hit;
-        size_t L = c->names[k].len;
+    if (c->nnames == 0)
+        return;
+    /* One walk over the word starts (a byte that may start a name after one that is neither a
+     * letter nor a digit), each compared with the names: not one memmem per name. */
+    memset(first, 0, sizeof(first));
+    for (k = 0; k < c->nnames; k++)
+        first[c->p[c->names[k].off]] = 1;
+    for (k = 0; k < c->n; k++) {
+        int ch = c->p[k], b;
+        size_t j;
 
-        while ((hit = memmem(h, c->n - (size_t)(h - c->p), needle, L)) != NULL) {
-            size_t s = (size_t)(hit - c->p);
+        if (!first[ch])
+            continue;
+        b = before(c, k);
+        if (is_wordbyte(b) || is_digit(b) || b == '@')
+            continue;
+        for (j = 0; j < c->nnames; j++) {
+            size_t L = c->names[j].len, o = c->names[j].off;
 
-            if (!is_wordbyte(before(c, s)) && !is_digit(before(c, s)) && !is_wordbyte(at(c, s + L)) &&
-                !is_digit(at(c, s + L)) && before(c, s) != '@' && at(c, s + L) != '@')
-                add(c, s, s + L, SL_PII_PERSON);
-            h = hit + L;
+            if (c->p[o] == ch && L <= c->n - k && !memcmp(c->p + o, c->p + k, L) &&
+                !is_wordbyte(at(c, k + L)) && !is_digit(at(c, k + L)) && at(c, k + L) != '@')
+                add(c, k, k + L, SL_PII_PERSON);
         }
     }
 }
@@ -1511,11 +1602,6 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     if (pb == '.' || pb == ',' || pb == ':')
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
-    if ((e = parse_ipv4(c, pos)) != 0) {
-        add(c, pos, e, SL_PII_IP);
-        c->digit_skip = e;
-        return;
-    }
     {
         size_t i = pos, nd = 0; /* fast path: most numbers in prose have few digits */
 
@@ -1533,9 +1619,18 @@ static void det_digit(struct anon_ctx *c, size_t pos)
                 i += 2;
                 continue;
             }
-            if (!at(c, i) || !strchr(" -./", at(c, i)) || !is_digit(at(c, i + 1)))
-                break;
+            {
+                int ch = at(c, i);
+
+                if (!(ch == ' ' || ch == '-' || ch == '.' || ch == '/') || !is_digit(at(c, i + 1)))
+                    break;
+            }
             i++;
+        }
+        if (nd >= 4 && (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
+            add(c, pos, e, SL_PII_IP);
+            c->digit_skip = e;
+            return;
         }
         if (nd < 7) {
             if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
@@ -1591,17 +1686,6 @@ static void det_ssn_cue(struct anon_ctx *c, size_t end)
     }
 }
 
-/* Non-zero if some byte of the 8-byte word x is an ASCII digit (exact; x's bytes may be >= 0x80). */
-#define ONES 0x0101010101010101ULL
-#define HIGH 0x8080808080808080ULL
-static inline uint64_t has_digit8(uint64_t x)
-{
-    uint64_t lo = x & ~HIGH; /* 7 low bits of each byte */
-
-    /* byte > '/' && byte < ':' on the 7-bit part, and the top bit clear */
-    return ((ONES * (127 + ':') - lo) & ~x & (lo + ONES * (127 - '/'))) & HIGH;
-}
-
 static bool is_wordb(int ch)
 {
     return is_alnum(ch) || ch == '_';
@@ -1626,19 +1710,28 @@ void anon_scan_digits(struct anon_ctx *c, size_t upto)
     if (upto > c->n)
         upto = c->n;
     /* A digit at j triggers by end j + 1 (digit) or j + 2 (IBAN): look at j < upto, and leave an
-     * IBAN candidate whose second digit lies at upto for the next call. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (j + 8 < upto) { /* every trigger in the word ends at or before upto */
-        uint64_t w, m;
+     * IBAN candidate whose second digit lies at upto for the next call. Both triggers need a
+     * byte before the digit that is not a digit: only the first digit of a run is looked at. */
+#if defined(__SSE2__)
+    while (j + 16 < upto) { /* every trigger in the block ends at or before upto */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + j));
+        /* signed compare: bytes >= 0x80 are negative, never in '0'..'9' */
+        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        unsigned m = (unsigned)_mm_movemask_epi8(d);
 
-        memcpy(&w, c->p + j, 8);
-        for (m = has_digit8(w); m; m &= m - 1)
-            digit_at(c, j + (size_t)(__builtin_ctzll(m) >> 3));
-        j += 8;
+        if (m) {
+            unsigned prev = j > 0 && is_digit(c->p[j - 1]);
+
+            m &= ~((m << 1) | prev); /* first digits of runs */
+            for (; m; m &= m - 1)
+                digit_at(c, j + (size_t)__builtin_ctz(m));
+        }
+        j += 16;
     }
 #endif
     for (; j < upto; j++) {
-        if (!is_digit(c->p[j]))
+        if (!is_digit(c->p[j]) || (j > 0 && is_digit(c->p[j - 1])))
             continue;
         if (j + 2 > upto && upto < c->n && j > 0 && is_wordb(c->p[j - 1]))
             break; /* a possible IBAN trigger ending after upto: later */

@@ -52,6 +52,8 @@ struct anon_pattern {
 extern const struct anon_pattern anon_patterns[];
 extern const size_t anon_npatterns;
 
+/* Build the detectors' read-only tables; once per process (any thread, idempotent). */
+void anon_detect_init(void);
 /* Run the detector for pattern id whose match ended at end. Returns 0 (always continue). */
 void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end);
 /* Run the digit and IBAN detectors for every trigger ending at or before upto not yet seen

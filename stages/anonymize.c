@@ -142,6 +142,7 @@ int sl_anon_create(const struct sl_anon_opts *o, struct sl_anon **out)
         return SL_ECONFIG;
     if (o->types >> SL_PII__COUNT)
         return SL_ECONFIG;
+    anon_detect_init();
     a = calloc(1, sizeof(*a));
     if (!a)
         return -ENOMEM;
