@@ -1238,11 +1238,32 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
     }
 }
 
+/* A remembered name starting at k, as a whole word, is the same person. */
+static void corefer_at(struct anon_ctx *c, size_t k, const unsigned char *first)
+{
+    int ch = c->p[k], b;
+    size_t j;
+
+    if (!first[ch])
+        return;
+    b = before(c, k);
+    if (is_wordbyte(b) || is_digit(b) || b == '@')
+        return;
+    for (j = 0; j < c->nnames; j++) {
+        size_t L = c->names[j].len, o = c->names[j].off;
+
+        if (c->p[o] == ch && L <= c->n - k && !memcmp(c->p + o, c->p + k, L) && !is_wordbyte(at(c, k + L)) &&
+            !is_digit(at(c, k + L)) && at(c, k + L) != '@')
+            add(c, k, k + L, SL_PII_PERSON);
+    }
+}
+
 /* Every whole-word occurrence of a remembered name token is the same person. */
 void anon_corefer_persons(struct anon_ctx *c)
 {
     size_t k, nsp = c->nsp;
     unsigned char first[256];
+    bool simd = true;
 
     if (!(c->types & (1u << SL_PII_PERSON)))
         return;
@@ -1257,25 +1278,29 @@ void anon_corefer_persons(struct anon_ctx *c)
     /* One walk over the word starts (a byte that may start a name after one that is neither a
      * letter nor a digit), each compared with the names: not one memmem per name. */
     memset(first, 0, sizeof(first));
-    for (k = 0; k < c->nnames; k++)
+    for (k = 0; k < c->nnames; k++) {
         first[c->p[c->names[k].off]] = 1;
-    for (k = 0; k < c->n; k++) {
-        int ch = c->p[k], b;
-        size_t j;
-
-        if (!first[ch])
-            continue;
-        b = before(c, k);
-        if (is_wordbyte(b) || is_digit(b) || b == '@')
-            continue;
-        for (j = 0; j < c->nnames; j++) {
-            size_t L = c->names[j].len, o = c->names[j].off;
-
-            if (c->p[o] == ch && L <= c->n - k && !memcmp(c->p + o, c->p + k, L) &&
-                !is_wordbyte(at(c, k + L)) && !is_digit(at(c, k + L)) && at(c, k + L) != '@')
-                add(c, k, k + L, SL_PII_PERSON);
-        }
+        if (c->p[c->names[k].off] < 0x80 && !is_upper(c->p[c->names[k].off]))
+            simd = false;
     }
+    k = 0;
+#if defined(__SSE2__)
+    /* Names start with an upper-case letter (ASCII or a UTF-8 lead byte): skip 16 bytes at a time
+     * that hold none. */
+    while (simd && k + 16 <= c->n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + k));
+        __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(up, v)); /* or a byte >= 0x80 */
+
+        for (; m; m &= m - 1)
+            corefer_at(c, k + (size_t)__builtin_ctz(m), first);
+        k += 16;
+    }
+#endif
+    (void)simd;
+    for (; k < c->n; k++)
+        corefer_at(c, k, first);
 }
 
 /* ---- IBAN ------------------------------------------------------------------------------------- */
