@@ -354,6 +354,60 @@ static void test_outputs_not_detected(void **state)
     ctx_close(&r);
 }
 
+/* Long text: the re-scan after a replacement looks only at windows around it. Values far apart in
+ * prose with spaced numbers (which a window must never enter in the middle) are all replaced, the
+ * output holds nothing detectable, and the prose between them comes out unchanged. */
+static void test_rescan_windows(void **state)
+{
+    static const char prose[] =
+        " the build 2 3 4 ran at 12:30 in room 12 14 and the order total is 3 400 units; we will "
+        "update you soon on the release 1.2.3 notes for the next week when the team meets again "
+        "about the 7 12 2024 report and its 45 67 89 figures that finance asked for on Monday, "
+        "then the dashboard users can export data after the deploy that failed with error 500 "
+        "while connecting to the upstream service at port 8080 as the logs show for the last "
+        "run of the job\nand the next line has 10 20 30 40 values with nothing personal in it ";
+    static const char *const vals[] = {
+        "mail john@example.com", "call +49 89 53935350", "card 4111 1111 1111 1111",
+        "Dear Mr. John Smith,", "SSN 123-45-6789", "key ghp_0123456789abcdefABCDEF0123456789abcd"};
+    static const enum sl_anon_mode modes[] = {SL_ANON_REDACT, SL_ANON_MASK, SL_ANON_HASH, SL_ANON_TOKENIZE};
+    char in[8192];
+    size_t n = 0, k, m;
+    struct ctx c, r;
+    int t;
+
+    (void)state;
+    memcpy(in, prose, sizeof(prose) - 1);
+    n = sizeof(prose) - 1;
+    for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+        n += (size_t)snprintf(in + n, sizeof(in) - n, "%s", vals[k]);
+        memcpy(in + n, prose, sizeof(prose) - 1);
+        n += sizeof(prose) - 1;
+    }
+    ctx_open(&r, SL_ANON_REDACT, 0);
+    for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+        struct sl_anon_vault *v;
+        const char *p;
+        int seen = 0, total = 0;
+
+        assert_int_equal(sl_anon_vault_create(&v), 0);
+        ctx_open(&c, modes[m], 0);
+        run(&c, in, n, v);
+        for (t = 0; t < SL_PII__COUNT; t++)
+            total += (int)c.cnt.n[t];
+        assert_int_equal(total, 6);
+        for (p = c.out.p; (p = strstr(p, prose)) != NULL; p += sizeof(prose) - 1)
+            seen++;
+        assert_int_equal(seen, 7);
+        run(&r, c.out.p, c.out.len, NULL);
+        for (t = 0; t < SL_PII__COUNT; t++)
+            if (r.cnt.n[t])
+                fail_msg("mode %zu: %s detected again", m, sl_pii_type_name(t));
+        ctx_close(&c);
+        sl_anon_vault_destroy(v);
+    }
+    ctx_close(&r);
+}
+
 static void test_parse(void **state)
 {
     uint32_t m = 0;
@@ -391,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_large_input),    cmocka_unit_test(test_types_filter),
         cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),
         cmocka_unit_test(test_tokenize_restore), cmocka_unit_test(test_outputs_not_detected),
+        cmocka_unit_test(test_rescan_windows),
         cmocka_unit_test(test_parse),          cmocka_unit_test(test_off_copies),
     };
 
