@@ -170,10 +170,43 @@ static int dump_cb(const char *p, size_t n, void *ud)
     return sl_buf_append(ud, p, n) ? -1 : 0;
 }
 
-/* Encode v onto b (no json_dumps: its string would come from the job's arena, see jarena.h). */
+/* Encode v onto b (no json_dumps: its string would come from the job's arena, see jarena.h).
+ * json_dumpb into the free space first (one memcpy per token); only a value larger than that goes
+ * through the callback (an append per token). */
 static int dump_to(const json_t *v, size_t flags, struct sl_buf *b)
 {
-    return v && json_dump_callback(v, dump_cb, b, flags) == 0 ? 0 : SL_ETOOBIG;
+    size_t room, n;
+
+    if (!v)
+        return SL_ETOOBIG;
+    if (!sl_buf_reserve(b, 1024)) {
+        room = b->cap - b->len - 1;
+        n = json_dumpb(v, b->p + b->len, room, flags);
+        if (n == 0 && !json_is_object(v) && !json_is_array(v))
+            return SL_ETOOBIG; /* jansson encodes objects and arrays only (no JSON_ENCODE_ANY) */
+        if (n > 0 && n <= room) {
+            b->len += n;
+            b->p[b->len] = '\0';
+            return 0;
+        }
+    }
+    return json_dump_callback(v, dump_cb, b, flags) == 0 ? 0 : SL_ETOOBIG;
+}
+
+/* Decimal of v appended to b (the line builders run once per job: no printf). */
+static int append_i64(struct sl_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof(tmp);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    return sl_buf_append(b, tmp + n, sizeof(tmp) - n);
 }
 
 static void count_add(_Atomic uint64_t *dst, const uint32_t *src, size_t n)
@@ -710,7 +743,9 @@ static int append_response(struct sl_buf *line, struct sl_job *j, const char *bo
     int rc = 0;
     const char *rid = j->rl.request_id;
 
-    rc |= sl_buf_printf(line, "{\"status_code\":%ld,\"request_id\":", j->status);
+    rc |= sl_buf_append_str(line, "{\"status_code\":");
+    rc |= append_i64(line, j->status);
+    rc |= sl_buf_append_str(line, ",\"request_id\":");
     if (rid[0])
         rc |= sl_buf_append_json_str(line, rid, strlen(rid));
     else
@@ -730,7 +765,9 @@ static int line_head(struct sl_buf *line, struct sl_job *j)
     int rc = 0;
 
     hex(j->input_digest, 12, hx);
-    rc |= sl_buf_printf(line, "{\"id\":\"batch_req_%s\",\"custom_id\":", hx);
+    rc |= sl_buf_append_str(line, "{\"id\":\"batch_req_");
+    rc |= sl_buf_append(line, hx, 24);
+    rc |= sl_buf_append_str(line, "\",\"custom_id\":");
     rc |= sl_buf_append_json_str(line, j->custom_id, strlen(j->custom_id));
     rc |= sl_buf_append_str(line, ",\"response\":");
     return rc;
