@@ -1201,7 +1201,9 @@ out:
 
 static int setup_tls(struct sl_h2 *e)
 {
-    static const unsigned char alpn[] = {2, 'h', '2'};
+    /* http/1.1 is offered too, only so that an HTTP/1.1 server answers (strict servers refuse a
+     * handshake with no protocol in common) and we can hand its jobs to libcurl. */
+    static const unsigned char alpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
     e->ctx = SSL_CTX_new(TLS_client_method());
     if (!e->ctx)

@@ -3,7 +3,8 @@
  *
  * Same contract as the curl engine: POST endpoint+path with the shared headers and the job's
  * Idempotency-Key, TLS 1.2 or newer, certificate and host verification always on (system verify
- * paths or the --cacert file only), SNI, ALPN "h2" only, no redirects followed, per-request and
+ * paths or the --cacert file only), SNI, ALPN "h2" (a server choosing http/1.1 goes to libcurl),
+ * no redirects followed, per-request and
  * connect timeouts, a response size cap. Streams are multiplexed over as few connections as the
  * server's SETTINGS_MAX_CONCURRENT_STREAMS allows; a stream the server refused (REFUSED_STREAM, or
  * above a GOAWAY's last stream id) is sent again on another connection without the caller seeing it.
