@@ -31,6 +31,7 @@ void sl_config_defaults(struct sl_config *c)
     c->window = 4096;
     c->zstd_level = 1; /* measured: smaller and faster than 3 on sluice outputs (bench/README.md) */
     c->quota_processes = 2;
+    c->http_engine = SL_ENGINE_H2; /* measured: a third of libcurl's loop-thread cost per request */
 }
 
 void sl_cli_usage_run(void)
@@ -50,8 +51,8 @@ void sl_cli_usage_run(void)
         "      --auth-header NAME   header for the key (default Authorization: Bearer;\n"
         "                           api-key for Azure OpenAI)\n"
         "      --allow-http         allow plain http, to a loopback host only\n"
-        "      --http-engine E      curl or h2 (nghttp2; https only, falls back to curl when the\n"
-        "                           server has no HTTP/2 or a proxy is set) (default curl)\n"
+        "      --http-engine E      h2 (default: nghttp2; libcurl for http, a server without\n"
+        "                           HTTP/2 or a proxy) or curl (libcurl for everything)\n"
         "Quota and sending\n"
         "      --rpm N --tpm N      requests and tokens per minute (0 = learn from the server)\n"
         "      --burst-ms MS        bucket capacity in ms of quota (default 1000)\n"

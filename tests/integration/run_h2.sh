@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The HTTP/2 engine (--http-engine h2): the basic, fault and TLS-security suites pass with it;
+# The HTTP/2 engine (--http-engine h2): the basic, fault and TLS-security suites pass with it (and
+# with curl, the other engine, which the rest of the suite no longer uses by default);
 # connections lost mid-run are retried to full results; a GOAWAY after N requests per connection
 # (nginx keepalive_requests) is absorbed without a single visible retry (refused streams go again
 # on a new connection); an HTTP/1.1-only server (no ALPN h2) falls back to libcurl.
 source "$(dirname "$0")/lib/common.sh"
 here=$(dirname "$0")
-# H2_SUITES: the suites run again with h2 (default below; empty skips them, for quick reruns).
+# H2_SUITES: the suites run again with each engine (default below; empty skips them).
 IN="$SL_SOURCE_DIR/samples/sentiment.jsonl"
 
-for t in ${H2_SUITES-run_basic run_faults run_security}; do
-  SL_HTTP_ENGINE=h2 bash "$here/$t.sh" >"$T/$t.log" 2>&1 || { tail -20 "$T/$t.log" >&2; fail "$t with --http-engine h2"; }
-  pass "$t passes with --http-engine h2"
+for eng in h2 curl; do
+  for t in ${H2_SUITES-run_basic run_faults run_security}; do
+    SL_HTTP_ENGINE=$eng bash "$here/$t.sh" >"$T/$t.$eng.log" 2>&1 \
+      || { tail -20 "$T/$t.$eng.log" >&2; fail "$t with --http-engine $eng"; }
+    pass "$t passes with --http-engine $eng"
+  done
 done
 ENGINE_ARGS=(--http-engine h2)
 
