@@ -94,6 +94,7 @@ struct conn {
     bool want_out;                /* SSL_write blocked: wait for writable */
     bool dirty;                   /* nghttp2 may have frames to send */
     bool gai_busy;
+    bool ping_out;                /* a stream timed out: a PING must come back within ctimer */
     int handles;                  /* ctimer + gai; the struct is freed when 0 and closed */
 };
 
@@ -272,6 +273,8 @@ static void finish(struct sl_h2 *e, struct stream *s, int code)
     job_push(&e->dhead, &e->dtail, j);
 }
 
+static void on_connect_timeout(uv_timer_t *t);
+
 /* s (on c, or pending when c is NULL) gives its job back now, with `code`. */
 static void give_back(struct sl_h2 *e, struct stream *s, int code)
 {
@@ -286,6 +289,13 @@ static void give_back(struct sl_h2 *e, struct stream *s, int code)
     /* The stream stays nghttp2's until it closes; tell the server we gave up on it. */
     if (c->sess && nghttp2_submit_rst_stream(c->sess, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL) == 0)
         c->dirty = true;
+    /* A timeout may mean the connection itself is dead without a reset (no FIN, no RST): ask it
+     * for a PING answer within the connect timeout, or drop it (its jobs are retried elsewhere). */
+    if (code == CURLE_OPERATION_TIMEDOUT && c->sess && c->st >= C_READY && !c->ping_out &&
+        e->o.connect_timeout_ms > 0 && nghttp2_submit_ping(c->sess, NGHTTP2_FLAG_NONE, NULL) == 0) {
+        c->ping_out = true;
+        uv_timer_start(&c->ctimer, on_connect_timeout, (uint64_t)e->o.connect_timeout_ms, 0);
+    }
 }
 
 /* Put a stream the server refused back on the pending list, job reset for a new attempt. */
@@ -587,7 +597,7 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t code, voi
     struct conn *c = ud;
     struct sl_h2 *e = c->e;
 
-    if (!s || s->c != c)
+    if (!s || s->c != c || s->id != id)
         return 0;
     conn_unlink(c, s);
     if (!s->j) {
@@ -647,6 +657,9 @@ static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
         c->e->last_err[0] = '\0';
     } else if (f->hd.type == NGHTTP2_GOAWAY && c->st <= C_READY) {
         c->st = C_DRAINING;
+    } else if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK) && c->ping_out) {
+        c->ping_out = false;
+        uv_timer_stop(&c->ctimer);
     }
     return 0;
 }
@@ -969,7 +982,10 @@ static void on_connect_timeout(uv_timer_t *t)
     struct conn *c = t->data;
     struct sl_h2 *e = c->e;
 
-    conn_fail(c, CURLE_OPERATION_TIMEDOUT, "connection timed out");
+    if (c->ping_out)
+        conn_fail(c, CURLE_RECV_ERROR, "connection unresponsive (no answer to a PING)");
+    else
+        conn_fail(c, CURLE_OPERATION_TIMEDOUT, "connection timed out");
     pump(e);
 }
 

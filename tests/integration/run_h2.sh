@@ -3,7 +3,8 @@
 # with curl, the other engine, which the rest of the suite no longer uses by default);
 # connections lost mid-run are retried to full results; a GOAWAY after N requests per connection
 # (nginx keepalive_requests) is absorbed without a single visible retry (refused streams go again
-# on a new connection); an HTTP/1.1-only server (no ALPN h2) falls back to libcurl.
+# on a new connection); a connection gone silent is found by PING and replaced; an HTTP/1.1-only
+# server (no ALPN h2) falls back to libcurl.
 source "$(dirname "$0")/lib/common.sh"
 here=$(dirname "$0")
 # H2_SUITES: the suites run again with each engine (default below; empty skips them).
@@ -28,6 +29,43 @@ run_sluice "$T/o1" --endpoint "$MOCK_URL" --concurrency 32 --max-attempts 20 "$I
 grep -q "connection closed with responses outstanding" "$T/o1.stderr" || fail "resets: no clear message"
 stop_mock
 pass "connections reset mid-run: retried, all 300 results"
+
+# A connection that goes silent (no FIN, no RST: a dead NAT or peer): its requests time out, an
+# unanswered PING drops it, and the jobs finish on a new connection. The proxy black-holes the
+# first connection 0.3 s after it opened.
+start_mock slow --latency-ms 20
+"$PY" - "$MOCK_PORT" "$T/proxy.port" <<'PYEOF' >"$T/proxy.log" 2>&1 &
+import asyncio, sys
+up = int(sys.argv[1]); first = [True]
+async def pipe(r, w, dead):
+    try:
+        while data := await r.read(65536):
+            if not dead[0]:
+                w.write(data)
+                await w.drain()
+    except Exception:
+        pass
+async def handle(cr, cw):
+    sr, sw = await asyncio.open_connection("127.0.0.1", up)
+    dead = [False]
+    if first[0]:
+        first[0] = False
+        asyncio.get_running_loop().call_later(0.3, lambda: dead.__setitem__(0, True))
+    await asyncio.gather(pipe(cr, sw, dead), pipe(sr, cw, dead))
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    open(sys.argv[2], "w").write(str(srv.sockets[0].getsockname()[1]))
+    await asyncio.sleep(120)
+asyncio.run(main())
+PYEOF
+MOCK_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$T/proxy.port" ] && break; sleep 0.05; done
+run_sluice "$T/o5" --endpoint "https://127.0.0.1:$(cat "$T/proxy.port")" --concurrency 8 --timeout 1 \
+  --max-attempts 20 "$IN"
+[ "$RC" = 0 ] || { tail "$T/o5.stderr" >&2; fail "silent connection: exit $RC"; }
+[ "$(account "$T/o5" "$IN")" = "results=300 errors=0 rejects=0" ] || fail "silent connection: counts"
+grep -q "no answer to a PING" "$T/o5.stderr" || fail "silent connection: not detected by PING"
+pass "a connection gone silent is dropped after an unanswered PING: all 300 results"
 
 if ! command -v nginx >/dev/null; then
   echo "nginx missing (scripts/deps.sh): GOAWAY and ALPN fallback not tested" >&2
