@@ -1469,6 +1469,7 @@ static int setup_http(struct run *r)
     ho.connect_timeout_ms = ho.timeout_ms < 10000 ? ho.timeout_ms : 10000;
     ho.max_response = 64u << 20;
     ho.max_streams = 100;
+    ho.h2 = c->http_engine == SL_ENGINE_H2;
     return sl_http_create(&r->loop, &ho, on_http_done, r, &r->http);
 }
 
