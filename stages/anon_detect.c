@@ -70,7 +70,7 @@ const struct anon_pattern anon_patterns[] = {
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_digits in C: as patterns they cost a third of the scan. */
     /* An IPv6 address holds "::" or eight groups: "h:h...:" or "::h" somewhere ("12:34" does not). */
-    {"[0-9A-Fa-f]:[0-9A-Fa-f]{1,8}:", 0, AH_IPV6, 0},
+    {"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:", 0, AH_IPV6, 0},
     {"::[0-9A-Fa-f]", 0, AH_IPV6, 0},
     {"[A-Za-z0-9]://", 0, AH_URL, 0},
     {"\\bsk-", 0, AH_PREFIX, 0},
