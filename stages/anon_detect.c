@@ -39,10 +39,14 @@ enum {
     AH_ADDR_POSTCODE,
 };
 
-enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON };
+enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING };
+
+/* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
+ * be a plain word. */
+enum { AS_PLAIN, AS_PROSE };
 
 /* Body charsets for the prefix rules. */
-enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH };
+enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH };
 
 struct prefix_rule {
     unsigned char plen;   /* length of the literal prefix the trigger ends with */
@@ -57,6 +61,7 @@ static const struct prefix_rule prefix_rules[] = {
     {5, CS_ALNUM_DASH, 10},    /* 3 Slack xoxb- ... */
     {8, CS_ALNUM, 10},         /* 4 Stripe sk_live_ rk_live_ pk_live_ sk_test_ ... */
     {4, CS_ALNUM_US_DASH, 30}, /* 5 Google AIza */
+    {0, CS_ALNUM_SLASH, 20},   /* 6 Slack incoming-webhook path after hooks.slack.com/services/ */
 };
 
 #define W "(?:^|[^0-9A-Za-z_])"
@@ -71,33 +76,67 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bsk-", 0, AH_PREFIX, 0},
     {"\\bgh[pousr]_", 0, AH_PREFIX, 1},
     {"\\bgithub_pat_", 0, AH_PREFIX, 2},
-    {"\\bxox[abprse]-", 0, AH_PREFIX, 3},
+    {"\\b(?:xox[abprse]|xapp)-", 0, AH_PREFIX, 3},
+    {"hooks\\.slack\\.com/services/", 0, AH_PREFIX, 6},
     {"\\b[rsp]k_(?:live|test)_", 0, AH_PREFIX, 4},
     {"\\bAIza", 0, AH_PREFIX, 5},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
     {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
     {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
-     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|mot[_\\-]de[_\\-]passe|"
-     "contrase(?:ñ|n)a|senha)[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>)",
-     HS_FLAG_CASELESS, AH_ASSIGN, 0},
+     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
+     "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|parola|"
+     "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
+     "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
+     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A)",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    /* XML elements, command-line flags with a space, curl's -u user:password, and prose. */
+    {"<(?:[A-Za-z]+:)?(?:password|passwd|pwd|secret|token|api[_\\-]?key|apikey|client[_\\-]?secret|"
+     "access[_\\-]?token|private[_\\-]?key)>",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    {"(?:^|[ \\t])--(?:[A-Za-z0-9]+[_\\-])*(?:password|passwd|pass|token|secret|api[_\\-]?key)[ \\t]",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    {"(?:^|[ \\t])(?:-u|--user)[ \\t]+['\"]?[A-Za-z0-9_.@\\-]{1,64}:", 0, AH_ASSIGN, AS_PLAIN},
+    {"\\b(?:password|passwort|passcode|passphrase|pin|mot de passe|wachtwoord|contraseña|senha) "
+     "(?:is|was|ist|war|est|était|es|era|é|is nu|är|jest|to)[ \\t]+",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PROSE},
     {"\\bBearer[ \\t]+", HS_FLAG_CASELESS, AH_BEARER, 0},
     /* PERSON: the name follows the cue. */
-    {"\\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir)\\.? |M\\. )", 0,
-     AH_PERSON, PC_NEXT},
+    {"\\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir|Sig|Sig\\.ra|"
+     "Sig\\.na|Dott|Dott\\.ssa|Avv|Ing|dhr|mevr|Dhr|Mevr|Pan|Pani|herr|fru)\\.? |M\\. )",
+     0, AH_PERSON, PC_NEXT},
+    /* Cyrillic cues (Vectorscan's \\b is ASCII-only, so the boundary is spelled out): titles,
+     * greetings, "my name is", form labels. */
+    {"(?:^|[ \\t\\r\\n,.;:(\"'>])(?:г-н|г-жа|господин|госпожа|Здравствуйте,?|Уважаемый|Уважаемая|"
+     "Привет,?|Добрый день,?|Меня зовут|меня зовут|(?:ФИО|Имя|Клиент|Получатель|Контактное лицо)[ \\t]?:) ",
+     0, AH_PERSON, PC_NEXT},
     {"\\b(?:my name is|my name's|I am|I'm|this is|it's|ich bin|ich heiße|mein Name ist|hier ist|"
      "je suis|je m'appelle|moi c'est|c'est|soy|me llamo|mi nombre es|le habla|aquí habla|eu sou|"
-     "me chamo|meu nome é|aqui é|aqui fala) ",
+     "me chamo|meu nome é|aqui é|aqui fala|mi chiamo|il mio nome è|sono|mijn naam is|ik ben|ik heet|"
+     "nazywam się|jestem|mam na imię|jag heter|mitt namn är|jag är|det är) ",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Dear|Hi|Hello|Hey|Greetings|Hallo|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Moin|Servus|"
      "Bonjour|Bonsoir|Salut|Cher|Chère|Hola|Buenos días|Buenas tardes|Estimado|Estimada|Querido|"
-     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde)(?: |, )",
-     0, AH_PERSON, PC_NEXT},
+     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde|Gentile|Gentilissimo|Gentilissima|"
+     "Egregio|Egregia|Buongiorno|Buonasera|Ciao|Salve|Beste|Geachte|Geachte heer|Geachte mevrouw|"
+     "Dzień dobry|Witam|Szanowny Panie|Szanowna Pani|Szanowny|Szanowna|Cześć|Hej|Hejsan|Bästa|Kära)"
+     "(?: |, )",
+     0, AH_PERSON, PC_GREETING},
+    /* A form label in one HTML table cell, the value in the next. */
+    {"<t[dh][^>\\n]{0,40}>[ \\t]*(?:Name|Full name|Customer|Contact|Account holder|Cardholder|Nome|Naam|Namn|"
+     "Nombre|Nom|Imię i nazwisko|Nazwisko|Kunde|Vorname|Nachname|Prénom|Cliente|Klant|Kund)[ \\t]*:?[ \\t]*"
+     "</t[dh]>[ \\t\\r\\n]*<td[^>\\n]{0,40}>",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|"
      "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|"
      "Signed|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|"
      "Prénom|Titulaire|Destinataire|Expéditeur|Nombre|Apellidos|Titular|Remitente|"
-     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]?(?::|=|\\||\\t)",
+     "Nome|Cliente|Contato|Contacto|Responsável|Remetente|Nome e cognome|Cognome|Nominativo|"
+     "Intestatario|Destinatario|Naam|Klant|Contactpersoon|Rekeninghouder|Voornaam|Achternaam|"
+     "Imię i nazwisko|Imię|Nazwisko|Klient|Odbiorca|Namn|Kund|Kontaktperson|Kontoinnehavare|Förnamn|"
+     "Efternamn|Mottagare|Ship to|Deliver to|Bill to|Attn|Attention|Lieferadresse|Empfänger|"
+     "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|"
+     "Adres dostawy|Leveransadress)[\"']?[ \\t]?(?::|=|\\||\\t)",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:From|To|Cc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
@@ -119,26 +158,33 @@ const struct anon_pattern anon_patterns[] = {
      "Thanks and regards|Thanks & regards|Best wishes|All the best|Kind Regards|Best Regards|"
      "Warm Regards|Many Thanks|Thank You|Merci d'avance|Merci et bonne journée|Bonne journée|"
      "Muchas Gracias|Un cordial saludo|Saludos Cordiales|Muito obrigado|Muito obrigada|"
-     "Abraço|Até logo|Rgds|thanks|cheers|regards)[.,!]{0,2}[ \\t]*\\r?\\n",
+     "Abraço|Até logo|Rgds|thanks|cheers|regards|Cordiali saluti|Distinti saluti|Saluti|Grazie|"
+     "Grazie mille|Un saluto|Cordialmente|A presto|Met vriendelijke groet|Met vriendelijke groeten|"
+     "Vriendelijke groet|Groeten|Groetjes|Bedankt|Hartelijke groet|Z poważaniem|Pozdrawiam|"
+     "Pozdrawiam serdecznie|Serdecznie pozdrawiam|Dziękuję|Z wyrazami szacunku|Med vänliga hälsningar|"
+     "Vänliga hälsningar|Hälsningar|Tack|Mvh|MVH|С уважением|Спасибо|С наилучшими пожеланиями|"
+     "Всего доброго|С уважением и наилучшими пожеланиями)[.,!]{0,2}[ \\t]*\\r?\\n",
      0, AH_PERSON, PC_LINE_AFTER},
     {"\\b(?:Thanks|Thank you|Cheers|Regards|Best|Danke|Gruß|Merci|Gracias|Saludos|Obrigad[oa]|"
      "Abraços|Atenciosamente|Cordialement)[.,!]{1,2}[ \\t]+",
      HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
     {"(?:^|\\n)--[ \\t]?\\r?\\n", 0, AH_PERSON, PC_LINE_AFTER},
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
-    {"(?:\xE6\x88\xB7\xE5\x90\x8D|\xE5\xA7\x93\xE5\x90\x8D|\xE6\xB0\x8F\xE5\x90\x8D)"
-     "(?:\xEF\xBC\x9A|:) ?", 0, AH_PERSON, PC_NEXT},
+    {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人)(?:：|:) ?", 0, AH_PERSON, PC_CJK},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
     /* ADDRESS */
     {"\\b(?:address|home address|street address|mailing address|postal address|billing address|"
      "shipping address|addr|Adresse|Anschrift|Wohnort|Postanschrift|adresse postale|Dirección|"
-     "Direccion|Domicilio|Endereço|Endereco|Morada|Straße|Strasse)[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
+     "Direccion|Domicilio|Endereço|Endereco|Morada|Straße|Strasse|adres|adress|indirizzo|"
+     "adresse de livraison|indirizzo di spedizione|bezorgadres|adres dostawy|leveransadress)"
+     "[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
      "\\best\\b|\\bes\\b|\\bé\\b|\\bist\\b|\">)[ \\t]*",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
-    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?", HS_FLAG_CASELESS,
-     AH_ADDR_LABEL, 0},
+    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址)(?::|：) ?",
+     HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
     {"[0-9][A-Za-z]?, [0-9]{4,5}(?:-[0-9]{3})? (?:[A-Z]|\xC3[\x80-\x9E])", 0, AH_ADDR_POSTCODE, 0},
-    {"(?:straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad)[ \\t]"
+    {"(?:straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad|gatan|vägen|"
+     "gränd|torget|stigen|backen|straat|laan|gracht|plein|kade|singel|dijk|steeg)[ \\t]"
      "[0-9]",
      HS_FLAG_CASELESS, AH_ADDR_STREET, 0},
     {"\\b(?:Calle|C/|Avenida|Avda\\.?|Av\\.|Camino|Paseo|Plaza|Ronda|Rambla|Travesía|Vía|Via|Callejón|"
@@ -148,8 +194,9 @@ const struct anon_pattern anon_patterns[] = {
      "Arrabal|Calleja|Caserío|Caserio|Chalet|Colegio|Conjunto|Edificio|Explanada|Ferrocarril|"
      "Grupo|Lugar|Manzana|Mercado|Monte|Muelle|Parcela|Parque|Pasaje|Poblado|Puerta|Quinta|Rampa|"
      "Rincón|Salida|Terrenos|Torrente|Apartamento|Vía Pública|Via Pública|Rotonda|Sendero|Senda|"
-     "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie) "
-     "(?:[A-Z]|\\xC3[\\x80-\\x9E])",
+     "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie|Viale|Corso|Piazza|Piazzale|Vicolo|"
+     "Lungomare|Strada|ul\\.|al\\.|os\\.) "
+     "(?:[A-Z]|\\xC3[\\x80-\\x9E]|[\\xC4\\xC5][\\x80-\\xBF])",
      0, AH_ADDR_STREET, 1},
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
      "Sozialversicherungsnummer|número de seguro social)\\b",
@@ -158,8 +205,12 @@ const struct anon_pattern anon_patterns[] = {
     {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date of birth|birth date|birthdate|birthday|"
      "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"
      "fecha de nacimiento|nacido el|nacida el|nací el|nacimiento|data de nascimento|"
-     "nascido em|nascida em|nasci em|nascimento)\\b|geb\\.)|\xF0\x9F\x8E\x82",
+     "nascido em|nascida em|nasci em|nascimento|data di nascita|nato il|nata il|geboren op|"
+     "geboortedatum|data urodzenia|urodzony|urodzona|urodzi(?:ł|l)(?:a|em|am)? si(?:ę|e)|född|"
+     "födelsedatum|fødselsdato|syntymäaika)\\b|geb\\.|ur\\.)|\xF0\x9F\x8E\x82",
      HS_FLAG_CASELESS, AH_DOB, 0},
+    {"生年月日|出生日期|出生年月日|生日|誕生日|дата рождения|Дата рождения|родился|родилась|"
+     "تاريخ الميلاد|תאריך לידה", 0, AH_DOB, 0},
 };
 
 const size_t anon_npatterns = sizeof(anon_patterns) / sizeof(anon_patterns[0]);
@@ -227,6 +278,29 @@ static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
 static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)); }
 static bool is_domain(int ch) { return is_alnum(ch) || ch == '.' || ch == '-'; }
 
+/* Is s on an RFC 5322 msg-id header line (Message-ID, In-Reply-To, References, Content-ID)? Those
+ * "<local@domain>" are message identifiers, not mailboxes. */
+static bool in_msgid_header(const struct anon_ctx *c, size_t s)
+{
+    static const char *const hdr[] = {"message-id:", "in-reply-to:", "references:", "content-id:", NULL};
+    size_t b = s, lim = s > 300 ? s - 300 : 0;
+    const char *const *h;
+
+    while (b > lim && c->p[b - 1] != '\n')
+        b--;
+    if (b > 0 && c->p[b - 1] != '\n')
+        return false;
+    for (h = hdr; *h; h++) {
+        size_t L = strlen(*h), k;
+
+        for (k = 0; k < L && lower(at(c, b + k)) == (unsigned char)(*h)[k]; k++)
+            ;
+        if (k == L && at(c, s - 1) == '<')
+            return true;
+    }
+    return false;
+}
+
 static void det_email(struct anon_ctx *c, size_t end)
 {
     size_t atpos = end - 2, s = atpos, e = end - 1, lastdot = 0, k;
@@ -247,6 +321,8 @@ static void det_email(struct anon_ctx *c, size_t end)
     for (k = lastdot + 1; k < e; k++)
         if (!is_alpha(c->p[k]) && c->p[k] < 0x80 && c->p[k] != '-')
             return;
+    if (at(c, s - 1) == '<' && in_msgid_header(c, s))
+        return;
     add(c, s, e, SL_PII_EMAIL);
 }
 
@@ -387,12 +463,13 @@ static size_t parse_card(const struct anon_ctx *c, size_t i)
     return 0;
 }
 
-static bool isbn_like(const char *d, size_t n, int ng, int sep)
+/* ISBN-10/13 written in groups (ISO 2108): group, publisher, title, then a one-character check digit. */
+static bool isbn_like(const char *d, size_t n, int ng, int sep, size_t lastlen)
 {
     unsigned sum = 0;
     size_t k;
 
-    if (sep != '-' && sep != ' ')
+    if ((sep != '-' && sep != ' ') || lastlen != 1)
         return false;
     if (n == 13 && ng >= 4 && d[0] == '9' && d[1] == '7' && (d[2] == '8' || d[2] == '9'))
         return true;
@@ -416,6 +493,8 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
 
             if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#')
                 continue;
+            if (i > 0 && (c->p[i - 1] == '_' || c->p[i - 1] == '<') && (at(c, i + L) == ']' || at(c, i + L) == '_'))
+                continue; /* inside an operator's placeholder ("[REDACTED_PHONE]", "<PHONE_1>") */
             for (k = 0; k < L && lower(c->p[i + k]) == (unsigned char)(*cues)[k]; k++)
                 ;
             if (k == L && i + L > best)
@@ -432,7 +511,9 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "fax", "contact", "número", "numéro", "number", "nummer", "handy", "mobil", "anruf",
         "rückruf", "erreich", "portable", "joindre", "rappel", "appel", "móvil", "movil", "celular",
         "llam", "contactar", "telefone", "ligue", "ligar", "contato", "\xe9\x9b\xbb\xe8\xa9\xb1",
-        "\xe7\x94\xb5\xe8\xaf\x9d", NULL};
+        "\xe7\x94\xb5\xe8\xaf\x9d", "kom.", "komórk", "cellulare", "telefoon", "mobiel", "bel ",
+        "\xd1\x82\xd0\xb5\xd0\xbb", "\xd0\xbc\xd0\xbe\xd0\xb1", /* тел моб */
+        "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", NULL}; /* 手机 番号 */
 
     static const char *const ids[] = {
         "order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice", "rechnung",
@@ -440,9 +521,12 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "sendung", "suivi", "seguimiento", "rastreamento", "account", "konto", "compte", "cuenta",
         "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
         "transac", "serial", "version", NULL};
-    size_t pc = cue_before(c, s, 40, cues);
+    static const char *const numwords[] = {"number", "nummer", "numéro", "número", "numero", "no.", "nr", NULL};
+    size_t pc = cue_before(c, s, 40, cues), id = cue_before(c, s, 40, ids);
 
-    return pc && cue_before(c, s, 40, ids) < pc;
+    if (pc && id && id + 1 >= pc - 9 && cue_before(c, s, 40, numwords) == pc)
+        return false; /* "tracking number 1775878319": the number word belongs to the id word before it */
+    return pc && id < pc;
 }
 
 static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
@@ -536,8 +620,10 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
                                   (glen[0] <= 2 && glen[1] <= 2 && glen[2] == 4) ||
                                   (glen[0] <= 2 && glen[1] <= 2 && glen[2] == 2)))
         return 0; /* a date */
-    if (isbn_like(d, nd, ng, sep))
+    if (isbn_like(d, nd, ng, sep, glen[ng - 1]))
         return 0;
+    if (nd >= 9 && nd <= 12 && phone_cue(c, s))
+        return e; /* "tel. 601-798-489": a phone cue and a subscriber number's length, any grouping */
     if (nsep > 1)
         return 0;
     if (d[0] == '0')
@@ -587,7 +673,18 @@ static bool upper_at(const struct anon_ctx *c, size_t i)
         return true;
     if (ch == 0xC3)
         return nx >= 0x80 && nx <= 0x9E && nx != 0x97;
-    return (ch == 0xC4 || ch == 0xC5) && nx >= 0x80 && !(nx & 1);
+    if ((ch == 0xC4 || ch == 0xC5) && nx >= 0x80 && nx <= 0xBF) {
+        unsigned cp = (unsigned)((ch & 0x1F) << 6 | (nx & 0x3F)); /* U+0100..U+017F: pairs, upper first */
+
+        if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+            return cp & 1;
+        return cp != 0x138 && cp != 0x149 && cp != 0x17F && (cp == 0x178 || !(cp & 1));
+    }
+    if (ch == 0xD0) /* Cyrillic capitals U+0400..U+042F */
+        return nx >= 0x80 && nx <= 0xAF;
+    if (ch == 0xCE) /* Greek capitals U+0386..U+03A9 */
+        return nx >= 0x86 && nx <= 0xA9;
+    return false;
 }
 
 static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *const *list)
@@ -863,7 +960,13 @@ static const char *const months[] = {
     "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
     "noviembre", "diciembre", "janeiro", "fevereiro", "março", "marco", "maio", "junho", "julho",
     "setembro", "outubro", "novembro", "dezembro", "ene", "abr", "ago", "dic", "dez", "okt", "fev",
-    "out", NULL};
+    "out", "gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre",
+    "dicembre", "gen", "mag", "giu", "lug", "set", "ott", "januari", "februari", "maart", "mei",
+    "augustus", "augusti", "maj", "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
+    "lipca", "sierpnia", "września", "października", "listopada", "grudnia", "styczeń", "luty",
+    "marzec", "kwiecień", "czerwiec", "lipiec", "sierpień", "wrzesień", "październik", "listopad",
+    "grudzień", "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+    "сентября", "октября", "ноября", "декабря", NULL};
 
 static size_t skip_de(const struct anon_ctx *c, size_t i)
 {
@@ -872,10 +975,41 @@ static size_t skip_de(const struct anon_ctx *c, size_t i)
     return i;
 }
 
+/* 1987年3月14日 (CJK: year U+5E74, month U+6708, day U+65E5; 1-2 digit month and day). */
+static size_t parse_cjk_date(const struct anon_ctx *c, size_t i)
+{
+    static const unsigned char mark[3][3] = {{0xE5, 0xB9, 0xB4}, {0xE6, 0x9C, 0x88}, {0xE6, 0x97, 0xA5}};
+    size_t r = digit_run(c, i);
+    int k;
+
+    if (r != 4)
+        return 0;
+    for (k = 0; k < 3; k++) {
+        if (at(c, i + r) != mark[k][0] || at(c, i + r + 1) != mark[k][1] || at(c, i + r + 2) != mark[k][2])
+            return 0;
+        i += r + 3;
+        if (k == 2)
+            break;
+        r = digit_run(c, i);
+        if (r == 0 || r > 2)
+            return 0;
+    }
+    return i;
+}
+
 static size_t parse_date(const struct anon_ctx *c, size_t i)
 {
     size_t r = digit_run(c, i), e;
 
+    if (r == 4 && at(c, i + 4) == 0xE5)
+        return parse_cjk_date(c, i);
+    if (r > 0 && r <= 2 && at(c, i + r) == '-' && is_alpha(at(c, i + r + 1))) {
+        e = word_end(c, i + r + 1); /* 14-Aug-1951: the word stops at the '-' before the digits */
+        if (at(c, e) != '-' || !word_is(c, i + r + 1, e, months) || digit_run(c, e + 1) != 4 ||
+            is_alnum(at(c, e + 5)))
+            return 0;
+        return e + 5;
+    }
     if (r > 0) {
         int sep = at(c, i + r);
         size_t r2, r3;
@@ -1041,7 +1175,20 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
                 remember_name(c, k, e);
             last = e;
             nw++;
-        } else if (!(nw > 0 && word_is(c, k, e, particles) && upper_at(c, e + 1))) {
+        } else if (nw > 0 && word_is(c, k, e, particles)) {
+            size_t k2 = e; /* "van den Berg", "de la Cruz": particles up to a capitalised word */
+
+            while (at(c, k2) == ' ' && !upper_at(c, k2 + 1)) {
+                size_t e2 = word_end(c, k2 + 1);
+
+                if (e2 == k2 + 1 || !word_is(c, k2 + 1, e2, particles))
+                    break;
+                k2 = e2;
+            }
+            if (at(c, k2) != ' ' || !upper_at(c, k2 + 1))
+                break;
+            e = k2;
+        } else {
             break;
         }
         if (at(c, e) != ' ' || !is_wordbyte(at(c, e + 1)))
@@ -1078,11 +1225,51 @@ static size_t skip_markup(const struct anon_ctx *c, size_t i)
     }
 }
 
+/* A CJK ideograph (U+4E00..U+9FFF, three UTF-8 bytes) at i? */
+static bool cjk_at(const struct anon_ctx *c, size_t i)
+{
+    int b0 = at(c, i);
+
+    return b0 >= 0xE4 && b0 <= 0xE9 && (at(c, i + 1) & 0xC0) == 0x80 && (at(c, i + 2) & 0xC0) == 0x80;
+}
+
+/* A name written in ideographs after a form label: family name and given name, 2..6 characters,
+ * optionally split by one ASCII or ideographic space. Returns the end, 0 if none. */
+static size_t parse_cjk_name(const struct anon_ctx *c, size_t i)
+{
+    size_t e = i, n = 0;
+    bool split = false;
+
+    for (;;) {
+        if (cjk_at(c, e) && n < 6) {
+            e += 3;
+            n++;
+        } else if (!split && n > 0 && (at(c, e) == ' ' || (at(c, e) == 0xE3 && at(c, e + 1) == 0x80 &&
+                                                           at(c, e + 2) == 0x80)) &&
+                   cjk_at(c, e + (at(c, e) == ' ' ? 1 : 3))) {
+            e += at(c, e) == ' ' ? 1 : 3;
+            split = true;
+        } else {
+            break;
+        }
+    }
+    return n >= 2 && !cjk_at(c, e) ? e : 0;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int nx;
 
+    if (kind == PC_CJK) {
+        while (at(c, i) == ' ')
+            i++;
+        if ((e = parse_cjk_name(c, i)) != 0) {
+            add(c, i, e, SL_PII_PERSON);
+            return;
+        }
+        kind = PC_NEXT; /* a name in Latin letters after the label */
+    }
     if (kind == PC_LINE_AFTER) {
         while (at(c, i) == ' ' || at(c, i) == '\t' || at(c, i) == '\r' || at(c, i) == '\n')
             i++;
@@ -1100,6 +1287,10 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         return;
     if (kind == PC_CHAT && nx != ':')
         return;
+    if (kind == PC_GREETING && nx && !strchr(",!:;.\r\n<", nx) &&
+        !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
+                        word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
+        return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
     (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);
 }
@@ -1350,6 +1541,8 @@ static bool in_cs(int ch, int cs)
         return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH;
     if (ch == '-')
         return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
+    if (ch == '/')
+        return cs == CS_ALNUM_SLASH;
     return false;
 }
 
@@ -1426,7 +1619,16 @@ static bool is_placeholder(const struct anon_ctx *c, size_t i, size_t e)
 
 static bool val_stop(int ch) { return ch <= ' ' || (ch && strchr("\"'`,;&)}]<>", ch)); }
 
-static void det_assign(struct anon_ctx *c, size_t end)
+/* A value with a digit or a symbol in it: "password is hunter2!", not "password is incorrect". */
+static bool not_a_word(const struct anon_ctx *c, size_t i, size_t e)
+{
+    for (; i < e; i++)
+        if (!is_alpha(c->p[i]) && c->p[i] < 0x80)
+            return true;
+    return false;
+}
+
+static void det_assign(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int q = 0;
@@ -1459,6 +1661,8 @@ static void det_assign(struct anon_ctx *c, size_t end)
         while (e < c->n && !val_stop(c->p[e]))
             e++;
     }
+    if (at(c, i) == '-' || (kind == AS_PROSE && !not_a_word(c, i, e)))
+        return; /* "--password --help": another flag; prose: an ordinary word */
     if (e >= i + 4)
         add(c, i, e, SL_PII_SECRET);
 }
@@ -1471,6 +1675,40 @@ static void det_bearer(struct anon_ctx *c, size_t end)
         e++;
     if (e - end >= 16)
         add(c, end, e, SL_PII_SECRET);
+}
+
+/* AWS documents secret access keys as 40 characters of base64 ([A-Za-z0-9/+]); one within a line or
+ * two of an access key id is that id's secret. Mixed case and a digit are required, so a 40-hex git
+ * SHA or a word run is not one. */
+static bool aws_secret_at(const struct anon_ctx *c, size_t i)
+{
+    size_t k;
+    int up = 0, lo = 0, dg = 0;
+
+    if (is_alnum(before(c, i)) || before(c, i) == '/' || before(c, i) == '+')
+        return false;
+    for (k = i; k < i + 40; k++) {
+        int ch = at(c, k);
+
+        if (!is_alnum(ch) && ch != '/' && ch != '+')
+            return false;
+        up |= is_upper(ch);
+        lo |= is_lower(ch);
+        dg |= is_digit(ch);
+    }
+    return up && lo && dg && !is_alnum(at(c, i + 40)) && at(c, i + 40) != '/' && at(c, i + 40) != '+' &&
+           at(c, i + 40) != '=';
+}
+
+static void det_aws_secret_near(struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t b = s > 160 ? s - 160 : 0, lim = e + 160 < c->n ? e + 160 : c->n, i;
+
+    for (i = b; i + 40 <= lim; i++)
+        if ((i + 40 <= s || i >= e) && aws_secret_at(c, i)) {
+            add(c, i, i + 40, SL_PII_SECRET);
+            i += 39;
+        }
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
@@ -1662,12 +1900,14 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
     case AH_URL: det_url(c, end); break;
     case AH_PREFIX: det_prefix(c, end, pt->arg); break;
     case AH_AWS_ID:
-        if (!is_alnum(at(c, end)))
+        if (!is_alnum(at(c, end))) {
             add(c, end - 20, end, SL_PII_SECRET);
+            det_aws_secret_near(c, end - 20, end);
+        }
         break;
     case AH_JWT: det_jwt(c, end); break;
     case AH_PEM: det_pem(c, end); break;
-    case AH_ASSIGN: det_assign(c, end); break;
+    case AH_ASSIGN: det_assign(c, end, pt->arg); break;
     case AH_BEARER: det_bearer(c, end); break;
     case AH_PERSON: det_person(c, end, pt->arg); break;
     case AH_ADDR_LABEL: det_addr_label(c, end); break;
