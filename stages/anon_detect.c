@@ -62,12 +62,18 @@ static const struct prefix_rule prefix_rules[] = {
     {8, CS_ALNUM, 10},         /* 4 Stripe sk_live_ rk_live_ pk_live_ sk_test_ ... */
     {4, CS_ALNUM_US_DASH, 30}, /* 5 Google AIza */
     {0, CS_ALNUM_SLASH, 20},   /* 6 Slack incoming-webhook path after hooks.slack.com/services/ */
+    {6, CS_ALNUM_US_DASH, 20}, /* 7 GitLab glpat- glptt- glcbt- (personal, trigger, CI job tokens) */
+    {4, CS_ALNUM, 36},         /* 8 npm npm_ */
+    {5, CS_ALNUM_US_DASH, 50}, /* 9 PyPI pypi- (a macaroon) */
+    {3, CS_ALNUM, 30},         /* 10 Hugging Face hf_ */
+    {6, CS_ALNUM, 32},         /* 11 Shopify shpat_ shpss_ shpca_ shppa_ */
+    {7, CS_ALNUM, 64},         /* 12 DigitalOcean dop_v1_ doo_v1_ dor_v1_ */
 };
 
 #define W "(?:^|[^0-9A-Za-z_])"
 
 const struct anon_pattern anon_patterns[] = {
-    {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
+    {"[A-Za-z0-9_%+\\-\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 too */
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_digits in C: as patterns they cost a third of the scan. */
     {"[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]", 0, AH_IPV6, 0},
@@ -78,6 +84,12 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bgithub_pat_", 0, AH_PREFIX, 2},
     {"\\b(?:xox[abprse]|xapp)-", 0, AH_PREFIX, 3},
     {"hooks\\.slack\\.com/services/", 0, AH_PREFIX, 6},
+    {"\\bgl(?:pat|ptt|cbt)-", 0, AH_PREFIX, 7},
+    {"\\bnpm_", 0, AH_PREFIX, 8},
+    {"\\bpypi-", 0, AH_PREFIX, 9},
+    {"\\bhf_", 0, AH_PREFIX, 10},
+    {"\\bshp(?:at|ss|ca|pa)_", 0, AH_PREFIX, 11},
+    {"\\bdo[opr]_v1_", 0, AH_PREFIX, 12},
     {"\\b[rsp]k_(?:live|test)_", 0, AH_PREFIX, 4},
     {"\\bAIza", 0, AH_PREFIX, 5},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
@@ -138,7 +150,7 @@ const struct anon_pattern anon_patterns[] = {
      "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|"
      "Adres dostawy|Leveransadress)[\"']?[ \\t]?(?::|=|\\||\\t)",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    {"\\b(?:From|To|Cc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
+    {"\\b(?:From|To|Cc|CC|cc|Bcc|BCC|bcc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
      "spoke to|talked to|handled by|signed by|approved by|contact person|Kollege|Kollegin|"
@@ -170,7 +182,10 @@ const struct anon_pattern anon_patterns[] = {
      HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
     {"(?:^|\\n)--[ \\t]?\\r?\\n", 0, AH_PERSON, PC_LINE_AFTER},
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
-    {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人)(?:：|:) ?", 0, AH_PERSON, PC_CJK},
+    {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人|差出人|宛先|送信者|担当者|发件人|寄件人|申请人|客户)(?:：|:) ?",
+     0, AH_PERSON, PC_CJK},
+    /* Portuguese puts an article before a first name ("aqui é a Beatriz", "falo com o João"). */
+    {"\\b(?:aqui é|aqui fala|eu sou|falo com|fala|sou) (?:a|o) ", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
     /* ADDRESS */
     {"\\b(?:address|home address|street address|mailing address|postal address|billing address|"
@@ -180,7 +195,7 @@ const struct anon_pattern anon_patterns[] = {
      "[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
      "\\best\\b|\\bes\\b|\\bé\\b|\\bist\\b|\">)[ \\t]*",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
-    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址)(?::|：) ?",
+    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址)(?::|：) ?|〒",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
     {"[0-9][A-Za-z]?, [0-9]{4,5}(?:-[0-9]{3})? (?:[A-Z]|\xC3[\x80-\x9E])", 0, AH_ADDR_POSTCODE, 0},
     {"(?:straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad|gatan|vägen|"
@@ -229,6 +244,14 @@ static int lower(int ch) { return is_upper(ch) ? ch + 32 : ch; }
 static int at(const struct anon_ctx *c, size_t i) { return i < c->n ? c->p[i] : 0; }
 static int before(const struct anon_ctx *c, size_t i) { return i > 0 && i <= c->n ? c->p[i - 1] : 0; }
 
+/* A CJK ideograph (U+4E00..U+9FFF, three UTF-8 bytes) at i? */
+static bool cjk_at(const struct anon_ctx *c, size_t i)
+{
+    int b0 = at(c, i);
+
+    return b0 >= 0xE4 && b0 <= 0xE9 && (at(c, i + 1) & 0xC0) == 0x80 && (at(c, i + 2) & 0xC0) == 0x80;
+}
+
 /* A letter for names and words: ASCII letters and any byte of a multi-byte UTF-8 sequence. */
 static bool is_wordbyte(int ch) { return is_alpha(ch) || ch >= 0x80; }
 
@@ -275,8 +298,23 @@ static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
 
 /* ---- EMAIL ------------------------------------------------------------------------------------ */
 
-static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)); }
-static bool is_domain(int ch) { return is_alnum(ch) || ch == '.' || ch == '-'; }
+/* Local part bytes: ASCII atext we accept, and the bytes of two-byte UTF-8 letters (Latin, Greek,
+ * Cyrillic: "renée", "søren"); three-byte sequences (CJK text, full-width colons) end it. */
+static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)) || (ch >= 0x80 && ch <= 0xDF); }
+/* Domain bytes: ASCII labels and any UTF-8 (IDN, RFC 5890), but not the CJK and full-width
+ * punctuation blocks (U+3000..U+303F, U+FF00..U+FF5F) that end a sentence around the address. */
+static size_t domain_char(const struct anon_ctx *c, size_t i)
+{
+    int ch = at(c, i);
+
+    if (is_alnum(ch) || ch == '.' || ch == '-')
+        return 1;
+    if (ch < 0xC2 || ch > 0xF4)
+        return 0;
+    if ((ch == 0xE3 && at(c, i + 1) == 0x80) || (ch == 0xEF && (at(c, i + 1) == 0xBC || at(c, i + 1) == 0xBD)))
+        return 0;
+    return ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+}
 
 /* Is s on an RFC 5322 msg-id header line (Message-ID, In-Reply-To, References, Content-ID)? Those
  * "<local@domain>" are message identifiers, not mailboxes. */
@@ -307,10 +345,12 @@ static void det_email(struct anon_ctx *c, size_t end)
 
     while (s > 0 && is_local(c->p[s - 1]))
         s--;
-    while (s < atpos && (c->p[s] == '.' || c->p[s] == '\''))
-        s++;
-    while (e < c->n && is_domain(c->p[e]))
-        e++;
+    while (s < atpos && ((c->p[s] >= 0x80 && c->p[s] < 0xC0) || c->p[s] == '.' || c->p[s] == '\''))
+        s++; /* start on a character boundary */
+    while (e < c->n && domain_char(c, e))
+        e += domain_char(c, e);
+    if (e > c->n)
+        e = c->n;
     while (e > end && (c->p[e - 1] == '.' || c->p[e - 1] == '-'))
         e--;
     for (k = end - 1; k < e; k++)
@@ -446,6 +486,17 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
     return g;
 }
 
+/* GS1 check digit (weights 3,1 from the right, excluding the check digit). */
+static bool gtin_ok(const char *d, size_t n)
+{
+    unsigned sum = 0;
+    size_t k;
+
+    for (k = 0; k + 1 < n; k++)
+        sum += (unsigned)(d[n - 2 - k] - '0') * ((k & 1) ? 1u : 3u);
+    return (10 - sum % 10) % 10 == (unsigned)(d[n - 1] - '0');
+}
+
 static size_t parse_card(const struct anon_ctx *c, size_t i)
 {
     size_t ends[8], cum[8];
@@ -457,6 +508,8 @@ static size_t parse_card(const struct anon_ctx *c, size_t i)
 
         if (cum[g - 1] < 13 || is_alnum(at(c, e)))
             continue;
+        if (cum[g - 1] == 13 && g == 1 && gtin_ok(d, 13))
+            continue; /* an EAN-13 barcode (GS1 check digit), not a 13-digit Visa number */
         if (iin_ok(d, cum[g - 1]) && luhn_ok(d, cum[g - 1]))
             return e;
     }
@@ -504,6 +557,21 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
     return best;
 }
 
+/* A '.' that ends a sentence: after a number or a word of five or more bytes, not after an
+ * abbreviation such as "tel." or "No.". */
+static bool sentence_dot(const struct anon_ctx *c, size_t k)
+{
+    size_t w = k;
+
+    if (c->p[k] != '.')
+        return false;
+    if (is_digit(before(c, k)))
+        return true;
+    while (w > 0 && is_wordbyte(c->p[w - 1]))
+        w--;
+    return k - w >= 5;
+}
+
 static bool phone_cue(const struct anon_ctx *c, size_t s)
 {
     static const char *const cues[] = {
@@ -522,11 +590,22 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
         "transac", "serial", "version", NULL};
     static const char *const numwords[] = {"number", "nummer", "numéro", "número", "numero", "no.", "nr", NULL};
-    size_t pc = cue_before(c, s, 40, cues), id = cue_before(c, s, 40, ids);
+    size_t pc = cue_before(c, s, 40, cues), id = cue_before(c, s, 40, ids), k;
 
-    if (pc && id && id + 1 >= pc - 9 && cue_before(c, s, 40, numwords) == pc)
-        return false; /* "tracking number 1775878319": the number word belongs to the id word before it */
-    return pc && id < pc;
+    if (!pc || id >= pc)
+        return false;
+    for (k = pc; k < s; k++) /* the cue is in the same sentence: no line or sentence end between */
+        if (c->p[k] == '\n' || ((c->p[k] == '!' || c->p[k] == '?' || sentence_dot(c, k)) && at(c, k + 1) == ' '))
+            return false;
+    if (cue_before(c, s, 40, numwords) == pc) {
+        size_t b = pc > 8 ? pc - 8 : 0; /* the number word's start is at or after b */
+
+        while (b < pc && !(b > 0 && !is_wordbyte(c->p[b - 1]) && lower(c->p[b]) == 'n'))
+            b++;
+        if (b > 1 && cue_before(c, b - 1, 24, ids) >= b - 2)
+            return false; /* "tracking number 17758...": the number word belongs to the id word before it */
+    }
+    return true;
 }
 
 static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
@@ -736,6 +815,12 @@ static const char *const street_types[] = {
     "approach", "circus", "grange", "leys", "pastures", "paddock", "side", "wynd", "broadway",
     "kingsway", "corners", "forks", "islands", "shoals", "unions", NULL};
 
+/* Abbreviated street and unit words written in lower case before a name or number (pl, ru, it,
+ * es, fr, nl). */
+static const char *const street_abbrev[] = {"ul", "al", "os", "pl", "ул", "пр", "пер", "ш", "наб", "пл",
+                                            "д", "кв", "корп", "стр", "г", "пос", "c", "av", "bd", "str",
+                                            "nr", "n", "no", NULL};
+
 static const char *const particles[] = {"de", "da", "do", "dos", "das", "del", "della", "di", "du",
                                         "des", "van", "von", "der", "den", "la", "le", "los", "las",
                                         "y", "e", "ten", "ter", "zu", "bin", "al", "el", "sur",
@@ -762,7 +847,7 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
         }
         if (is_digit(ch) || (is_upper(ch) && (is_digit(at(c, i + 1)) || is_upper(at(c, i + 1))))) {
             e = i;
-            while (is_alnum(at(c, e)) || (at(c, e) == '-' && is_alnum(at(c, e + 1))))
+            while (is_alnum(at(c, e)) || ((at(c, e) == '-' || at(c, e) == '/') && is_alnum(at(c, e + 1))))
                 e++;
             if (at(c, e) == 0xC2 && (at(c, e + 1) == 0xBA || at(c, e + 1) == 0xAA))
                 e += 2; /* 4º 2ª */
@@ -780,9 +865,10 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
             e = word_end(c, i);
             if (e == i || !(word_is(c, i, e, particles) || word_is(c, i, e, street_types) ||
                             word_is(c, i, e, (const char *const[]){"étage", "piso", "andar", "apto",
-                                                                   "apt", "suite", "bis", "ter", NULL})))
+                                                                   "apt", "suite", "bis", "ter", NULL}) ||
+                            (at(c, e) == '.' && word_is(c, i, e, street_abbrev))))
                 break;
-            i = e;
+            i = at(c, e) == '.' && word_is(c, i, e, street_abbrev) ? e + 1 : e;
             continue;
         }
         if (ch == '#' && is_digit(at(c, i + 1))) {
@@ -925,6 +1011,38 @@ static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
     }
 }
 
+/* An address written in ideographs (JP/CN/TW order: postcode, prefecture or province, city, ward,
+ * street, block and house numbers): ideographs, digits, '-', full-width digits and the ideographic
+ * space, up to a line end or a sentence mark; it must hold a digit. Starts at i (after 〒 or a
+ * label). Returns the end, 0 if none. */
+static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
+{
+    size_t e = i, cjk = 0;
+    bool digit = false;
+
+    while (e < c->n && e < i + 200) {
+        int ch = at(c, e);
+
+        if (is_digit(ch) || ch == '-' || (ch == ' ' && e > i && (is_digit(at(c, e + 1)) || cjk_at(c, e + 1)))) {
+            digit |= is_digit(ch);
+            e++;
+        } else if (cjk_at(c, e) || (ch == 0xE3 && at(c, e + 1) >= 0x81 && at(c, e + 1) <= 0x83)) {
+            e += 3; /* ideographs, kana (丁目, ケ) */
+            cjk++;
+        } else if (ch == 0xEF && at(c, e + 1) == 0xBC && at(c, e + 2) >= 0x90 && at(c, e + 2) <= 0x99) {
+            e += 3; /* full-width digits */
+            digit = true;
+        } else if (ch == 0xE3 && at(c, e + 1) == 0x80 && at(c, e + 2) == 0x92) {
+            e += 3; /* 〒 */
+        } else {
+            break;
+        }
+    }
+    while (e > i && at(c, e - 1) == ' ')
+        e--;
+    return digit && cjk >= 2 && e <= c->n ? e : 0;
+}
+
 static void det_addr_label(struct anon_ctx *c, size_t end)
 {
     size_t i = end, e, k;
@@ -939,8 +1057,16 @@ static void det_addr_label(struct anon_ctx *c, size_t end)
         if (at(c, k) == '>')
             i = k + 1;
     }
-    if (!is_digit(at(c, i)) && !upper_at(c, i))
+    if (cjk_at(c, i) || (before(c, i) == 0x92 && before(c, i - 1) == 0x80 && before(c, i - 2) == 0xE3)) {
+        if ((e = parse_cjk_address(c, i)) != 0)
+            add(c, i, e, SL_PII_ADDRESS);
         return;
+    }
+    if (!is_digit(at(c, i)) && !upper_at(c, i)) {
+        e = word_end(c, i); /* a street-type abbreviation first: "ul. Długa 5", "ул. Ленина, д. 7" */
+        if (e == i || at(c, e) != '.' || !word_is(c, i, e, street_abbrev))
+            return;
+    }
     e = addr_tail(c, i, 140);
     for (k = i; k < e; k++)
         if (is_digit(c->p[k]))
@@ -1223,14 +1349,6 @@ static size_t skip_markup(const struct anon_ctx *c, size_t i)
             return i;
         }
     }
-}
-
-/* A CJK ideograph (U+4E00..U+9FFF, three UTF-8 bytes) at i? */
-static bool cjk_at(const struct anon_ctx *c, size_t i)
-{
-    int b0 = at(c, i);
-
-    return b0 >= 0xE4 && b0 <= 0xE9 && (at(c, i + 1) & 0xC0) == 0x80 && (at(c, i + 2) & 0xC0) == 0x80;
 }
 
 /* A name written in ideographs after a form label: family name and given name, 2..6 characters,

@@ -171,6 +171,9 @@ def secret_of(kind):
         return R.choice(["sk_live_", "rk_live_", "pk_live_", "sk_test_"]) + tok(R.choice([24, 99]))
     if kind == "GOOGLE_API_KEY":
         return "AIza" + tok(35, B62 + "-_")
+    if kind == "OTHER_TOKEN":  # GitLab, npm, Hugging Face, PyPI, Shopify: documented prefixes
+        return R.choice(["glpat-" + tok(20, B62 + "-_"), "npm_" + tok(36), "hf_" + tok(34),
+                         "pypi-AgEIcHlwaS5vcmc" + tok(60, B62 + "-_"), "shpat_" + tok(32, "0123456789abcdef")])
     raise ValueError(kind)
 
 
@@ -437,6 +440,11 @@ def neg_of(kind):
     raise ValueError(kind)
 
 
+def ean13(body):
+    s = sum(int(ch) * (3 if k % 2 else 1) for k, ch in enumerate(body))
+    return body + str((10 - s % 10) % 10)
+
+
 def isbn10():
     d = [R.randint(0, 9) for _ in range(9)]
     s = sum((10 - k) * v for k, v in enumerate(d))
@@ -516,6 +524,10 @@ def t_lang(lang):
     d.t(R.choice(L["dob"])).v("DATE_OF_BIRTH", dob(lang)).t("\n")
     if L["addr"]:
         d.t(R.choice(L["addr"])).v("STREET_ADDRESS", address(L["cc"])).t("\n")
+    elif lang == "ru":
+        d.t("адрес: ").v("STREET_ADDRESS", "ул. %s, д. %d, кв. %d, %s, %s" % (
+            R.choice(["Тверская", "Ленина", "Садовая", "Пушкина"]), R.randint(1, 120), R.randint(1, 300),
+            R.choice(["Москва", "Казань", "Новосибирск"]), digits(6))).t("\n")
     if R.random() < 0.5:
         d.t("IBAN: ").v("IBAN", iban_text({"it": "IT", "nl": "NL", "pl": "PL", "sv": "SE", "ru": "DE"}[lang])).t("\n")
     negs_sentence(d, R.sample(["ORDER_ID", "PRICE", "TIMESTAMP", "TRACKING_NO"], 2))
@@ -530,13 +542,18 @@ def t_cjk(lang):
         d.t("お問い合わせありがとうございます。\n氏名：").v("PERSON", n).t("\n生年月日：").v("DATE_OF_BIRTH", dob("ja"))
         d.t("\n電話番号：").v("PHONE", phone("jp")).t("\nメール：").v("EMAIL", email(dom="example.co.jp"))
         d.t("\nご注文番号 ").n("ORDER_ID", neg_of("ORDER_ID")).t(" の件で連絡しました。合計 ").n("PRICE", "¥%d,%s" % (R.randint(1, 99), digits(3)))
-        d.t(" です。\nカード番号 ").v("CREDIT_CARD", card_text()).t(" で支払いました。\n")
+        d.t(" です。\nカード番号 ").v("CREDIT_CARD", card_text()).t(" で支払いました。\n住所：")
+        d.v("STREET_ADDRESS", "〒%s-%s %s%d-%d-%d" % (digits(3), digits(4), R.choice(["東京都渋谷区渋谷", "大阪府大阪市北区梅田",
+                                                                               "東京都千代田区丸の内", "京都府京都市中京区"]),
+                                                  R.randint(1, 9), R.randint(1, 30), R.randint(1, 20))).t("\n")
     else:
         d.t("您好，\n姓名：").v("PERSON", n).t("\n出生日期：").v("DATE_OF_BIRTH", dob("zh"))
         d.t("\n手机：").v("PHONE", phone("cn")).t("\n邮箱：").v("EMAIL", email()).t("\n订单号 ")
         d.n("ORDER_ID", neg_of("ORDER_ID")).t("，金额 ").n("PRICE", "¥%d,%s" % (R.randint(1, 99), digits(3)))
         d.t("。\n服务器地址 ").v("IPV4", "%d.%d.%d.%d" % (R.randint(11, 223), R.randint(0, 255), R.randint(0, 255), R.randint(1, 254)))
-        d.t(" 无法连接。\n")
+        d.t(" 无法连接。\n地址：").v("STREET_ADDRESS", "%s%s路%d号" % (R.choice(["北京市朝阳区", "上海市浦东新区", "广州市天河区"]),
+                                                                   R.choice(["建国", "世纪大道", "天河", "中山"]), R.randint(1, 300)))
+        d.t("\n")
     return d
 
 
@@ -702,7 +719,8 @@ def t_stack():
 
 def t_secrets():
     d = Doc("en_US", "chat")
-    kinds = R.sample(["OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "GOOGLE_API_KEY"], 3)
+    kinds = R.sample(["OPENAI_KEY", "ANTHROPIC_KEY", "GITHUB_TOKEN", "SLACK_TOKEN", "STRIPE_KEY", "GOOGLE_API_KEY",
+                      "OTHER_TOKEN"], 3)
     d.t("hey, can you check why this fails? ")
     for k in kinds:
         d.t(R.choice(["I used ", "key is ", "token: ", "here: ", "with "])).v(k, secret_of(k)).t(R.choice([" and ", ". ", "\n"]))
@@ -811,20 +829,95 @@ def t_neg():
     elif r < 0.5:
         d.t("Product: ").n("PRODUCT", R.choice(NEG_LINES)).t("\n")
     elif r < 0.7:
-        d.t("Serial ").n("SERIAL", "SN-%s-%s" % (digits(4), digits(4))).t(", EAN ").n("EAN", "40%s" % digits(11)).t("\n")
+        d.t("Serial ").n("SERIAL", "SN-%s-%s" % (digits(4), digits(4))).t(", EAN ").n("EAN", ean13("40" + digits(10))).t("\n")
     else:
         d.t("CVE ").n("CVE", "CVE-%d-%s" % (R.randint(2015, 2025), digits(5))).t(" fixed in ").n("SEMVER", neg_of("SEMVER")).t("\n")
+    return d
+
+
+def t_lognums():
+    d = Doc("en_US", "log")
+    d.t("pid=").n("NUMBER", str(R.randint(1000, 99999))).t(" bytes=").n("NUMBER", str(R.randint(10 ** 8, 10 ** 10)))
+    d.t(" offset ").n("NUMBER", str(R.randint(10 ** 9, 2 ** 32))).t(" took ").n("NUMBER", "%d ms" % R.randint(100, 99999))
+    d.t(" build ").n("SEMVER", "10.0.%d.%d" % (R.randint(19000, 26000), R.randint(1, 3000))).t("\n")
+    d.t("pos=").n("NUMBER", "%.4f, %.4f" % (R.uniform(-80, 80), R.uniform(-170, 170))).t(" image=").n("GIT_SHA", "sha256:" + tok(64, "0123456789abcdef"))
+    d.t(" pod=api-").n("NUMBER", tok(10, "bcdfghjklmnpqrstvwxz2456789") + "-" + tok(5, "bcdfghjklmnpqrstvwxz2456789")).t("\n")
+    d.t("GET /v1/users/").n("NUMBER", digits(9)).t("/orders?page=2 HTTP/1.1 200 ").n("NUMBER", str(R.randint(100, 99999))).t("\n")
+    d.t("retry in ").n("NUMBER", "%d-%d s" % (R.randint(1, 5), R.randint(6, 60))).t(", range ").n("NUMBER", "%d-%d" % (R.randint(1000, 4999), R.randint(5000, 9999)))
+    d.t(", ratio ").n("NUMBER", "%d/%d" % (R.randint(100, 999), R.randint(1000, 9999))).t("\n")
+    return d
+
+
+def t_unicode_email():
+    d = Doc("de", "email")
+    local = R.choice(["info", "kontakt", "jürgen.müller", "renée", "søren"])
+    dom = R.choice(["münchen.example", "bücher.example.de", "例え.jp", "почта.рф", "example.com"])
+    d.t("Schreiben Sie an ").v("EMAIL", local + "@" + dom).t(" oder ").v("PHONE", R.choice(["tel:+49%s" % digits(10), "+49 89 %s;ext=%d" % (digits(7), R.randint(10, 99))]))
+    d.t(".\nPayload: {\"data\":\"{\\\"email\\\":\\\"").v("EMAIL", email()).t("\\\",\\\"id\\\":\\\"").n("UUID", uuid()).t("\\\"}\"}\n")
+    return d
+
+
+def t_not_names():
+    d = Doc("en_US", "chat")
+    d.t(R.choice(["Dear ", "Hi ", "Hello "])).n("NOT_A_NAME", R.choice(["Customer", "Team", "Support", "All", "Everyone"])).t(",\n")
+    d.t("the ").n("NOT_A_NAME", R.choice(["Hello World", "Dear Diary", "Hi-Fi"])).t(" example is in the docs. ")
+    d.t(R.choice(["Thanks,\n", "Regards,\n", "Cheers,\n"])).n("NOT_A_NAME", R.choice(["The Support Team", "Customer Care", "Billing"])).t("\n")
     return d
 
 
 TEMPLATES = ([lambda l=l: t_lang(l) for l in LANGS] * 3 + [lambda: t_cjk("ja"), lambda: t_cjk("zh"), lambda: t_rtl("ar"),
               lambda: t_rtl("he"), t_json, t_csv, t_log, t_headers, t_html, t_markdown, t_env, t_yaml, t_cli, t_url,
               t_stack, t_secrets, t_pem, t_assign, t_phones, t_phones, t_cards, t_cards, t_ipv6, t_addr, t_addr, t_dob,
-              t_dob, t_neg, t_neg, t_neg])
+              t_dob, t_neg, t_neg, t_neg, t_lognums, t_lognums, t_unicode_email, t_not_names])
+
+
+def handwritten():
+    """Fixed, hand-written cases (values are invented; keys are random but well-formed)."""
+    D = []
+    d = Doc("en_GB", "chat")
+    d.t("Hi Anna, quick one: my new number is ").v("PHONE", "+44 7911 123456").t(" (work) / ").v("PHONE", "0161 496 0000")
+    d.t(" ext 2231. Flight ").n("NUMBER", "LH 4590").t(", room ").n("NUMBER", "101").t(", page ").n("NUMBER", "12 of 300").t(".\n")
+    D.append(d)
+    d = Doc("en_US", "config")
+    d.t("tls:\n  private_key: |\n    ").v("PRIVATE_KEY", "-----BEGIN EC PRIVATE KEY-----\n    " + base64.b64encode(R.randbytes(90)).decode()
+                                          + "\n    -----END EC PRIVATE KEY-----").t("\n  cert_sha1: ").n("GIT_SHA", tok(40, "0123456789abcdef")).t("\n")
+    D.append(d)
+    d = Doc("en_US", "shell")
+    d.t("git remote add origin ").v("URL_WITH_CREDENTIALS", "https://oauth2:glpat-" + tok(20, B62 + "-_") + "@gitlab.example.com/group/repo.git").t("\n")
+    d.t("export GITLAB_TOKEN=").v("GITLAB_TOKEN", "glpat-" + tok(20, B62 + "-_")).t("\n")
+    d.t("curl -H \"X-API-Key: ").v("PASSWORD", tok(32, "0123456789abcdef")).t("\" -H 'Authorization: Token ").v("PASSWORD", tok(40, "0123456789abcdef")).t("' http://[")
+    d.v("IPV6", "2001:db8::1").t("]:8080/health\n")
+    D.append(d)
+    d = Doc("en_US", "code")
+    d.t("conn = connect(**{'host': 'db', 'user': 'app', 'password': '").v("PASSWORD", "hunter2!x9").t("'})\n")
+    d.t("# error ").n("NUMBER", "0x80070005").t(" after ").n("NUMBER", "1,234,567").t(" rows\n")
+    D.append(d)
+    d = Doc("ja", "email")
+    d.t("差出人: ").v("PERSON", "山田太郎").t(" <").v("EMAIL", "taro.yamada@example.co.jp").t(">\n電話：").v("PHONE", "+81 3-1234-5678").t("\n")
+    D.append(d)
+    d = Doc("en_US", "form")
+    d.t("Patient: ").v("PERSON", "Maria Garcia-Lopez").t("\nDOB ").v("DATE_OF_BIRTH", "1/2/85").t("\ncc: ").v("PERSON", "Tom O'Brien").t("\n")
+    d.t("Notes: Born in the USA (").n("NUMBER", "1984").t(") is her favourite album. Call of Duty ").n("NUMBER", "4").t(".\n")
+    D.append(d)
+    d = Doc("fr", "email")
+    d.t("Bonjour ").v("PERSON", "Mme Lefèvre").t(",\nvous pouvez me joindre au ").v("PHONE", "+33 1 23 45 67 89").t(" ou au ").v("PHONE", "06 12 34 56 78")
+    d.t(".\nMon adresse : ").v("STREET_ADDRESS", "8 rue des Écoles, 75005 Paris").t(".\nBien à vous,\n").v("PERSON", "Hélène Lefèvre").t("\n")
+    D.append(d)
+    d = Doc("pt_BR", "chat")
+    d.t("Oi, aqui é a ").v("PERSON", "Beatriz Souza").t(", meu CPF não vou passar mas o cartão é ").v("CREDIT_CARD", card_text("mc"))
+    d.t(" e nasci em ").v("DATE_OF_BIRTH", "12/05/1990").t(". Pedido ").n("ORDER_ID", "#" + digits(9)).t(".\n")
+    D.append(d)
+    return D
 
 
 def main():
     out = sys.stdout
+    for idx, doc in enumerate(handwritten()):
+        o = doc.obj(idx)
+        o["id"] = "hard-h%05d" % idx
+        for s in o["spans"] + o["negatives"]:
+            assert o["text"].encode()[s["start"]:s["end"]].decode() == s["value"]
+        out.write(json.dumps(o, ensure_ascii=False) + "\n")
     for idx in range(600):
         doc = R.choice(TEMPLATES)()
         o = doc.obj(idx)
