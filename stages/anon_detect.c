@@ -73,7 +73,8 @@ static const struct prefix_rule prefix_rules[] = {
 #define W "(?:^|[^0-9A-Za-z_])"
 
 const struct anon_pattern anon_patterns[] = {
-    {"[A-Za-z0-9_%+\\-\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 too */
+    {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
+    {"[\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]|[A-Za-z0-9_%+\\-]@[\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 */
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_digits in C: as patterns they cost a third of the scan. */
     {"[0-9A-Fa-f]{1,4}::?[0-9A-Fa-f]", 0, AH_IPV6, 0},
@@ -97,7 +98,7 @@ const struct anon_pattern anon_patterns[] = {
     {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
      "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
-     "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|parola|"
+     "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
      "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
      "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
      "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A)",
@@ -210,7 +211,7 @@ const struct anon_pattern anon_patterns[] = {
      "Grupo|Lugar|Manzana|Mercado|Monte|Muelle|Parcela|Parque|Pasaje|Poblado|Puerta|Quinta|Rampa|"
      "Rincón|Salida|Terrenos|Torrente|Apartamento|Vía Pública|Via Pública|Rotonda|Sendero|Senda|"
      "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie|Viale|Corso|Piazza|Piazzale|Vicolo|"
-     "Lungomare|Strada|ul\\.|al\\.|os\\.) "
+     "Lungomare|Strada|ul\\.|os\\.) "
      "(?:[A-Z]|\\xC3[\\x80-\\x9E]|[\\xC4\\xC5][\\x80-\\xBF])",
      0, AH_ADDR_STREET, 1},
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
