@@ -43,6 +43,37 @@ void sl_audit_hash(const char *line, size_t len, unsigned char out[32])
         memset(out, 0, 32); /* only on allocation failure inside OpenSSL; the chain then breaks */
 }
 
+/* The writer hashes one line per job: fetching SHA-256 and building a digest context for each
+ * (what EVP_Digest does) cost more than the hashing of a ~450-byte line. */
+int sl_audit_hasher_init(struct sl_audit_hasher *h)
+{
+    h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    h->ctx = h->md ? EVP_MD_CTX_new() : NULL;
+    if (!h->ctx) {
+        sl_audit_hasher_free(h);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void sl_audit_hasher_free(struct sl_audit_hasher *h)
+{
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->md);
+    h->ctx = NULL;
+    h->md = NULL;
+}
+
+void sl_audit_hasher_hash(struct sl_audit_hasher *h, const char *line, size_t len,
+                          unsigned char out[32])
+{
+    unsigned int n = 32;
+
+    if (!h->ctx || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+        !EVP_DigestUpdate(h->ctx, line, len) || !EVP_DigestFinal_ex(h->ctx, out, &n))
+        sl_audit_hash(line, len, out);
+}
+
 void sl_audit_hex(const unsigned char *p, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -115,66 +146,127 @@ static int put_str(struct sl_buf *b, const char *s)
     return rc;
 }
 
+/* Decimal digits of v into out (no NUL); returns the count. */
+static size_t put_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* ",KEY:" then the value: the audit line is built without printf (it is one line per job on the
+ * writer thread, and sl_buf_printf formats everything twice). */
+static int put_key_u64(struct sl_buf *b, const char *key, uint64_t v)
+{
+    size_t kn = strlen(key);
+    int rc = sl_buf_reserve(b, kn + 21);
+
+    if (rc)
+        return rc;
+    memcpy(b->p + b->len, key, kn);
+    b->len += kn;
+    b->len += put_u64(b->p + b->len, v);
+    b->p[b->len] = '\0';
+    return 0;
+}
+
 static int put_counts(struct sl_buf *b, const char *key, const uint32_t *v,
                       const char *const *names, int count)
 {
     bool first = true;
-    int rc = sl_buf_printf(b, ",\"%s\":{", key);
+    int rc = sl_buf_append_str(b, key);
 
     for (int i = 0; rc == 0 && i < count; i++) {
+        char k[48];
+
         if (!v[i])
             continue;
-        rc = sl_buf_printf(b, "%s\"%s\":%" PRIu32, first ? "" : ",", names[i], v[i]);
+        snprintf(k, sizeof(k), "%s\"%s\":", first ? "" : ",", names[i]);
+        rc = put_key_u64(b, k, v[i]);
         first = false;
     }
     return rc ? rc : sl_buf_append_str(b, "}");
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of t (UTC), remembered per thread for the second it was made for. */
+static const char *ts_text(time_t secs)
+{
+    static _Thread_local time_t last = (time_t)-1;
+    static _Thread_local char txt[40];
+
+    if (secs != last) {
+        struct tm tm;
+
+        gmtime_r(&secs, &tm);
+        strftime(txt, sizeof(txt), "%Y-%m-%dT%H:%M:%S", &tm);
+        last = secs;
+    }
+    return txt;
+}
+
 int sl_audit_format(struct sl_buf *out, uint64_t n, int64_t t_ms, const struct sl_out_rec *r,
                     const unsigned char prev[32])
 {
-    time_t secs = (time_t)(t_ms / 1000);
-    char ts[40], hex[65], ihex[65];
+    static const char *const outcome_keys[3] = {",\"outcome\":\"result\",\"input_hmac\":\"",
+                                               ",\"outcome\":\"error\",\"input_hmac\":\"",
+                                               ",\"outcome\":\"reject\",\"input_hmac\":\""};
     double cost = isfinite(r->cost_usd) && r->cost_usd > 0 ? r->cost_usd : 0;
+    char ms[8], hex[65], ihex[65], num[40];
     size_t start = out->len;
-    struct tm tm;
     int rc;
 
     if (r->kind < 0 || r->kind >= SL_OUT__COUNT)
         return SL_ECONFIG;
-    gmtime_r(&secs, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     sl_audit_hex(prev, 32, hex);
     sl_audit_hex(r->input_digest, 32, ihex);
-    rc = sl_buf_printf(out, "{\"n\":%" PRIu64 ",\"t\":\"%s.%03dZ\",\"custom_id\":", n, ts,
-                       (int)(t_ms % 1000));
-    if (!rc)
-        rc = put_str(out, r->custom_id);
-    if (!rc)
-        rc = sl_buf_printf(out, ",\"outcome\":\"%s\",\"input_hmac\":\"%s\",\"model\":",
-                           outcome_names[r->kind], ihex);
-    if (!rc)
-        rc = put_str(out, r->model);
-    if (!rc)
-        rc = sl_buf_append_str(out, ",\"endpoint\":");
-    if (!rc)
-        rc = put_str(out, r->endpoint);
-    if (!rc)
-        rc = sl_buf_printf(out,
-                           ",\"status\":%d,\"attempts\":%u,\"latency_ms\":%" PRIu32
-                           ",\"prompt_tokens\":%" PRIu64 ",\"completion_tokens\":%" PRIu64
-                           ",\"cost_usd\":%.9g,\"error_code\":",
-                           r->status, r->attempts, r->latency_ms, r->prompt_tokens,
-                           r->completion_tokens, cost);
-    if (!rc)
-        rc = put_str(out, r->error_code);
-    if (!rc)
-        rc = put_counts(out, "redactions", r->redactions.n, pii_names, SL_PII__COUNT);
-    if (!rc)
-        rc = put_counts(out, "sanitized", r->sanitized.n, san_names, SL_SAN__COUNT);
-    if (!rc)
-        rc = sl_buf_printf(out, ",\"injection_flagged\":%s,\"prev\":\"%s\"}",
-                           r->sanitized.injection_flagged ? "true" : "false", hex);
+    ms[0] = '.';
+    ms[1] = (char)('0' + (int)(t_ms % 1000) / 100);
+    ms[2] = (char)('0' + (int)(t_ms % 100) / 10);
+    ms[3] = (char)('0' + (int)(t_ms % 10));
+    memcpy(ms + 4, "Z\"", 3);
+    rc = put_key_u64(out, "{\"n\":", n);
+    rc = rc ? rc : sl_buf_append_str(out, ",\"t\":\"");
+    rc = rc ? rc : sl_buf_append_str(out, ts_text((time_t)(t_ms / 1000)));
+    rc = rc ? rc : sl_buf_append_str(out, ms);
+    rc = rc ? rc : sl_buf_append_str(out, ",\"custom_id\":");
+    rc = rc ? rc : put_str(out, r->custom_id);
+    rc = rc ? rc : sl_buf_append_str(out, outcome_keys[r->kind]);
+    rc = rc ? rc : sl_buf_append(out, ihex, 64);
+    rc = rc ? rc : sl_buf_append_str(out, "\",\"model\":");
+    rc = rc ? rc : put_str(out, r->model);
+    rc = rc ? rc : sl_buf_append_str(out, ",\"endpoint\":");
+    rc = rc ? rc : put_str(out, r->endpoint);
+    if (!rc && r->status < 0) {
+        snprintf(num, sizeof(num), ",\"status\":%d", r->status);
+        rc = sl_buf_append_str(out, num);
+    } else {
+        rc = rc ? rc : put_key_u64(out, ",\"status\":", (uint64_t)r->status);
+    }
+    rc = rc ? rc : put_key_u64(out, ",\"attempts\":", r->attempts);
+    rc = rc ? rc : put_key_u64(out, ",\"latency_ms\":", r->latency_ms);
+    rc = rc ? rc : put_key_u64(out, ",\"prompt_tokens\":", r->prompt_tokens);
+    rc = rc ? rc : put_key_u64(out, ",\"completion_tokens\":", r->completion_tokens);
+    if (cost > 0)
+        snprintf(num, sizeof(num), ",\"cost_usd\":%.9g", cost);
+    else
+        snprintf(num, sizeof(num), ",\"cost_usd\":0");
+    rc = rc ? rc : sl_buf_append_str(out, num);
+    rc = rc ? rc : sl_buf_append_str(out, ",\"error_code\":");
+    rc = rc ? rc : put_str(out, r->error_code);
+    rc = rc ? rc : put_counts(out, ",\"redactions\":{", r->redactions.n, pii_names, SL_PII__COUNT);
+    rc = rc ? rc : put_counts(out, ",\"sanitized\":{", r->sanitized.n, san_names, SL_SAN__COUNT);
+    rc = rc ? rc : sl_buf_append_str(out, r->sanitized.injection_flagged
+                                              ? ",\"injection_flagged\":true,\"prev\":\""
+                                              : ",\"injection_flagged\":false,\"prev\":\"");
+    rc = rc ? rc : sl_buf_append(out, hex, 64);
+    rc = rc ? rc : sl_buf_append_str(out, "\"}");
     if (rc)
         out->len = start;
     return rc;

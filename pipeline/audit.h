@@ -33,6 +33,16 @@ SL_MUST_CHECK int sl_audit_format(struct sl_buf *out, uint64_t n, int64_t t_ms,
                                   const struct sl_out_rec *r, const unsigned char prev[32]);
 /* SHA-256 of a line (the chain link). */
 void sl_audit_hash(const char *line, size_t len, unsigned char out[32]);
+/* The same hash with SHA-256 fetched once and one reused digest context (one owner thread). A
+ * hasher whose init failed (or a zeroed one) falls back to sl_audit_hash. */
+struct sl_audit_hasher {
+    struct evp_md_st *md;
+    struct evp_md_ctx_st *ctx;
+};
+int sl_audit_hasher_init(struct sl_audit_hasher *h);
+void sl_audit_hasher_free(struct sl_audit_hasher *h);
+void sl_audit_hasher_hash(struct sl_audit_hasher *h, const char *line, size_t len,
+                          unsigned char out[32]);
 /* Lowercase hex of n bytes into out (2n + 1 bytes with the NUL). */
 void sl_audit_hex(const unsigned char *p, size_t n, char *out);
 

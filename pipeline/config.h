@@ -10,6 +10,8 @@
 
 #define SL_MAX_INPUTS 256
 
+enum sl_engine { SL_ENGINE_CURL, SL_ENGINE_H2 }; /* --http-engine (http.h) */
+
 struct sl_config {
     const char *inputs[SL_MAX_INPUTS];
     size_t n_inputs;
@@ -35,6 +37,7 @@ struct sl_config {
     bool resume;
     bool dry_run;
     bool allow_http;
+    enum sl_engine http_engine;
     bool quiet;
     bool progress;             /* forced on/off; default: stderr is a terminal */
     bool progress_set;

@@ -7,6 +7,7 @@
  * that cannot start yet, so curl's per-transfer timeout only ever counts time on the wire.
  */
 #include "http.h"
+#include "h2.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,6 +30,7 @@ struct sl_http {
     size_t npool, cappool;
     bool closing;
     int open_handles; /* uv handles not yet closed */
+    struct sl_h2 *h2; /* the HTTP/2 engine, when chosen; jobs go to curl once it is unusable */
 };
 
 struct sock_ctx {
@@ -236,6 +238,43 @@ out:
     return rc;
 }
 
+/* libcurl honours the proxy variables; the HTTP/2 engine does not speak to proxies, so it steps
+ * aside when one is set. */
+static bool proxy_env(void)
+{
+    static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    size_t i;
+
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+
+        if (v && *v)
+            return true;
+    }
+    return false;
+}
+
+static void h2_done(void *ud, struct sl_job *j)
+{
+    struct sl_http *h = ud;
+
+    h->cb(h->ud, j);
+}
+
+static int curl_start(struct sl_http *h, struct sl_job *j);
+
+/* The server did not select h2: curl carries this job (and, through sl_http_start, all others). */
+static void h2_fallback(void *ud, struct sl_job *j)
+{
+    struct sl_http *h = ud;
+
+    if (curl_start(h, j)) {
+        j->status = 0;
+        j->curl_code = CURLE_COULDNT_CONNECT;
+        h->cb(h->ud, j);
+    }
+}
+
 int sl_http_create(uv_loop_t *loop, const struct sl_http_opts *o, sl_http_done_cb cb, void *ud,
                    struct sl_http **out)
 {
@@ -267,6 +306,15 @@ int sl_http_create(uv_loop_t *loop, const struct sl_http_opts *o, sl_http_done_c
     curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
                       o->max_streams > 0 ? o->max_streams : 100L);
+    if (o->h2 && !strncasecmp(o->endpoint, "https:", 6) && !proxy_env()) {
+        int rc = sl_h2_create(loop, o, h2_done, h2_fallback, h, &h->h2);
+
+        if (rc) {
+            h->h2 = NULL;
+            sl_http_destroy(h);
+            return rc;
+        }
+    }
     *out = h;
     return 0;
 }
@@ -319,6 +367,13 @@ static int setup_job(struct sl_http *h, CURL *e, struct sl_job *j)
 
 int sl_http_start(struct sl_http *h, struct sl_job *j)
 {
+    if (h->h2 && sl_h2_usable(h->h2))
+        return sl_h2_start(h->h2, j);
+    return curl_start(h, j);
+}
+
+static int curl_start(struct sl_http *h, struct sl_job *j)
+{
     CURL *e;
     int rc;
 
@@ -368,6 +423,7 @@ int sl_http_start(struct sl_http *h, struct sl_job *j)
 
 void sl_http_abort_all(struct sl_http *h, void (*cb)(void *ud, struct sl_job *j), void *ud)
 {
+    sl_h2_abort_all(h->h2, cb, ud);
     while (h->inflight) {
         struct sl_job *j = h->active[--h->inflight];
 
@@ -380,7 +436,7 @@ void sl_http_abort_all(struct sl_http *h, void (*cb)(void *ud, struct sl_job *j)
 
 unsigned sl_http_inflight(const struct sl_http *h)
 {
-    return h ? h->inflight : 0;
+    return h ? h->inflight + sl_h2_inflight(h->h2) : 0;
 }
 
 void sl_http_destroy(struct sl_http *h)
@@ -389,6 +445,8 @@ void sl_http_destroy(struct sl_http *h)
 
     if (!h)
         return;
+    sl_h2_destroy(h->h2);
+    h->h2 = NULL;
     /* Transfers still in flight belong to jobs the caller is abandoning (it still owns them). */
     for (i = 0; i < h->inflight; i++) {
         curl_multi_remove_handle(h->multi, h->active[i]->easy);

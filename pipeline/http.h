@@ -1,5 +1,6 @@
-/* http.h: libcurl multi driven by the libuv loop (uv_poll per socket, one uv_timer), as curl's
- * multi_socket API intends: no curl_multi_perform polling. Loop thread only.
+/* http.h: the HTTP client of the loop thread, behind one interface with two engines: libcurl
+ * multi driven by the libuv loop (uv_poll per socket, one uv_timer, as curl's multi_socket API
+ * intends: no curl_multi_perform polling), or the nghttp2 engine of h2.c (opts.h2). Loop thread only.
  *
  * Every transfer: POST endpoint+path with the shared headers (auth, content type, user agent) plus
  * the job's Idempotency-Key; TLS 1.2 or newer, peer and host verification always on, an optional CA
@@ -30,6 +31,8 @@ struct sl_http_opts {
     size_t max_response;       /* bytes; larger bodies fail the attempt */
     long max_streams;          /* HTTP/2 streams per connection */
     bool verbose;
+    bool h2;                   /* https: the nghttp2 engine (h2.h), libcurl when the server has no
+                                * ALPN h2 or a proxy is set in the environment; http: libcurl */
 };
 
 SL_MUST_CHECK int sl_http_create(uv_loop_t *loop, const struct sl_http_opts *o, sl_http_done_cb cb,

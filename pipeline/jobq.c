@@ -37,6 +37,25 @@ void sl_jobq_push(struct sl_jobq *q, struct sl_job *j)
     pthread_mutex_unlock(&q->mu);
 }
 
+void sl_jobq_push_list(struct sl_jobq *q, struct sl_job *head, struct sl_job *tail, size_t n)
+{
+    if (!head)
+        return;
+    tail->next = NULL;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = head;
+    else
+        q->head = head;
+    q->tail = tail;
+    q->count += n;
+    if (n == 1)
+        pthread_cond_signal(&q->cv);
+    else
+        pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
 struct sl_job *sl_jobq_pop(struct sl_jobq *q)
 {
     struct sl_job *j;

@@ -69,6 +69,8 @@ struct run {
     struct sl_jobq workq; /* loop -> workers */
     struct sl_jobq backq; /* workers -> loop */
     uv_async_t wake;
+    struct joblist to_work; /* loop thread: jobs for workq, handed over once per loop turn */
+    uv_prepare_t flush;
 
     /* reader */
     unsigned in_idx;
@@ -243,6 +245,28 @@ static void abandon_cb(void *ud, struct sl_job *j)
 
 /* ---- workers ---- */
 
+/* The loop gives jobs to the workers in batches: they collect in to_work during a loop turn and
+ * go to workq in one hand-off just before the loop polls (uv_prepare), so the workers are woken
+ * and the queue's lock taken once per turn rather than once per job. */
+static void to_workers(struct run *r, struct sl_job *j)
+{
+    list_push(&r->to_work, j);
+}
+
+static void flush_to_workers(struct run *r)
+{
+    struct joblist *l = &r->to_work;
+
+    sl_jobq_push_list(&r->workq, l->head, l->tail, l->n);
+    l->head = l->tail = NULL;
+    l->n = 0;
+}
+
+static void on_flush(uv_prepare_t *p)
+{
+    flush_to_workers(p->data);
+}
+
 static void *worker_main(void *arg)
 {
     struct run *r = arg;
@@ -310,7 +334,7 @@ static int on_record(void *ud, struct sl_framer_rec *fr)
         j->raw_len = fr->len;
     }
     atomic_fetch_add(&r->alive, 1);
-    sl_jobq_push(&r->workq, j);
+    to_workers(r, j);
     return 0;
 }
 
@@ -445,7 +469,7 @@ static void fail_job(struct run *r, struct sl_job *j, const char *code, const ch
     va_end(ap);
     j->outcome = SL_JOB_FAILED;
     j->state = SL_JOB_RESPONDED;
-    sl_jobq_push(&r->workq, j);
+    to_workers(r, j);
 }
 
 static void schedule_retry(struct run *r, struct sl_job *j, uint64_t delay)
@@ -559,7 +583,7 @@ static void on_http_done(void *ud, struct sl_job *j)
     } else if (j->status >= 200 && j->status < 300) {
         j->state = SL_JOB_RESPONDED;
         j->outcome = SL_JOB_OK;
-        sl_jobq_push(&r->workq, j);
+        to_workers(r, j);
     } else {
         enum sl_error_class cls =
             sl_ratelimit_classify(j->status, j->resp.p, j->resp.len, &j->rl, code, sizeof(code));
@@ -1042,6 +1066,7 @@ static void on_signal(uv_signal_t *s, int signum)
 static void close_all_handles(struct run *r)
 {
     uv_close((uv_handle_t *)&r->wake, NULL);
+    uv_close((uv_handle_t *)&r->flush, NULL);
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
@@ -1444,6 +1469,7 @@ static int setup_http(struct run *r)
     ho.connect_timeout_ms = ho.timeout_ms < 10000 ? ho.timeout_ms : 10000;
     ho.max_response = 64u << 20;
     ho.max_streams = 100;
+    ho.h2 = c->http_engine == SL_ENGINE_H2;
     return sl_http_create(&r->loop, &ho, on_http_done, r, &r->http);
 }
 
@@ -1529,6 +1555,7 @@ static void stop_workers(struct run *r)
     unsigned i;
 
     /* Jobs not yet taken by a worker are dropped: the run is over. */
+    flush_to_workers(r);
     for (j = sl_jobq_take_all(&r->workq); j; j = next) {
         next = j->next;
         sl_job_free(j);
@@ -1695,6 +1722,10 @@ int sl_run(struct sl_config *cfg)
         goto out_ids;
     uv_async_init(&r->loop, &r->wake, on_wake);
     r->wake.data = r;
+    uv_prepare_init(&r->loop, &r->flush);
+    r->flush.data = r;
+    uv_prepare_start(&r->flush, on_flush);
+    uv_unref((uv_handle_t *)&r->flush); /* does not keep the loop running by itself */
     uv_timer_init(&r->loop, &r->sched_timer);
     r->sched_timer.data = r;
     uv_timer_init(&r->loop, &r->progress_timer);

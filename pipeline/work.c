@@ -96,6 +96,9 @@ int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t)
 
     memset(t, 0, sizeof(*t));
     sl_buf_init(&t->tmp, 0);
+    if (sl_jarena_init(&t->arena, (size_t)64 << 10)) {
+        /* no arena: jansson uses malloc, as without one */
+    }
     t->hmac = hmac_new(c->audit_key, sizeof(c->audit_key));
     if (c->anon && (rc = sl_anon_scratch_create(c->anon, &t->scratch)))
         return rc;
@@ -119,6 +122,7 @@ void sl_work_tls_close(struct sl_work_tls *t)
     t->hmac = NULL;
     json_decref(t->tmpl);
     t->tmpl = NULL;
+    sl_jarena_free(&t->arena);
 }
 
 void sl_job_free(struct sl_job *j)
@@ -159,6 +163,50 @@ static void hex(const unsigned char *p, size_t n, char *out)
         out[2 * i + 1] = d[p[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+static int dump_cb(const char *p, size_t n, void *ud)
+{
+    return sl_buf_append(ud, p, n) ? -1 : 0;
+}
+
+/* Encode v onto b (no json_dumps: its string would come from the job's arena, see jarena.h).
+ * json_dumpb into the free space first (one memcpy per token); only a value larger than that goes
+ * through the callback (an append per token). */
+static int dump_to(const json_t *v, size_t flags, struct sl_buf *b)
+{
+    size_t room, n;
+
+    if (!v)
+        return SL_ETOOBIG;
+    if (!sl_buf_reserve(b, 1024)) {
+        room = b->cap - b->len - 1;
+        n = json_dumpb(v, b->p + b->len, room, flags);
+        if (n == 0 && !json_is_object(v) && !json_is_array(v))
+            return SL_ETOOBIG; /* jansson encodes objects and arrays only (no JSON_ENCODE_ANY) */
+        if (n > 0 && n <= room) {
+            b->len += n;
+            b->p[b->len] = '\0';
+            return 0;
+        }
+    }
+    return json_dump_callback(v, dump_cb, b, flags) == 0 ? 0 : SL_ETOOBIG;
+}
+
+/* Decimal of v appended to b (the line builders run once per job: no printf). */
+static int append_i64(struct sl_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof(tmp);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    return sl_buf_append(b, tmp + n, sizeof(tmp) - n);
 }
 
 static void count_add(_Atomic uint64_t *dst, const uint32_t *src, size_t n)
@@ -495,7 +543,9 @@ static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
 
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
+    sl_jarena_begin(&t->arena);
     prepare(c, t, j);
+    sl_jarena_end(&t->arena);
     if (!j->id_turn_taken && !c->cfg->no_dedup) /* every position takes its turn in the id set exactly once */
         (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
 }
@@ -538,12 +588,12 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
             strlen(json_string_value(cid)) == json_string_length(cid))
             j->custom_id = strndup(json_string_value(cid), json_string_length(cid));
         if (j->is_msgpack) {
-            char *txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+            struct sl_buf txt;
 
-            if (txt) {
-                keyed_digest(c, t, txt, strlen(txt), j->input_digest);
-                free(txt);
-            }
+            sl_buf_init(&txt, 0);
+            if (!dump_to(rec, JSON_COMPACT | JSON_SORT_KEYS, &txt))
+                keyed_digest(c, t, txt.p, txt.len, j->input_digest);
+            sl_buf_wipe(&txt);
         }
     }
     if (!rc && t->tmpl) {
@@ -615,17 +665,11 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
             goto out;
         }
     }
-    {
-        char *txt = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-
-        if (!txt || sl_buf_append_str(&j->body, txt)) {
-            free(txt);
-            sl_err_set(&err, SL_ETOOBIG, "/body", "body cannot be encoded");
-            reject(c, t, j, &err, "size.job");
-            goto out;
-        }
-        explicit_bzero(txt, strlen(txt));
-        free(txt);
+    if (dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15), &j->body)) {
+        sl_buf_wipe(&j->body);
+        sl_err_set(&err, SL_ETOOBIG, "/body", "body cannot be encoded");
+        reject(c, t, j, &err, "size.job");
+        goto out;
     }
     make_idem_key(c, t, j);
     count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
@@ -699,7 +743,9 @@ static int append_response(struct sl_buf *line, struct sl_job *j, const char *bo
     int rc = 0;
     const char *rid = j->rl.request_id;
 
-    rc |= sl_buf_printf(line, "{\"status_code\":%ld,\"request_id\":", j->status);
+    rc |= sl_buf_append_str(line, "{\"status_code\":");
+    rc |= append_i64(line, j->status);
+    rc |= sl_buf_append_str(line, ",\"request_id\":");
     if (rid[0])
         rc |= sl_buf_append_json_str(line, rid, strlen(rid));
     else
@@ -719,7 +765,9 @@ static int line_head(struct sl_buf *line, struct sl_job *j)
     int rc = 0;
 
     hex(j->input_digest, 12, hx);
-    rc |= sl_buf_printf(line, "{\"id\":\"batch_req_%s\",\"custom_id\":", hx);
+    rc |= sl_buf_append_str(line, "{\"id\":\"batch_req_");
+    rc |= sl_buf_append(line, hx, 24);
+    rc |= sl_buf_append_str(line, "\",\"custom_id\":");
     rc |= sl_buf_append_json_str(line, j->custom_id, strlen(j->custom_id));
     rc |= sl_buf_append_str(line, ",\"response\":");
     return rc;
@@ -727,19 +775,21 @@ static int line_head(struct sl_buf *line, struct sl_job *j)
 
 static void finish_error(struct sl_work_ctx *c, struct sl_job *j)
 {
-    struct sl_buf line;
+    struct sl_buf line, ebtxt;
     json_t *eb = NULL;
-    char *ebtxt = NULL;
     int rc = 0;
 
     sl_buf_init(&line, 0);
+    sl_buf_init(&ebtxt, 0);
     rc |= line_head(&line, j);
     if (j->status > 0) {
+        bool have = false;
+
         if (j->resp.len)
             eb = json_loadb(j->resp.p, j->resp.len, 0, NULL);
         if (eb)
-            ebtxt = json_dumps(eb, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        rc |= append_response(&line, j, ebtxt, ebtxt ? strlen(ebtxt) : 0);
+            have = !dump_to(eb, JSON_COMPACT | JSON_PRESERVE_ORDER, &ebtxt);
+        rc |= append_response(&line, j, have ? ebtxt.p : NULL, have ? ebtxt.len : 0);
     } else {
         rc |= sl_buf_append_str(&line, "null");
     }
@@ -748,7 +798,7 @@ static void finish_error(struct sl_work_ctx *c, struct sl_job *j)
     rc |= sl_buf_append_str(&line, ",\"message\":");
     rc |= sl_buf_append_json_str(&line, j->err_msg, strlen(j->err_msg));
     rc |= sl_buf_printf(&line, ",\"attempts\":%u}}", j->attempts);
-    free(ebtxt);
+    sl_buf_wipe(&ebtxt);
     json_decref(eb);
     j->outcome = SL_JOB_FAILED;
     if (rc) {
@@ -758,11 +808,19 @@ static void finish_error(struct sl_work_ctx *c, struct sl_job *j)
     emit(c, j, SL_OUT_ERROR, &line, j->err_code);
 }
 
+static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
+
 void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
+    sl_jarena_begin(&t->arena);
+    finish(c, t, j);
+    sl_jarena_end(&t->arena);
+}
+
+static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
     json_t *body = NULL, *usage;
-    struct sl_buf line;
-    char *txt = NULL;
+    struct sl_buf line, txt;
     const char *out;
     size_t out_len;
     int rc = 0;
@@ -805,10 +863,12 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     }
     if (c->cfg->restore && j->vault)
         rc = restore_tree(j, body, &t->tmp, 0);
+    sl_buf_init(&txt, 0);
     if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len))) {
-        txt = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        out = txt;
-        out_len = txt ? strlen(txt) : 0;
+        bool ok = !dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER, &txt);
+
+        out = ok ? txt.p : NULL;
+        out_len = ok ? txt.len : 0;
     } else {
         out = j->resp.p;
         out_len = j->resp.len;
@@ -818,10 +878,7 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     rc |= line_head(&line, j);
     rc |= append_response(&line, j, out, out_len);
     rc |= sl_buf_append_str(&line, ",\"error\":null}");
-    if (txt) {
-        explicit_bzero(txt, strlen(txt));
-        free(txt);
-    }
+    sl_buf_wipe(&txt);
     j->outcome = SL_JOB_OK;
     j->state = SL_JOB_FINISHED;
     if (rc) {

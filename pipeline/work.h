@@ -13,6 +13,7 @@
 #include "anonymize.h"
 #include "config.h"
 #include "idset.h"
+#include "jarena.h"
 #include "job.h"
 #include "price.h"
 #include "sanitize.h"
@@ -54,6 +55,7 @@ struct sl_work_tls {
     struct sl_buf tmp;
     EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed once with ctx->audit_key (NULL: one-shot HMAC()) */
     json_t *tmpl; /* this worker's parsed template, NULL without --template */
+    struct sl_jarena arena; /* jansson's allocations during one prepare or finish (jarena.h) */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);

@@ -100,6 +100,60 @@ static void test_format(void **state)
     }
 }
 
+/* The reused-context hasher gives the one-shot hash for lines of any length, and the per-thread
+ * timestamp cache follows the clock back and forth across seconds (and ms digits are exact). */
+static void test_hasher_and_time(void **state)
+{
+    static const struct {
+        int64_t t_ms;
+        int status;
+        const char *t, *status_txt;
+    } cases[] = {
+        {1767323045678LL, 200, "\"t\":\"2026-01-02T03:04:05.678Z\"", "\"status\":200,"},
+        {1767323046001LL, 0, "\"t\":\"2026-01-02T03:04:06.001Z\"", "\"status\":0,"},
+        {1767323045090LL, -1, "\"t\":\"2026-01-02T03:04:05.090Z\"", "\"status\":-1,"},
+        {0, 18446744, "\"t\":\"1970-01-01T00:00:00.000Z\"", "\"status\":18446744,"},
+    };
+    struct sl_audit_hasher h, zero = {0};
+    unsigned char prev[32] = {0};
+    char line[300];
+    (void)state;
+
+    assert_int_equal(sl_audit_hasher_init(&h), 0);
+    memset(line, 'x', sizeof(line));
+    for (size_t n = 0; n < sizeof(line); n += 37) {
+        unsigned char a[32], b[32], c[32];
+
+        line[0] = (char)n;
+        sl_audit_hash(line, n, a);
+        sl_audit_hasher_hash(&h, line, n, b);
+        sl_audit_hasher_hash(&zero, line, n, c);
+        assert_memory_equal(a, b, 32);
+        assert_memory_equal(a, c, 32);
+    }
+    sl_audit_hasher_free(&h);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct sl_out_rec r;
+        struct sl_buf b;
+        json_t *o;
+
+        memset(&r, 0, sizeof(r));
+        r.kind = SL_OUT_RESULT;
+        r.status = cases[k].status;
+        r.prompt_tokens = UINT64_MAX;
+        sl_buf_init(&b, 0);
+        assert_int_equal(sl_audit_format(&b, UINT64_MAX - k, cases[k].t_ms, &r, prev), 0);
+        assert_non_null(strstr(b.p, cases[k].t));
+        assert_non_null(strstr(b.p, cases[k].status_txt));
+        assert_non_null(strstr(b.p, "\"prompt_tokens\":18446744073709551615,"));
+        o = json_loadb(b.p, b.len, JSON_DECODE_INT_AS_REAL, NULL); /* n > INT64_MAX */
+        assert_true(json_is_object(o));
+        assert_true(json_real_value(json_object_get(o, "status")) == (double)cases[k].status);
+        json_decref(o);
+        sl_buf_free(&b);
+    }
+}
+
 /* ---- chain check on bytes ---- */
 
 struct problems {
@@ -512,6 +566,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_hasher_and_time),
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_verify_dirs),
         cmocka_unit_test(test_cmd),

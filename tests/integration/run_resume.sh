@@ -26,7 +26,7 @@ kills=0
 first=1
 for attempt in $(seq 1 60); do
   # Slow enough (about 3000 x 20 ms / 16) that every kill lands mid-run.
-  args=(--endpoint "$MOCK_URL" --concurrency 16 --max-attempts 10 --cacert "$T/certs/ca.pem" -o "$T/out")
+  args=(--endpoint "$MOCK_URL" --concurrency 16 --max-attempts 10 --cacert "$T/certs/ca.pem" -o "$T/out" "${ENGINE_ARGS[@]}")
   [ $first = 1 ] || args+=(--resume)
   "$SLUICE" run "${args[@]}" "$T/jobs.jsonl" 2>>"$T/out.stderr" &
   pid=$!

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib/common.sh"
 bash "$SL_SOURCE_DIR/bench/genjobs.sh" 2000 9 >"$T/jobs.jsonl"
 start_mock sig --latency-ms 30 --jitter-ms 20
-common=(--endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --concurrency 32)
+common=(--endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --concurrency 32 "${ENGINE_ARGS[@]}")
 
 finish() { # finish DIR: resume to the end and prove the directory
   run_sluice "$1" "${common[@]:2}" --endpoint "$MOCK_URL" --resume "$T/jobs.jsonl"
@@ -33,7 +33,7 @@ stop_mock
 
 # 2. A second signal exits at once even while requests hang.
 start_mock stall --stall-rate 1 --stall-ms 20000
-"$SLUICE" run --endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --drain-timeout 60 -o "$T/o2" "$T/jobs.jsonl" 2>"$T/o2.stderr" &
+"$SLUICE" run "${ENGINE_ARGS[@]}" --endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --drain-timeout 60 -o "$T/o2" "$T/jobs.jsonl" 2>"$T/o2.stderr" &
 pid=$!
 for _ in $(seq 1 100); do [ -s "$T/stall.rec" ] && break; sleep 0.05; done   # requests are hanging
 sleep 0.2
@@ -52,7 +52,7 @@ finish "$T/o2"
 pass "second signal: exit 4 in $ms ms, resumed to 2000 results"
 
 # 3. Disk full: the output files cannot grow past 64 KiB.
-common=(--endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --concurrency 32)
+common=(--endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" --concurrency 32 "${ENGINE_ARGS[@]}")
 set +e
 ( ulimit -f 64; exec "$SLUICE" run "${common[@]}" -o "$T/o3" "$T/jobs.jsonl" ) 2>"$T/o3.stderr"
 rc=$?

@@ -53,11 +53,16 @@ stop_mock() { # stop the last mock started
 export OPENAI_API_KEY="sk-test-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 TEST_KEY=$OPENAI_API_KEY
 
+# SL_HTTP_ENGINE=curl|h2 picks the HTTP engine (--http-engine); unset: sluice's default. Scripts
+# that start sluice themselves pass "${ENGINE_ARGS[@]}".
+ENGINE_ARGS=()
+[ -n "${SL_HTTP_ENGINE:-}" ] && ENGINE_ARGS=(--http-engine "$SL_HTTP_ENGINE")
+
 # run_sluice OUTDIR [args...]: runs sluice run with stderr to OUTDIR.stderr; sets RC.
 run_sluice() {
   local out=$1; shift
   set +e
-  "$SLUICE" run -o "$out" --cacert "$T/certs/ca.pem" "$@" 2>"$out.stderr"
+  "$SLUICE" run -o "$out" --cacert "$T/certs/ca.pem" "${ENGINE_ARGS[@]}" "$@" 2>"$out.stderr"
   RC=$?
   set -e
 }
