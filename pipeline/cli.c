@@ -42,6 +42,9 @@ void sl_cli_usage_run(void)
         "  -o, --out DIR            output directory (required)\n"
         "      --resume             continue the run recorded in DIR\n"
         "      --zstd-level N       compression level of the outputs (default 1)\n"
+        "      --output-format F    jsonl (default) | msgpack: results, errors and rejects as\n"
+        "                           *.msgpack.zst, one map per record (body a nested map), for\n"
+        "                           programs; audit stays JSONL; a resume keeps the run's format\n"
         "Endpoint and key\n"
         "      --endpoint URL       scheme://host[:port] (default https://api.openai.com)\n"
         "      --cacert FILE        trust this CA bundle (private or test CAs)\n"
@@ -103,7 +106,7 @@ enum {
     O_POLICY, O_FORMAT, O_RESUME, O_DRYRUN, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOGFMT,
     O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP, O_QREDIS,
     O_QPROCS, O_QSHARE, O_SHARD,
-    O_PRICES, O_BUDGET, O_TEMPLATE,
+    O_PRICES, O_BUDGET, O_TEMPLATE, O_OUTFMT,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +141,7 @@ static const struct option long_opts[] = {
     {"zstd-level", required_argument, NULL, O_ZSTD},
     {"no-fsync", no_argument, NULL, O_NOFSYNC},
     {"no-dedup", no_argument, NULL, O_NODEDUP},
+    {"output-format", required_argument, NULL, O_OUTFMT},
     {"config", required_argument, NULL, O_CONFIG},
     {"api-key", required_argument, NULL, O_APIKEY},
     {"help", no_argument, NULL, O_HELP},
@@ -402,6 +406,11 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
             if ((rc = parse_shard(a, c))) return rc;
             break;
         case O_NODEDUP: c->no_dedup = true; break;
+        case O_OUTFMT:
+            if (strcmp(a, "jsonl") && strcmp(a, "msgpack"))
+                return bad("--output-format", "expects jsonl or msgpack");
+            c->out_msgpack = strcmp(a, "msgpack") == 0;
+            break;
         case O_PRICES: c->prices_file = a; break;
         case O_BUDGET:
             if ((rc = parse_double("--budget-usd", a, 0.000001, 1e9, &c->budget_usd))) return rc;

@@ -40,6 +40,7 @@ struct sl_config {
     bool progress_set;
     bool no_fsync;
     bool no_dedup;             /* ids known unique: no duplicate check, memory stays flat */
+    bool out_msgpack;          /* --output-format msgpack: *.msgpack.zst outputs */
     bool log_json;
     unsigned workers;
     unsigned window;           /* jobs alive at once */

@@ -1152,6 +1152,8 @@ static json_t *settings_obj(const struct sl_config *c)
     json_object_set_new(o, "concurrency", json_integer(c->concurrency));
     json_object_set_new(o, "max_attempts", json_integer(c->max_attempts));
     json_object_set_new(o, "anonymize", json_string(anon_mode_name(c->anon_mode)));
+    json_object_set_new(o, "output_format",
+                        json_string(c->out_msgpack && !c->dry_run ? "msgpack" : "jsonl"));
     for (i = 0; i < c->n_inputs; i++) {
         const char *b = strrchr(c->inputs[i], '/');
 
@@ -1309,12 +1311,14 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                 " rejects (this run read %" PRIu64 ", %" PRIu64 " already done)\n"
                 "sluice: %" PRIu64 " requests in %.2f s (%.0f req/s), %" PRIu64 " retries, %" PRIu64
                 " 429s; tokens %" PRIu64 " prompt + %" PRIu64 " completion\n"
-                "sluice: outputs in %s (summary.json, results/errors/rejects/audit .jsonl.zst)\n",
+                "sluice: outputs in %s (summary.json, results/errors/rejects .%s.zst, audit "
+                ".jsonl.zst)\n",
                 r->exit_status == 4 ? "interrupted" : "done", done, totals[SL_OUT_RESULT],
                 totals[SL_OUT_ERROR], totals[SL_OUT_REJECT], r->seq, r->skipped, r->requests,
                 wall_s, wall_s > 0 ? (double)r->requests / wall_s : 0, r->retries, r->http_429,
                 (uint64_t)atomic_load(&r->w.prompt_tokens),
-                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir);
+                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir,
+                r->cfg->out_msgpack && !r->cfg->dry_run ? "msgpack" : "jsonl");
         print_cost(r);
     }
     json_decref(s);
@@ -1667,6 +1671,7 @@ int sl_run(struct sl_config *cfg)
     wo.on_commit = on_commit;
     wo.ud = r;
     wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;
+    wo.msgpack = cfg->out_msgpack && !cfg->dry_run; /* a dry run's outputs are JSONL */
     rc = sl_writer_open(&wo, &r->writer, &err);
     if (rc) {
         sl_log(SL_LOG_ERROR, "%s", err.reason[0] ? err.reason : sl_strerror(rc));

@@ -170,6 +170,27 @@ static void count_add(_Atomic uint64_t *dst, const uint32_t *src, size_t n)
             atomic_fetch_add_explicit(&dst[i], src[i], memory_order_relaxed);
 }
 
+/* --output-format msgpack: the finished JSON line becomes one msgpack map with the same keys and
+ * values (body a nested map). Built from the line rather than beside it so that every record kind
+ * and every path (restore, errors, rejects) gets the same conversion; it costs one more parse of
+ * the line, on this worker, and only in this mode. */
+static int line_to_output(const struct sl_work_ctx *c, struct sl_buf *line)
+{
+    char *mp;
+    size_t n;
+    int rc;
+
+    if (!c->cfg->out_msgpack || c->cfg->dry_run)
+        return 0;
+    rc = sl_json_line_to_mp(line->p ? line->p : "", line->len, &mp, &n);
+    if (rc)
+        return rc;
+    sl_buf_wipe(line); /* it may hold restored (original) values */
+    line->p = mp;
+    line->len = line->cap = n;
+    return 0;
+}
+
 /* Hand a record to the writer; on a sticky writer error remember it (the loop stops the run). */
 static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind, struct sl_buf *line,
                  const char *error_code)
@@ -178,6 +199,14 @@ static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind,
     int rc;
 
     memset(&r, 0, sizeof(r));
+    rc = line_to_output(c, line);
+    if (rc) {
+        sl_buf_wipe(line);
+        j->unwritten = true;
+        int zero = 0;
+        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+        return;
+    }
     r.kind = kind;
     r.seq = j->seq;
     r.line = line->p;
