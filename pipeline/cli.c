@@ -31,6 +31,7 @@ void sl_config_defaults(struct sl_config *c)
     c->window = 4096;
     c->zstd_level = 1; /* measured: smaller and faster than 3 on sluice outputs (bench/README.md) */
     c->quota_processes = 2;
+    c->dedup_memory_mb = 16;
 }
 
 void sl_cli_usage_run(void)
@@ -88,8 +89,10 @@ void sl_cli_usage_run(void)
         "      --config FILE        read long options from FILE (key = value lines)\n"
         "      --workers N          worker threads (default: number of CPUs)\n"
         "      --window N           jobs alive at once, bounds memory (default 4096)\n"
-        "      --no-dedup           skip the duplicate custom_id check (it keeps ~16 bytes a\n"
-        "                           job): for inputs whose ids are known to be unique\n"
+        "      --dedup-memory MB    memory of the duplicate custom_id filter (default 16); a\n"
+        "                           filter hit is confirmed exactly against scratch files in DIR\n"
+        "      --no-dedup           skip the duplicate custom_id check: for inputs whose ids\n"
+        "                           are known to be unique\n"
         "      --no-fsync           benchmarks only: a crash may lose committed jobs\n"
         "      --quiet              only warnings and errors on stderr (for cron)\n"
         "      --progress | --no-progress   force the progress line on or off\n"
@@ -106,7 +109,7 @@ enum {
     O_POLICY, O_FORMAT, O_RESUME, O_DRYRUN, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOGFMT,
     O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP, O_QREDIS,
     O_QPROCS, O_QSHARE, O_SHARD,
-    O_PRICES, O_BUDGET, O_TEMPLATE, O_OUTFMT,
+    O_PRICES, O_BUDGET, O_TEMPLATE, O_OUTFMT, O_DEDUPMEM,
 };
 
 static const struct option long_opts[] = {
@@ -142,6 +145,7 @@ static const struct option long_opts[] = {
     {"no-fsync", no_argument, NULL, O_NOFSYNC},
     {"no-dedup", no_argument, NULL, O_NODEDUP},
     {"output-format", required_argument, NULL, O_OUTFMT},
+    {"dedup-memory", required_argument, NULL, O_DEDUPMEM},
     {"config", required_argument, NULL, O_CONFIG},
     {"api-key", required_argument, NULL, O_APIKEY},
     {"help", no_argument, NULL, O_HELP},
@@ -410,6 +414,10 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
             if (strcmp(a, "jsonl") && strcmp(a, "msgpack"))
                 return bad("--output-format", "expects jsonl or msgpack");
             c->out_msgpack = strcmp(a, "msgpack") == 0;
+            break;
+        case O_DEDUPMEM:
+            if ((rc = parse_u64("--dedup-memory", a, 1, 4096, &u))) return rc;
+            c->dedup_memory_mb = (unsigned)u;
             break;
         case O_PRICES: c->prices_file = a; break;
         case O_BUDGET:

@@ -1610,6 +1610,22 @@ static void start_series(struct run *r)
     uv_unref((uv_handle_t *)&r->series_timer);
 }
 
+/* The duplicate-id set (idset.h): a fixed-size filter, scratch files in the output directory. */
+static int setup_ids(struct run *r)
+{
+    struct sl_idset_opts io = {0};
+    int rc;
+
+    io.seed = r->rnd;
+    io.filter_bytes = (size_t)r->cfg->dedup_memory_mb << 20;
+    io.dir = r->cfg->out_dir;
+    rc = sl_idset_open(&r->ids, &io);
+    if (rc)
+        sl_log(SL_LOG_ERROR, "cannot set up duplicate detection in %s: %s", r->cfg->out_dir,
+               sl_strerror(rc));
+    return rc;
+}
+
 int sl_run(struct sl_config *cfg)
 {
     struct run *r = calloc(1, sizeof(*r));
@@ -1680,7 +1696,7 @@ int sl_run(struct sl_config *cfg)
     status = 1;
     if (sl_writer_audit_key(r->writer, r->w.audit_key))
         goto out_writer;
-    if (sl_idset_init(&r->ids, r->rnd))
+    if (setup_ids(r))
         goto out_writer;
     r->w.cfg = cfg;
     r->w.policy = r->policy;

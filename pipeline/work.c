@@ -529,13 +529,23 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
         (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
 }
 
-/* Insert the job's custom_id in input order (see sl_idset_insert_at). */
+/* Insert the job's custom_id in input order (see sl_idset_insert_at). A failure (the scratch
+ * files' disk) stops the run like a writer error: the job gets no record, so a resume redoes it;
+ * calling it unique or a duplicate would both be guesses. */
 static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
 {
+    int rc, zero = 0;
+
     j->id_turn_taken = true;
     if (c->cfg->no_dedup)
         return 1;
-    return sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
+    rc = sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
+    if (rc < 0) {
+        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+        j->unwritten = true;
+        j->outcome = SL_JOB_REJECTED;
+    }
+    return rc;
 }
 
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
@@ -618,6 +628,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         goto out;
     }
     rc = id_insert(c, j);
+    if (rc < 0)
+        goto out; /* the run stops (see id_insert) */
     if (rc == 0) {
         /* The id belongs to the job that has it first: this reject is keyed by its source only,
          * so every custom_id stays in exactly one output (and audit verify agrees). */
