@@ -228,6 +228,16 @@ static int emit_msgpack(struct sl_framer *f, const char *p, size_t len, sl_frame
     return emit(ud, &r);
 }
 
+/* mp_scan refused the stream: the framer is dead, the rest of the input is skipped. */
+static int emit_scan_err(struct sl_framer *f, int rc, sl_framer_emit_cb emit, void *ud)
+{
+    return emit_err(f, f->rec_no, rc,
+                    rc == SL_ETOOBIG ? "msgpack record longer than the per-job byte limit "
+                                       "(or a lying length); rest of input skipped"
+                                     : "msgpack stream cannot be decoded; rest of input skipped",
+                    emit, ud);
+}
+
 static int feed_msgpack(struct sl_framer *f, const char *p, size_t n, sl_framer_emit_cb emit,
                         void *ud)
 {
@@ -245,12 +255,7 @@ static int feed_msgpack(struct sl_framer *f, const char *p, size_t n, sl_framer_
             break;
         if (rc < 0) {
             f->dead = true;
-            return emit_err(f, f->rec_no, rc,
-                            rc == SL_ETOOBIG ? "msgpack record longer than the per-job byte limit "
-                                               "(or a lying length); rest of input skipped"
-                                             : "msgpack stream cannot be decoded; rest of input "
-                                               "skipped",
-                            emit, ud);
+            return emit_scan_err(f, rc, emit, ud);
         }
         if ((rc = emit_msgpack(f, p + used, len, emit, ud)) || f->dead)
             return rc;
@@ -275,12 +280,7 @@ static int feed_msgpack(struct sl_framer *f, const char *p, size_t n, sl_framer_
         if (rc < 0) {
             f->dead = true;
             sl_buf_reset(&f->line);
-            return emit_err(f, f->rec_no, rc,
-                            rc == SL_ETOOBIG ? "msgpack record longer than the per-job byte limit "
-                                               "(or a lying length); rest of input skipped"
-                                             : "msgpack stream cannot be decoded; rest of input "
-                                               "skipped",
-                            emit, ud);
+            return emit_scan_err(f, rc, emit, ud);
         }
         if ((rc = emit_msgpack(f, f->line.p, len, emit, ud)) || f->dead) {
             sl_buf_reset(&f->line);
