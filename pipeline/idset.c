@@ -273,8 +273,8 @@ int sl_idset_open(struct sl_idset *s, const struct sl_idset_opts *o)
     s->seed2 = mix(o->seed ^ 0x9e3779b97f4a7c15ULL);
     s->nblocks = fb / 64 ? fb / 64 : 1;
     /* mmap: zeroed and page-aligned, and pages cost memory only once an id touches them */
-    s->bloom = mmap(NULL, s->nblocks * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                    -1, 0);
+    s->bloom =
+        mmap(NULL, s->nblocks * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (s->bloom == MAP_FAILED)
         s->bloom = NULL;
     s->logbuf = malloc(LOGBUF);

@@ -66,17 +66,17 @@ struct sl_idset {
     pthread_cond_t turn;
     _Atomic unsigned sleepers;
     uint64_t seed, seed2;
-    uint64_t *bloom;      /* nblocks x 8 words */
+    uint64_t *bloom; /* nblocks x 8 words */
     uint64_t nblocks;
     int log_fd, idx_fd;
-    char *logbuf;         /* ids not yet written to the log */
+    char *logbuf; /* ids not yet written to the log */
     size_t logbuf_len;
     uint64_t log_flushed; /* bytes of the log on disk */
     struct sl_idset_level lv[SL_IDSET_LEVELS_MAX];
-    unsigned nlv;         /* lv[nlv - 1] takes the inserts; the others are frozen */
-    char *page;           /* one index page (scratch) */
-    char *idbuf;          /* one id read back from the log (scratch) */
-    int error;            /* sticky I/O error */
+    unsigned nlv; /* lv[nlv - 1] takes the inserts; the others are frozen */
+    char *page;   /* one index page (scratch) */
+    char *idbuf;  /* one id read back from the log (scratch) */
+    int error;    /* sticky I/O error */
     struct sl_idset_stats st;
 };
 
