@@ -1177,6 +1177,8 @@ static json_t *settings_obj(const struct sl_config *c)
     json_object_set_new(o, "concurrency", json_integer(c->concurrency));
     json_object_set_new(o, "max_attempts", json_integer(c->max_attempts));
     json_object_set_new(o, "anonymize", json_string(anon_mode_name(c->anon_mode)));
+    json_object_set_new(o, "output_format",
+                        json_string(c->out_msgpack && !c->dry_run ? "msgpack" : "jsonl"));
     for (i = 0; i < c->n_inputs; i++) {
         const char *b = strrchr(c->inputs[i], '/');
 
@@ -1251,6 +1253,17 @@ static void print_cost(struct run *r)
                         "is unknown\n", unknown);
 }
 
+/* Duplicate detection's counters (idset.h): how often the filter sent an id to the disk index. */
+static json_t *dedup_obj(const struct run *r)
+{
+    struct sl_idset_stats st;
+
+    sl_idset_stats(&r->ids, &st);
+    return json_pack("{s:i,s:I,s:I,s:I,s:I}", "filter_mb", (int)r->cfg->dedup_memory_mb, "ids",
+                     (json_int_t)st.ids, "suspects", (json_int_t)st.suspects, "duplicates",
+                     (json_int_t)st.duplicates, "index_page_reads", (json_int_t)st.page_reads);
+}
+
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
     json_t *s = json_object();
@@ -1323,6 +1336,8 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                                       (json_int_t)qs.leases));
     }
     json_object_set_new(s, "settings", settings_obj(r->cfg));
+    if (!r->cfg->no_dedup)
+        json_object_set_new(s, "dedup", dedup_obj(r));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1334,12 +1349,14 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                 " rejects (this run read %" PRIu64 ", %" PRIu64 " already done)\n"
                 "sluice: %" PRIu64 " requests in %.2f s (%.0f req/s), %" PRIu64 " retries, %" PRIu64
                 " 429s; tokens %" PRIu64 " prompt + %" PRIu64 " completion\n"
-                "sluice: outputs in %s (summary.json, results/errors/rejects/audit .jsonl.zst)\n",
+                "sluice: outputs in %s (summary.json, results/errors/rejects .%s.zst, audit "
+                ".jsonl.zst)\n",
                 r->exit_status == 4 ? "interrupted" : "done", done, totals[SL_OUT_RESULT],
                 totals[SL_OUT_ERROR], totals[SL_OUT_REJECT], r->seq, r->skipped, r->requests,
                 wall_s, wall_s > 0 ? (double)r->requests / wall_s : 0, r->retries, r->http_429,
                 (uint64_t)atomic_load(&r->w.prompt_tokens),
-                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir);
+                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir,
+                r->cfg->out_msgpack && !r->cfg->dry_run ? "msgpack" : "jsonl");
         print_cost(r);
     }
     json_decref(s);
@@ -1633,6 +1650,22 @@ static void start_series(struct run *r)
     uv_unref((uv_handle_t *)&r->series_timer);
 }
 
+/* The duplicate-id set (idset.h): a fixed-size filter, scratch files in the output directory. */
+static int setup_ids(struct run *r)
+{
+    struct sl_idset_opts io = {0};
+    int rc;
+
+    io.seed = r->rnd;
+    io.filter_bytes = (size_t)r->cfg->dedup_memory_mb << 20;
+    io.dir = r->cfg->out_dir;
+    rc = sl_idset_open(&r->ids, &io);
+    if (rc)
+        sl_log(SL_LOG_ERROR, "cannot set up duplicate detection in %s: %s", r->cfg->out_dir,
+               sl_strerror(rc));
+    return rc;
+}
+
 int sl_run(struct sl_config *cfg)
 {
     struct run *r = calloc(1, sizeof(*r));
@@ -1694,6 +1727,7 @@ int sl_run(struct sl_config *cfg)
     wo.on_commit = on_commit;
     wo.ud = r;
     wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;
+    wo.msgpack = cfg->out_msgpack && !cfg->dry_run; /* a dry run's outputs are JSONL */
     rc = sl_writer_open(&wo, &r->writer, &err);
     if (rc) {
         sl_log(SL_LOG_ERROR, "%s", err.reason[0] ? err.reason : sl_strerror(rc));
@@ -1702,7 +1736,7 @@ int sl_run(struct sl_config *cfg)
     status = 1;
     if (sl_writer_audit_key(r->writer, r->w.audit_key))
         goto out_writer;
-    if (sl_idset_init(&r->ids, r->rnd))
+    if (setup_ids(r))
         goto out_writer;
     r->w.cfg = cfg;
     r->w.policy = r->policy;
