@@ -71,6 +71,9 @@ struct run {
     uv_async_t wake;
     struct joblist to_work; /* loop thread: jobs for workq, handed over once per loop turn */
     uv_prepare_t flush;
+    uv_check_t turn_end;  /* after the poll: clears flushed */
+    uv_idle_t late;       /* a job queued after this turn's flush: poll without waiting */
+    bool flushed;         /* this turn's flush ran and the loop has not polled yet */
 
     /* reader */
     unsigned in_idx;
@@ -248,9 +251,18 @@ static void abandon_cb(void *ud, struct sl_job *j)
 /* The loop gives jobs to the workers in batches: they collect in to_work during a loop turn and
  * go to workq in one hand-off just before the loop polls (uv_prepare), so the workers are woken
  * and the queue's lock taken once per turn rather than once per job. */
+static void on_late(uv_idle_t *h)
+{
+    uv_idle_stop(h); /* its only job was to keep the poll from sleeping */
+}
+
 static void to_workers(struct run *r, struct sl_job *j)
 {
     list_push(&r->to_work, j);
+    /* Another prepare callback (the HTTP/2 engine delivers there) may run after ours: the poll
+     * must then not sleep, so that the next turn's flush hands the job over at once. */
+    if (r->flushed && !uv_is_active((uv_handle_t *)&r->late))
+        uv_idle_start(&r->late, on_late);
 }
 
 static void flush_to_workers(struct run *r)
@@ -264,7 +276,15 @@ static void flush_to_workers(struct run *r)
 
 static void on_flush(uv_prepare_t *p)
 {
-    flush_to_workers(p->data);
+    struct run *r = p->data;
+
+    flush_to_workers(r);
+    r->flushed = true;
+}
+
+static void on_turn_end(uv_check_t *c)
+{
+    ((struct run *)c->data)->flushed = false;
 }
 
 static void *worker_main(void *arg)
@@ -1067,6 +1087,8 @@ static void close_all_handles(struct run *r)
 {
     uv_close((uv_handle_t *)&r->wake, NULL);
     uv_close((uv_handle_t *)&r->flush, NULL);
+    uv_close((uv_handle_t *)&r->turn_end, NULL);
+    uv_close((uv_handle_t *)&r->late, NULL);
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
@@ -1760,6 +1782,12 @@ int sl_run(struct sl_config *cfg)
     r->flush.data = r;
     uv_prepare_start(&r->flush, on_flush);
     uv_unref((uv_handle_t *)&r->flush); /* does not keep the loop running by itself */
+    uv_check_init(&r->loop, &r->turn_end);
+    r->turn_end.data = r;
+    uv_check_start(&r->turn_end, on_turn_end);
+    uv_unref((uv_handle_t *)&r->turn_end);
+    uv_idle_init(&r->loop, &r->late);
+    r->late.data = r;
     uv_timer_init(&r->loop, &r->sched_timer);
     r->sched_timer.data = r;
     uv_timer_init(&r->loop, &r->progress_timer);
