@@ -531,7 +531,8 @@ static int global_add(struct verify *v, const char *key, size_t klen)
     if (++e->v == 2) {
         char msg[4400];
 
-        snprintf(msg, sizeof(msg), "custom_id already seen in %s/%s record %" PRIu64,
+        snprintf(msg, sizeof(msg), "%s already seen in %s/%s record %" PRIu64,
+                 key[0] == '\1' ? "reject's input record (source)" : "custom_id",
                  v->dirs[e->dir], dir_file_name(v, e->dir, e->file), e->pos);
         vproblem(v, v->rec, msg);
     }
@@ -547,11 +548,10 @@ static int on_out_rec(struct verify *v, json_t *o)
     v->lines[v->file]++;
     if (!json_is_object(o)) {
         vproblem(v, v->rec, v->mp[v->dir] ? "not a msgpack map" : "not a JSON object");
-    } else if (json_is_string(id)) {
-        rc = global_add(v, json_string_value(id), json_string_length(id));
-        if (!rc)
-            rc = multi_add(v, v->file, json_string_value(id), json_string_length(id), 1);
     } else if (v->file == 2 && json_is_string(src)) {
+        /* A reject is one input record: its source (file:line) is what must be unique. Its
+         * custom_id may also be another job's (a second copy of an id that failed a check before
+         * duplicate detection, which never took the id from the job that has it). */
         size_t n = json_string_length(src);
         char *k = malloc(n + 1);
 
@@ -564,7 +564,12 @@ static int on_out_rec(struct verify *v, json_t *o)
             free(k);
         }
         if (!rc)
-            rc = multi_add(v, 2, NULL, 0, 1);
+            rc = json_is_string(id) ? multi_add(v, 2, json_string_value(id), json_string_length(id), 1)
+                                    : multi_add(v, 2, NULL, 0, 1);
+    } else if (json_is_string(id)) {
+        rc = global_add(v, json_string_value(id), json_string_length(id));
+        if (!rc)
+            rc = multi_add(v, v->file, json_string_value(id), json_string_length(id), 1);
     } else {
         vproblem(v, v->rec, v->file == 2 ? "reject without custom_id or source"
                                          : "record without custom_id");
