@@ -19,6 +19,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "mp2json.h"
 
 /* Same names as sl_pii_type_name() and the sanitize classes; kept here so the writer does not
  * depend on the stages' objects. */
@@ -30,8 +31,13 @@ static const char *const san_names[SL_SAN__COUNT] = {
     "control", "invisible", "bidi", "tag", "markup", "injection",
 };
 static const char *const outcome_names[3] = {"result", "error", "reject"};
-static const char *const out_files[3] = {"results.jsonl.zst", "errors.jsonl.zst",
-                                         "rejects.jsonl.zst"};
+/* Output files by format (--output-format jsonl | msgpack, and a --dry-run directory, whose
+ * "results" are the requests it would have sent); the audit file is JSONL in all. */
+enum { FMT_JSONL, FMT_MSGPACK, FMT_DRYRUN };
+static const char *const out_files_fmt[3][3] = {
+    {"results.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst"},
+    {"results.msgpack.zst", "errors.msgpack.zst", "rejects.msgpack.zst"},
+    {"requests.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst"}};
 #define AUDIT_FILE "audit.jsonl.zst"
 #define MAX_LINE ((size_t)64 << 20)
 
@@ -478,11 +484,18 @@ struct verify {
     struct sl_audit_chain chain;
     char path[4096];
     char other[4096];
+    bool *mp;            /* by directory: its outputs are msgpack */
+    unsigned char *fmt;  /* by directory: FMT_* */
 };
 
-static const char *file_name(int file)
+static const char *dir_file_name(const struct verify *v, size_t dir, int file)
 {
-    return file == 3 ? AUDIT_FILE : out_files[file];
+    return file == 3 ? AUDIT_FILE : out_files_fmt[v->fmt[dir]][file];
+}
+
+static const char *file_name(const struct verify *v, int file)
+{
+    return dir_file_name(v, v->dir, file);
 }
 
 static void vproblem(struct verify *v, uint64_t rec, const char *msg)
@@ -522,28 +535,27 @@ static int global_add(struct verify *v, const char *key, size_t klen)
     if (++e->v == 2) {
         char msg[4400];
 
-        snprintf(msg, sizeof(msg), "custom_id already seen in %s/%s record %" PRIu64,
-                 v->dirs[e->dir], file_name(e->file), e->pos);
+        snprintf(msg, sizeof(msg), "%s already seen in %s/%s record %" PRIu64,
+                 key[0] == '\1' ? "reject's input record (source)" : "custom_id",
+                 v->dirs[e->dir], dir_file_name(v, e->dir, e->file), e->pos);
         vproblem(v, v->rec, msg);
     }
     return 0;
 }
 
-static int on_out_line(void *ud, const char *line, size_t len)
+/* One output record (a JSONL line or a msgpack record converted to JSON; NULL if it was neither). */
+static int on_out_rec(struct verify *v, json_t *o)
 {
-    struct verify *v = ud;
-    json_t *o = json_loadb(line, len, 0, NULL);
     json_t *id = json_object_get(o, "custom_id"), *src = json_object_get(o, "source");
     int rc = 0;
 
     v->lines[v->file]++;
     if (!json_is_object(o)) {
-        vproblem(v, v->rec, "not a JSON object");
-    } else if (json_is_string(id)) {
-        rc = global_add(v, json_string_value(id), json_string_length(id));
-        if (!rc)
-            rc = multi_add(v, v->file, json_string_value(id), json_string_length(id), 1);
+        vproblem(v, v->rec, v->mp[v->dir] ? "not a msgpack map" : "not a JSON object");
     } else if (v->file == 2 && json_is_string(src)) {
+        /* A reject is one input record: its source (file:line) is what must be unique. Its
+         * custom_id may also be another job's (a second copy of an id that failed a check before
+         * duplicate detection, which never took the id from the job that has it). */
         size_t n = json_string_length(src);
         char *k = malloc(n + 1);
 
@@ -556,7 +568,12 @@ static int on_out_line(void *ud, const char *line, size_t len)
             free(k);
         }
         if (!rc)
-            rc = multi_add(v, 2, NULL, 0, 1);
+            rc = json_is_string(id) ? multi_add(v, 2, json_string_value(id), json_string_length(id), 1)
+                                    : multi_add(v, 2, NULL, 0, 1);
+    } else if (json_is_string(id)) {
+        rc = global_add(v, json_string_value(id), json_string_length(id));
+        if (!rc)
+            rc = multi_add(v, v->file, json_string_value(id), json_string_length(id), 1);
     } else {
         vproblem(v, v->rec, v->file == 2 ? "reject without custom_id or source"
                                          : "record without custom_id");
@@ -564,6 +581,21 @@ static int on_out_line(void *ud, const char *line, size_t len)
     json_decref(o);
     v->rec++;
     return rc;
+}
+
+static int on_out_line(void *ud, const char *line, size_t len)
+{
+    return on_out_rec(ud, json_loadb(line, len, 0, NULL));
+}
+
+static int on_out_mp(void *ud, const msgpack_object *mo)
+{
+    struct sl_err err;
+    json_t *o = NULL;
+
+    if (sl_mp2json(mo, &o, &err) == -ENOMEM)
+        return -ENOMEM;
+    return on_out_rec(ud, o);
 }
 
 static int on_audit_line(void *ud, const char *line, size_t len)
@@ -596,8 +628,11 @@ static int read_file_lines(struct verify *v, int file, sl_fs_line_cb cb)
 
     v->file = file;
     v->rec = 0;
-    snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], file_name(file));
-    rc = sl_fs_zst_read_lines(v->path, MAX_LINE, cb, v);
+    snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], file_name(v, file));
+    if (file < 3 && v->mp[v->dir])
+        rc = sl_fs_zst_read_mp(v->path, MAX_LINE, on_out_mp, v);
+    else
+        rc = sl_fs_zst_read_lines(v->path, MAX_LINE, cb, v);
     if (rc == -ENOMEM)
         return rc;
     if (rc == -ENOENT) {
@@ -622,14 +657,14 @@ static void check_multi(struct verify *v)
         if (!e->k || e->v == 0)
             continue;
         outcome = e->k[0] - '0';
-        snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], file_name(e->file));
+        snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], file_name(v, e->file));
         if (e->v > 0)
             snprintf(msg, sizeof(msg), "%" PRId64 " %s record(s) with this custom_id lack an "
                      "audit record", e->v, outcome_names[outcome]);
         else
             snprintf(msg, sizeof(msg), "%" PRId64 " audit record(s) of outcome %s with this "
                      "custom_id have no line in %s", -e->v, outcome_names[outcome],
-                     out_files[outcome]);
+                     file_name(v, outcome));
         vproblem(v, e->pos, msg);
     }
     smap_free(&v->multi);
@@ -666,7 +701,7 @@ static void check_journal(struct verify *v)
     for (int i = 0; i < SL_JF__COUNT; i++) {
         struct stat sb;
 
-        snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], file_name(i));
+        snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], file_name(v, i));
         if (stat(v->path, &sb) != 0)
             continue; /* reported as missing already */
         if ((uint64_t)sb.st_size > st.last.file_len[i])
@@ -692,7 +727,7 @@ static void check_counts(struct verify *v)
             continue;
         snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], AUDIT_FILE);
         snprintf(msg, sizeof(msg), "%" PRIu64 " records of outcome %s, but %s has %" PRIu64
-                 " lines", v->chain.counts[k], outcome_names[k], out_files[k], v->lines[k]);
+                 " lines", v->chain.counts[k], outcome_names[k], file_name(v, k), v->lines[k]);
         vproblem(v, SL_AUDIT_NO_RECORD, msg);
     }
     snprintf(v->path, sizeof(v->path), "%s/summary.json", v->dirs[v->dir]);
@@ -717,6 +752,37 @@ static void check_counts(struct verify *v)
     json_decref(sum);
 }
 
+/* Which output format the directory holds: by the files present. Both: a problem, and 1 (the
+ * directory is not checked further: its files cannot be told apart as one run). */
+static int detect_format(struct verify *v)
+{
+    bool has[2] = {false, false};
+
+    for (int fmt = 0; fmt < 2; fmt++)
+        for (int f = 0; f < 3; f++) {
+            snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], out_files_fmt[fmt][f]);
+            has[fmt] = has[fmt] || access(v->path, F_OK) == 0;
+        }
+    v->mp[v->dir] = has[1];
+    v->fmt[v->dir] = has[1] ? FMT_MSGPACK : FMT_JSONL;
+    if (!has[1]) { /* a --dry-run directory: requests instead of results */
+        snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], out_files_fmt[FMT_JSONL][0]);
+        if (access(v->path, F_OK) != 0) {
+            snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir],
+                     out_files_fmt[FMT_DRYRUN][0]);
+            if (access(v->path, F_OK) == 0)
+                v->fmt[v->dir] = FMT_DRYRUN;
+        }
+    }
+    if (has[0] && has[1]) {
+        snprintf(v->path, sizeof(v->path), "%s", v->dirs[v->dir]);
+        vproblem(v, SL_AUDIT_NO_RECORD, "holds both .jsonl.zst and .msgpack.zst outputs; refusing "
+                 "to verify a directory mixing two runs");
+        return 1;
+    }
+    return 0;
+}
+
 static int verify_dir(struct verify *v)
 {
     struct stat sb;
@@ -727,6 +793,8 @@ static int verify_dir(struct verify *v)
         vproblem(v, SL_AUDIT_NO_RECORD, "not a directory");
         return 0;
     }
+    if ((rc = detect_format(v)) != 0)
+        return rc == 1 ? 0 : rc;
     for (int f = 0; f < 3 && !rc; f++)
         rc = read_file_lines(v, f, on_out_line);
     if (rc)
@@ -751,6 +819,14 @@ int sl_audit_verify_dirs(const char *const *dirs, size_t ndirs, sl_audit_problem
 
     if (!v)
         return -ENOMEM;
+    v->mp = calloc(ndirs ? ndirs : 1, sizeof(*v->mp));
+    v->fmt = calloc(ndirs ? ndirs : 1, sizeof(*v->fmt));
+    if (!v->mp || !v->fmt) {
+        free(v->mp);
+        free(v->fmt);
+        free(v);
+        return -ENOMEM;
+    }
     v->cb = cb;
     v->ud = ud;
     v->dirs = dirs;
@@ -764,6 +840,8 @@ int sl_audit_verify_dirs(const char *const *dirs, size_t ndirs, sl_audit_problem
         *problems = v->problems;
     if (!rc && v->problems)
         rc = SL_ECORRUPT;
+    free(v->mp);
+    free(v->fmt);
     free(v);
     return rc;
 }

@@ -32,6 +32,7 @@ void sl_config_defaults(struct sl_config *c)
     c->zstd_level = 1; /* measured: smaller and faster than 3 on sluice outputs (bench/README.md) */
     c->quota_processes = 2;
     c->http_engine = SL_ENGINE_H2; /* measured: a third of libcurl's loop-thread cost per request */
+    c->dedup_memory_mb = 16;
 }
 
 void sl_cli_usage_run(void)
@@ -43,6 +44,9 @@ void sl_cli_usage_run(void)
         "  -o, --out DIR            output directory (required)\n"
         "      --resume             continue the run recorded in DIR\n"
         "      --zstd-level N       compression level of the outputs (default 1)\n"
+        "      --output-format F    jsonl (default) | msgpack: results, errors and rejects as\n"
+        "                           *.msgpack.zst, one map per record (body a nested map), for\n"
+        "                           programs; audit stays JSONL; a resume keeps the run's format\n"
         "Endpoint and key\n"
         "      --endpoint URL       scheme://host[:port] (default https://api.openai.com)\n"
         "      --cacert FILE        trust this CA bundle (private or test CAs)\n"
@@ -88,8 +92,10 @@ void sl_cli_usage_run(void)
         "      --config FILE        read long options from FILE (key = value lines)\n"
         "      --workers N          worker threads (default: number of CPUs)\n"
         "      --window N           jobs alive at once, bounds memory (default 4096)\n"
-        "      --no-dedup           skip the duplicate custom_id check (it keeps ~16 bytes a\n"
-        "                           job): for inputs whose ids are known to be unique\n"
+        "      --dedup-memory MB    memory of the duplicate custom_id filter (default 16); a\n"
+        "                           filter hit is confirmed exactly against scratch files in DIR\n"
+        "      --no-dedup           skip the duplicate custom_id check: for inputs whose ids\n"
+        "                           are known to be unique\n"
         "      --no-fsync           benchmarks only: a crash may lose committed jobs\n"
         "      --quiet              only warnings and errors on stderr (for cron)\n"
         "      --progress | --no-progress   force the progress line on or off\n"
@@ -106,7 +112,7 @@ enum {
     O_POLICY, O_FORMAT, O_RESUME, O_DRYRUN, O_QUIET, O_PROGRESS, O_NOPROGRESS, O_LOGFMT,
     O_WORKERS, O_WINDOW, O_ZSTD, O_NOFSYNC, O_NODEDUP, O_CONFIG, O_APIKEY, O_HELP, O_QREDIS,
     O_QPROCS, O_QSHARE, O_SHARD,
-    O_PRICES, O_BUDGET, O_TEMPLATE, O_ENGINE,
+    O_PRICES, O_BUDGET, O_TEMPLATE, O_ENGINE, O_OUTFMT, O_DEDUPMEM,
 };
 
 static const struct option long_opts[] = {
@@ -142,6 +148,8 @@ static const struct option long_opts[] = {
     {"zstd-level", required_argument, NULL, O_ZSTD},
     {"no-fsync", no_argument, NULL, O_NOFSYNC},
     {"no-dedup", no_argument, NULL, O_NODEDUP},
+    {"output-format", required_argument, NULL, O_OUTFMT},
+    {"dedup-memory", required_argument, NULL, O_DEDUPMEM},
     {"config", required_argument, NULL, O_CONFIG},
     {"api-key", required_argument, NULL, O_APIKEY},
     {"help", no_argument, NULL, O_HELP},
@@ -406,6 +414,15 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
             if ((rc = parse_shard(a, c))) return rc;
             break;
         case O_NODEDUP: c->no_dedup = true; break;
+        case O_OUTFMT:
+            if (strcmp(a, "jsonl") && strcmp(a, "msgpack"))
+                return bad("--output-format", "expects jsonl or msgpack");
+            c->out_msgpack = strcmp(a, "msgpack") == 0;
+            break;
+        case O_DEDUPMEM:
+            if ((rc = parse_u64("--dedup-memory", a, 1, 4096, &u))) return rc;
+            c->dedup_memory_mb = (unsigned)u;
+            break;
         case O_PRICES: c->prices_file = a; break;
         case O_BUDGET:
             if ((rc = parse_double("--budget-usd", a, 0.000001, 1e9, &c->budget_usd))) return rc;

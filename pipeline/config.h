@@ -42,7 +42,9 @@ struct sl_config {
     bool progress;             /* forced on/off; default: stderr is a terminal */
     bool progress_set;
     bool no_fsync;
-    bool no_dedup;             /* ids known unique: no duplicate check, memory stays flat */
+    bool no_dedup;             /* ids known unique: no duplicate check */
+    unsigned dedup_memory_mb;  /* --dedup-memory: the id filter's size (idset.h) */
+    bool out_msgpack;          /* --output-format msgpack: *.msgpack.zst outputs */
     bool log_json;
     unsigned workers;
     unsigned window;           /* jobs alive at once */

@@ -1,4 +1,5 @@
-/* fsutil.c: complete writes, syncs, capped reads and the zstd line reader. Any thread. */
+/* fsutil.c: complete writes, syncs, capped reads and the zstd line / msgpack record readers. Any
+ * thread. */
 #include "fsutil.h"
 
 #include <errno.h>
@@ -100,16 +101,71 @@ static int feed_lines(struct sl_buf *line, const char *p, size_t n, size_t max_l
     return 0;
 }
 
-int sl_fs_zst_read_lines(const char *path, size_t max_line, sl_fs_line_cb cb, void *ud)
+/* A record splitter over the decompressed stream: feed takes bytes, pending says whether a record
+ * is cut short at the end. */
+struct splitter {
+    int (*feed)(struct splitter *sp, const char *p, size_t n);
+    struct sl_buf pend; /* partial line, or msgpack bytes not yet a whole record */
+    size_t max;
+    sl_fs_line_cb line_cb;
+    sl_fs_mp_cb mp_cb;
+    void *ud;
+};
+
+static int feed_line_split(struct splitter *sp, const char *p, size_t n)
+{
+    return feed_lines(&sp->pend, p, n, sp->max, sp->line_cb, sp->ud);
+}
+
+/* msgpack: append, take every whole record from the front, keep the rest for the next bytes. A
+ * record cut across chunks is parsed again from its start when more arrives (records are small
+ * beside the 128 KiB chunks, and capped by max). */
+static int feed_mp_split(struct splitter *sp, const char *p, size_t n)
+{
+    msgpack_unpacked u;
+    size_t off = 0;
+    int rc = sl_buf_append(&sp->pend, p, n);
+
+    if (rc)
+        return rc;
+    msgpack_unpacked_init(&u);
+    while (off < sp->pend.len) {
+        size_t at = off;
+        msgpack_unpack_return ur = msgpack_unpack_next(&u, sp->pend.p, sp->pend.len, &off);
+
+        if (ur == MSGPACK_UNPACK_CONTINUE) {
+            off = at;
+            if (sp->pend.len - off > sp->max)
+                rc = SL_ETOOBIG;
+            break;
+        }
+        if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES) {
+            rc = ur == MSGPACK_UNPACK_NOMEM_ERROR ? -ENOMEM : SL_ECORRUPT;
+            break;
+        }
+        if (off - at > sp->max) {
+            rc = SL_ETOOBIG;
+            break;
+        }
+        if ((rc = sp->mp_cb(sp->ud, &u.data)))
+            break;
+    }
+    msgpack_unpacked_destroy(&u);
+    if (off) {
+        memmove(sp->pend.p, sp->pend.p + off, sp->pend.len - off);
+        sp->pend.len -= off;
+    }
+    return rc;
+}
+
+static int zst_read(const char *path, struct splitter *sp)
 {
     size_t in_cap = ZSTD_DStreamInSize(), out_cap = ZSTD_DStreamOutSize();
     char *inb = NULL, *outb = NULL;
     ZSTD_DCtx *dctx = NULL;
-    struct sl_buf line;
     size_t last = 0; /* ZSTD_decompressStream's last return: 0 at a frame boundary */
     int fd, rc = 0;
 
-    sl_buf_init(&line, max_line + 1);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -141,7 +197,7 @@ int sl_fs_zst_read_lines(const char *path, size_t max_line, sl_fs_line_cb cb, vo
                 rc = SL_ECORRUPT;
                 goto out;
             }
-            rc = feed_lines(&line, outb, o.pos, max_line, cb, ud);
+            rc = sp->feed(sp, outb, o.pos);
             if (rc)
                 goto out;
             /* A full output buffer may mean zstd holds more: call again before reading on. */
@@ -149,13 +205,34 @@ int sl_fs_zst_read_lines(const char *path, size_t max_line, sl_fs_line_cb cb, vo
                 break;
         }
     }
-    if (last != 0 || line.len != 0)
-        rc = SL_ECORRUPT; /* a frame cut short, or a line without its newline */
+    if (last != 0 || sp->pend.len != 0)
+        rc = SL_ECORRUPT; /* a frame cut short, or a record cut short */
 out:
     ZSTD_freeDCtx(dctx);
     free(inb);
     free(outb);
-    sl_buf_free(&line);
     close(fd);
+    return rc;
+}
+
+int sl_fs_zst_read_lines(const char *path, size_t max_line, sl_fs_line_cb cb, void *ud)
+{
+    struct splitter sp = {.feed = feed_line_split, .max = max_line, .line_cb = cb, .ud = ud};
+    int rc;
+
+    sl_buf_init(&sp.pend, max_line + 1);
+    rc = zst_read(path, &sp);
+    sl_buf_free(&sp.pend);
+    return rc;
+}
+
+int sl_fs_zst_read_mp(const char *path, size_t max_rec, sl_fs_mp_cb cb, void *ud)
+{
+    struct splitter sp = {.feed = feed_mp_split, .max = max_rec, .mp_cb = cb, .ud = ud};
+    int rc;
+
+    sl_buf_init(&sp.pend, 0);
+    rc = zst_read(path, &sp);
+    sl_buf_free(&sp.pend);
     return rc;
 }

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <msgpack.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -29,5 +31,13 @@ typedef int (*sl_fs_line_cb)(void *ud, const char *line, size_t len);
  * line longer than max_line; or cb's return. */
 SL_MUST_CHECK int sl_fs_zst_read_lines(const char *path, size_t max_line, sl_fs_line_cb cb,
                                        void *ud);
+
+/* Called once per msgpack record; o is valid only during the call. Non-zero stops the reader. */
+typedef int (*sl_fs_mp_cb)(void *ud, const msgpack_object *o);
+
+/* The same for a file of concatenated msgpack records (--output-format msgpack): each whole record
+ * goes to cb. SL_ECORRUPT also for bytes that are not msgpack or a record cut short at the end;
+ * SL_ETOOBIG for a record longer than max_rec. */
+SL_MUST_CHECK int sl_fs_zst_read_mp(const char *path, size_t max_rec, sl_fs_mp_cb cb, void *ud);
 
 #endif

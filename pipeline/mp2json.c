@@ -2,6 +2,7 @@
 #include "mp2json.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,4 +149,87 @@ int sl_mp2json(const msgpack_object *o, json_t **out, struct sl_err *err)
 
     *out = NULL;
     return conv(o, out, err, ptr, 0, 0);
+}
+
+/* ---- JSON -> msgpack (--output-format msgpack) ---- */
+
+static int pack(const json_t *v, msgpack_packer *pk, int depth)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    int rc = 0;
+
+    if (depth > MP_MAX_DEPTH)
+        return SL_ETOOBIG;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        rc = msgpack_pack_map(pk, json_object_size(v));
+        json_object_foreach((json_t *)v, k, x) {
+            if (rc)
+                break;
+            rc = msgpack_pack_str_with_body(pk, k, strlen(k));
+            if (!rc)
+                rc = pack(x, pk, depth + 1);
+        }
+        break;
+    case JSON_ARRAY:
+        rc = msgpack_pack_array(pk, json_array_size(v));
+        json_array_foreach(v, i, x) {
+            if (rc)
+                break;
+            rc = pack(x, pk, depth + 1);
+        }
+        break;
+    case JSON_STRING:
+        rc = msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        rc = msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        rc = msgpack_pack_double(pk, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        rc = msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        rc = msgpack_pack_false(pk);
+        break;
+    case JSON_NULL:
+        rc = msgpack_pack_nil(pk);
+        break;
+    }
+    /* -1 is the packer's write callback failing: msgpack_sbuffer's realloc. */
+    return rc == -1 ? -12 : rc;
+}
+
+int sl_json2mp(const json_t *v, msgpack_packer *pk)
+{
+    return pack(v, pk, 0);
+}
+
+int sl_json_line_to_mp(const char *line, size_t len, char **out, size_t *out_len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    json_t *v;
+    int rc;
+
+    *out = NULL;
+    *out_len = 0;
+    v = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!v)
+        return SL_EPARSE;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    rc = pack(v, &pk, 0);
+    json_decref(v);
+    if (rc) {
+        msgpack_sbuffer_destroy(&sb);
+        return rc;
+    }
+    *out_len = sb.size; /* >= 1: every JSON value packs to at least one byte */
+    *out = msgpack_sbuffer_release(&sb);
+    return 0;
 }

@@ -71,6 +71,9 @@ struct run {
     uv_async_t wake;
     struct joblist to_work; /* loop thread: jobs for workq, handed over once per loop turn */
     uv_prepare_t flush;
+    uv_check_t turn_end;  /* after the poll: clears flushed */
+    uv_idle_t late;       /* a job queued after this turn's flush: poll without waiting */
+    bool flushed;         /* this turn's flush ran and the loop has not polled yet */
 
     /* reader */
     unsigned in_idx;
@@ -248,9 +251,18 @@ static void abandon_cb(void *ud, struct sl_job *j)
 /* The loop gives jobs to the workers in batches: they collect in to_work during a loop turn and
  * go to workq in one hand-off just before the loop polls (uv_prepare), so the workers are woken
  * and the queue's lock taken once per turn rather than once per job. */
+static void on_late(uv_idle_t *h)
+{
+    uv_idle_stop(h); /* its only job was to keep the poll from sleeping */
+}
+
 static void to_workers(struct run *r, struct sl_job *j)
 {
     list_push(&r->to_work, j);
+    /* Another prepare callback (the HTTP/2 engine delivers there) may run after ours: the poll
+     * must then not sleep, so that the next turn's flush hands the job over at once. */
+    if (r->flushed && !uv_is_active((uv_handle_t *)&r->late))
+        uv_idle_start(&r->late, on_late);
 }
 
 static void flush_to_workers(struct run *r)
@@ -264,7 +276,15 @@ static void flush_to_workers(struct run *r)
 
 static void on_flush(uv_prepare_t *p)
 {
-    flush_to_workers(p->data);
+    struct run *r = p->data;
+
+    flush_to_workers(r);
+    r->flushed = true;
+}
+
+static void on_turn_end(uv_check_t *c)
+{
+    ((struct run *)c->data)->flushed = false;
 }
 
 static void *worker_main(void *arg)
@@ -1067,6 +1087,8 @@ static void close_all_handles(struct run *r)
 {
     uv_close((uv_handle_t *)&r->wake, NULL);
     uv_close((uv_handle_t *)&r->flush, NULL);
+    uv_close((uv_handle_t *)&r->turn_end, NULL);
+    uv_close((uv_handle_t *)&r->late, NULL);
     uv_close((uv_handle_t *)&r->sched_timer, NULL);
     uv_close((uv_handle_t *)&r->progress_timer, NULL);
     uv_close((uv_handle_t *)&r->drain_timer, NULL);
@@ -1177,6 +1199,8 @@ static json_t *settings_obj(const struct sl_config *c)
     json_object_set_new(o, "concurrency", json_integer(c->concurrency));
     json_object_set_new(o, "max_attempts", json_integer(c->max_attempts));
     json_object_set_new(o, "anonymize", json_string(anon_mode_name(c->anon_mode)));
+    json_object_set_new(o, "output_format",
+                        json_string(c->out_msgpack && !c->dry_run ? "msgpack" : "jsonl"));
     for (i = 0; i < c->n_inputs; i++) {
         const char *b = strrchr(c->inputs[i], '/');
 
@@ -1251,6 +1275,17 @@ static void print_cost(struct run *r)
                         "is unknown\n", unknown);
 }
 
+/* Duplicate detection's counters (idset.h): how often the filter sent an id to the disk index. */
+static json_t *dedup_obj(const struct run *r)
+{
+    struct sl_idset_stats st;
+
+    sl_idset_stats(&r->ids, &st);
+    return json_pack("{s:i,s:I,s:I,s:I,s:I}", "filter_mb", (int)r->cfg->dedup_memory_mb, "ids",
+                     (json_int_t)st.ids, "suspects", (json_int_t)st.suspects, "duplicates",
+                     (json_int_t)st.duplicates, "index_page_reads", (json_int_t)st.page_reads);
+}
+
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
 {
     json_t *s = json_object();
@@ -1323,6 +1358,8 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                                       (json_int_t)qs.leases));
     }
     json_object_set_new(s, "settings", settings_obj(r->cfg));
+    if (!r->cfg->no_dedup)
+        json_object_set_new(s, "dedup", dedup_obj(r));
     snprintf(path, sizeof(path), "%s/summary.json", r->cfg->out_dir);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     rc = json_dump_file(s, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1334,12 +1371,14 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
                 " rejects (this run read %" PRIu64 ", %" PRIu64 " already done)\n"
                 "sluice: %" PRIu64 " requests in %.2f s (%.0f req/s), %" PRIu64 " retries, %" PRIu64
                 " 429s; tokens %" PRIu64 " prompt + %" PRIu64 " completion\n"
-                "sluice: outputs in %s (summary.json, results/errors/rejects/audit .jsonl.zst)\n",
+                "sluice: outputs in %s (summary.json, results/errors/rejects .%s.zst, audit "
+                ".jsonl.zst)\n",
                 r->exit_status == 4 ? "interrupted" : "done", done, totals[SL_OUT_RESULT],
                 totals[SL_OUT_ERROR], totals[SL_OUT_REJECT], r->seq, r->skipped, r->requests,
                 wall_s, wall_s > 0 ? (double)r->requests / wall_s : 0, r->retries, r->http_429,
                 (uint64_t)atomic_load(&r->w.prompt_tokens),
-                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir);
+                (uint64_t)atomic_load(&r->w.completion_tokens), r->cfg->out_dir,
+                r->cfg->out_msgpack && !r->cfg->dry_run ? "msgpack" : "jsonl");
         print_cost(r);
     }
     json_decref(s);
@@ -1633,6 +1672,22 @@ static void start_series(struct run *r)
     uv_unref((uv_handle_t *)&r->series_timer);
 }
 
+/* The duplicate-id set (idset.h): a fixed-size filter, scratch files in the output directory. */
+static int setup_ids(struct run *r)
+{
+    struct sl_idset_opts io = {0};
+    int rc;
+
+    io.seed = r->rnd;
+    io.filter_bytes = (size_t)r->cfg->dedup_memory_mb << 20;
+    io.dir = r->cfg->out_dir;
+    rc = sl_idset_open(&r->ids, &io);
+    if (rc)
+        sl_log(SL_LOG_ERROR, "cannot set up duplicate detection in %s: %s", r->cfg->out_dir,
+               sl_strerror(rc));
+    return rc;
+}
+
 int sl_run(struct sl_config *cfg)
 {
     struct run *r = calloc(1, sizeof(*r));
@@ -1694,6 +1749,7 @@ int sl_run(struct sl_config *cfg)
     wo.on_commit = on_commit;
     wo.ud = r;
     wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;
+    wo.msgpack = cfg->out_msgpack && !cfg->dry_run; /* a dry run's outputs are JSONL */
     rc = sl_writer_open(&wo, &r->writer, &err);
     if (rc) {
         sl_log(SL_LOG_ERROR, "%s", err.reason[0] ? err.reason : sl_strerror(rc));
@@ -1702,7 +1758,7 @@ int sl_run(struct sl_config *cfg)
     status = 1;
     if (sl_writer_audit_key(r->writer, r->w.audit_key))
         goto out_writer;
-    if (sl_idset_init(&r->ids, r->rnd))
+    if (setup_ids(r))
         goto out_writer;
     r->w.cfg = cfg;
     r->w.policy = r->policy;
@@ -1726,6 +1782,12 @@ int sl_run(struct sl_config *cfg)
     r->flush.data = r;
     uv_prepare_start(&r->flush, on_flush);
     uv_unref((uv_handle_t *)&r->flush); /* does not keep the loop running by itself */
+    uv_check_init(&r->loop, &r->turn_end);
+    r->turn_end.data = r;
+    uv_check_start(&r->turn_end, on_turn_end);
+    uv_unref((uv_handle_t *)&r->turn_end);
+    uv_idle_init(&r->loop, &r->late);
+    r->late.data = r;
     uv_timer_init(&r->loop, &r->sched_timer);
     r->sched_timer.data = r;
     uv_timer_init(&r->loop, &r->progress_timer);

@@ -218,6 +218,27 @@ static void count_add(_Atomic uint64_t *dst, const uint32_t *src, size_t n)
             atomic_fetch_add_explicit(&dst[i], src[i], memory_order_relaxed);
 }
 
+/* --output-format msgpack: the finished JSON line becomes one msgpack map with the same keys and
+ * values (body a nested map). Built from the line rather than beside it so that every record kind
+ * and every path (restore, errors, rejects) gets the same conversion; it costs one more parse of
+ * the line, on this worker, and only in this mode. */
+static int line_to_output(const struct sl_work_ctx *c, struct sl_buf *line)
+{
+    char *mp;
+    size_t n;
+    int rc;
+
+    if (!c->cfg->out_msgpack || c->cfg->dry_run)
+        return 0;
+    rc = sl_json_line_to_mp(line->p ? line->p : "", line->len, &mp, &n);
+    if (rc)
+        return rc;
+    sl_buf_wipe(line); /* it may hold restored (original) values */
+    line->p = mp;
+    line->len = line->cap = n;
+    return 0;
+}
+
 /* Hand a record to the writer; on a sticky writer error remember it (the loop stops the run). */
 static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind, struct sl_buf *line,
                  const char *error_code)
@@ -226,6 +247,14 @@ static void emit(struct sl_work_ctx *c, struct sl_job *j, enum sl_out_kind kind,
     int rc;
 
     memset(&r, 0, sizeof(r));
+    rc = line_to_output(c, line);
+    if (rc) {
+        sl_buf_wipe(line);
+        j->unwritten = true;
+        int zero = 0;
+        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+        return;
+    }
     r.kind = kind;
     r.seq = j->seq;
     r.line = line->p;
@@ -550,13 +579,23 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
         (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
 }
 
-/* Insert the job's custom_id in input order (see sl_idset_insert_at). */
+/* Insert the job's custom_id in input order (see sl_idset_insert_at). A failure (the scratch
+ * files' disk) stops the run like a writer error: the job gets no record, so a resume redoes it;
+ * calling it unique or a duplicate would both be guesses. */
 static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
 {
+    int rc, zero = 0;
+
     j->id_turn_taken = true;
     if (c->cfg->no_dedup)
         return 1;
-    return sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
+    rc = sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
+    if (rc < 0) {
+        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+        j->unwritten = true;
+        j->outcome = SL_JOB_REJECTED;
+    }
+    return rc;
 }
 
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
@@ -639,6 +678,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         goto out;
     }
     rc = id_insert(c, j);
+    if (rc < 0)
+        goto out; /* the run stops (see id_insert) */
     if (rc == 0) {
         /* The id belongs to the job that has it first: this reject is keyed by its source only,
          * so every custom_id stays in exactly one output (and audit verify agrees). */

@@ -40,11 +40,13 @@
 #define BATCH 256
 #define FLUSH_BYTES ((size_t)1 << 20) /* write compressed bytes early past this, frame or not */
 
-static const char *const file_names[SL_JF__COUNT] = {
-    "results.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst", "audit.jsonl.zst"};
+static const char *const file_names[2][SL_JF__COUNT] = {
+    {"results.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst", "audit.jsonl.zst"},
+    {"results.msgpack.zst", "errors.msgpack.zst", "rejects.msgpack.zst", "audit.jsonl.zst"}};
 
 /* File i's name: opts.results_name (dry-run's requests.jsonl.zst) replaces the results file. */
-#define FNAME(w, i) ((i) == 0 && (w)->o.results_name ? (w)->o.results_name : file_names[i])
+#define FNAME(w, i)                                                                                \
+    ((i) == 0 && (w)->o.results_name ? (w)->o.results_name : file_names[(w)->o.msgpack][i])
 
 struct wfile {
     int fd;
@@ -158,7 +160,8 @@ static int add_line(struct sl_writer *w, int file, const char *p, size_t n)
     struct wfile *f = &w->f[file];
     int rc = zfeed(f, p, n, ZSTD_e_continue);
 
-    if (!rc)
+    /* A msgpack record delimits itself; JSONL lines (and the audit file, always) end in '\n'. */
+    if (!rc && !(w->o.msgpack && file != SL_JF_AUDIT))
         rc = zfeed(f, "\n", 1, ZSTD_e_continue);
     f->in_frame = true;
     if (!rc && f->out.len >= FLUSH_BYTES)
@@ -578,6 +581,15 @@ static int check_fresh(struct sl_writer *w, struct sl_err *err)
                           "%s holds an earlier run; use --resume to continue it, or choose an "
                           "empty directory",
                           w->o.dir);
+    for (int i = 0; i < SL_JF_AUDIT; i++) {
+        const char *other = file_names[!w->o.msgpack][i];
+
+        if (exists_at(w->dirfd, other))
+            return sl_err_set(err, SL_ECONFIG, "",
+                              "%s holds %s: its run was written with --output-format %s; resume "
+                              "it with the same format, or choose an empty directory",
+                              w->o.dir, other, w->o.msgpack ? "jsonl" : "msgpack");
+    }
     return 0;
 }
 

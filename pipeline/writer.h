@@ -7,7 +7,7 @@
  * positions it made durable, the running audit chain hash; CRC-protected) and fsyncs the journal.
  * Only then are those jobs done: on_commit is called (on the writer thread) with their positions.
  *
- * Resume (opts.resume): the journal's last valid commit gives each file's durable length; every file
+ * Output format: opts.msgpack (see there). Resume (opts.resume): the journal's last valid commit gives each file's durable length; every file
  * is truncated to it (a torn tail is dropped), and sl_writer_is_done() answers for the positions
  * already committed, so the run skips them. Without resume, a directory that already holds a run is
  * refused. An flock on DIR/lock keeps two runs (two cron firings) out of one directory.
@@ -70,6 +70,10 @@ struct sl_writer_opts {
     bool group_commit;
     sl_writer_commit_cb on_commit;
     void *ud;
+    /* --output-format msgpack: results/errors/rejects are results.msgpack.zst, ... and each record
+     * (r->line) is one msgpack value written as is, with no separator; audit stays JSONL. open
+     * refuses a directory holding the other format's files (a resume must keep the format). */
+    bool msgpack;
     const char *results_name; /* NULL = "results.jsonl.zst"; dry-run: "requests.jsonl.zst" (the
                                  result kind then carries request lines); a plain file name that
                                  outlives the writer */

@@ -43,10 +43,14 @@ enum {
     AH_ADDR_POSTCODE,
 };
 
-enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON };
+enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING };
+
+/* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
+ * be a plain word. */
+enum { AS_PLAIN, AS_PROSE };
 
 /* Body charsets for the prefix rules. */
-enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH };
+enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH };
 
 struct prefix_rule {
     unsigned char plen;   /* length of the literal prefix the trigger ends with */
@@ -61,12 +65,20 @@ static const struct prefix_rule prefix_rules[] = {
     {5, CS_ALNUM_DASH, 10},    /* 3 Slack xoxb- ... */
     {8, CS_ALNUM, 10},         /* 4 Stripe sk_live_ rk_live_ pk_live_ sk_test_ ... */
     {4, CS_ALNUM_US_DASH, 30}, /* 5 Google AIza */
+    {0, CS_ALNUM_SLASH, 20},   /* 6 Slack incoming-webhook path after hooks.slack.com/services/ */
+    {6, CS_ALNUM_US_DASH, 20}, /* 7 GitLab glpat- glptt- glcbt- (personal, trigger, CI job tokens) */
+    {4, CS_ALNUM, 36},         /* 8 npm npm_ */
+    {5, CS_ALNUM_US_DASH, 50}, /* 9 PyPI pypi- (a macaroon) */
+    {3, CS_ALNUM, 30},         /* 10 Hugging Face hf_ */
+    {6, CS_ALNUM, 32},         /* 11 Shopify shpat_ shpss_ shpca_ shppa_ */
+    {7, CS_ALNUM, 64},         /* 12 DigitalOcean dop_v1_ doo_v1_ dor_v1_ */
 };
 
 #define W "(?:^|[^0-9A-Za-z_])"
 
 const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
+    {"[\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]|[A-Za-z0-9_%+\\-]@[\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 */
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_digits in C: as patterns they cost a third of the scan. */
     /* An IPv6 address holds "::" or eight groups: "h:h...:" or "::h" somewhere ("12:34" does not). */
@@ -76,35 +88,75 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bsk-", 0, AH_PREFIX, 0},
     {"\\bgh[pousr]_", 0, AH_PREFIX, 1},
     {"\\bgithub_pat_", 0, AH_PREFIX, 2},
-    {"\\bxox[abprse]-", 0, AH_PREFIX, 3},
+    {"\\b(?:xox[abprse]|xapp)-", 0, AH_PREFIX, 3},
+    {"hooks\\.slack\\.com/services/", 0, AH_PREFIX, 6},
+    {"\\bgl(?:pat|ptt|cbt)-", 0, AH_PREFIX, 7},
+    {"\\bnpm_", 0, AH_PREFIX, 8},
+    {"\\bpypi-", 0, AH_PREFIX, 9},
+    {"\\bhf_", 0, AH_PREFIX, 10},
+    {"\\bshp(?:at|ss|ca|pa)_", 0, AH_PREFIX, 11},
+    {"\\bdo[opr]_v1_", 0, AH_PREFIX, 12},
     {"\\b[rsp]k_(?:live|test)_", 0, AH_PREFIX, 4},
     {"\\bAIza", 0, AH_PREFIX, 5},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
     {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
     {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
-     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|mot[_\\-]de[_\\-]passe|"
-     "contrase(?:ñ|n)a|senha)[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>)",
-     HS_FLAG_CASELESS, AH_ASSIGN, 0},
+     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
+     "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
+     "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
+     "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
+     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A)",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    /* XML elements, command-line flags with a space, curl's -u user:password, and prose. */
+    {"<(?:[A-Za-z]+:)?(?:password|passwd|pwd|secret|token|api[_\\-]?key|apikey|client[_\\-]?secret|"
+     "access[_\\-]?token|private[_\\-]?key)>",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    {"(?:^|[ \\t])--(?:[A-Za-z0-9]+[_\\-])*(?:password|passwd|pass|token|secret|api[_\\-]?key)[ \\t]",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    {"(?:^|[ \\t])(?:-u|--user)[ \\t]+['\"]?[A-Za-z0-9_.@\\-]{1,64}:", 0, AH_ASSIGN, AS_PLAIN},
+    {"\\b(?:password|passwort|passcode|passphrase|pin|mot de passe|wachtwoord|contraseña|senha) "
+     "(?:is|was|ist|war|est|était|es|era|é|is nu|är|jest|to)[ \\t]+",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_PROSE},
     {"\\bBearer[ \\t]+", HS_FLAG_CASELESS, AH_BEARER, 0},
     /* PERSON: the name follows the cue. */
-    {"\\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir)\\.? |M\\. )", 0,
-     AH_PERSON, PC_NEXT},
+    {"\\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir|Sig|Sig\\.ra|"
+     "Sig\\.na|Dott|Dott\\.ssa|Avv|Ing|dhr|mevr|Dhr|Mevr|Pan|Pani|herr|fru)\\.? |M\\. )",
+     0, AH_PERSON, PC_NEXT},
+    /* Cyrillic cues (Vectorscan's \\b is ASCII-only, so the boundary is spelled out): titles,
+     * greetings, "my name is", form labels. */
+    {"(?:^|[ \\t\\r\\n,.;:(\"'>])(?:г-н|г-жа|господин|госпожа|Здравствуйте,?|Уважаемый|Уважаемая|"
+     "Привет,?|Добрый день,?|Меня зовут|меня зовут|(?:ФИО|Имя|Клиент|Получатель|Контактное лицо)[ \\t]?:) ",
+     0, AH_PERSON, PC_NEXT},
     {"\\b(?:my name is|my name's|I am|I'm|this is|it's|ich bin|ich heiße|mein Name ist|hier ist|"
      "je suis|je m'appelle|moi c'est|c'est|soy|me llamo|mi nombre es|le habla|aquí habla|eu sou|"
-     "me chamo|meu nome é|aqui é|aqui fala) ",
+     "me chamo|meu nome é|aqui é|aqui fala|mi chiamo|il mio nome è|sono|mijn naam is|ik ben|ik heet|"
+     "nazywam się|jestem|mam na imię|jag heter|mitt namn är|jag är|det är) ",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Dear|Hi|Hello|Hey|Greetings|Hallo|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Moin|Servus|"
      "Bonjour|Bonsoir|Salut|Cher|Chère|Hola|Buenos días|Buenas tardes|Estimado|Estimada|Querido|"
-     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde)(?: |, )",
-     0, AH_PERSON, PC_NEXT},
+     "Querida|Olá|Ola|Oi|Prezado|Prezada|Caro|Cara|Bom dia|Boa tarde|Gentile|Gentilissimo|Gentilissima|"
+     "Egregio|Egregia|Buongiorno|Buonasera|Ciao|Salve|Beste|Geachte|Geachte heer|Geachte mevrouw|"
+     "Dzień dobry|Witam|Szanowny Panie|Szanowna Pani|Szanowny|Szanowna|Cześć|Hej|Hejsan|Bästa|Kära)"
+     "(?: |, )",
+     0, AH_PERSON, PC_GREETING},
+    /* A form label in one HTML table cell, the value in the next. */
+    {"<t[dh][^>\\n]{0,40}>[ \\t]*(?:Name|Full name|Customer|Contact|Account holder|Cardholder|Nome|Naam|Namn|"
+     "Nombre|Nom|Imię i nazwisko|Nazwisko|Kunde|Vorname|Nachname|Prénom|Cliente|Klant|Kund)[ \\t]*:?[ \\t]*"
+     "</t[dh]>[ \\t\\r\\n]*<td[^>\\n]{0,40}>",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|"
      "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|"
      "Signed|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|"
      "Prénom|Titulaire|Destinataire|Expéditeur|Nombre|Apellidos|Titular|Remitente|"
-     "Nome|Cliente|Contato|Contacto|Responsável|Remetente)[\"']?[ \\t]?(?::|=|\\||\\t)",
+     "Nome|Cliente|Contato|Contacto|Responsável|Remetente|Nome e cognome|Cognome|Nominativo|"
+     "Intestatario|Destinatario|Naam|Klant|Contactpersoon|Rekeninghouder|Voornaam|Achternaam|"
+     "Imię i nazwisko|Imię|Nazwisko|Klient|Odbiorca|Namn|Kund|Kontaktperson|Kontoinnehavare|Förnamn|"
+     "Efternamn|Mottagare|Ship to|Deliver to|Bill to|Attn|Attention|Lieferadresse|Empfänger|"
+     "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|"
+     "Adres dostawy|Leveransadress)[\"']?[ \\t]?(?::|=|\\||\\t)",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    {"\\b(?:From|To|Cc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
+    {"\\b(?:From|To|Cc|CC|cc|Bcc|BCC|bcc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
      "spoke to|talked to|handled by|signed by|approved by|contact person|Kollege|Kollegin|"
@@ -124,26 +176,36 @@ const struct anon_pattern anon_patterns[] = {
      "Thanks and regards|Thanks & regards|Best wishes|All the best|Kind Regards|Best Regards|"
      "Warm Regards|Many Thanks|Thank You|Merci d'avance|Merci et bonne journée|Bonne journée|"
      "Muchas Gracias|Un cordial saludo|Saludos Cordiales|Muito obrigado|Muito obrigada|"
-     "Abraço|Até logo|Rgds|thanks|cheers|regards)[.,!]{0,2}[ \\t]*\\r?\\n",
+     "Abraço|Até logo|Rgds|thanks|cheers|regards|Cordiali saluti|Distinti saluti|Saluti|Grazie|"
+     "Grazie mille|Un saluto|Cordialmente|A presto|Met vriendelijke groet|Met vriendelijke groeten|"
+     "Vriendelijke groet|Groeten|Groetjes|Bedankt|Hartelijke groet|Z poważaniem|Pozdrawiam|"
+     "Pozdrawiam serdecznie|Serdecznie pozdrawiam|Dziękuję|Z wyrazami szacunku|Med vänliga hälsningar|"
+     "Vänliga hälsningar|Hälsningar|Tack|Mvh|MVH|С уважением|Спасибо|С наилучшими пожеланиями|"
+     "Всего доброго|С уважением и наилучшими пожеланиями)[.,!]{0,2}[ \\t]*\\r?\\n",
      0, AH_PERSON, PC_LINE_AFTER},
     {"\\b(?:Thanks|Thank you|Cheers|Regards|Best|Danke|Gruß|Merci|Gracias|Saludos|Obrigad[oa]|"
      "Abraços|Atenciosamente|Cordialement)[.,!]{1,2}[ \\t]+",
      HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
     {"(?:^|\\n)--[ \\t]?\\r?\\n", 0, AH_PERSON, PC_LINE_AFTER},
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
-    {"(?:\xE6\x88\xB7\xE5\x90\x8D|\xE5\xA7\x93\xE5\x90\x8D|\xE6\xB0\x8F\xE5\x90\x8D)"
-     "(?:\xEF\xBC\x9A|:) ?", 0, AH_PERSON, PC_NEXT},
+    {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人|差出人|宛先|送信者|担当者|发件人|寄件人|申请人|客户)(?:：|:) ?",
+     0, AH_PERSON, PC_CJK},
+    /* Portuguese puts an article before a first name ("aqui é a Beatriz", "falo com o João"). */
+    {"\\b(?:aqui é|aqui fala|eu sou|falo com|fala|sou) (?:a|o) ", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
     /* ADDRESS */
     {"\\b(?:address|home address|street address|mailing address|postal address|billing address|"
      "shipping address|addr|Adresse|Anschrift|Wohnort|Postanschrift|adresse postale|Dirección|"
-     "Direccion|Domicilio|Endereço|Endereco|Morada|Straße|Strasse)[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
+     "Direccion|Domicilio|Endereço|Endereco|Morada|Straße|Strasse|adres|adress|indirizzo|"
+     "adresse de livraison|indirizzo di spedizione|bezorgadres|adres dostawy|leveransadress)"
+     "[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
      "\\best\\b|\\bes\\b|\\bé\\b|\\bist\\b|\">)[ \\t]*",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
-    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?", HS_FLAG_CASELESS,
-     AH_ADDR_LABEL, 0},
+    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址)(?::|：) ?|〒",
+     HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
     {"[0-9][A-Za-z]?, [0-9]{4,5}(?:-[0-9]{3})? (?:[A-Z]|\xC3[\x80-\x9E])", 0, AH_ADDR_POSTCODE, 0},
-    {"(?:straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad)[ \\t]"
+    {"(?:straße|strasse|str\\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad|gatan|vägen|"
+     "gränd|torget|stigen|backen|straat|laan|gracht|plein|kade|singel|dijk|steeg)[ \\t]"
      "[0-9]",
      HS_FLAG_CASELESS, AH_ADDR_STREET, 0},
     {"\\b(?:Calle|C/|Avenida|Avda\\.?|Av\\.|Camino|Paseo|Plaza|Ronda|Rambla|Travesía|Vía|Via|Callejón|"
@@ -153,8 +215,9 @@ const struct anon_pattern anon_patterns[] = {
      "Arrabal|Calleja|Caserío|Caserio|Chalet|Colegio|Conjunto|Edificio|Explanada|Ferrocarril|"
      "Grupo|Lugar|Manzana|Mercado|Monte|Muelle|Parcela|Parque|Pasaje|Poblado|Puerta|Quinta|Rampa|"
      "Rincón|Salida|Terrenos|Torrente|Apartamento|Vía Pública|Via Pública|Rotonda|Sendero|Senda|"
-     "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie) "
-     "(?:[A-Z]|\\xC3[\\x80-\\x9E])",
+     "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie|Viale|Corso|Piazza|Piazzale|Vicolo|"
+     "Lungomare|Strada|ul\\.|os\\.) "
+     "(?:[A-Z]|\\xC3[\\x80-\\x9E]|[\\xC4\\xC5][\\x80-\\xBF])",
      0, AH_ADDR_STREET, 1},
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
      "Sozialversicherungsnummer|número de seguro social)\\b",
@@ -163,8 +226,12 @@ const struct anon_pattern anon_patterns[] = {
     {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date of birth|birth date|birthdate|birthday|"
      "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"
      "fecha de nacimiento|nacido el|nacida el|nací el|nacimiento|data de nascimento|"
-     "nascido em|nascida em|nasci em|nascimento)\\b|geb\\.)|\xF0\x9F\x8E\x82",
+     "nascido em|nascida em|nasci em|nascimento|data di nascita|nato il|nata il|geboren op|"
+     "geboortedatum|data urodzenia|urodzony|urodzona|urodzi(?:ł|l)(?:a|em|am)? si(?:ę|e)|född|"
+     "födelsedatum|fødselsdato|syntymäaika)\\b|geb\\.|ur\\.)|\xF0\x9F\x8E\x82",
      HS_FLAG_CASELESS, AH_DOB, 0},
+    {"生年月日|出生日期|出生年月日|生日|誕生日|дата рождения|Дата рождения|родился|родилась|"
+     "تاريخ الميلاد|תאריך לידה", 0, AH_DOB, 0},
 };
 
 const size_t anon_npatterns = sizeof(anon_patterns) / sizeof(anon_patterns[0]);
@@ -182,6 +249,14 @@ static int lower(int ch) { return is_upper(ch) ? ch + 32 : ch; }
 /* Byte at i, or 0 outside the buffer: every parser reads through this, so it cannot overrun. */
 static int at(const struct anon_ctx *c, size_t i) { return i < c->n ? c->p[i] : 0; }
 static int before(const struct anon_ctx *c, size_t i) { return i > 0 && i <= c->n ? c->p[i - 1] : 0; }
+
+/* A CJK ideograph (U+4E00..U+9FFF, three UTF-8 bytes) at i? */
+static bool cjk_at(const struct anon_ctx *c, size_t i)
+{
+    int b0 = at(c, i);
+
+    return b0 >= 0xE4 && b0 <= 0xE9 && (at(c, i + 1) & 0xC0) == 0x80 && (at(c, i + 2) & 0xC0) == 0x80;
+}
 
 /* A letter for names and words: ASCII letters and any byte of a multi-byte UTF-8 sequence. */
 static bool is_wordbyte(int ch) { return is_alpha(ch) || ch >= 0x80; }
@@ -229,8 +304,46 @@ static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
 
 /* ---- EMAIL ------------------------------------------------------------------------------------ */
 
-static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)); }
-static bool is_domain(int ch) { return is_alnum(ch) || ch == '.' || ch == '-'; }
+/* Local part bytes: ASCII atext we accept, and the bytes of two-byte UTF-8 letters (Latin, Greek,
+ * Cyrillic: "renée", "søren"); three-byte sequences (CJK text, full-width colons) end it. */
+static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)) || (ch >= 0x80 && ch <= 0xDF); }
+/* Domain bytes: ASCII labels and any UTF-8 (IDN, RFC 5890), but not the CJK and full-width
+ * punctuation blocks (U+3000..U+303F, U+FF00..U+FF5F) that end a sentence around the address. */
+static size_t domain_char(const struct anon_ctx *c, size_t i)
+{
+    int ch = at(c, i);
+
+    if (is_alnum(ch) || ch == '.' || ch == '-')
+        return 1;
+    if (ch < 0xC2 || ch > 0xF4)
+        return 0;
+    if ((ch == 0xE3 && at(c, i + 1) == 0x80) || (ch == 0xEF && (at(c, i + 1) == 0xBC || at(c, i + 1) == 0xBD)))
+        return 0;
+    return ch < 0xE0 ? 2 : ch < 0xF0 ? 3 : 4;
+}
+
+/* Is s on an RFC 5322 msg-id header line (Message-ID, In-Reply-To, References, Content-ID)? Those
+ * "<local@domain>" are message identifiers, not mailboxes. */
+static bool in_msgid_header(const struct anon_ctx *c, size_t s)
+{
+    static const char *const hdr[] = {"message-id:", "in-reply-to:", "references:", "content-id:", NULL};
+    size_t b = s, lim = s > 300 ? s - 300 : 0;
+    const char *const *h;
+
+    while (b > lim && c->p[b - 1] != '\n')
+        b--;
+    if (b > 0 && c->p[b - 1] != '\n')
+        return false;
+    for (h = hdr; *h; h++) {
+        size_t L = strlen(*h), k;
+
+        for (k = 0; k < L && lower(at(c, b + k)) == (unsigned char)(*h)[k]; k++)
+            ;
+        if (k == L && at(c, s - 1) == '<')
+            return true;
+    }
+    return false;
+}
 
 static void det_email(struct anon_ctx *c, size_t end)
 {
@@ -238,10 +351,12 @@ static void det_email(struct anon_ctx *c, size_t end)
 
     while (s > 0 && is_local(c->p[s - 1]))
         s--;
-    while (s < atpos && (c->p[s] == '.' || c->p[s] == '\''))
-        s++;
-    while (e < c->n && is_domain(c->p[e]))
-        e++;
+    while (s < atpos && ((c->p[s] >= 0x80 && c->p[s] < 0xC0) || c->p[s] == '.' || c->p[s] == '\''))
+        s++; /* start on a character boundary */
+    while (e < c->n && domain_char(c, e))
+        e += domain_char(c, e);
+    if (e > c->n)
+        e = c->n;
     while (e > end && (c->p[e - 1] == '.' || c->p[e - 1] == '-'))
         e--;
     for (k = end - 1; k < e; k++)
@@ -252,6 +367,8 @@ static void det_email(struct anon_ctx *c, size_t end)
     for (k = lastdot + 1; k < e; k++)
         if (!is_alpha(c->p[k]) && c->p[k] < 0x80 && c->p[k] != '-')
             return;
+    if (at(c, s - 1) == '<' && in_msgid_header(c, s))
+        return;
     add(c, s, e, SL_PII_EMAIL);
 }
 
@@ -375,6 +492,17 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
     return g;
 }
 
+/* GS1 check digit (weights 3,1 from the right, excluding the check digit). */
+static bool gtin_ok(const char *d, size_t n)
+{
+    unsigned sum = 0;
+    size_t k;
+
+    for (k = 0; k + 1 < n; k++)
+        sum += (unsigned)(d[n - 2 - k] - '0') * ((k & 1) ? 1u : 3u);
+    return (10 - sum % 10) % 10 == (unsigned)(d[n - 1] - '0');
+}
+
 static size_t parse_card(const struct anon_ctx *c, size_t i)
 {
     size_t ends[8], cum[8];
@@ -386,18 +514,21 @@ static size_t parse_card(const struct anon_ctx *c, size_t i)
 
         if (cum[g - 1] < 13 || is_alnum(at(c, e)))
             continue;
+        if (cum[g - 1] == 13 && g == 1 && gtin_ok(d, 13))
+            continue; /* an EAN-13 barcode (GS1 check digit), not a 13-digit Visa number */
         if (iin_ok(d, cum[g - 1]) && luhn_ok(d, cum[g - 1]))
             return e;
     }
     return 0;
 }
 
-static bool isbn_like(const char *d, size_t n, int ng, int sep)
+/* ISBN-10/13 written in groups (ISO 2108): group, publisher, title, then a one-character check digit. */
+static bool isbn_like(const char *d, size_t n, int ng, int sep, size_t lastlen)
 {
     unsigned sum = 0;
     size_t k;
 
-    if (sep != '-' && sep != ' ')
+    if ((sep != '-' && sep != ' ') || lastlen != 1)
         return false;
     if (n == 13 && ng >= 4 && d[0] == '9' && d[1] == '7' && (d[2] == '8' || d[2] == '9'))
         return true;
@@ -421,6 +552,8 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
 
             if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#')
                 continue;
+            if (i > 0 && (c->p[i - 1] == '_' || c->p[i - 1] == '<') && (at(c, i + L) == ']' || at(c, i + L) == '_'))
+                continue; /* inside an operator's placeholder ("[REDACTED_PHONE]", "<PHONE_1>") */
             for (k = 0; k < L && lower(c->p[i + k]) == (unsigned char)(*cues)[k]; k++)
                 ;
             if (k == L && i + L > best)
@@ -430,6 +563,21 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
     return best;
 }
 
+/* A '.' that ends a sentence: after a number or a word of five or more bytes, not after an
+ * abbreviation such as "tel." or "No.". */
+static bool sentence_dot(const struct anon_ctx *c, size_t k)
+{
+    size_t w = k;
+
+    if (c->p[k] != '.')
+        return false;
+    if (is_digit(before(c, k)))
+        return true;
+    while (w > 0 && is_wordbyte(c->p[w - 1]))
+        w--;
+    return k - w >= 5;
+}
+
 static bool phone_cue(const struct anon_ctx *c, size_t s)
 {
     static const char *const cues[] = {
@@ -437,7 +585,9 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "fax", "contact", "número", "numéro", "number", "nummer", "handy", "mobil", "anruf",
         "rückruf", "erreich", "portable", "joindre", "rappel", "appel", "móvil", "movil", "celular",
         "llam", "contactar", "telefone", "ligue", "ligar", "contato", "\xe9\x9b\xbb\xe8\xa9\xb1",
-        "\xe7\x94\xb5\xe8\xaf\x9d", NULL};
+        "\xe7\x94\xb5\xe8\xaf\x9d", "kom.", "komórk", "cellulare", "telefoon", "mobiel", "bel ",
+        "\xd1\x82\xd0\xb5\xd0\xbb", "\xd0\xbc\xd0\xbe\xd0\xb1", /* тел моб */
+        "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", NULL}; /* 手机 番号 */
 
     static const char *const ids[] = {
         "order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice", "rechnung",
@@ -445,9 +595,23 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "sendung", "suivi", "seguimiento", "rastreamento", "account", "konto", "compte", "cuenta",
         "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
         "transac", "serial", "version", NULL};
-    size_t pc = cue_before(c, s, 40, cues);
+    static const char *const numwords[] = {"number", "nummer", "numéro", "número", "numero", "no.", "nr", NULL};
+    size_t pc = cue_before(c, s, 40, cues), id = cue_before(c, s, 40, ids), k;
 
-    return pc && cue_before(c, s, 40, ids) < pc;
+    if (!pc || id >= pc)
+        return false;
+    for (k = pc; k < s; k++) /* the cue is in the same sentence: no line or sentence end between */
+        if (c->p[k] == '\n' || ((c->p[k] == '!' || c->p[k] == '?' || sentence_dot(c, k)) && at(c, k + 1) == ' '))
+            return false;
+    if (cue_before(c, s, 40, numwords) == pc) {
+        size_t b = pc > 8 ? pc - 8 : 0; /* the number word's start is at or after b */
+
+        while (b < pc && !(b > 0 && !is_wordbyte(c->p[b - 1]) && lower(c->p[b]) == 'n'))
+            b++;
+        if (b > 1 && cue_before(c, b - 1, 24, ids) >= b - 2)
+            return false; /* "tracking number 17758...": the number word belongs to the id word before it */
+    }
+    return true;
 }
 
 static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
@@ -541,8 +705,10 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
                                   (glen[0] <= 2 && glen[1] <= 2 && glen[2] == 4) ||
                                   (glen[0] <= 2 && glen[1] <= 2 && glen[2] == 2)))
         return 0; /* a date */
-    if (isbn_like(d, nd, ng, sep))
+    if (isbn_like(d, nd, ng, sep, glen[ng - 1]))
         return 0;
+    if (nd >= 9 && nd <= 12 && phone_cue(c, s))
+        return e; /* "tel. 601-798-489": a phone cue and a subscriber number's length, any grouping */
     if (nsep > 1)
         return 0;
     if (d[0] == '0')
@@ -592,7 +758,18 @@ static bool upper_at(const struct anon_ctx *c, size_t i)
         return true;
     if (ch == 0xC3)
         return nx >= 0x80 && nx <= 0x9E && nx != 0x97;
-    return (ch == 0xC4 || ch == 0xC5) && nx >= 0x80 && !(nx & 1);
+    if ((ch == 0xC4 || ch == 0xC5) && nx >= 0x80 && nx <= 0xBF) {
+        unsigned cp = (unsigned)((ch & 0x1F) << 6 | (nx & 0x3F)); /* U+0100..U+017F: pairs, upper first */
+
+        if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+            return cp & 1;
+        return cp != 0x138 && cp != 0x149 && cp != 0x17F && (cp == 0x178 || !(cp & 1));
+    }
+    if (ch == 0xD0) /* Cyrillic capitals U+0400..U+042F */
+        return nx >= 0x80 && nx <= 0xAF;
+    if (ch == 0xCE) /* Greek capitals U+0386..U+03A9 */
+        return nx >= 0x86 && nx <= 0xA9;
+    return false;
 }
 
 static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *const *list)
@@ -701,6 +878,12 @@ static const char *const street_types[] = {
     "approach", "circus", "grange", "leys", "pastures", "paddock", "side", "wynd", "broadway",
     "kingsway", "corners", "forks", "islands", "shoals", "unions", NULL};
 
+/* Abbreviated street and unit words written in lower case before a name or number (pl, ru, it,
+ * es, fr, nl). */
+static const char *const street_abbrev[] = {"ul", "al", "os", "pl", "ул", "пр", "пер", "ш", "наб", "пл",
+                                            "д", "кв", "корп", "стр", "г", "пос", "c", "av", "bd", "str",
+                                            "nr", "n", "no", NULL};
+
 static const char *const particles[] = {"de", "da", "do", "dos", "das", "del", "della", "di", "du",
                                         "des", "van", "von", "der", "den", "la", "le", "los", "las",
                                         "y", "e", "ten", "ter", "zu", "bin", "al", "el", "sur",
@@ -727,7 +910,7 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
         }
         if (is_digit(ch) || (is_upper(ch) && (is_digit(at(c, i + 1)) || is_upper(at(c, i + 1))))) {
             e = i;
-            while (is_alnum(at(c, e)) || (at(c, e) == '-' && is_alnum(at(c, e + 1))))
+            while (is_alnum(at(c, e)) || ((at(c, e) == '-' || at(c, e) == '/') && is_alnum(at(c, e + 1))))
                 e++;
             if (at(c, e) == 0xC2 && (at(c, e + 1) == 0xBA || at(c, e + 1) == 0xAA))
                 e += 2; /* 4º 2ª */
@@ -745,9 +928,10 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
             e = word_end(c, i);
             if (e == i || !(word_in(c, i, e, &set_particles) || word_in(c, i, e, &set_streets) ||
                             word_is(c, i, e, (const char *const[]){"étage", "piso", "andar", "apto",
-                                                                   "apt", "suite", "bis", "ter", NULL})))
+                                                                   "apt", "suite", "bis", "ter", NULL}) ||
+                            (at(c, e) == '.' && word_is(c, i, e, street_abbrev))))
                 break;
-            i = e;
+            i = at(c, e) == '.' && word_is(c, i, e, street_abbrev) ? e + 1 : e;
             continue;
         }
         if (ch == '#' && is_digit(at(c, i + 1))) {
@@ -890,6 +1074,38 @@ static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
     }
 }
 
+/* An address written in ideographs (JP/CN/TW order: postcode, prefecture or province, city, ward,
+ * street, block and house numbers): ideographs, digits, '-', full-width digits and the ideographic
+ * space, up to a line end or a sentence mark; it must hold a digit. Starts at i (after 〒 or a
+ * label). Returns the end, 0 if none. */
+static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
+{
+    size_t e = i, cjk = 0;
+    bool digit = false;
+
+    while (e < c->n && e < i + 200) {
+        int ch = at(c, e);
+
+        if (is_digit(ch) || ch == '-' || (ch == ' ' && e > i && (is_digit(at(c, e + 1)) || cjk_at(c, e + 1)))) {
+            digit |= is_digit(ch);
+            e++;
+        } else if (cjk_at(c, e) || (ch == 0xE3 && at(c, e + 1) >= 0x81 && at(c, e + 1) <= 0x83)) {
+            e += 3; /* ideographs, kana (丁目, ケ) */
+            cjk++;
+        } else if (ch == 0xEF && at(c, e + 1) == 0xBC && at(c, e + 2) >= 0x90 && at(c, e + 2) <= 0x99) {
+            e += 3; /* full-width digits */
+            digit = true;
+        } else if (ch == 0xE3 && at(c, e + 1) == 0x80 && at(c, e + 2) == 0x92) {
+            e += 3; /* 〒 */
+        } else {
+            break;
+        }
+    }
+    while (e > i && at(c, e - 1) == ' ')
+        e--;
+    return digit && cjk >= 2 && e <= c->n ? e : 0;
+}
+
 static void det_addr_label(struct anon_ctx *c, size_t end)
 {
     size_t i = end, e, k;
@@ -904,8 +1120,16 @@ static void det_addr_label(struct anon_ctx *c, size_t end)
         if (at(c, k) == '>')
             i = k + 1;
     }
-    if (!is_digit(at(c, i)) && !upper_at(c, i))
+    if (cjk_at(c, i) || (before(c, i) == 0x92 && before(c, i - 1) == 0x80 && before(c, i - 2) == 0xE3)) {
+        if ((e = parse_cjk_address(c, i)) != 0)
+            add(c, i, e, SL_PII_ADDRESS);
         return;
+    }
+    if (!is_digit(at(c, i)) && !upper_at(c, i)) {
+        e = word_end(c, i); /* a street-type abbreviation first: "ul. Długa 5", "ул. Ленина, д. 7" */
+        if (e == i || at(c, e) != '.' || !word_is(c, i, e, street_abbrev))
+            return;
+    }
     e = addr_tail(c, i, 140);
     for (k = i; k < e; k++)
         if (is_digit(c->p[k]))
@@ -925,7 +1149,13 @@ static const char *const months[] = {
     "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
     "noviembre", "diciembre", "janeiro", "fevereiro", "março", "marco", "maio", "junho", "julho",
     "setembro", "outubro", "novembro", "dezembro", "ene", "abr", "ago", "dic", "dez", "okt", "fev",
-    "out", NULL};
+    "out", "gennaio", "febbraio", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre",
+    "dicembre", "gen", "mag", "giu", "lug", "set", "ott", "januari", "februari", "maart", "mei",
+    "augustus", "augusti", "maj", "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
+    "lipca", "sierpnia", "września", "października", "listopada", "grudnia", "styczeń", "luty",
+    "marzec", "kwiecień", "czerwiec", "lipiec", "sierpień", "wrzesień", "październik", "listopad",
+    "grudzień", "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+    "сентября", "октября", "ноября", "декабря", NULL};
 
 static size_t skip_de(const struct anon_ctx *c, size_t i)
 {
@@ -934,10 +1164,41 @@ static size_t skip_de(const struct anon_ctx *c, size_t i)
     return i;
 }
 
+/* 1987年3月14日 (CJK: year U+5E74, month U+6708, day U+65E5; 1-2 digit month and day). */
+static size_t parse_cjk_date(const struct anon_ctx *c, size_t i)
+{
+    static const unsigned char mark[3][3] = {{0xE5, 0xB9, 0xB4}, {0xE6, 0x9C, 0x88}, {0xE6, 0x97, 0xA5}};
+    size_t r = digit_run(c, i);
+    int k;
+
+    if (r != 4)
+        return 0;
+    for (k = 0; k < 3; k++) {
+        if (at(c, i + r) != mark[k][0] || at(c, i + r + 1) != mark[k][1] || at(c, i + r + 2) != mark[k][2])
+            return 0;
+        i += r + 3;
+        if (k == 2)
+            break;
+        r = digit_run(c, i);
+        if (r == 0 || r > 2)
+            return 0;
+    }
+    return i;
+}
+
 static size_t parse_date(const struct anon_ctx *c, size_t i)
 {
     size_t r = digit_run(c, i), e;
 
+    if (r == 4 && at(c, i + 4) == 0xE5)
+        return parse_cjk_date(c, i);
+    if (r > 0 && r <= 2 && at(c, i + r) == '-' && is_alpha(at(c, i + r + 1))) {
+        e = word_end(c, i + r + 1); /* 14-Aug-1951: the word stops at the '-' before the digits */
+        if (at(c, e) != '-' || !word_is(c, i + r + 1, e, months) || digit_run(c, e + 1) != 4 ||
+            is_alnum(at(c, e + 5)))
+            return 0;
+        return e + 5;
+    }
     if (r > 0) {
         int sep = at(c, i + r);
         size_t r2, r3;
@@ -1120,7 +1381,20 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
                 remember_name(c, k, e);
             last = e;
             nw++;
-        } else if (!(nw > 0 && word_in(c, k, e, &set_particles) && upper_at(c, e + 1))) {
+        } else if (nw > 0 && word_in(c, k, e, &set_particles)) {
+            size_t k2 = e; /* "van den Berg", "de la Cruz": particles up to a capitalised word */
+
+            while (at(c, k2) == ' ' && !upper_at(c, k2 + 1)) {
+                size_t e2 = word_end(c, k2 + 1);
+
+                if (e2 == k2 + 1 || !word_in(c, k2 + 1, e2, &set_particles))
+                    break;
+                k2 = e2;
+            }
+            if (at(c, k2) != ' ' || !upper_at(c, k2 + 1))
+                break;
+            e = k2;
+        } else {
             break;
         }
         if (at(c, e) != ' ' || !is_wordbyte(at(c, e + 1)))
@@ -1157,11 +1431,43 @@ static size_t skip_markup(const struct anon_ctx *c, size_t i)
     }
 }
 
+/* A name written in ideographs after a form label: family name and given name, 2..6 characters,
+ * optionally split by one ASCII or ideographic space. Returns the end, 0 if none. */
+static size_t parse_cjk_name(const struct anon_ctx *c, size_t i)
+{
+    size_t e = i, n = 0;
+    bool split = false;
+
+    for (;;) {
+        if (cjk_at(c, e) && n < 6) {
+            e += 3;
+            n++;
+        } else if (!split && n > 0 && (at(c, e) == ' ' || (at(c, e) == 0xE3 && at(c, e + 1) == 0x80 &&
+                                                           at(c, e + 2) == 0x80)) &&
+                   cjk_at(c, e + (at(c, e) == ' ' ? 1 : 3))) {
+            e += at(c, e) == ' ' ? 1 : 3;
+            split = true;
+        } else {
+            break;
+        }
+    }
+    return n >= 2 && !cjk_at(c, e) ? e : 0;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int nx;
 
+    if (kind == PC_CJK) {
+        while (at(c, i) == ' ')
+            i++;
+        if ((e = parse_cjk_name(c, i)) != 0) {
+            add(c, i, e, SL_PII_PERSON);
+            return;
+        }
+        kind = PC_NEXT; /* a name in Latin letters after the label */
+    }
     if (kind == PC_LINE_AFTER) {
         while (at(c, i) == ' ' || at(c, i) == '\t' || at(c, i) == '\r' || at(c, i) == '\n')
             i++;
@@ -1179,6 +1485,10 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         return;
     if (kind == PC_CHAT && nx != ':')
         return;
+    if (kind == PC_GREETING && nx && !strchr(",!:;.\r\n<", nx) &&
+        !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
+                        word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
+        return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
     (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);
 }
@@ -1466,6 +1776,8 @@ static bool in_cs(int ch, int cs)
         return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH;
     if (ch == '-')
         return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
+    if (ch == '/')
+        return cs == CS_ALNUM_SLASH;
     return false;
 }
 
@@ -1542,7 +1854,16 @@ static bool is_placeholder(const struct anon_ctx *c, size_t i, size_t e)
 
 static bool val_stop(int ch) { return ch <= ' ' || (ch && strchr("\"'`,;&)}]<>", ch)); }
 
-static void det_assign(struct anon_ctx *c, size_t end)
+/* A value with a digit or a symbol in it: "password is hunter2!", not "password is incorrect". */
+static bool not_a_word(const struct anon_ctx *c, size_t i, size_t e)
+{
+    for (; i < e; i++)
+        if (!is_alpha(c->p[i]) && c->p[i] < 0x80)
+            return true;
+    return false;
+}
+
+static void det_assign(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int q = 0;
@@ -1575,6 +1896,8 @@ static void det_assign(struct anon_ctx *c, size_t end)
         while (e < c->n && !val_stop(c->p[e]))
             e++;
     }
+    if (at(c, i) == '-' || (kind == AS_PROSE && !not_a_word(c, i, e)))
+        return; /* "--password --help": another flag; prose: an ordinary word */
     if (e >= i + 4)
         add(c, i, e, SL_PII_SECRET);
 }
@@ -1587,6 +1910,40 @@ static void det_bearer(struct anon_ctx *c, size_t end)
         e++;
     if (e - end >= 16)
         add(c, end, e, SL_PII_SECRET);
+}
+
+/* AWS documents secret access keys as 40 characters of base64 ([A-Za-z0-9/+]); one within a line or
+ * two of an access key id is that id's secret. Mixed case and a digit are required, so a 40-hex git
+ * SHA or a word run is not one. */
+static bool aws_secret_at(const struct anon_ctx *c, size_t i)
+{
+    size_t k;
+    int up = 0, lo = 0, dg = 0;
+
+    if (is_alnum(before(c, i)) || before(c, i) == '/' || before(c, i) == '+')
+        return false;
+    for (k = i; k < i + 40; k++) {
+        int ch = at(c, k);
+
+        if (!is_alnum(ch) && ch != '/' && ch != '+')
+            return false;
+        up |= is_upper(ch);
+        lo |= is_lower(ch);
+        dg |= is_digit(ch);
+    }
+    return up && lo && dg && !is_alnum(at(c, i + 40)) && at(c, i + 40) != '/' && at(c, i + 40) != '+' &&
+           at(c, i + 40) != '=';
+}
+
+static void det_aws_secret_near(struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t b = s > 160 ? s - 160 : 0, lim = e + 160 < c->n ? e + 160 : c->n, i;
+
+    for (i = b; i + 40 <= lim; i++)
+        if ((i + 40 <= s || i >= e) && aws_secret_at(c, i)) {
+            add(c, i, i + 40, SL_PII_SECRET);
+            i += 39;
+        }
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
@@ -1780,12 +2137,14 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
     case AH_URL: det_url(c, end); break;
     case AH_PREFIX: det_prefix(c, end, pt->arg); break;
     case AH_AWS_ID:
-        if (!is_alnum(at(c, end)))
+        if (!is_alnum(at(c, end))) {
             add(c, end - 20, end, SL_PII_SECRET);
+            det_aws_secret_near(c, end - 20, end);
+        }
         break;
     case AH_JWT: det_jwt(c, end); break;
     case AH_PEM: det_pem(c, end); break;
-    case AH_ASSIGN: det_assign(c, end); break;
+    case AH_ASSIGN: det_assign(c, end, pt->arg); break;
     case AH_BEARER: det_bearer(c, end); break;
     case AH_PERSON: det_person(c, end, pt->arg); break;
     case AH_ADDR_LABEL: det_addr_label(c, end); break;
