@@ -127,6 +127,7 @@ static int log_record(struct sl_idset *s, uint64_t off, size_t len, const char *
         return 0;
     }
     s->st.log_reads++;
+    *rec = s->recbuf;
     *got = 0;
     while (*got < want) {
         ssize_t r = pread(s->log_fd, s->recbuf + *got, want - *got, (off_t)(off + *got));
@@ -139,7 +140,6 @@ static int log_record(struct sl_idset *s, uint64_t off, size_t len, const char *
             break; /* a shorter record at the end of the file */
         *got += (size_t)r;
     }
-    *rec = s->recbuf;
     return *got < REC_HDR ? -EIO : 0;
 }
 
@@ -149,10 +149,10 @@ static int chain_find(struct sl_idset *s, uint64_t head, uint64_t h, const char 
     uint64_t steps = 0;
 
     while (head) {
-        const char *rec;
+        const char *rec = s->recbuf;
         uint64_t prev, rh;
         uint16_t n;
-        size_t got;
+        size_t got = 0;
         int rc;
 
         if (head - 1 >= s->log_flushed + s->logbuf_len || ++steps > s->st.ids)
