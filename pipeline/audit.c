@@ -31,10 +31,13 @@ static const char *const san_names[SL_SAN__COUNT] = {
     "control", "invisible", "bidi", "tag", "markup", "injection",
 };
 static const char *const outcome_names[3] = {"result", "error", "reject"};
-/* Output files by format (--output-format jsonl | msgpack); the audit file is JSONL in both. */
-static const char *const out_files_fmt[2][3] = {
+/* Output files by format (--output-format jsonl | msgpack, and a --dry-run directory, whose
+ * "results" are the requests it would have sent); the audit file is JSONL in all. */
+enum { FMT_JSONL, FMT_MSGPACK, FMT_DRYRUN };
+static const char *const out_files_fmt[3][3] = {
     {"results.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst"},
-    {"results.msgpack.zst", "errors.msgpack.zst", "rejects.msgpack.zst"}};
+    {"results.msgpack.zst", "errors.msgpack.zst", "rejects.msgpack.zst"},
+    {"requests.jsonl.zst", "errors.jsonl.zst", "rejects.jsonl.zst"}};
 #define AUDIT_FILE "audit.jsonl.zst"
 #define MAX_LINE ((size_t)64 << 20)
 
@@ -481,12 +484,13 @@ struct verify {
     struct sl_audit_chain chain;
     char path[4096];
     char other[4096];
-    bool *mp; /* by directory: its outputs are msgpack */
+    bool *mp;            /* by directory: its outputs are msgpack */
+    unsigned char *fmt;  /* by directory: FMT_* */
 };
 
 static const char *dir_file_name(const struct verify *v, size_t dir, int file)
 {
-    return file == 3 ? AUDIT_FILE : out_files_fmt[v->mp[dir]][file];
+    return file == 3 ? AUDIT_FILE : out_files_fmt[v->fmt[dir]][file];
 }
 
 static const char *file_name(const struct verify *v, int file)
@@ -531,7 +535,8 @@ static int global_add(struct verify *v, const char *key, size_t klen)
     if (++e->v == 2) {
         char msg[4400];
 
-        snprintf(msg, sizeof(msg), "custom_id already seen in %s/%s record %" PRIu64,
+        snprintf(msg, sizeof(msg), "%s already seen in %s/%s record %" PRIu64,
+                 key[0] == '\1' ? "reject's input record (source)" : "custom_id",
                  v->dirs[e->dir], dir_file_name(v, e->dir, e->file), e->pos);
         vproblem(v, v->rec, msg);
     }
@@ -547,11 +552,10 @@ static int on_out_rec(struct verify *v, json_t *o)
     v->lines[v->file]++;
     if (!json_is_object(o)) {
         vproblem(v, v->rec, v->mp[v->dir] ? "not a msgpack map" : "not a JSON object");
-    } else if (json_is_string(id)) {
-        rc = global_add(v, json_string_value(id), json_string_length(id));
-        if (!rc)
-            rc = multi_add(v, v->file, json_string_value(id), json_string_length(id), 1);
     } else if (v->file == 2 && json_is_string(src)) {
+        /* A reject is one input record: its source (file:line) is what must be unique. Its
+         * custom_id may also be another job's (a second copy of an id that failed a check before
+         * duplicate detection, which never took the id from the job that has it). */
         size_t n = json_string_length(src);
         char *k = malloc(n + 1);
 
@@ -564,7 +568,12 @@ static int on_out_rec(struct verify *v, json_t *o)
             free(k);
         }
         if (!rc)
-            rc = multi_add(v, 2, NULL, 0, 1);
+            rc = json_is_string(id) ? multi_add(v, 2, json_string_value(id), json_string_length(id), 1)
+                                    : multi_add(v, 2, NULL, 0, 1);
+    } else if (json_is_string(id)) {
+        rc = global_add(v, json_string_value(id), json_string_length(id));
+        if (!rc)
+            rc = multi_add(v, v->file, json_string_value(id), json_string_length(id), 1);
     } else {
         vproblem(v, v->rec, v->file == 2 ? "reject without custom_id or source"
                                          : "record without custom_id");
@@ -755,6 +764,16 @@ static int detect_format(struct verify *v)
             has[fmt] = has[fmt] || access(v->path, F_OK) == 0;
         }
     v->mp[v->dir] = has[1];
+    v->fmt[v->dir] = has[1] ? FMT_MSGPACK : FMT_JSONL;
+    if (!has[1]) { /* a --dry-run directory: requests instead of results */
+        snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir], out_files_fmt[FMT_JSONL][0]);
+        if (access(v->path, F_OK) != 0) {
+            snprintf(v->path, sizeof(v->path), "%s/%s", v->dirs[v->dir],
+                     out_files_fmt[FMT_DRYRUN][0]);
+            if (access(v->path, F_OK) == 0)
+                v->fmt[v->dir] = FMT_DRYRUN;
+        }
+    }
     if (has[0] && has[1]) {
         snprintf(v->path, sizeof(v->path), "%s", v->dirs[v->dir]);
         vproblem(v, SL_AUDIT_NO_RECORD, "holds both .jsonl.zst and .msgpack.zst outputs; refusing "
@@ -801,7 +820,10 @@ int sl_audit_verify_dirs(const char *const *dirs, size_t ndirs, sl_audit_problem
     if (!v)
         return -ENOMEM;
     v->mp = calloc(ndirs ? ndirs : 1, sizeof(*v->mp));
-    if (!v->mp) {
+    v->fmt = calloc(ndirs ? ndirs : 1, sizeof(*v->fmt));
+    if (!v->mp || !v->fmt) {
+        free(v->mp);
+        free(v->fmt);
         free(v);
         return -ENOMEM;
     }
@@ -819,6 +841,7 @@ int sl_audit_verify_dirs(const char *const *dirs, size_t ndirs, sl_audit_problem
     if (!rc && v->problems)
         rc = SL_ECORRUPT;
     free(v->mp);
+    free(v->fmt);
     free(v);
     return rc;
 }

@@ -1,9 +1,12 @@
 /* anon_db.c: build or load the anonymizer's Vectorscan database (see anon_db.h).
  * The registered bytes are the one piece of process-wide state in stages/: set once by main()
- * before any thread starts, read-only afterwards. */
+ * before any thread starts, read-only afterwards. A program that registers nothing (unit tests,
+ * fuzz targets, tools) compiles once per process and deserializes its own copy after that:
+ * compiling costs about a second of CPU (many more under sanitizers) for every instance. */
 #include "anon_db.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +83,27 @@ out:
     return rc;
 }
 
+static pthread_once_t own_once = PTHREAD_ONCE_INIT;
+static char *own_bytes; /* this process's own compile, serialized; kept until exit */
+static size_t own_len;
+
+static void compile_own(void)
+{
+    if (sl_anon_db_serialize(&own_bytes, &own_len)) {
+        own_bytes = NULL;
+        own_len = 0;
+    }
+}
+
 int sl_anon_db_build(hs_database_t **db)
 {
     *db = NULL;
     if (g_bytes && g_fp == sl_anon_db_fingerprint() &&
         hs_deserialize_database(g_bytes, g_len, db) == HS_SUCCESS)
+        return 0;
+    *db = NULL;
+    pthread_once(&own_once, compile_own);
+    if (own_bytes && hs_deserialize_database(own_bytes, own_len, db) == HS_SUCCESS)
         return 0;
     *db = NULL;
     return compile(db);

@@ -519,7 +519,8 @@ static void test_verify_dirs(void **state)
     rm_tree(dir);
 
     /* Two shards of one run (distinct ids and input lines): fine together; but if their
-     * anonymous rejects name the same input line, that line was accounted for twice. */
+     * rejects name the same input line (with or without a custom_id: a reject is keyed by its
+     * source), that line was accounted for twice. */
     {
         char *a = build_dir(N, "a", 0), *b = build_dir(N, "b", N), *c = build_dir(N, "c", 0);
 
@@ -528,8 +529,8 @@ static void test_verify_dirs(void **state)
         assert_int_equal(run_verify(dirs, 2, &p), 0);
         dirs[1] = c;
         assert_int_equal(run_verify(dirs, 2, &p), SL_ECORRUPT);
-        assert_int_equal(p.n, 3); /* the rejects of lines 1, 15 and 29 */
-        assert_true(has_problem(&p, UINT64_MAX - 1, "custom_id already seen"));
+        assert_int_equal(p.n, 6); /* the rejects of lines 1, 8, 15, 22, 29 and 36 */
+        assert_true(has_problem(&p, UINT64_MAX - 1, "reject's input record (source) already seen"));
         rm_tree(a);
         rm_tree(b);
         rm_tree(c);

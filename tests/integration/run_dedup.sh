@@ -54,3 +54,34 @@ pass "3000 jobs over $kills crash(es): 1500 results, 1500 duplicate rejects, fir
 left=$(ls -A "$T/out" | grep -v -E '^(results|errors|rejects|audit)\.jsonl\.zst$|^(journal|lock|audit\.key|summary\.json|metrics\.prom|series\.bin)$' || true)
 [ -z "$left" ] || fail "unexpected files in the output directory: $left"
 pass "audit verify; no scratch file left"
+
+# A copy of an id that fails a check before duplicate detection keeps its custom_id in its reject
+# (it never took the id): "a" invalid then valid, "b" valid then invalid, "c" invalid twice. Every
+# line ends in exactly one output and audit verify accepts the directory.
+body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
+{
+  echo "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}"
+  echo "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":$body}"
+  echo "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":$body}"
+  echo "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}"
+  echo "{\"custom_id\":\"c\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\",\"body\":$body}"
+  echo "{\"custom_id\":\"c\",\"method\":\"GET\",\"url\":\"/v1/chat/completions\",\"body\":$body}"
+} >"$T/mixed.jsonl"
+set +e
+"$SLUICE" run --endpoint "$MOCK_URL" --cacert "$T/certs/ca.pem" -o "$T/mixed" --quiet "$T/mixed.jsonl" 2>"$T/mixed.stderr"
+rc=$?
+set -e
+[ "$rc" = 3 ] || { cat "$T/mixed.stderr" >&2; fail "mixed run exit $rc, expected 3"; }
+"$PY" - "$T/mixed" <<'EOF2' || fail "mixed duplicates: wrong outcomes"
+import json, subprocess, sys
+d = sys.argv[1]
+def lines(f):
+    out = subprocess.run(["zstd", "-dcq", f"{d}/{f}"], check=True, stdout=subprocess.PIPE).stdout
+    return [json.loads(l) for l in out.decode().splitlines()]
+res = sorted(r["custom_id"] for r in lines("results.jsonl.zst"))
+rej = sorted(int(r["source"].rsplit(":", 1)[1]) for r in lines("rejects.jsonl.zst"))
+assert res == ["a", "b"], res
+assert rej == [1, 4, 5, 6], rej
+EOF2
+"$SLUICE" audit verify "$T/mixed" >"$T/mixed.verify" 2>&1 || { cat "$T/mixed.verify" >&2; fail "audit verify on copies that failed a check"; }
+pass "a copy that fails a check keeps its id in its reject; audit verify accepts it"

@@ -18,6 +18,8 @@ RC=$(cat "$T/dry.rc")
 [ -e "$T/dry/results.jsonl.zst" ] && fail "dry run wrote results.jsonl.zst"
 grep -q "estimated [0-9]* tokens, estimated cost [$]" "$T/dry.stderr" || { cat "$T/dry.stderr" >&2; fail "no estimate on stderr"; }
 pass "dry run without a key or a server: exit 0, requests.jsonl.zst, estimate on stderr"
+"$SLUICE" audit verify "$T/dry" >"$T/dry.verify" 2>&1 || { cat "$T/dry.verify" >&2; fail "audit verify on a dry-run directory"; }
+pass "audit verify accepts a dry-run directory (requests.jsonl.zst stands for results)"
 
 # --- the same batch for real: the mock must receive exactly the dry run's bodies ---
 start_mock ops
