@@ -43,7 +43,7 @@ struct sl_config {
     bool progress_set;
     bool no_fsync;
     bool no_dedup;             /* ids known unique: no duplicate check */
-    unsigned dedup_memory_mb;  /* --dedup-memory: the id filter's size (idset.h) */
+    unsigned dedup_memory_mb;  /* --dedup-memory: filter + chain heads (idset.h) */
     bool out_msgpack;          /* --output-format msgpack: *.msgpack.zst outputs */
     bool log_json;
     unsigned workers;

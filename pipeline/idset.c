@@ -1,10 +1,9 @@
 /* idset.c: duplicate custom_id detection in fixed memory (design and contract in idset.h).
  * Any worker thread; inserts are serialised by the input-order turn.
  *
- * Log record: u16 length (host order; the files never outlive the process), then the id bytes.
- * Index slot: u64 keyed hash (0 = empty; the hash is never 0), u64 log offset. A table holds
- * 2^k slots, linear probing, frozen at 70% full; the next one has twice the slots. A probe reads
- * the 4 KiB page holding the home slot and goes on page by page until it meets an empty slot.
+ * Log record (host order, unaligned; the file never outlives the process): u64 previous record
+ * of the same bucket (its offset + 1; 0 = none), u64 keyed hash, u16 length, the id bytes. A
+ * record is either wholly in the write buffer or wholly on disk (the buffer is written whole).
  */
 #include "idset.h"
 
@@ -18,12 +17,10 @@
 
 #include "fsutil.h"
 
-#define PAGE 4096u
-#define SLOT 16u
-#define PER_PAGE (PAGE / SLOT)
-#define LV0_SLOTS ((uint64_t)1 << 16)
+#define REC_HDR 18u /* prev, hash, length */
 #define LOGBUF (64u * 1024)
-#define DEFAULT_FILTER ((size_t)16 << 20)
+#define DEFAULT_FILTER ((size_t)8 << 20)
+#define DEFAULT_HEADS ((size_t)8 << 20)
 
 uint64_t sl_idset_hash(uint64_t seed, const char *p, size_t n)
 {
@@ -97,146 +94,105 @@ static int log_flush(struct sl_idset *s)
     return 0;
 }
 
-static int log_append(struct sl_idset *s, const char *id, size_t len, uint64_t *off)
+/* Append (prev, h, id) to the log; *off = where the record starts. */
+static int log_append(struct sl_idset *s, uint64_t prev, uint64_t h, const char *id, size_t len,
+                      uint64_t *off)
 {
     uint16_t n = (uint16_t)len;
+    char *p;
     int rc;
 
-    if (s->logbuf_len + sizeof(n) + len > LOGBUF && (rc = log_flush(s)))
+    if (s->logbuf_len + REC_HDR + len > LOGBUF && (rc = log_flush(s)))
         return rc;
     *off = s->log_flushed + s->logbuf_len;
-    memcpy(s->logbuf + s->logbuf_len, &n, sizeof(n));
-    memcpy(s->logbuf + s->logbuf_len + sizeof(n), id, len);
-    s->logbuf_len += sizeof(n) + len;
+    p = s->logbuf + s->logbuf_len;
+    memcpy(p, &prev, 8);
+    memcpy(p + 8, &h, 8);
+    memcpy(p + 16, &n, 2);
+    memcpy(p + REC_HDR, id, len);
+    s->logbuf_len += REC_HDR + len;
     return 0;
 }
 
-/* Is the id logged at off exactly (id, len)? 1 yes, 0 no, negative on a read error. */
-static int log_equals(struct sl_idset *s, uint64_t off, const char *id, size_t len)
+/* The record at off: from the write buffer, or one pread of its header and (at most) len id
+ * bytes, enough to compare it with an id of length len. *rec points at it; *got = bytes there.
+ * 0 or negative on a read error. */
+static int log_record(struct sl_idset *s, uint64_t off, size_t len, const char **rec, size_t *got)
 {
-    const char *rec;
-    uint16_t n;
+    size_t want = REC_HDR + len;
 
     if (off >= s->log_flushed) {
-        rec = s->logbuf + (off - s->log_flushed);
-    } else {
-        size_t want = sizeof(n) + len, got = 0;
-
-        while (got < want) {
-            ssize_t r = pread(s->log_fd, s->idbuf + got, want - got, (off_t)(off + got));
-
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0)
-                return -errno;
-            if (r == 0)
-                break; /* a shorter id at the end of the log */
-            got += (size_t)r;
-        }
-        if (got < sizeof(n))
-            return -EIO;
-        rec = s->idbuf;
-        if (got < want) {
-            memcpy(&n, rec, sizeof(n));
-            return n == len ? -EIO : 0;
-        }
+        *rec = s->logbuf + (off - s->log_flushed);
+        *got = want; /* the whole record is in the buffer; bytes past it are unread */
+        return 0;
     }
-    memcpy(&n, rec, sizeof(n));
-    return n == len && memcmp(rec + sizeof(n), id, len) == 0;
-}
-
-/* ---- the on-disk tables ---- */
-
-static int read_page(struct sl_idset *s, uint64_t byte_off)
-{
-    size_t got = 0;
-
-    s->st.page_reads++;
-    while (got < PAGE) {
-        ssize_t r = pread(s->idx_fd, s->page + got, PAGE - got, (off_t)(byte_off + got));
+    s->st.log_reads++;
+    *rec = s->recbuf;
+    *got = 0;
+    while (*got < want) {
+        ssize_t r = pread(s->log_fd, s->recbuf + *got, want - *got, (off_t)(off + *got));
 
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             return -errno;
-        if (r == 0) { /* past the end of the file: never written, so empty */
-            memset(s->page + got, 0, PAGE - got);
-            break;
-        }
-        got += (size_t)r;
+        if (r == 0)
+            break; /* a shorter record at the end of the file */
+        *got += (size_t)r;
     }
-    return 0;
+    return *got < REC_HDR ? -EIO : 0;
 }
 
-/* Probe table l for (h, id). Returns 1 found, 0 not found (then *free_slot is the empty slot the
- * probe stopped at, as an index in the table), negative on error. */
-static int probe(struct sl_idset *s, const struct sl_idset_level *l, uint64_t h, const char *id,
-                 size_t len, uint64_t *free_slot)
+/* Walk the bucket's chain from its head for (h, id). 1 found, 0 not, negative on error. */
+static int chain_find(struct sl_idset *s, uint64_t head, uint64_t h, const char *id, size_t len)
 {
-    uint64_t mask = l->nslots - 1, i = h & mask, loaded = UINT64_MAX;
-    int rc;
+    uint64_t steps = 0;
 
-    for (uint64_t seen = 0; seen < l->nslots; seen++, i = (i + 1) & mask) {
-        uint64_t slot[2];
+    while (head) {
+        const char *rec = s->recbuf;
+        uint64_t prev, rh;
+        uint16_t n;
+        size_t got = 0;
+        int rc;
 
-        if (i / PER_PAGE != loaded) { /* nslots is a multiple of PER_PAGE: whole pages */
-            loaded = i / PER_PAGE;
-            if ((rc = read_page(s, (l->base + loaded * PER_PAGE) * SLOT)))
-                return rc;
+        if (head - 1 >= s->log_flushed + s->logbuf_len || ++steps > s->st.ids)
+            return -EIO; /* a chain pointing past the log, or looping: corruption */
+        if ((rc = log_record(s, head - 1, len, &rec, &got)))
+            return rc;
+        s->st.chain_steps++;
+        memcpy(&prev, rec, 8);
+        memcpy(&rh, rec + 8, 8);
+        memcpy(&n, rec + 16, 2);
+        if (rh == h && n == len) {
+            if (got < REC_HDR + len)
+                return -EIO; /* the file ends inside the record */
+            if (memcmp(rec + REC_HDR, id, len) == 0)
+                return 1;
         }
-        memcpy(slot, s->page + (i % PER_PAGE) * SLOT, SLOT);
-        if (slot[0] == 0) {
-            *free_slot = i;
-            return 0;
-        }
-        if (slot[0] == h && (rc = log_equals(s, slot[1], id, len)) != 0)
-            return rc; /* 1, or an error */
+        if (prev >= head)
+            return -EIO; /* a chain only goes back in the log */
+        head = prev;
     }
-    return -ENOSPC; /* a full table: cannot happen below 70% */
-}
-
-static int new_level(struct sl_idset *s)
-{
-    struct sl_idset_level *prev = s->nlv ? &s->lv[s->nlv - 1] : NULL;
-
-    if (s->nlv == SL_IDSET_LEVELS_MAX)
-        return -ENOSPC;
-    s->lv[s->nlv].base = prev ? prev->base + prev->nslots : 0;
-    s->lv[s->nlv].nslots = prev ? prev->nslots * 2 : LV0_SLOTS;
-    s->lv[s->nlv].count = 0;
-    s->nlv++;
     return 0;
 }
 
 static int insert(struct sl_idset *s, const char *id, size_t len)
 {
-    uint64_t h = sl_idset_hash(s->seed, id, len), slot[2], free_slot = 0;
-    struct sl_idset_level *cur;
+    uint64_t h = sl_idset_hash(s->seed, id, len), *head, off;
     int rc;
 
     if (len > SL_IDSET_ID_MAX)
         return -E2BIG;
+    head = &s->heads[s->head_shift < 64 ? h >> s->head_shift : 0];
     if (bloom_add(s, h)) {
         s->st.suspects++;
-        for (unsigned k = 0; k + 1 < s->nlv; k++) {
-            rc = probe(s, &s->lv[k], h, id, len, &free_slot);
-            if (rc)
-                return rc < 0 ? rc : 0;
-        }
+        if ((rc = chain_find(s, *head, h, id, len)))
+            return rc < 0 ? rc : 0;
     }
-    cur = &s->lv[s->nlv - 1];
-    rc = probe(s, cur, h, id, len, &free_slot); /* finds the free slot; or the id, if a suspect */
-    if (rc)
-        return rc < 0 ? rc : 0;
-    slot[0] = h;
-    if ((rc = log_append(s, id, len, &slot[1])))
+    if ((rc = log_append(s, *head, h, id, len, &off)))
         return rc;
-    if (pwrite(s->idx_fd, slot, SLOT, (off_t)((cur->base + free_slot) * SLOT)) != (ssize_t)SLOT)
-        return errno ? -errno : -EIO;
-    cur->count++;
+    *head = off + 1;
     s->st.ids++;
-    if (cur->count * 10 >= cur->nslots * 7)
-        return new_level(s) ? -ENOSPC : 1;
     return 1;
 }
 
@@ -263,33 +219,40 @@ int sl_idset_open(struct sl_idset *s, const struct sl_idset_opts *o)
 {
     const char *dir = o->dir ? o->dir : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     size_t fb = o->filter_bytes ? o->filter_bytes : DEFAULT_FILTER;
+    size_t hb = o->heads_bytes ? o->heads_bytes : DEFAULT_HEADS;
+    unsigned k = 0;
     int rc;
 
     memset(s, 0, sizeof(*s));
-    s->log_fd = s->idx_fd = -1;
+    s->log_fd = -1;
     atomic_init(&s->next_seq, 0);
     atomic_init(&s->sleepers, 0);
     s->seed = o->seed;
     s->seed2 = mix(o->seed ^ 0x9e3779b97f4a7c15ULL);
     s->nblocks = fb / 64 ? fb / 64 : 1;
+    while (k < 40 && ((uint64_t)8 << (k + 1)) <= hb)
+        k++;
+    s->nheads = (uint64_t)1 << k;
+    s->head_shift = 64 - k;
     /* mmap: zeroed and page-aligned, and pages cost memory only once an id touches them */
     s->bloom =
         mmap(NULL, s->nblocks * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (s->bloom == MAP_FAILED)
         s->bloom = NULL;
+    s->heads = mmap(NULL, s->nheads * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                    0);
+    if (s->heads == MAP_FAILED)
+        s->heads = NULL;
     s->logbuf = malloc(LOGBUF);
-    s->page = malloc(PAGE);
-    s->idbuf = malloc(2 + SL_IDSET_ID_MAX);
-    if (!s->bloom || !s->logbuf || !s->page || !s->idbuf) {
+    s->recbuf = malloc(REC_HDR + SL_IDSET_ID_MAX);
+    if (!s->bloom || !s->heads || !s->logbuf || !s->recbuf) {
         rc = -ENOMEM;
         goto fail;
     }
-    if ((s->log_fd = scratch_file(dir)) < 0 || (s->idx_fd = scratch_file(dir)) < 0) {
-        rc = s->log_fd < 0 ? s->log_fd : s->idx_fd;
+    if ((s->log_fd = scratch_file(dir)) < 0) {
+        rc = s->log_fd;
         goto fail;
     }
-    if ((rc = new_level(s)))
-        goto fail;
     if (pthread_mutex_init(&s->mu, NULL)) {
         rc = -ENOMEM;
         goto fail;
@@ -299,32 +262,31 @@ int sl_idset_open(struct sl_idset *s, const struct sl_idset_opts *o)
         rc = -ENOMEM;
         goto fail;
     }
+    s->synced = true;
     return 0;
 fail:
-    s->nlv = 0; /* tells destroy the sync objects were not made */
     sl_idset_destroy(s);
     return rc;
 }
 
 void sl_idset_destroy(struct sl_idset *s)
 {
-    if (s->nlv) {
+    if (s->synced) {
         pthread_cond_destroy(&s->turn);
         pthread_mutex_destroy(&s->mu);
-        s->nlv = 0;
+        s->synced = false;
     }
     if (s->bloom)
         munmap(s->bloom, s->nblocks * 64);
+    if (s->heads)
+        munmap(s->heads, s->nheads * 8);
     free(s->logbuf);
-    free(s->page);
-    free(s->idbuf);
-    s->bloom = NULL;
-    s->logbuf = s->page = s->idbuf = NULL;
+    free(s->recbuf);
+    s->bloom = s->heads = NULL;
+    s->logbuf = s->recbuf = NULL;
     if (s->log_fd >= 0)
         close(s->log_fd);
-    if (s->idx_fd >= 0)
-        close(s->idx_fd);
-    s->log_fd = s->idx_fd = -1;
+    s->log_fd = -1;
 }
 
 /* ---- turns ---- */

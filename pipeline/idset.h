@@ -2,29 +2,35 @@
  *
  * Memory is fixed (issue "Scale": 10 million jobs from stdin in <= 64 MB), the answer is exact:
  *
- *  - In memory: a blocked Bloom filter of `filter_bytes` (--dedup-memory, default 16 MB), keyed
- *    by a random per-run seed so that an input cannot aim at its bits. A miss proves the id new;
- *    a hit makes it a *suspect*.
- *  - On disk, in two unlinked scratch files of the output directory (O_TMPFILE; gone when the
- *    process ends, even by a crash): every id inserted (a length-prefixed log) and an index of
- *    (64-bit keyed hash, log offset) slots in open-addressing tables on disk. A suspect is
- *    confirmed by reading the few index pages its hash can sit in (one 4 KiB pread per table, the
- *    tables double in size, so about log2(n / 45k) tables: 8 at 10 million) and comparing the
- *    full id bytes on every equal hash. Two different ids are therefore never a duplicate, even if
- *    their 64-bit hashes collide. Inserting a new id appends to the log and writes one slot.
+ *  - In memory: a blocked Bloom filter of `filter_bytes`, keyed by a random per-run seed so that
+ *    an input cannot aim at its bits, and an array of `heads_bytes / 8` bucket heads (run.c gives
+ *    each half of --dedup-memory: 8 + 8 MB by default). A filter miss proves the id new; a hit
+ *    makes it a *suspect*. Both are mmap'd: pages cost memory once an id touches them.
+ *  - On disk, in one unlinked scratch file of the output directory (O_TMPFILE; gone when the
+ *    process ends, even by a crash): an append-only log of every id inserted, its records
+ *    hash-chained per bucket: (offset of the bucket's previous record, 64-bit keyed hash, length,
+ *    id bytes). A bucket's head is the offset of its newest record.
  *
- * Cost: one pread + one pwrite of 16 bytes per new id, plus the tables' pages per suspect. With
- * 16 MB the filter has 12.8 bits an id at 10M (about 0.5% suspects); at 1M almost none. A
- * hostile input made only of duplicates makes every id a suspect: O(n log n) page reads, never
- * O(n^2) (no confirmation is a scan of everything seen). The rejected alternative, batching
- * suspects for one sequential scan of the log, needs a suspect's job to wait for its batch: with
- * a handful of worker threads every worker ends up waiting, batches stay a few ids long and the
- * scans become O(n^2).
+ * Cost: a new id costs no system call. It is appended to the log's 64 KiB write buffer (one
+ * write() per ~2,000 ids) and becomes its bucket's head; nothing is read. Only a suspect walks its
+ * bucket's chain, newest first, comparing hashes, and the full id bytes on an equal hash (two
+ * different ids are never a duplicate, even if their 64-bit hashes collide): one pread per record
+ * on disk, none for the records still in the write buffer. A chain holds about n / buckets
+ * records (2^20 buckets by default: 1 at 1M ids, 10 at 10M). The filter has 8 bits set per id in
+ * one 64-byte block; at 1M ids in 8 MB suspects are rare, at 10M a few per cent. A hostile input
+ * made only of duplicates makes every id a suspect: each walks one chain of about n_distinct /
+ * buckets records (the keyed hash spreads the ids; an input cannot stack one chain), never O(n^2)
+ * in the input length for a fixed number of distinct ids; the walk grows with distinct ids /
+ * buckets, the price of fixed memory. Rejected: the former on-disk open-addressing tables (one
+ * 4 KiB pread + a 16-byte pwrite per new id, a quarter of sluice's CPU); batching suspects for
+ * one sequential scan of the log (a suspect's job would wait for its batch: with a handful of
+ * worker threads every worker ends up waiting, batches stay a few ids long and the scans become
+ * O(n^2)).
  *
  * Resume: nothing is kept across runs. A resumed run reads its input again from the start and
  * jobs the journal holds as done still take their turn with their id (work.c), so the set is
  * rebuilt exactly as the interrupted run had it: a duplicate of an id done before the crash is
- * still rejected and no job meets its own earlier id. Keeping the files would need them synced
+ * still rejected and no job meets its own earlier id. Keeping the file would need it synced
  * with every journal commit for no gain.
  *
  * Order: sl_idset_insert_at lets positions in input order, so the first occurrence of an id in the
@@ -32,7 +38,7 @@
  * whose turn it is never touches a lock; a worker that is early spins briefly, then sleeps on a
  * condition variable (counted, so the turn taker only signals when someone sleeps).
  *
- * Threads: any worker; the turn serialises the inserts, so the files need no lock.
+ * Threads: any worker; the turn serialises the inserts, so the log and heads need no lock.
  */
 #ifndef SL_IDSET_H
 #define SL_IDSET_H
@@ -43,21 +49,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SL_IDSET_LEVELS_MAX 40
 #define SL_IDSET_ID_MAX 4096 /* longest id accepted (work.c caps custom_id at 512) */
 
 struct sl_idset_opts {
     uint64_t seed;       /* keys the hash; random per run */
-    size_t filter_bytes; /* Bloom filter size; 0 = 16 MiB; rounded down to 64-byte blocks */
+    size_t filter_bytes; /* Bloom filter size; 0 = 8 MiB; rounded down to 64-byte blocks */
+    size_t heads_bytes;  /* bucket heads, 8 bytes each; 0 = 8 MiB; rounded down to 2^k heads */
     const char *dir;     /* where the scratch files go (the output directory); NULL = TMPDIR */
 };
 
-struct sl_idset_level { /* one on-disk table: slots [base, base + nslots) of the index file */
-    uint64_t base, nslots, count;
-};
-
 struct sl_idset_stats {
-    uint64_t ids, suspects, duplicates, page_reads;
+    uint64_t ids, suspects, duplicates;
+    uint64_t chain_steps; /* log records a suspect's walk looked at (buffered or on disk) */
+    uint64_t log_reads;   /* of them, the ones read from disk (one pread each) */
 };
 
 struct sl_idset {
@@ -68,19 +72,21 @@ struct sl_idset {
     uint64_t seed, seed2;
     uint64_t *bloom; /* nblocks x 8 words */
     uint64_t nblocks;
-    int log_fd, idx_fd;
-    char *logbuf; /* ids not yet written to the log */
+    uint64_t *heads; /* nheads x (log offset of the bucket's newest record + 1; 0 = empty) */
+    uint64_t nheads;
+    unsigned head_shift; /* bucket = hash >> head_shift */
+    int log_fd;
+    bool synced;  /* mutex and condvar made (destroy must destroy them) */
+    char *logbuf; /* records not yet written to the log */
     size_t logbuf_len;
     uint64_t log_flushed; /* bytes of the log on disk */
-    struct sl_idset_level lv[SL_IDSET_LEVELS_MAX];
-    unsigned nlv; /* lv[nlv - 1] takes the inserts; the others are frozen */
-    char *page;   /* one index page (scratch) */
-    char *idbuf;  /* one id read back from the log (scratch) */
+    char *recbuf; /* one record read back from the log (scratch) */
     int error;    /* sticky I/O error */
     struct sl_idset_stats st;
 };
 
-/* Allocate the filter and create the scratch files. 0, -ENOMEM, or -errno from the files. */
+/* Allocate the filter and the heads, create the scratch file. 0, -ENOMEM, or -errno from the
+ * file. */
 int sl_idset_open(struct sl_idset *s, const struct sl_idset_opts *o);
 void sl_idset_destroy(struct sl_idset *s); /* after a failed open too; twice is fine */
 uint64_t sl_idset_hash(uint64_t seed, const char *p, size_t n);

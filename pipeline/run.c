@@ -1275,15 +1275,16 @@ static void print_cost(struct run *r)
                         "is unknown\n", unknown);
 }
 
-/* Duplicate detection's counters (idset.h): how often the filter sent an id to the disk index. */
+/* Duplicate detection's counters (idset.h): how often the filter sent an id to its chain walk. */
 static json_t *dedup_obj(const struct run *r)
 {
     struct sl_idset_stats st;
 
     sl_idset_stats(&r->ids, &st);
-    return json_pack("{s:i,s:I,s:I,s:I,s:I}", "filter_mb", (int)r->cfg->dedup_memory_mb, "ids",
-                     (json_int_t)st.ids, "suspects", (json_int_t)st.suspects, "duplicates",
-                     (json_int_t)st.duplicates, "index_page_reads", (json_int_t)st.page_reads);
+    return json_pack("{s:i,s:I,s:I,s:I,s:I,s:I}", "memory_mb", (int)r->cfg->dedup_memory_mb,
+                     "ids", (json_int_t)st.ids, "suspects", (json_int_t)st.suspects, "duplicates",
+                     (json_int_t)st.duplicates, "chain_steps", (json_int_t)st.chain_steps,
+                     "log_reads", (json_int_t)st.log_reads);
 }
 
 static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double wall_s)
@@ -1672,14 +1673,16 @@ static void start_series(struct run *r)
     uv_unref((uv_handle_t *)&r->series_timer);
 }
 
-/* The duplicate-id set (idset.h): a fixed-size filter, scratch files in the output directory. */
+/* The duplicate-id set (idset.h): --dedup-memory split evenly between the filter and the chain
+ * heads, the scratch file in the output directory. */
 static int setup_ids(struct run *r)
 {
     struct sl_idset_opts io = {0};
     int rc;
 
     io.seed = r->rnd;
-    io.filter_bytes = (size_t)r->cfg->dedup_memory_mb << 20;
+    io.heads_bytes = (size_t)r->cfg->dedup_memory_mb << 19;
+    io.filter_bytes = ((size_t)r->cfg->dedup_memory_mb << 20) - io.heads_bytes;
     io.dir = r->cfg->out_dir;
     rc = sl_idset_open(&r->ids, &io);
     if (rc)

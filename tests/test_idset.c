@@ -54,11 +54,17 @@ static size_t id_of(uint64_t k, char *buf)
     return (size_t)n;
 }
 
-static void open_set(struct sl_idset *s, size_t filter_bytes, uint64_t seed)
+static void open_set2(struct sl_idset *s, size_t filter_bytes, size_t heads_bytes, uint64_t seed)
 {
-    struct sl_idset_opts o = {.seed = seed, .filter_bytes = filter_bytes, .dir = dir};
+    struct sl_idset_opts o = {
+        .seed = seed, .filter_bytes = filter_bytes, .heads_bytes = heads_bytes, .dir = dir};
 
     assert_int_equal(sl_idset_open(s, &o), 0);
+}
+
+static void open_set(struct sl_idset *s, size_t filter_bytes, uint64_t seed)
+{
+    open_set2(s, filter_bytes, 0, seed);
 }
 
 static int entries(const char *d)
@@ -74,8 +80,9 @@ static int entries(const char *d)
     return n;
 }
 
-/* 2M unique ids through a 4 KiB filter (saturated at once: nearly every id is a suspect and goes
- * to the disk index): not one is reported a duplicate. Then each of 50k of them again: all are. */
+/* 2M unique ids through a 4 KiB filter (saturated at once: nearly every id is a suspect and walks
+ * its bucket's chain in the log): not one is reported a duplicate. Then each of 50k of them
+ * again: all are. */
 static void test_no_false_duplicate_tiny_filter(void **state)
 {
     const uint64_t n = 2000000, again = 50000;
@@ -103,7 +110,9 @@ static void test_no_false_duplicate_tiny_filter(void **state)
     assert_true(st.ids == n);
     assert_true(st.duplicates == again);
     assert_true(st.suspects > n * 9 / 10); /* the filter really was useless */
-    assert_true(s.nlv >= 5);               /* and the index grew over several tables */
+    /* the walks really read the log on disk: 2M ids over 2^20 chains, a few records each */
+    assert_true(st.log_reads > n / 2);
+    assert_true(st.chain_steps >= st.log_reads);
     sl_idset_destroy(&s);
 }
 
@@ -148,6 +157,54 @@ static void test_every_duplicate_found(void **state)
         free(seen);
         sl_idset_destroy(&s);
     }
+}
+
+/* Chains that cross the log's write buffer boundary: 64 buckets and a 64-byte filter, so every
+ * id is a suspect and each chain runs from records still in the 64 KiB buffer back into records
+ * already written (about 60 bytes a record: the buffer is written every ~1,100 records). After
+ * each new id, the same id again (its record buffered, or just written) and one ~1,500 positions
+ * back (on disk, behind buffered records of its chain): duplicates; a prefix of the id and the id
+ * with its last byte changed: new. */
+static void test_chain_across_write_buffer(void **state)
+{
+    const uint64_t n = 4000;
+    struct sl_idset s;
+    struct sl_idset_stats st;
+    uint64_t seq = 0, dups = 0;
+    char id[64];
+
+    (void)state;
+    open_set2(&s, 64, 512, 0xc0ffee);
+    assert_int_equal(s.nheads, 64);
+    for (uint64_t k = 0; k < n; k++) {
+        /* ids of 40-ish bytes: a record of ~60 */
+        int len = snprintf(id, sizeof(id), "%016" PRIx64 "-buffer-boundary-%06" PRIu64, mix(k), k);
+        int rc = sl_idset_insert_at(&s, seq++, id, (size_t)len);
+
+        if (rc != 1)
+            fail_msg("unique id %" PRIu64 " got %d", k, rc);
+        for (int back = 0; back < 2; back++) {
+            uint64_t j = back ? (k >= 1500 ? k - 1500 : k / 2) : k;
+
+            len = snprintf(id, sizeof(id), "%016" PRIx64 "-buffer-boundary-%06" PRIu64, mix(j), j);
+            rc = sl_idset_insert_at(&s, seq++, id, (size_t)len);
+            if (rc != 0)
+                fail_msg("duplicate of %" PRIu64 " at %" PRIu64 " got %d", j, k, rc);
+            dups++;
+        }
+        /* a prefix of a known id, and the id with its last byte changed: both new */
+        len = snprintf(id, sizeof(id), "%016" PRIx64 "-buffer-boundary-%06" PRIu64, mix(k), k);
+        assert_int_equal(sl_idset_insert_at(&s, seq++, id, (size_t)len - 1), 1);
+        id[len - 1] ^= 0x40;
+        assert_int_equal(sl_idset_insert_at(&s, seq++, id, (size_t)len), 1);
+    }
+    sl_idset_stats(&s, &st);
+    assert_true(st.ids == 3 * n);
+    assert_true(st.duplicates == dups);
+    assert_true(st.suspects > st.ids * 9 / 10);
+    assert_true(st.log_reads > 0);                   /* walks went to disk */
+    assert_true(st.chain_steps - st.log_reads > n); /* and through the buffer */
+    sl_idset_destroy(&s);
 }
 
 /* ---- order: threads racing, the first position in input order wins ---- */
@@ -278,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_false_duplicate_tiny_filter),
         cmocka_unit_test(test_every_duplicate_found),
+        cmocka_unit_test(test_chain_across_write_buffer),
         cmocka_unit_test(test_first_in_input_order_wins),
         cmocka_unit_test(test_resume_rebuilds_the_same_answers),
         cmocka_unit_test(test_limits),
