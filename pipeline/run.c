@@ -33,6 +33,7 @@
 #include "backoff.h"
 #include "bucket.h"
 #include "framer.h"
+#include "fsutil.h"
 #include "http.h"
 #include "libcheck.h"
 #include "jobq.h"
@@ -1388,29 +1389,20 @@ static int write_summary(struct run *r, uint64_t totals[SL_OUT__COUNT], double w
 
 /* ---- setup and teardown ---- */
 
+/* A whole small file (policy, key, prices, template), never NULL on success (NUL-terminated). */
 static int load_file(const char *path, char **out, size_t *len, size_t max)
 {
-    FILE *f = fopen(path, "rb");
     struct sl_buf b;
-    char tmp[8192];
-    size_t n;
-    int rc = 0;
+    int rc;
 
-    if (!f)
-        return -errno;
     sl_buf_init(&b, max);
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        if ((rc = sl_buf_append(&b, tmp, n)))
-            break;
-    if (ferror(f))
-        rc = SL_EIO;
-    fclose(f);
+    rc = sl_fs_read_file(path, max, &b);
+    if (!rc && !b.p)
+        rc = sl_buf_append(&b, "", 0);
     if (rc) {
-        sl_buf_free(&b);
+        sl_buf_wipe(&b); /* it may hold part of a key */
         return rc;
     }
-    if (!b.p && (rc = sl_buf_append(&b, "", 0)))
-        return rc;
     *out = b.p;
     *len = b.len;
     return 0;

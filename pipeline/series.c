@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 
 #define MAGIC "SLSERIE1"
 #define MAGIC_LEN 8
@@ -249,22 +250,11 @@ static size_t parse(const unsigned char *b, size_t len, struct sl_series_sample 
 
 static int read_all(const char *path, unsigned char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
     struct sl_buf b;
-    char tmp[16384];
-    size_t k;
-    int rc = 0;
+    int rc;
 
-    if (!f)
-        return -errno;
     sl_buf_init(&b, (size_t)1 << 30);
-    while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        if ((rc = sl_buf_append(&b, tmp, k)))
-            break;
-    if (!rc && ferror(f))
-        rc = SL_EIO;
-    fclose(f);
-    if (rc) {
+    if ((rc = sl_fs_read_file(path, (size_t)1 << 30, &b))) {
         sl_buf_free(&b);
         return rc;
     }
