@@ -3,10 +3,12 @@
 #include <hs/hs.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <nghttp2/nghttp2.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
+#include <yajl/yajl_version.h>
 #include <zstd.h>
 
 #include "anon_db.h"
@@ -47,6 +49,8 @@ static int version(void)
     printf("zstd %s\n", ZSTD_versionString());
     printf("msgpack-c %s\n", msgpack_version());
     printf("jansson %s\n", jansson_version_str());
+    printf("yajl %d.%d.%d\n", yajl_version() / 10000, yajl_version() / 100 % 100, yajl_version() % 100);
+    printf("nghttp2 %s\n", nghttp2_version(0)->version_str);
     printf("vectorscan %s\n", hs_version());
     return 0;
 }

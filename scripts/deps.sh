@@ -5,7 +5,7 @@ set -euo pipefail
 # chromium: the headless browser of tests/integration/report_chromium.sh (large, accepted).
 pkgs=(build-essential cmake pkg-config git ca-certificates openssl curl zstd
       libuv1-dev libcurl4-openssl-dev libnghttp2-dev libssl-dev libmsgpack-dev libzstd-dev libjansson-dev
-      libvectorscan-dev libutf8proc-dev libcmocka-dev libh2o-dev libhiredis-dev redis-server nginx nghttp2-client
+      libyajl-dev libvectorscan-dev libutf8proc-dev libcmocka-dev libh2o-dev libhiredis-dev redis-server nginx nghttp2-client
       python3 python3-msgpack python3-aiohttp clang chromium groff-base time)
 missing=()
 for p in "${pkgs[@]}"; do
