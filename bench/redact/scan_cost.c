@@ -1,10 +1,12 @@
 /* scan_cost.c: the anonymizer's Vectorscan scan alone, for instruction counts per pattern group.
  *
- *   scan_cost FILE [ID,ID,...]   compile the trigger patterns (all, or the listed indexes of
- *                                anon_patterns[]) and hs_scan every line with a no-op callback
+ *   scan_cost build OUT.db [-]ID,ID,...  compile anon_patterns[] (all; only the listed indexes;
+ *                                        or, with a leading '-', all but them) and serialize
+ *   scan_cost scan DB FILE               hs_scan every line of FILE with a no-op callback
  *
- * Built and run under callgrind by bench/redact/scan_cost.sh; the scan is in its own function
- * (scan_all) so --toggle-collect counts the scan and not the compile. Single-threaded, bench only.
+ * Run by bench/redact/scan_cost.sh: the compile runs natively (a second or two), only the scan
+ * runs under callgrind, in its own function (scan_all) so --toggle-collect counts the scan alone;
+ * so a leave-one-out over all patterns takes minutes, not hours. Single-threaded, bench only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +26,11 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
-__attribute__((noinline)) static void scan_all(const hs_database_t *db, hs_scratch_t *s, const char *buf,
-                                               size_t len, unsigned long *hits)
+/* Not static: callgrind's --toggle-collect needs the symbol. */
+__attribute__((noinline)) void scan_all(const hs_database_t *db, hs_scratch_t *s, const char *buf, size_t len,
+                                        unsigned long *hits);
+
+void scan_all(const hs_database_t *db, hs_scratch_t *s, const char *buf, size_t len, unsigned long *hits)
 {
     const char *p = buf, *end = buf + len;
 
@@ -39,55 +44,94 @@ __attribute__((noinline)) static void scan_all(const hs_database_t *db, hs_scrat
     }
 }
 
-int main(int argc, char **argv)
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        *len = (size_t)n;
+    fclose(f);
+    return buf;
+}
+
+static int build(const char *out, const char *sel)
 {
     const char **ex = calloc(anon_npatterns, sizeof(*ex));
     unsigned *fl = calloc(anon_npatterns, sizeof(*fl)), *ids = calloc(anon_npatterns, sizeof(*ids));
+    bool skip = sel && sel[0] == '-';
+    char list[4096];
     unsigned n = 0;
     hs_database_t *db = NULL;
     hs_compile_error_t *ce = NULL;
-    hs_scratch_t *s = NULL;
-    unsigned long hits = 0;
+    char *bytes = NULL;
+    size_t len = 0;
     FILE *f;
-    long len;
-    char *buf;
 
-    if (argc < 2 || !ex || !fl || !ids || !(f = fopen(argv[1], "rb")))
-        return 2;
+    if (!ex || !fl || !ids)
+        return 1;
+    snprintf(list, sizeof(list), ",%s,", sel ? sel + skip : "");
     for (size_t k = 0; k < anon_npatterns; k++) {
         char key[32];
 
         snprintf(key, sizeof(key), ",%zu,", k);
-        if (argc > 2) {
-            char list[1024];
-
-            snprintf(list, sizeof(list), ",%s,", argv[2]);
-            if (!strstr(list, key))
-                continue;
-        }
+        if (sel && (strstr(list, key) != NULL) == skip)
+            continue;
         ex[n] = anon_patterns[k].re;
         fl[n] = anon_patterns[k].flags;
         ids[n++] = (unsigned)k;
     }
     if (!n || hs_compile_multi(ex, fl, ids, n, HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS ||
-        hs_alloc_scratch(db, &s) != HS_SUCCESS) {
+        hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
         fprintf(stderr, "scan_cost: cannot compile %s\n", ce ? ce->message : "");
         return 1;
     }
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)len);
-    if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
+    f = fopen(out, "wb");
+    if (!f || fwrite(bytes, 1, len, f) != len || fclose(f))
         return 1;
-    fclose(f);
-    scan_all(db, s, buf, (size_t)len, &hits);
-    printf("%u patterns, %lu matches\n", n, hits);
-    hs_free_scratch(s);
+    printf("%u patterns\n", n);
     hs_free_database(db);
-    free(buf);
+    free(bytes);
     free(ex);
     free(fl);
     free(ids);
     return 0;
+}
+
+static int scan(const char *dbpath, const char *path)
+{
+    size_t dblen = 0, len = 0;
+    char *dbb = slurp(dbpath, &dblen), *buf = slurp(path, &len);
+    hs_database_t *db = NULL;
+    hs_scratch_t *s = NULL;
+    unsigned long hits = 0;
+
+    if (!dbb || !buf || hs_deserialize_database(dbb, dblen, &db) != HS_SUCCESS ||
+        hs_alloc_scratch(db, &s) != HS_SUCCESS)
+        return 1;
+    scan_all(db, s, buf, len, &hits);
+    printf("%lu matches\n", hits);
+    hs_free_scratch(s);
+    hs_free_database(db);
+    free(dbb);
+    free(buf);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && strcmp(argv[1], "build") == 0)
+        return build(argv[2], argc > 3 ? argv[3] : NULL);
+    if (argc == 4 && strcmp(argv[1], "scan") == 0)
+        return scan(argv[2], argv[3]);
+    fprintf(stderr, "usage: scan_cost build OUT.db [[-]ID,...] | scan DB FILE\n");
+    return 2;
 }

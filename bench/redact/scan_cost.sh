@@ -1,8 +1,10 @@
 #!/bin/bash
-# scan_cost.sh [ID,ID,...]: callgrind instructions per MB of the anonymizer's Vectorscan scan alone
-# (all trigger patterns, or the listed indexes) and of sl_anon_text, on 4 MB of bench_anon clean and
-# dense text. Deterministic: the same binary and input give the same count. Needs a built
-# libsl_stages.a: BUILD=build-dir (default build-rel, e.g. cmake -DCMAKE_BUILD_TYPE=Release).
+# scan_cost.sh [[-]ID,ID,...|loo]: callgrind instructions per MB of the anonymizer's Vectorscan scan
+# alone (all trigger patterns; only the listed indexes of anon_patterns[]; with a leading '-', all
+# but them; "loo": each pattern left out in turn, clean text only) and of sl_anon_text, on 4 MB of
+# bench_anon clean and dense text. Deterministic: the same binary and input give the same count.
+# The patterns compile natively; only the scan runs under valgrind. Needs a built libsl_stages.a:
+# BUILD=build-dir (default build-rel, e.g. cmake -DCMAKE_BUILD_TYPE=Release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$root/build-rel}
@@ -15,8 +17,18 @@ cg() { # FUNCTION CMD... -> millions of instructions per MB (4 MB inputs)
   valgrind --tool=callgrind --toggle-collect="$fn" --callgrind-out-file=/dev/null "$@" 2>&1 |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | awk '{printf "%.2f M instructions/MB\n", $1 / 4e6}'
 }
+for kind in clean dense; do "$work/bench_anon" gen $kind 4 > "$work/$kind.txt"; done
+if [ "${1:-}" = loo ]; then
+  n=$("$work/scan_cost" build "$work/all.db" | awk '{print $1}')
+  echo "all $n patterns, clean: $(cg scan_all "$work/scan_cost" scan "$work/all.db" "$work/clean.txt")"
+  for ((k = 0; k < n; k++)); do
+    "$work/scan_cost" build "$work/x.db" "-$k" > /dev/null
+    echo "without $k, clean: $(cg scan_all "$work/scan_cost" scan "$work/x.db" "$work/clean.txt")"
+  done
+  exit 0
+fi
+"$work/scan_cost" build "$work/sel.db" ${1:-} > /dev/null
 for kind in clean dense; do
-  "$work/bench_anon" gen $kind 4 > "$work/$kind.txt"
-  echo "scan alone   $kind: $(cg scan_all "$work/scan_cost" "$work/$kind.txt" ${1:-})"
+  echo "scan alone   $kind: $(cg scan_all "$work/scan_cost" scan "$work/sel.db" "$work/$kind.txt")"
   [ -n "${1:-}" ] || echo "sl_anon_text $kind: $(cg sl_anon_text "$work/bench_anon" run "$work/$kind.txt")"
 done
