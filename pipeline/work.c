@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "framer.h"
+#include "jscan.h"
 #include "shard.h"
 #include "mp2json.h"
 #include "policy.h"
@@ -441,6 +442,16 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
             return sl_err_set(err, SL_EPARSE, "", "NUL byte at byte %zu of the record",
                               (size_t)(nul - p));
     }
+    /* yajl first (jscan.h); anything it is not sure of goes to jansson, which words the errors. The
+     * body's byte range is kept only when it points into j->raw (not into a repaired copy). */
+    rc = sl_jscan_load(p, n, "body", out, &t->body_off, &t->body_len);
+    if (rc < 0)
+        return sl_err_set(err, rc, "", "internal: out of memory");
+    if (rc == 0) {
+        t->body_len = p == j->raw ? t->body_len - t->body_off : 0;
+        return 0;
+    }
+    t->body_off = t->body_len = 0;
     *out = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
     if (!*out && strstr(je.text, "depth"))
         return sl_err_set(err, SL_ETOOBIG, "", "nested deeper than the JSON parser allows (%d "
@@ -605,6 +616,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     int rc;
 
     sl_err_clear(&err);
+    t->body_off = t->body_len = 0;
     if (j->frame_err && other_shard(c, j))
         goto out;
     if (j->frame_err && c->writer && sl_writer_is_done(c->writer, j->seq)) {
@@ -642,6 +654,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         rc = sl_template_apply(t->tmpl, rec, &job, &err);
         json_decref(rec);
         rec = job;
+        t->body_off = t->body_len = 0; /* the body comes from the template */
     }
     if (other_shard(c, j))
         goto out;
@@ -694,19 +707,34 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     body = json_object_get(rec, "body");
     j->model = dup_str(body, "model");
     if (c->anon) {
+        uint32_t before = 0, after = 0;
+        size_t i;
+
         if (c->cfg->anon_mode == SL_ANON_TOKENIZE && !j->vault &&
             sl_anon_vault_create(&j->vault)) {
             sl_err_set(&err, SL_EPOLICY, "", "out of memory");
             reject(c, t, j, &err, "internal");
             goto out;
         }
+        for (i = 0; i < SL_PII__COUNT; i++)
+            before += j->redactions.n[i];
         if (anon_tree(c, t, j, body, 0)) {
             sl_err_set(&err, SL_ETOOBIG, "/body", "anonymized body exceeds the size limit");
             reject(c, t, j, &err, "size.job");
             goto out;
         }
+        for (i = 0; i < SL_PII__COUNT; i++)
+            after += j->redactions.n[i];
+        if (after != before)
+            t->body_len = 0; /* a string was replaced: encode the tree */
     }
-    if (dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15), &j->body)) {
+    /* Nothing changed the body (no sanitize rewrite or dropped field, no replacement): send the
+     * record's own bytes, which hold the same JSON value (numbers exactly as written), instead of
+     * encoding the tree again. */
+    if (t->body_len && !j->sanitized.modified && json_is_object(body)
+            ? sl_buf_append(&j->body, j->raw + t->body_off, t->body_len)
+            : dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15),
+                      &j->body)) {
         sl_buf_wipe(&j->body);
         sl_err_set(&err, SL_ETOOBIG, "/body", "body cannot be encoded");
         reject(c, t, j, &err, "size.job");
@@ -858,33 +886,13 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     sl_jarena_end(&t->arena);
 }
 
-static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+/* Token counts and cost of a finished job, from its response's usage. */
+static void account(struct sl_work_ctx *c, struct sl_job *j, uint64_t prompt, uint64_t completion,
+                    uint64_t total)
 {
-    json_t *body = NULL, *usage;
-    struct sl_buf line, txt;
-    const char *out;
-    size_t out_len;
-    int rc = 0;
-
-    if (j->outcome == SL_JOB_FAILED) {
-        finish_error(c, j);
-        return;
-    }
-    body = json_loadb(j->resp.p ? j->resp.p : "", j->resp.len, 0, NULL);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        snprintf(j->err_code, sizeof(j->err_code), "invalid_response");
-        snprintf(j->err_msg, sizeof(j->err_msg),
-                 "HTTP %ld response body is not a JSON object (%zu bytes)", j->status, j->resp.len);
-        j->outcome = SL_JOB_RETRY;
-        return;
-    }
-    usage = json_object_get(body, "usage");
-    j->prompt_tokens = get_u64(usage, "prompt_tokens") + get_u64(usage, "input_tokens");
-    j->completion_tokens = get_u64(usage, "completion_tokens") + get_u64(usage, "output_tokens");
-    j->used_tokens = get_u64(usage, "total_tokens");
-    if (!j->used_tokens)
-        j->used_tokens = j->prompt_tokens + j->completion_tokens;
+    j->prompt_tokens = prompt;
+    j->completion_tokens = completion;
+    j->used_tokens = total ? total : prompt + completion;
     atomic_fetch_add_explicit(&c->prompt_tokens, j->prompt_tokens, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->completion_tokens, j->completion_tokens, memory_order_relaxed);
     if (c->prices) {
@@ -896,6 +904,47 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
         atomic_fetch_add_explicit(j->cost_known ? &c->spend_nusd : &c->spend_unknown,
                                   j->cost_known ? j->cost_nusd : 1, memory_order_relaxed);
     }
+}
+
+static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    json_t *body = NULL, *usage;
+    struct sl_buf line, txt;
+    struct sl_jscan_resp r;
+    const char *out;
+    size_t out_len;
+    int rc = 0;
+
+    if (j->outcome == SL_JOB_FAILED) {
+        finish_error(c, j);
+        return;
+    }
+    sl_buf_init(&txt, 0);
+    /* The common case without a tree (jscan.h): a valid object, copied into the result line as
+     * received. Restoring tokens, a raw newline, or anything jscan is unsure of: jansson. */
+    if (!(c->cfg->restore && j->vault) && j->resp.len &&
+        sl_jscan_response(j->resp.p, j->resp.len, &r) == 0 && !r.has_newline) {
+        account(c, j, r.prompt_tokens + r.input_tokens, r.completion_tokens + r.output_tokens,
+                r.total_tokens);
+        if (!j->rl.request_id[0] && r.id[0])
+            snprintf(j->rl.request_id, sizeof(j->rl.request_id), "%s", r.id);
+        out = j->resp.p;
+        out_len = j->resp.len;
+        goto line;
+    }
+    body = json_loadb(j->resp.p ? j->resp.p : "", j->resp.len, 0, NULL);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        snprintf(j->err_code, sizeof(j->err_code), "invalid_response");
+        snprintf(j->err_msg, sizeof(j->err_msg),
+                 "HTTP %ld response body is not a JSON object (%zu bytes)", j->status, j->resp.len);
+        j->outcome = SL_JOB_RETRY;
+        return;
+    }
+    usage = json_object_get(body, "usage");
+    account(c, j, get_u64(usage, "prompt_tokens") + get_u64(usage, "input_tokens"),
+            get_u64(usage, "completion_tokens") + get_u64(usage, "output_tokens"),
+            get_u64(usage, "total_tokens"));
     if (!j->rl.request_id[0]) {
         json_t *id = json_object_get(body, "id");
 
@@ -904,7 +953,6 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
     }
     if (c->cfg->restore && j->vault)
         rc = restore_tree(j, body, &t->tmp, 0);
-    sl_buf_init(&txt, 0);
     if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len))) {
         bool ok = !dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER, &txt);
 
@@ -915,6 +963,7 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
         out_len = j->resp.len;
     }
     json_decref(body);
+line:
     sl_buf_init(&line, 0);
     rc |= line_head(&line, j);
     rc |= append_response(&line, j, out, out_len);

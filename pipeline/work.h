@@ -56,6 +56,7 @@ struct sl_work_tls {
     EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed once with ctx->audit_key (NULL: one-shot HMAC()) */
     json_t *tmpl; /* this worker's parsed template, NULL without --template */
     struct sl_jarena arena; /* jansson's allocations during one prepare or finish (jarena.h) */
+    size_t body_off, body_len; /* during prepare: the record's "body" bytes in j->raw (0, 0: none) */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);
