@@ -1741,6 +1741,7 @@ int sl_run(struct sl_config *cfg)
     wo.zstd_level = cfg->zstd_level;
     wo.fsync = !cfg->no_fsync;
     wo.group_commit = true; /* jobs wait one commit, not 1024 arrivals (bench/README.md) */
+    wo.group_gap_ms = 10;   /* ... and commits come at most every 10 ms under load */
     wo.on_commit = on_commit;
     wo.ud = r;
     wo.results_name = cfg->dry_run ? "requests.jsonl.zst" : NULL;
