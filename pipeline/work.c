@@ -4,12 +4,14 @@
  */
 #include "work.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "framer.h"
 #include "jscan.h"
@@ -536,9 +538,9 @@ static void estimate_cost(struct sl_work_ctx *c, struct sl_job *j, json_t *body)
         out = j->est_tokens;
     if (sl_prices_cost(c->prices, j->model, j->est_tokens - out, out, &usd)) {
         j->est_cost_nusd = sl_price_to_nusd(usd);
-        atomic_fetch_add_explicit(&c->est_cost_nusd, j->est_cost_nusd, memory_order_relaxed);
+        j->est_cost_state = 1;
     } else {
-        atomic_fetch_add_explicit(&c->est_cost_unknown, 1, memory_order_relaxed);
+        j->est_cost_state = 2;
     }
 }
 
@@ -581,32 +583,163 @@ static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
     return true;
 }
 
+/* ---- admission: the id set sees jobs in input order ----
+ *
+ * Duplicate detection keeps the first occurrence in input order, so custom_ids reach the id set in
+ * seq order. Two workers preparing alternate jobs used to hand that turn to each other job by job,
+ * sleeping on a condition variable whenever the other was behind (most futex calls and context
+ * switches of a run). Now a worker whose prepared job is not next parks it and goes on with other
+ * work; the worker that admits the job before it admits the parked ones that follow too. Nobody
+ * waits. Admission is cheap: the id insert, the counters, the READY mark. */
+
+#define PARK_MIN 1024
+
+int sl_work_admit_init(struct sl_work_ctx *c, sl_work_deliver_fn deliver, void *ud)
+{
+    c->deliver = deliver;
+    c->deliver_ud = ud;
+    c->admit_next = 0;
+    c->parked = calloc(PARK_MIN, sizeof(*c->parked));
+    c->parked_cap = c->parked ? PARK_MIN : 0;
+    if (!c->parked || pthread_mutex_init(&c->admit_mu, NULL)) {
+        free(c->parked);
+        c->parked = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void sl_work_admit_free(struct sl_work_ctx *c)
+{
+    size_t i;
+
+    if (!c->parked)
+        return;
+    for (i = 0; i < c->parked_cap; i++) /* only if the run stopped with jobs never admitted */
+        if (c->parked[i])
+            sl_job_free(c->parked[i]);
+    free(c->parked);
+    c->parked = NULL;
+    pthread_mutex_destroy(&c->admit_mu);
+}
+
+/* Park j (admit_mu held; j->seq > admit_next). Parked seqs all lie in (admit_next, admit_next +
+ * cap), so seq % cap never collides; the ring doubles when a seq would fall outside. */
+static int park(struct sl_work_ctx *c, struct sl_job *j)
+{
+    uint64_t d = j->seq - c->admit_next;
+
+    if (d >= c->parked_cap) {
+        size_t ncap = c->parked_cap, i;
+        struct sl_job **np;
+
+        while (d >= ncap)
+            ncap *= 2;
+        if (!(np = calloc(ncap, sizeof(*np))))
+            return -ENOMEM;
+        for (i = 0; i < c->parked_cap; i++)
+            if (c->parked[i])
+                np[c->parked[i]->seq & (ncap - 1)] = c->parked[i];
+        free(c->parked);
+        c->parked = np;
+        c->parked_cap = ncap;
+    }
+    c->parked[j->seq & (c->parked_cap - 1)] = j;
+    return 0;
+}
+
+static struct sl_job *take_parked(struct sl_work_ctx *c, uint64_t seq)
+{
+    struct sl_job **slot = &c->parked[seq & (c->parked_cap - 1)];
+    struct sl_job *j = *slot;
+
+    if (!j || j->seq != seq)
+        return NULL;
+    *slot = NULL;
+    return j;
+}
+
+/* The id decision and everything counted only for admitted jobs. A failure of the id set (its
+ * scratch files' disk) stops the run like a writer error: the job gets no record, so a resume
+ * redoes it; calling it unique or a duplicate would both be guesses. */
+static void admit(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    const char *id = j->admit || j->remember_id ? j->custom_id : NULL;
+    struct sl_err err;
+    int rc = 1, zero = 0;
+
+    if (!c->cfg->no_dedup) {
+        rc = sl_idset_insert_at(c->ids, j->seq, id, id ? strlen(id) : 0);
+        if (rc < 0 && id) {
+            atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+            sl_buf_wipe(&j->body);
+            j->unwritten = true;
+            j->outcome = SL_JOB_REJECTED;
+            return;
+        }
+    }
+    if (!j->admit)
+        return;
+    if (rc == 0) {
+        /* The id belongs to the job that has it first: this reject is keyed by its source only,
+         * so every custom_id stays in exactly one output (and audit verify agrees). */
+        free(j->custom_id);
+        j->custom_id = NULL;
+        sl_buf_wipe(&j->body);
+        sl_err_clear(&err);
+        sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
+        reject(c, t, j, &err, "duplicate.custom_id");
+        return;
+    }
+    count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
+    count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
+    if (j->sanitized.injection_flagged)
+        atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
+    if (j->est_cost_state == 1)
+        atomic_fetch_add_explicit(&c->est_cost_nusd, j->est_cost_nusd, memory_order_relaxed);
+    else if (j->est_cost_state == 2)
+        atomic_fetch_add_explicit(&c->est_cost_unknown, 1, memory_order_relaxed);
+    if (c->cfg->dry_run) {
+        dry_emit(c, j);
+        return;
+    }
+    j->outcome = SL_JOB_OK;
+    j->state = SL_JOB_READY;
+}
+
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     sl_jarena_begin(&t->arena);
     prepare(c, t, j);
     sl_jarena_end(&t->arena);
-    if (!j->id_turn_taken && !c->cfg->no_dedup) /* every position takes its turn in the id set exactly once */
-        (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
-}
-
-/* Insert the job's custom_id in input order (see sl_idset_insert_at). A failure (the scratch
- * files' disk) stops the run like a writer error: the job gets no record, so a resume redoes it;
- * calling it unique or a duplicate would both be guesses. */
-static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
-{
-    int rc, zero = 0;
-
-    j->id_turn_taken = true;
-    if (c->cfg->no_dedup)
-        return 1;
-    rc = sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
-    if (rc < 0) {
-        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
-        j->unwritten = true;
-        j->outcome = SL_JOB_REJECTED;
+    if (c->cfg->no_dedup) {
+        admit(c, t, j);
+        c->deliver(c->deliver_ud, j);
+        return;
     }
-    return rc;
+    pthread_mutex_lock(&c->admit_mu);
+    while (j->seq != c->admit_next) {
+        if (!park(c, j)) {
+            pthread_mutex_unlock(&c->admit_mu);
+            return; /* the worker admitting j->seq - 1 takes it along */
+        }
+        /* out of memory for the ring: wait for the turn instead */
+        pthread_mutex_unlock(&c->admit_mu);
+        usleep(200);
+        pthread_mutex_lock(&c->admit_mu);
+    }
+    pthread_mutex_unlock(&c->admit_mu);
+    while (j) {
+        uint64_t seq = j->seq;
+
+        admit(c, t, j);
+        c->deliver(c->deliver_ud, j);
+        pthread_mutex_lock(&c->admit_mu);
+        c->admit_next = seq + 1;
+        j = take_parked(c, seq + 1);
+        pthread_mutex_unlock(&c->admit_mu);
+    }
 }
 
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
@@ -659,9 +792,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     if (other_shard(c, j))
         goto out;
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
-        /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
-        if (id_insert(c, j) < 0)
-            rc = -12;
+        /* Done by an earlier run: admit remembers its id for duplicate detection, nothing else. */
+        j->remember_id = true;
         j->outcome = SL_JOB_SKIPPED;
         goto out;
     }
@@ -688,18 +820,6 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
                    "custom_id contains personal data or a secret; custom_ids are written to the "
                    "outputs and the audit log");
         reject(c, t, j, &err, "policy.custom_id_pii");
-        goto out;
-    }
-    rc = id_insert(c, j);
-    if (rc < 0)
-        goto out; /* the run stops (see id_insert) */
-    if (rc == 0) {
-        /* The id belongs to the job that has it first: this reject is keyed by its source only,
-         * so every custom_id stays in exactly one output (and audit verify agrees). */
-        free(j->custom_id);
-        j->custom_id = NULL;
-        sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
-        reject(c, t, j, &err, "duplicate.custom_id");
         goto out;
     }
     j->method = dup_str(rec, "method");
@@ -741,18 +861,8 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         goto out;
     }
     make_idem_key(c, t, j);
-    count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
-    count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
-    if (j->sanitized.injection_flagged)
-        atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
     estimate_cost(c, j, body);
-    if (c->cfg->dry_run) {
-        dry_emit(c, j);
-        goto out;
-    }
-    j->outcome = SL_JOB_OK;
-    j->state = SL_JOB_READY;
+    j->admit = true; /* passed every check: only its custom_id is left to decide (admit) */
 out:
     json_decref(rec);
     if (j->raw) {

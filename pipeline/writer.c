@@ -85,6 +85,7 @@ struct sl_writer {
     pthread_cond_t not_empty, not_full;
     struct qrec **q;
     size_t qcap, qhead, qlen;
+    bool gap_wait; /* the writer sleeps until a commit is due: pushes need not wake it */
     bool stopping;
     int sticky;
     uint64_t counts[SL_OUT__COUNT]; /* committed */
@@ -320,7 +321,9 @@ static void wait_work(struct sl_writer *w)
             if (g.tv_sec < dl.tv_sec || (g.tv_sec == dl.tv_sec && g.tv_nsec < dl.tv_nsec))
                 dl = g;
         }
+        w->gap_wait = w->o.group_commit;
         pthread_cond_timedwait(&w->not_empty, &w->mu, &dl);
+        w->gap_wait = false;
     }
 }
 
@@ -429,7 +432,10 @@ int sl_writer_push(struct sl_writer *w, struct sl_out_rec *r)
     if (!rc) {
         w->q[(w->qhead + w->qlen) % w->qcap] = q;
         w->qlen++;
-        pthread_cond_signal(&w->not_empty);
+        /* A writer waiting out the commit gap takes the queue when it wakes; only a filling queue
+         * calls it early (one wake-up per commit instead of one per record). */
+        if (!w->gap_wait || w->qlen >= BATCH)
+            pthread_cond_signal(&w->not_empty);
     }
     pthread_mutex_unlock(&w->mu);
     if (rc)
