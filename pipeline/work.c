@@ -592,7 +592,7 @@ static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
  * work; the worker that admits the job before it admits the parked ones that follow too. Nobody
  * waits. Admission is cheap: the id insert, the counters, the READY mark. */
 
-#define PARK_MIN 1024
+#define PARK_MIN 16 /* small on purpose: every run of more than a few jobs grows the ring (tested) */
 
 int sl_work_admit_init(struct sl_work_ctx *c, sl_work_deliver_fn deliver, void *ud)
 {
