@@ -293,8 +293,10 @@ static void deliver(void *ud, struct sl_job *j)
 {
     struct run *r = ud;
 
-    sl_jobq_push(&r->backq, j);
-    uv_async_send(&r->wake);
+    /* on_wake takes the whole queue: a push onto a non-empty queue is already covered by the
+     * wake-up the first push sent (each send made the loop spin on libuv's pending flag). */
+    if (sl_jobq_push(&r->backq, j))
+        uv_async_send(&r->wake);
 }
 
 static void *worker_main(void *arg)
