@@ -548,6 +548,6 @@ int sl_jscan_response(const char *p, size_t n, struct sl_jscan_resp *r)
         memset(r, 0, sizeof(*r));
         return rc;
     }
-    r->has_newline = memchr(p, '\n', n) != NULL;
+    r->has_newline = memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL;
     return 0;
 }

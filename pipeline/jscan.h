@@ -41,7 +41,7 @@ struct sl_jscan_resp {
     /* usage.<name>: a positive integer, else 0 (as json_integer_value of a missing member) */
     uint64_t prompt_tokens, completion_tokens, total_tokens, input_tokens, output_tokens;
     char id[96]; /* the top-level "id" string if shorter than this buffer, else "" (as request_id) */
-    bool has_newline; /* the body holds a raw '\n' (between tokens): re-encode before a JSONL line */
+    bool has_newline; /* the body holds a raw LF or CR (between tokens: pretty-printed JSON) */
 };
 
 /* Check that p[0..n) is a JSON object that json_loadb(p, n, 0) accepts and fill *r. Returns 0,

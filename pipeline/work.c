@@ -1033,13 +1033,26 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
     /* The common case without a tree (jscan.h): a valid object, copied into the result line as
      * received. Restoring tokens, a raw newline, or anything jscan is unsure of: jansson. */
     if (!(c->cfg->restore && j->vault) && j->resp.len &&
-        sl_jscan_response(j->resp.p, j->resp.len, &r) == 0 && !r.has_newline) {
+        sl_jscan_response(j->resp.p, j->resp.len, &r) == 0) {
         account(c, j, r.prompt_tokens + r.input_tokens, r.completion_tokens + r.output_tokens,
                 r.total_tokens);
         if (!j->rl.request_id[0] && r.id[0])
             snprintf(j->rl.request_id, sizeof(j->rl.request_id), "%s", r.id);
         out = j->resp.p;
         out_len = j->resp.len;
+        if (r.has_newline) {
+            /* Pretty-printed (OpenAI indents its answers). In valid JSON a raw LF or CR only
+             * stands between tokens (inside a string it must be escaped), so as spaces they keep
+             * the value and make it one line; jscan checked the text is valid. */
+            if (sl_buf_append(&txt, j->resp.p, j->resp.len)) {
+                rc = -1;
+            } else {
+                for (size_t i = 0; i < txt.len; i++)
+                    if (txt.p[i] == '\n' || txt.p[i] == '\r')
+                        txt.p[i] = ' ';
+                out = txt.p;
+            }
+        }
         goto line;
     }
     body = json_loadb(j->resp.p ? j->resp.p : "", j->resp.len, 0, NULL);
@@ -1063,7 +1076,8 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
     }
     if (c->cfg->restore && j->vault)
         rc = restore_tree(j, body, &t->tmp, 0);
-    if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len))) {
+    if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len) ||
+                memchr(j->resp.p, '\r', j->resp.len))) {
         bool ok = !dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER, &txt);
 
         out = ok ? txt.p : NULL;

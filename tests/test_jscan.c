@@ -169,6 +169,7 @@ static void test_response_table(void **state)
         {"{\"data\":[{\"embedding\":[0.1,-0.2,3e-5]}],\n\"usage\":{\"prompt_tokens\":2}}", 0, 2, 0,
          0, 0, 0, "", true},
         {"{\"id\":\"x\"} ", 0, 0, 0, 0, 0, 0, "x", false},
+        {"{\r\n  \"id\": \"x\"\r\n}", 0, 0, 0, 0, 0, 0, "x", true}, /* CR counts too */
         {"[]", SL_JSCAN_FALLBACK, 0, 0, 0, 0, 0, NULL, false},
         {"\"ok\"", SL_JSCAN_FALLBACK, 0, 0, 0, 0, 0, NULL, false},
         {"{\"a\":1", SL_JSCAN_FALLBACK, 0, 0, 0, 0, 0, NULL, false},

@@ -83,7 +83,7 @@ static void one(const char *p, size_t n)
                 ? strcmp(r.id, json_string_value(id))
                 : r.id[0] != '\0')
             abort();
-        if (r.has_newline != (memchr(p, '\n', n) != NULL))
+        if (r.has_newline != (memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL))
             abort();
     }
     json_decref(ref);
