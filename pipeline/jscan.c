@@ -163,12 +163,15 @@ static int add(struct lctx *c, json_t *v, bool container)
         json_t *parent = c->stack[c->depth - 1];
 
         if (json_is_object(parent)) {
-            if (json_object_getn(parent, c->key, c->klen)) { /* JSON_REJECT_DUPLICATES */
-                json_decref(v);
-                return fail(c, SL_JSCAN_FALLBACK);
-            }
+            size_t before = json_object_size(parent);
+
+            /* JSON_REJECT_DUPLICATES: a key already there gets its value replaced, so the size
+             * does not grow (one hash lookup, not a get and then a set). The replaced value is
+             * complete (keys come one after the other) and the tree is dropped on fallback. */
             if (json_object_setn_new_nocheck(parent, c->key, c->klen, v))
                 return fail(c, -ENOMEM);
+            if (json_object_size(parent) == before)
+                return fail(c, SL_JSCAN_FALLBACK);
             if (c->depth == 1 && c->member_next) {
                 c->member_next = false;
                 c->capturing = true;
