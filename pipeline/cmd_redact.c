@@ -60,6 +60,7 @@ struct redact {
     struct sl_anon_counts line_counts;
     struct sl_buf out; /* the line being rewritten, when a string changed */
     struct sl_buf tmp; /* one string's anonymized text */
+    struct sl_buf fix; /* tmp made valid UTF-8, when the stage cut a character */
     /* the line being parsed */
     yajl_handle h;
     const char *line;
@@ -238,8 +239,20 @@ static int on_string(void *ctx, const unsigned char *v, size_t n)
     sl_buf_reset(&r->tmp);
     rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &r->line_counts, r->vault);
     if (!rc && (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
-        if (!(rc = sl_buf_append(&r->out, r->line + r->copied, s - r->copied)))
-            rc = append_json_str(&r->out, r->tmp.p, r->tmp.len);
+        const char *t = r->tmp.p;
+        size_t tn = r->tmp.len, a = ascii_prefix(t, tn), bad;
+
+        /* The input was valid UTF-8; an operator that keeps part of a value (mask keeps the first
+         * byte of an e-mail address) can cut a character: replace such bytes with U+FFFD so the
+         * line stays valid JSON. */
+        if (!sl_utf8_valid(t + a, tn - a, &bad)) {
+            sl_buf_reset(&r->fix);
+            rc = sl_utf8_repair(t, tn, &r->fix);
+            t = r->fix.p;
+            tn = r->fix.len;
+        }
+        if (!rc && !(rc = sl_buf_append(&r->out, r->line + r->copied, s - r->copied)))
+            rc = append_json_str(&r->out, t, tn);
         r->copied = e;
     }
     if (rc) { /* tmp and out hold only anonymized text: not wiped per line, only at the end */
@@ -491,6 +504,7 @@ int sl_cmd_redact(int argc, char **argv)
     }
     sl_buf_init(&r.out, SL_REDACT_MAX_LINE * 2);
     sl_buf_init(&r.tmp, SL_REDACT_MAX_LINE * 2);
+    sl_buf_init(&r.fix, SL_REDACT_MAX_LINE * 4);
     while ((rc = lines_next(&in, &line, &len)) > 0) {
         lineno++;
         if (rc == 2) {
@@ -524,6 +538,7 @@ int sl_cmd_redact(int argc, char **argv)
     free(in.buf);
     sl_buf_wipe(&r.out);
     sl_buf_wipe(&r.tmp);
+    sl_buf_wipe(&r.fix);
     sl_anon_scratch_destroy(r.s);
     sl_anon_destroy(r.a);
     if (status)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cmd_redact.h"
+#include "utf8.h"
 
 struct io {
     char out[1 << 16];
@@ -367,6 +368,22 @@ static void test_too_long(void **state)
     free(in);
 }
 
+/* Whatever an operator keeps of a value, the line written is valid UTF-8 (mask keeps the first
+ * byte of an e-mail address; a cut character becomes U+FFFD). */
+static void test_mask_keeps_utf8(void **state)
+{
+    char *argv[] = {"redact", "--mode", "mask", NULL};
+    struct io io;
+
+    (void)state;
+    run_cmd("{\"t\":\"mail \u00e9mile@example.com\"}\n{\"t\":\"mail Ã©mile@example.com\"}\n",
+            &io, 3, argv);
+    assert_int_equal(io.status, 0);
+    assert_non_null(strstr(io.out, "***@example.com\"}\n"));
+    assert_null(strstr(io.out, "mile"));
+    assert_true(sl_utf8_valid(io.out, strlen(io.out), NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_types_and_tokenize), cmocka_unit_test(test_byte_exact),
         cmocka_unit_test(test_invalid_cases),      cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_long_lines),         cmocka_unit_test(test_too_long),
+        cmocka_unit_test(test_mask_keeps_utf8),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
