@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "anonymize.h"
+#include "buf.h"
 #include "cmd_redact.h"
 #include "utf8.h"
 
@@ -191,7 +194,8 @@ static void test_byte_exact(void **state)
          "{\"a\":\"[REDACTED_EMAIL] then \\\"quoted\\\" and\\ttab\"}\n"},
         {"{\"a\":\"x@example.com q\\\"\"}\n", "{\"a\":\"[REDACTED_EMAIL] q\\\"\"}\n"},
         {"{\"a\":\"x@example.com\\u001f\"}\n", "{\"a\":\"[REDACTED_EMAIL]\\u001f\"}\n"},
-        {"{\"a\":\"\\ud83d\\ude00 x@example.com\"}\n", "{\"a\":\"\xf0\x9f\x98\x80 [REDACTED_EMAIL]\"}\n"},
+        {"{\"a\":\"\\ud83d\\ude00 x@example.com\"}\n",
+         "{\"a\":\"\xf0\x9f\x98\x80 [REDACTED_EMAIL]\"}\n"},
         {"[\"x@example.com\", 1.50 ,\"ok\\/\",\"y@example.org\"]\n",
          "[\"[REDACTED_EMAIL]\", 1.50 ,\"ok\\/\",\"[REDACTED_EMAIL]\"]\n"},
         {"{\"k\\\"x@example.com\\\"\":\"a\\\"b\",\"t\":\"x@example.com\",\"u\":\"\\\\\"}\n",
@@ -368,6 +372,167 @@ static void test_too_long(void **state)
     free(in);
 }
 
+/* Property over random documents (nesting, escapes, keys and values with and without PII, spaces):
+ * read back by jansson, the output is the input with every string value replaced by what
+ * sl_anon_text makes of it and nothing else changed; a line with no string changed is written
+ * byte for byte. This checks the token positions taken from yajl. */
+static unsigned long long rs = 0x9E3779B97F4A7C15ull;
+
+static unsigned rnd(unsigned n)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return (unsigned)(rs % n);
+}
+
+static void put(struct sl_buf *b, const char *str)
+{
+    assert_int_equal(sl_buf_append_str(b, str), 0);
+}
+
+static void gen_ws(struct sl_buf *b)
+{
+    static const char *const ws[] = {"", "", "", " ", "\t", "  "};
+
+    put(b, ws[rnd(6)]);
+}
+
+/* A key (key >= 0) starts with its index: jansson would keep only the last of duplicate keys
+ * and cannot hold a NUL in a key. */
+static void gen_str(struct sl_buf *b, int key)
+{
+    static const char *const pieces[] = {
+        "hello", " ", "world", "x@example.com", "mail a.b@example.org now", "\\\"", "\\\\", "\\/",
+        "\\n", "\\t", "\\u00e9", "\\ud83d\\ude00", "\\u0000", "\xc3\xa9", "Gr\xc3\xbc\xc3\x9f" "e",
+        "+49 89 53935350", "4111 1111 1111 1111", "v1.2.3", "$12.50", "\\u0078@example.com"};
+    unsigned k, n = rnd(6);
+
+    assert_int_equal(key >= 0 ? sl_buf_printf(b, "\"%d ", key) : sl_buf_append_str(b, "\""), 0);
+    for (k = 0; k < n; k++) {
+        const char *pc = pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))];
+
+        put(b, key >= 0 && strcmp(pc, "\\u0000") == 0 ? "k" : pc);
+    }
+    put(b, "\"");
+}
+
+static void gen_val(struct sl_buf *b, int depth)
+{
+    static const char *const lit[] = {"0", "-0", "1.0", "-12.5E-3", "42", "1e5", "true", "false",
+                                       "null"};
+    unsigned k, n, c = depth > 4 ? 2 + rnd(3) : rnd(5);
+
+    gen_ws(b);
+    if (c < 2) {
+        put(b, c ? "[" : "{");
+        for (k = 0, n = rnd(5); k < n; k++) {
+            if (k)
+                put(b, ",");
+            if (!c) {
+                gen_ws(b);
+                gen_str(b, (int)k);
+                gen_ws(b);
+                put(b, ":");
+            }
+            gen_val(b, depth + 1);
+        }
+        gen_ws(b);
+        put(b, c ? "]" : "}");
+    } else if (c < 4) {
+        gen_str(b, -1);
+    } else {
+        put(b, lit[rnd(sizeof(lit) / sizeof(lit[0]))]);
+    }
+    gen_ws(b);
+}
+
+static void check_tree(json_t *in, json_t *out, struct sl_anon *a, struct sl_anon_scratch *s,
+                       struct sl_buf *tmp, bool *changed)
+{
+    const char *key;
+    json_t *x;
+    size_t k;
+
+    assert_non_null(out);
+    assert_int_equal(json_typeof(in), json_typeof(out));
+    if (json_is_object(in)) {
+        assert_int_equal(json_object_size(in), json_object_size(out));
+        json_object_foreach(in, key, x) {
+            check_tree(x, json_object_get(out, key), a, s, tmp, changed);
+        }
+    } else if (json_is_array(in)) {
+        assert_int_equal(json_array_size(in), json_array_size(out));
+        json_array_foreach(in, k, x) check_tree(x, json_array_get(out, k), a, s, tmp, changed);
+    } else if (json_is_string(in)) {
+        sl_buf_reset(tmp);
+        assert_int_equal(sl_anon_text(a, s, json_string_value(in), json_string_length(in), tmp,
+                                      NULL, NULL), 0);
+        assert_int_equal(json_string_length(out), tmp->len);
+        assert_memory_equal(json_string_value(out), tmp->p ? tmp->p : "", tmp->len);
+        if (tmp->len != json_string_length(in) ||
+            memcmp(tmp->p ? tmp->p : "", json_string_value(in), tmp->len) != 0)
+            *changed = true;
+    } else {
+        assert_true(json_equal(in, out));
+    }
+}
+
+static void test_random_documents(void **state)
+{
+    enum { DOCS = 1500 };
+    struct sl_anon_opts o = {.mode = SL_ANON_REDACT};
+    char *argv[] = {"redact", NULL};
+    struct sl_anon *a;
+    struct sl_anon_scratch *sc;
+    struct sl_buf in, tmp;
+    char *out, err[1024], *ip, *op;
+    size_t cap, i, nchanged = 0;
+
+    (void)state;
+    sl_buf_init(&in, 0);
+    sl_buf_init(&tmp, 0);
+    for (i = 0; i < DOCS; i++) {
+        gen_val(&in, i % 3 ? 1 : 0);
+        put(&in, "\n");
+    }
+    cap = in.len * 4 + 64;
+    out = xmalloc(cap);
+    assert_int_equal(run_raw(in.p, in.len, out, cap, err, sizeof(err), 1, argv), 0);
+    assert_int_equal(sl_anon_create(&o, &a), 0);
+    assert_int_equal(sl_anon_scratch_create(a, &sc), 0);
+    for (ip = in.p, op = out, i = 0; i < DOCS; i++) {
+        char *ie = strchr(ip, '\n'), *oe = strchr(op, '\n');
+        json_error_t je;
+        json_t *jin, *jout;
+        bool changed = false;
+
+        assert_non_null(ie);
+        assert_non_null(oe);
+        jin = json_loadb(ip, (size_t)(ie - ip), JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        jout = json_loadb(op, (size_t)(oe - op), JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        if (!jin || !jout)
+            fail_msg("line %zu: %s not JSON: %s", i + 1, jin ? "output" : "input", je.text);
+        check_tree(jin, jout, a, sc, &tmp, &changed);
+        if (!changed) {
+            assert_int_equal(ie - ip, oe - op);
+            assert_memory_equal(ip, op, (size_t)(ie - ip));
+        }
+        nchanged += changed;
+        json_decref(jin);
+        json_decref(jout);
+        ip = ie + 1;
+        op = oe + 1;
+    }
+    assert_int_equal(*op, '\0');
+    assert_true(nchanged > DOCS / 10 && nchanged < DOCS * 9 / 10); /* both kinds were exercised */
+    sl_anon_scratch_destroy(sc);
+    sl_anon_destroy(a);
+    sl_buf_free(&in);
+    sl_buf_free(&tmp);
+    free(out);
+}
+
 /* Whatever an operator keeps of a value, the line written is valid UTF-8 (mask keeps the first
  * byte of an e-mail address; a cut character becomes U+FFFD). */
 static void test_mask_keeps_utf8(void **state)
@@ -392,7 +557,7 @@ int main(void)
         cmocka_unit_test(test_types_and_tokenize), cmocka_unit_test(test_byte_exact),
         cmocka_unit_test(test_invalid_cases),      cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_long_lines),         cmocka_unit_test(test_too_long),
-        cmocka_unit_test(test_mask_keeps_utf8),
+        cmocka_unit_test(test_mask_keeps_utf8),    cmocka_unit_test(test_random_documents),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
