@@ -1,7 +1,8 @@
 /* cmd_redact.c: `sluice redact`, the anonymize stage as a JSONL filter.
  *
- * Main thread only. stdin is read in large chunks and split at '\n' in place; a line over
- * SL_REDACT_MAX_LINE is skipped to its end and reported. Each line is parsed by yajl in one
+ * The command runs on the calling thread; a struct sl_redact (the per-line filter it is built on)
+ * belongs to one thread at a time. stdin is read in large chunks and split at '\n' in place; a
+ * line over SL_REDACT_MAX_LINE is skipped to its end and reported. Each line is parsed by yajl in one
  * yajl_parse call (one value of any type; no comments, no trailing garbage, no second value) and
  * checked for what yajl lets through but JSON forbids: ill-formed UTF-8 beyond yajl's structural
  * check (overlongs, encoded surrogates, > U+10FFFF: the line is checked strictly first, so yajl's
@@ -51,7 +52,7 @@ struct lines {
     bool eof;
 };
 
-struct redact {
+struct sl_redact {
     struct sl_anon *a;
     struct sl_anon_scratch *s;
     struct sl_anon_vault *vault; /* per line (a line is a job) for tokenize */
@@ -199,7 +200,7 @@ static size_t ascii_prefix(const char *p, size_t n)
 /* Locate the string token yajl just lexed: [*start, *end) with both quotes. Its body holds an
  * escape iff it is longer than the decoded text of n bytes (every escape is longer than what it
  * decodes to); then its surrogate escapes are checked. Returns false (r->fail set) if unpaired. */
-static bool string_token(struct redact *r, size_t n, size_t *start, size_t *end)
+static bool string_token(struct sl_redact *r, size_t n, size_t *start, size_t *end)
 {
     size_t e = yajl_get_bytes_consumed(r->h), s, bad;
     const char *q = e > r->prev ? memchr(r->line + r->prev, '"', e - r->prev) : NULL;
@@ -230,7 +231,7 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
 
 static int on_string(void *ctx, const unsigned char *v, size_t n)
 {
-    struct redact *r = ctx;
+    struct sl_redact *r = ctx;
     size_t s, e;
     int rc;
 
@@ -328,9 +329,14 @@ static int lines_next(struct lines *l, char **p, size_t *len)
     }
 }
 
-static void report_invalid(size_t lineno, size_t off)
+static void report(FILE *err, size_t lineno, const char *what, size_t off)
 { /* never quote the input: it may be PII */
-    fprintf(stderr, "sluice redact: line %zu: not valid JSON (column %zu)\n", lineno, off + 1);
+    if (!err)
+        return;
+    if (off)
+        fprintf(err, "sluice redact: line %zu: %s (column %zu)\n", lineno, what, off);
+    else
+        fprintf(err, "sluice redact: line %zu: %s\n", lineno, what);
 }
 
 /* Offset of the first \v or \f in p[0..n), or n. In a line yajl accepts they are between tokens
@@ -344,8 +350,7 @@ static size_t find_vf(const char *p, size_t n)
     return f ? (size_t)(f - p) : n;
 }
 
-/* line[len] must be writable. Returns 0, 1 for a bad line (reported), or a negative error. */
-static int do_line(struct redact *r, char *line, size_t len, size_t lineno)
+int sl_redact_line(struct sl_redact *r, char *line, size_t len, size_t lineno, FILE *out, FILE *err)
 {
     yajl_status st;
     size_t asc = ascii_prefix(line, len), off;
@@ -353,11 +358,11 @@ static int do_line(struct redact *r, char *line, size_t len, size_t lineno)
     int rc = 0;
 
     if (!sl_utf8_valid(line + asc, len - asc, &off)) {
-        report_invalid(lineno, asc + off);
+        report(err, lineno, "not valid JSON", asc + off + 1);
         return 1;
     }
     if ((off = find_vf(line, len)) < len) {
-        report_invalid(lineno, off);
+        report(err, lineno, "not valid JSON", off + 1);
         return 1;
     }
     r->h = yajl_alloc(&callbacks, NULL, r);
@@ -377,24 +382,24 @@ static int do_line(struct redact *r, char *line, size_t len, size_t lineno)
         st = yajl_complete_parse(r->h);
     }
     if (r->fail == SL_ENOSPACE) {
-        fprintf(stderr, "sluice redact: line %zu: output over the size cap\n", lineno);
+        report(err, lineno, "output over the size cap", 0);
         rc = 1;
     } else if (r->fail < 0) {
         rc = r->fail;
     } else if (st != yajl_status_ok) {
         off = r->fail ? r->bad_at : in_complete ? len : yajl_get_bytes_consumed(r->h);
-        report_invalid(lineno, off);
+        report(err, lineno, "not valid JSON", off + 1);
         rc = 1;
     } else if (r->copied == 0) { /* nothing changed: the line itself */
         line[len] = '\n';
-        if (fwrite(line, 1, len + 1, stdout) != len + 1)
+        if (fwrite(line, 1, len + 1, out) != len + 1)
             rc = SL_EIO;
     } else if ((rc = sl_buf_append(&r->out, line + r->copied, len - r->copied)) == 0 &&
                (rc = sl_buf_append(&r->out, "\n", 1)) == 0) {
-        if (fwrite(r->out.p, 1, r->out.len, stdout) != r->out.len)
+        if (fwrite(r->out.p, 1, r->out.len, out) != r->out.len)
             rc = SL_EIO;
     } else if (rc == SL_ENOSPACE) {
-        fprintf(stderr, "sluice redact: line %zu: output over the size cap\n", lineno);
+        report(err, lineno, "output over the size cap", 0);
         rc = 1;
     }
     if (rc == 0) { /* a line not written counts nothing (its values may be counted already) */
@@ -411,7 +416,44 @@ out:
     return rc;
 }
 
-static void print_stats(const struct redact *r, size_t lines, size_t bad)
+int sl_redact_create(const struct sl_anon_opts *o, struct sl_redact **out)
+{
+    struct sl_redact *r = calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return -ENOMEM;
+    r->mode = o->mode;
+    sl_buf_init(&r->out, SL_REDACT_MAX_LINE * 2);
+    sl_buf_init(&r->tmp, SL_REDACT_MAX_LINE * 2);
+    sl_buf_init(&r->fix, SL_REDACT_MAX_LINE * 4);
+    if ((rc = sl_anon_create(o, &r->a)) || (rc = sl_anon_scratch_create(r->a, &r->s))) {
+        sl_redact_destroy(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+const struct sl_anon_counts *sl_redact_counts(const struct sl_redact *r)
+{
+    return &r->counts;
+}
+
+void sl_redact_destroy(struct sl_redact *r)
+{
+    if (!r)
+        return;
+    sl_buf_wipe(&r->out);
+    sl_buf_wipe(&r->tmp);
+    sl_buf_wipe(&r->fix);
+    sl_anon_scratch_destroy(r->s);
+    sl_anon_destroy(r->a);
+    free(r);
+}
+
+static void print_stats(const struct sl_redact *r, size_t lines, size_t bad)
 {
     int t;
 
@@ -480,7 +522,7 @@ static int parse_args(int argc, char **argv, struct sl_anon_opts *o, unsigned ch
 int sl_cmd_redact(int argc, char **argv)
 {
     struct sl_anon_opts o = {.mode = SL_ANON_REDACT};
-    struct redact r;
+    struct sl_redact *r = NULL;
     struct lines in = {.f = stdin, .max = SL_REDACT_MAX_LINE};
     unsigned char key[4096];
     bool stats = false;
@@ -488,27 +530,22 @@ int sl_cmd_redact(int argc, char **argv)
     size_t lineno = 0, bad = 0, len;
     int rc, status = 0;
 
-    memset(&r, 0, sizeof(r));
     if (parse_args(argc, argv, &o, key, sizeof(key), &stats)) {
         usage();
         explicit_bzero(key, sizeof(key));
         return 2;
     }
-    r.mode = o.mode;
-    rc = sl_anon_create(&o, &r.a);
+    rc = sl_redact_create(&o, &r);
     explicit_bzero(key, sizeof(key));
-    if (rc || (rc = sl_anon_scratch_create(r.a, &r.s))) {
+    if (rc) {
         fprintf(stderr, "sluice redact: cannot build the anonymizer: %s\n", sl_strerror(rc));
-        sl_anon_destroy(r.a);
         return 1;
     }
-    sl_buf_init(&r.out, SL_REDACT_MAX_LINE * 2);
-    sl_buf_init(&r.tmp, SL_REDACT_MAX_LINE * 2);
-    sl_buf_init(&r.fix, SL_REDACT_MAX_LINE * 4);
     while ((rc = lines_next(&in, &line, &len)) > 0) {
         lineno++;
         if (rc == 2) {
-            fprintf(stderr, "sluice redact: line %zu: longer than %zu bytes\n", lineno, SL_REDACT_MAX_LINE);
+            fprintf(stderr, "sluice redact: line %zu: longer than %zu bytes\n", lineno,
+                    SL_REDACT_MAX_LINE);
             bad++;
             continue;
         }
@@ -516,7 +553,7 @@ int sl_cmd_redact(int argc, char **argv)
             len--;
         if (len == 0)
             continue; /* blank line */
-        rc = do_line(&r, line, len, lineno);
+        rc = sl_redact_line(r, line, len, lineno, stdout, stderr);
         if (rc == 1) {
             bad++;
         } else if (rc < 0) {
@@ -532,15 +569,11 @@ int sl_cmd_redact(int argc, char **argv)
     if (fflush(stdout) != 0 || ferror(stdin))
         status = 1;
     if (stats)
-        print_stats(&r, lineno, bad);
+        print_stats(r, lineno, bad);
     if (in.buf)
         explicit_bzero(in.buf, in.cap);
     free(in.buf);
-    sl_buf_wipe(&r.out);
-    sl_buf_wipe(&r.tmp);
-    sl_buf_wipe(&r.fix);
-    sl_anon_scratch_destroy(r.s);
-    sl_anon_destroy(r.a);
+    sl_redact_destroy(r);
     if (status)
         return status;
     return bad ? 3 : 0;
