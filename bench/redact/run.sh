@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: single-thread throughput of the anonymize stage (bench_anon: sl_anon_text over raw text
 # lines) and of the `sluice redact` command itself (the built binary, one process, JSONL on stdin,
-# stdout to /dev/null, wall time over the whole file including its startup), each against a
+# stdout to /dev/null, wall time over the whole file including its startup; its CPU time is shown
+# too, steadier on a shared machine, but the ratios use wall time like the peers), each against a
 # plain-regex baseline (perl, same run, same data) and, if it installs, the npm package redact-pii.
 # Generates >= 100 MB of synthetic text (mostly clean, and PII-dense) and JSONL made from it by
 # tojsonl.pl ({"id":N,"text":"..."}, a few hundred bytes to ~4 KB a line); the peers see the JSONL
@@ -31,14 +32,14 @@ for kind in clean dense; do
 done
 
 mbs() { sed -n 's/.*= \([0-9.]*\) MB\/s.*/\1/p'; }
-redact_run() { # FILE -> "X MB in T s = Y MB/s": wall time of one whole `sluice redact` process
-  local f=$1 t0 t1 rc=0
-  t0=$EPOCHREALTIME
-  "$SLUICE" redact --mode redact < "$f" > /dev/null || rc=$?
-  t1=$EPOCHREALTIME
-  [ "$rc" -eq 0 ] || { echo "sluice redact exited $rc on $f" >&2; exit 1; }
-  awk -v b="$(stat -c %s "$f")" -v t0="$t0" -v t1="$t1" \
-    'BEGIN { printf "%.1f MB in %.3f s = %.1f MB/s\n", b / 1e6, t1 - t0, b / 1e6 / (t1 - t0) }'
+redact_run() { # FILE -> "X MB in T s = Y MB/s (CPU C s)": one whole `sluice redact` process
+  local f=$1 real user sys
+  TIMEFORMAT='%R %U %S'
+  { time "$SLUICE" redact --mode redact < "$f" > /dev/null 2> "$work/redact.err"; } 2> "$work/time.txt" ||
+    { echo "sluice redact failed on $f: $(head -c 300 "$work/redact.err")" >&2; exit 1; }
+  read -r real user sys < "$work/time.txt"
+  awk -v b="$(stat -c %s "$f")" -v r="$real" -v c="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
+    'BEGIN { printf "%.1f MB in %.3f s = %.1f MB/s (CPU %.3f s)\n", b / 1e6, r, (r > 0 ? b / 1e6 / r : 0), c }'
 }
 declare -A R
 for kind in clean dense; do
@@ -47,8 +48,7 @@ for kind in clean dense; do
   line=$(perl "$here/baseline.pl" "$f"); echo "perl    $kind: $line"; R[p_$kind]=$(echo "$line" | mbs)
 done
 for mode in mask hash tokenize; do echo "sluice  dense/$mode: $("$work/bench_anon" run "$work/dense.txt" $mode)"; done
-t0=$EPOCHREALTIME; "$SLUICE" redact --mode redact < /dev/null; t1=$EPOCHREALTIME
-echo "sluice redact startup (empty input): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f s", b - a }')"
+echo "sluice redact startup (empty input): $(redact_run /dev/null | sed 's/.* in //; s/ = .*(/ (/')"
 for kind in clean dense; do
   f=$work/$kind.jsonl
   line=$(redact_run "$f"); echo "sluice redact $kind.jsonl: $line"; R[sj_$kind]=$(echo "$line" | mbs)
