@@ -126,6 +126,7 @@ void sl_work_tls_close(struct sl_work_tls *t)
     json_decref(t->tmpl);
     t->tmpl = NULL;
     sl_jarena_free(&t->arena);
+    sl_strcache_destroy(&t->clean);
 }
 
 void sl_job_free(struct sl_job *j)
@@ -401,19 +402,25 @@ static int anon_tree(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
                 return rc;
         }
     } else if (json_is_string(v)) {
+        const char *sv = json_string_value(v);
+        size_t sn = json_string_length(v);
         uint32_t before = 0, after = 0;
         size_t i;
 
+        /* The same system prompt in every job: scanned once per worker (strcache.h). */
+        if (sl_strcache_has(&t->clean, sv, sn))
+            return 0;
         for (i = 0; i < SL_PII__COUNT; i++)
             before += j->redactions.n[i];
         sl_buf_reset(&t->tmp);
-        rc = sl_anon_text(c->anon, t->scratch, json_string_value(v), json_string_length(v), &t->tmp,
-                          &j->redactions, j->vault);
+        rc = sl_anon_text(c->anon, t->scratch, sv, sn, &t->tmp, &j->redactions, j->vault);
         if (rc)
             return rc;
         for (i = 0; i < SL_PII__COUNT; i++)
             after += j->redactions.n[i];
-        if (after != before && json_string_setn(v, t->tmp.p ? t->tmp.p : "", t->tmp.len))
+        if (after == before)
+            sl_strcache_put(&t->clean, sv, sn);
+        else if (json_string_setn(v, t->tmp.p ? t->tmp.p : "", t->tmp.len))
             return SL_EUTF8;
     }
     return 0;

@@ -17,6 +17,7 @@
 #include "job.h"
 #include "price.h"
 #include "sanitize.h"
+#include "strcache.h"
 #include "writer.h"
 
 #define SL_WORK_MAX_REASONS 64
@@ -66,6 +67,7 @@ struct sl_work_tls {
     json_t *tmpl; /* this worker's parsed template, NULL without --template */
     struct sl_jarena arena; /* jansson's allocations during one prepare or finish (jarena.h) */
     size_t body_off, body_len; /* during prepare: the record's "body" bytes in j->raw (0, 0: none) */
+    struct sl_strcache clean;  /* strings the anonymizer left unchanged (repeated prompts) */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);
