@@ -1,45 +1,74 @@
 /* cmd_redact.c: `sluice redact`, the anonymize stage as a JSONL filter.
  *
- * Main thread only. Each line is parsed by jansson and written back by a small tree walk (not
- * json_dumps) so that numbers are kept exactly: jansson stores reals as doubles and would print
- * 0.1 as 0.10000000000000001, and it rejects integers beyond 64 bits. Since jansson already
- * validated the line, the number literals are taken verbatim from the input: a lexer that only skips
- * string literals collects them in document order, and the walk emits the n-th number's original
- * text. If the counts disagree (duplicate keys drop values from the tree) the walk falls back to
- * jansson's value: integers exactly, reals in the shortest form that reads back to the same double.
- * Integers beyond 64 bits are parsed with JSON_DECODE_INT_AS_REAL, and still written verbatim.
- * Strings are written as UTF-8 (no \u escapes but for control characters); keys are kept.
+ * The command runs on the calling thread; a struct sl_redact (the per-line filter it is built on)
+ * belongs to one thread at a time. stdin is read in large chunks and split at '\n' in place; a
+ * line over SL_REDACT_MAX_LINE is skipped to its end and reported. Each line is parsed by yajl in one
+ * yajl_parse call (one value of any type; no comments, no trailing garbage, no second value) and
+ * checked for what yajl lets through but JSON forbids: ill-formed UTF-8 beyond yajl's structural
+ * check (overlongs, encoded surrogates, > U+10FFFF: the line is checked strictly first, so yajl's
+ * own check is off), \v and \f between tokens (yajl's whitespace, not JSON's), and \u escapes of
+ * unpaired surrogates (yajl decodes them to '?' or to ill-formed UTF-8). Such a line is not valid
+ * JSON, as it was with jansson: reported by line number and byte column, nothing written for it.
+ *
+ * The output is the input line, byte for byte, except each string VALUE whose anonymized text
+ * differs: that token is replaced by a new JSON string literal of the anonymized text (UTF-8; \u
+ * escapes only for control characters, so \u0000 stays \u0000). Keys, numbers of any size or
+ * precision, whitespace, escapes in unchanged strings, duplicate keys and key order are untouched.
+ * Numbers get no yajl callback, so yajl neither converts nor range-checks them (1e400 and 10^30
+ * pass as text, as any JSON number). Nesting depth is not limited: yajl keeps one byte per level
+ * and nothing here recurses (jansson stopped at 2048). Trailing '\r's are dropped (CRLF input).
+ *
+ * Token positions: inside a callback, yajl_get_bytes_consumed() is the offset just past the token
+ * yajl has lexed, for a string the offset past its closing quote (yajl's lexer reads strings to the
+ * quote and never beyond). The opening quote is the first '"' after the end of the previous string
+ * or key token: the tokens in between (brackets, ',', ':', numbers, literals, spaces) hold none.
+ * So only the string and map-key callbacks are set. The whole line is in one yajl_parse call, so
+ * no string token straddles two calls; only a top-level number ends in yajl_complete_parse.
  */
 #include "cmd_redact.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yajl/yajl_parse.h>
 
 #include "anonymize.h"
 #include "buf.h"
+#include "utf8.h"
 
-struct numtok {
-    size_t off, len;
+#define READ_CHUNK ((size_t)1 << 20)
+
+/* Bounded line reader over a FILE: data is buf[beg..end); buf[end] is always writable. */
+struct lines {
+    FILE *f;
+    char *buf;
+    size_t cap, beg, end, max;
+    bool eof;
 };
 
-struct redact {
+struct sl_redact {
     struct sl_anon *a;
     struct sl_anon_scratch *s;
     struct sl_anon_vault *vault; /* per line (a line is a job) for tokenize */
     enum sl_anon_mode mode;
-    struct sl_anon_counts counts;
-    struct sl_buf out;
+    struct sl_anon_counts counts; /* of the lines written */
+    struct sl_anon_counts line_counts;
+    struct sl_buf out; /* the line being rewritten, when a string changed */
     struct sl_buf tmp; /* one string's anonymized text */
+    struct sl_buf fix; /* tmp made valid UTF-8, when the stage cut a character */
+    /* the line being parsed */
+    yajl_handle h;
     const char *line;
-    struct numtok *nums;
-    size_t nnum, capnum, inum;
-    bool verbatim;
+    size_t prev;   /* end of the previous string or key token */
+    size_t copied; /* line[0..copied) is in out */
+    size_t bad_at; /* offset of an unpaired surrogate escape */
+    int fail;      /* why a callback stopped the parse: 1 bad escape, < 0 an error code */
 };
 
 static void usage(void)
@@ -73,197 +102,358 @@ static int read_key(const char *path, unsigned char *key, size_t cap, size_t *le
     return 0;
 }
 
-/* Number literals outside strings, in document order. The line is valid JSON (jansson said so). */
-static int lex_numbers(struct redact *r, const char *p, size_t n)
+
+static unsigned hex4(const char *p)
+{
+    unsigned v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+/* true if every surrogate \u escape in the string token body t[0..n) is a high one directly
+ * followed by a low one; else false with *bad the offset of the first that is not. yajl has lexed
+ * the token, so each backslash starts a complete escape. */
+static bool surrogates_paired(const char *t, size_t n, size_t *bad)
 {
     size_t i = 0;
+    const char *q;
 
-    r->nnum = 0;
-    r->inum = 0;
-    while (i < n) {
-        if (p[i] == '"') {
-            for (i++; i < n && p[i] != '"'; i++)
-                if (p[i] == '\\')
-                    i++;
-            i++;
-        } else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
-            size_t s = i;
+    while (i < n && (q = memchr(t + i, '\\', n - i))) {
+        unsigned v;
 
-            while (i < n && strchr("+-.eE0123456789", p[i]) && p[i])
-                i++;
-            if (r->nnum == r->capnum) {
-                size_t nc = r->capnum ? r->capnum * 2 : 64;
-                struct numtok *nt = realloc(r->nums, nc * sizeof(*nt));
-
-                if (!nt)
-                    return -ENOMEM;
-                r->nums = nt;
-                r->capnum = nc;
-            }
-            r->nums[r->nnum].off = s;
-            r->nums[r->nnum].len = i - s;
-            r->nnum++;
-        } else {
-            i++;
+        i = (size_t)(q - t);
+        if (t[i + 1] != 'u') {
+            i += 2;
+            continue;
         }
+        v = hex4(t + i + 2);
+        if (v >= 0xD800 && v <= 0xDBFF && i + 12 <= n && t[i + 6] == '\\' && t[i + 7] == 'u') {
+            unsigned w = hex4(t + i + 8);
+
+            if (w >= 0xDC00 && w <= 0xDFFF) {
+                i += 12;
+                continue;
+            }
+        }
+        if (v >= 0xD800 && v <= 0xDFFF) {
+            *bad = i;
+            return false;
+        }
+        i += 6;
     }
+    return true;
+}
+
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS ((uint64_t)0x8080808080808080)
+
+/* Append s as a JSON string literal. The anonymized text of ordinary prose needs no escape: then
+ * it is copied whole (a word-at-a-time check: no byte < 0x20, '"' or '\\'); else buf.c escapes. */
+static int append_json_str(struct sl_buf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    int rc;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, k;
+
+        memcpy(&w, s + i, 8);
+        q = w ^ (ONES * '"');
+        k = w ^ (ONES * '\\');
+        if ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((k - ONES) & ~k)) & HIGHS)
+            return sl_buf_append_json_str(b, s, n); /* some byte is < 0x20, '"' or '\\' */
+    }
+    for (; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+            return sl_buf_append_json_str(b, s, n);
+    if ((rc = sl_buf_reserve(b, n + 2)))
+        return rc;
+    b->p[b->len++] = '"';
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len++] = '"';
+    b->p[b->len] = '\0';
     return 0;
 }
 
-static size_t count_numbers(json_t *v)
+/* Length of the all-ASCII prefix of p[0..n), 32 bytes at a time (to within 32 bytes). */
+static size_t ascii_prefix(const char *p, size_t n)
 {
-    size_t n = 0, k;
-    const char *key;
-    json_t *x;
+    size_t i = 0;
 
-    if (json_is_number(v))
-        return 1;
-    if (json_is_object(v))
-        json_object_foreach(v, key, x) n += count_numbers(x);
-    if (json_is_array(v))
-        json_array_foreach(v, k, x) n += count_numbers(x);
-    return n;
-}
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w[4];
 
-static int emit_real(struct sl_buf *b, double d)
-{
-    char tmp[40];
-    int p;
-
-    for (p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", p, d);
-        if (strtod(tmp, NULL) == d)
+        memcpy(w, p + i, 32);
+        if ((w[0] | w[1] | w[2] | w[3]) & HIGHS)
             break;
     }
-    if (!strpbrk(tmp, ".eEni"))
-        strcat(tmp, ".0");
-    return sl_buf_append_str(b, tmp);
+    return i;
 }
 
-static int emit(struct redact *r, json_t *v)
+/* Locate the string token yajl just lexed: [*start, *end) with both quotes. Its body holds an
+ * escape iff it is longer than the decoded text of n bytes (every escape is longer than what it
+ * decodes to); then its surrogate escapes are checked. Returns false (r->fail set) if unpaired. */
+static bool string_token(struct sl_redact *r, size_t n, size_t *start, size_t *end)
 {
-    const char *key;
-    size_t k;
-    json_t *x;
-    int rc = 0;
+    size_t e = yajl_get_bytes_consumed(r->h), s, bad;
+    const char *q = e > r->prev ? memchr(r->line + r->prev, '"', e - r->prev) : NULL;
 
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        if ((rc = sl_buf_append(&r->out, "{", 1)))
-            return rc;
-        k = 0;
-        json_object_foreach(v, key, x) {
-            if ((k++ && (rc = sl_buf_append(&r->out, ",", 1))) ||
-                (rc = sl_buf_append_json_str(&r->out, key, strlen(key))) ||
-                (rc = sl_buf_append(&r->out, ":", 1)) || (rc = emit(r, x)))
-                return rc;
-        }
-        return sl_buf_append(&r->out, "}", 1);
-    case JSON_ARRAY:
-        if ((rc = sl_buf_append(&r->out, "[", 1)))
-            return rc;
-        json_array_foreach(v, k, x) {
-            if ((k && (rc = sl_buf_append(&r->out, ",", 1))) || (rc = emit(r, x)))
-                return rc;
-        }
-        return sl_buf_append(&r->out, "]", 1);
-    case JSON_STRING:
-        sl_buf_reset(&r->tmp);
-        rc = sl_anon_text(r->a, r->s, json_string_value(v), json_string_length(v), &r->tmp, &r->counts,
-                          r->vault);
-        if (!rc)
-            rc = sl_buf_append_json_str(&r->out, r->tmp.p ? r->tmp.p : "", r->tmp.len);
-        if (r->tmp.len)
-            explicit_bzero(r->tmp.p, r->tmp.len);
-        return rc;
-    case JSON_INTEGER:
-    case JSON_REAL:
-        if (r->verbatim) {
-            const struct numtok *t = &r->nums[r->inum++];
-
-            return sl_buf_append(&r->out, r->line + t->off, t->len);
-        }
-        if (json_is_integer(v))
-            return sl_buf_printf(&r->out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return emit_real(&r->out, json_real_value(v));
-    case JSON_TRUE:
-        return sl_buf_append_str(&r->out, "true");
-    case JSON_FALSE:
-        return sl_buf_append_str(&r->out, "false");
-    default:
-        return sl_buf_append_str(&r->out, "null");
+    if (!q || e - (size_t)(q - r->line) < 2 || r->line[e - 1] != '"') {
+        r->fail = SL_EPARSE; /* yajl did not behave as documented above: stop, never guess */
+        return false;
     }
-}
-
-/* Read one line (without its newline) into *buf, at most max bytes: a longer line is consumed to
- * its end and reported with *toolong. Returns false at end of input. Memory stays bounded by max. */
-static bool read_line(FILE *f, char **buf, size_t *cap, size_t max, size_t *len, bool *toolong)
-{
-    int ch;
-
-    *len = 0;
-    *toolong = false;
-    while ((ch = getc_unlocked(f)) != EOF) {
-        if (ch == '\n')
-            return true;
-        if (*len >= max) {
-            *toolong = true;
-            continue;
-        }
-        if (*len + 1 >= *cap) {
-            size_t nc = *cap ? *cap * 2 : 65536;
-            char *nb = realloc(*buf, nc);
-
-            if (!nb) {
-                *toolong = true;
-                continue;
-            }
-            *buf = nb;
-            *cap = nc;
-        }
-        (*buf)[(*len)++] = (char)ch;
+    s = (size_t)(q - r->line);
+    *start = s;
+    *end = e;
+    r->prev = e;
+    if (e - s - 2 != n && !surrogates_paired(r->line + s + 1, e - s - 2, &bad)) {
+        r->bad_at = s + 1 + bad;
+        r->fail = 1;
+        return false;
     }
-    return *len > 0 || *toolong;
+    return true;
 }
 
-/* Returns 0, 1 for a bad line (reported), or a negative internal error. */
-static int do_line(struct redact *r, const char *line, size_t len, size_t lineno)
+static int on_key(void *ctx, const unsigned char *k, size_t n)
 {
-    json_error_t jerr;
-    json_t *doc;
+    size_t s, e;
+
+    (void)k;
+    return string_token(ctx, n, &s, &e);
+}
+
+static int on_string(void *ctx, const unsigned char *v, size_t n)
+{
+    struct sl_redact *r = ctx;
+    size_t s, e;
     int rc;
 
-    doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (!doc && json_error_code(&jerr) == json_error_numeric_overflow)
-        doc = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
-    if (!doc) { /* never print jansson's text: it quotes the input */
-        fprintf(stderr, "sluice redact: line %zu: not valid JSON (column %d)\n", lineno, jerr.column);
+    if (!string_token(r, n, &s, &e))
+        return 0;
+    sl_buf_reset(&r->tmp);
+    rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &r->line_counts, r->vault);
+    if (!rc && (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
+        const char *t = r->tmp.p;
+        size_t tn = r->tmp.len, a = ascii_prefix(t, tn), bad;
+
+        /* The input was valid UTF-8; an operator that keeps part of a value (mask keeps the first
+         * byte of an e-mail address) can cut a character: replace such bytes with U+FFFD so the
+         * line stays valid JSON. */
+        if (!sl_utf8_valid(t + a, tn - a, &bad)) {
+            sl_buf_reset(&r->fix);
+            rc = sl_utf8_repair(t, tn, &r->fix);
+            t = r->fix.p;
+            tn = r->fix.len;
+        }
+        if (!rc && !(rc = sl_buf_append(&r->out, r->line + r->copied, s - r->copied)))
+            rc = append_json_str(&r->out, t, tn);
+        r->copied = e;
+    }
+    if (rc) { /* tmp and out hold only anonymized text: not wiped per line, only at the end */
+        r->fail = rc;
+        return 0;
+    }
+    return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_string = on_string,
+    .yajl_map_key = on_key,
+};
+
+/* Next line (without its '\n') at *p, *len, writable up to and including (*p)[*len]. Returns 1
+ * with a line, 2 for a line longer than l->max (consumed to its end, *len = 0), 0 at end of input,
+ * or -ENOMEM. Memory stays bounded by max plus one chunk. */
+static int lines_next(struct lines *l, char **p, size_t *len)
+{
+    size_t scanned = 0;
+    bool skipping = false;
+
+    for (;;) {
+        size_t n = l->end - l->beg;
+        char *nl = n > scanned ? memchr(l->buf + l->beg + scanned, '\n', n - scanned) : NULL;
+
+        if (nl) {
+            n = (size_t)(nl - (l->buf + l->beg));
+            *p = l->buf + l->beg;
+            *len = n;
+            l->beg += n + 1;
+            if (skipping || n > l->max) {
+                *len = 0;
+                return 2;
+            }
+            return 1;
+        }
+        if (skipping || l->end - l->beg > l->max) {
+            skipping = true;
+            l->beg = l->end = 0; /* drop what is read of the over-long line */
+        }
+        scanned = l->end - l->beg;
+        if (l->eof) {
+            if (!skipping && scanned == 0)
+                return 0;
+            *p = l->buf + l->beg;
+            *len = scanned;
+            l->beg = l->end;
+            if (skipping) {
+                *len = 0;
+                return 2;
+            }
+            return 1;
+        }
+        if (l->beg > 0) {
+            memmove(l->buf, l->buf + l->beg, scanned);
+            l->beg = 0;
+            l->end = scanned;
+        }
+        if (l->cap - l->end < READ_CHUNK + 1) {
+            size_t nc = l->end + READ_CHUNK + 1 > l->cap * 2 ? l->end + READ_CHUNK + 1 : l->cap * 2;
+            char *nb = realloc(l->buf, nc);
+
+            if (!nb)
+                return -ENOMEM;
+            l->buf = nb;
+            l->cap = nc;
+        }
+        n = fread(l->buf + l->end, 1, l->cap - l->end - 1, l->f);
+        l->end += n;
+        if (n == 0)
+            l->eof = true;
+    }
+}
+
+static void report(FILE *err, size_t lineno, const char *what, size_t off)
+{ /* never quote the input: it may be PII */
+    if (!err)
+        return;
+    if (off)
+        fprintf(err, "sluice redact: line %zu: %s (column %zu)\n", lineno, what, off);
+    else
+        fprintf(err, "sluice redact: line %zu: %s\n", lineno, what);
+}
+
+/* Offset of the first \v or \f in p[0..n), or n. In a line yajl accepts they are between tokens
+ * (inside a string yajl refuses them raw). */
+static size_t find_vf(const char *p, size_t n)
+{
+    const char *v = memchr(p, '\v', n), *f = memchr(p, '\f', n);
+
+    if (v && (!f || v < f))
+        return (size_t)(v - p);
+    return f ? (size_t)(f - p) : n;
+}
+
+int sl_redact_line(struct sl_redact *r, char *line, size_t len, size_t lineno, FILE *out, FILE *err)
+{
+    yajl_status st;
+    size_t asc = ascii_prefix(line, len), off;
+    bool in_complete = false;
+    int rc = 0;
+
+    if (!sl_utf8_valid(line + asc, len - asc, &off)) {
+        report(err, lineno, "not valid JSON", asc + off + 1);
         return 1;
     }
+    if ((off = find_vf(line, len)) < len) {
+        report(err, lineno, "not valid JSON", off + 1);
+        return 1;
+    }
+    r->h = yajl_alloc(&callbacks, NULL, r);
+    if (!r->h)
+        return -ENOMEM;
+    yajl_config(r->h, yajl_dont_validate_strings, 1); /* checked strictly above */
     r->line = line;
-    if ((rc = lex_numbers(r, line, len)))
-        goto out;
-    r->verbatim = count_numbers(doc) == r->nnum;
+    r->prev = r->copied = 0;
+    r->fail = 0;
+    memset(&r->line_counts, 0, sizeof(r->line_counts));
     sl_buf_reset(&r->out);
     if (r->mode == SL_ANON_TOKENIZE && (rc = sl_anon_vault_create(&r->vault)))
         goto out;
-    rc = emit(r, doc);
+    st = yajl_parse(r->h, (const unsigned char *)line, len);
+    if (st == yajl_status_ok) {
+        in_complete = true;
+        st = yajl_complete_parse(r->h);
+    }
+    if (r->fail == SL_ENOSPACE) {
+        report(err, lineno, "output over the size cap", 0);
+        rc = 1;
+    } else if (r->fail < 0) {
+        rc = r->fail;
+    } else if (st != yajl_status_ok) {
+        off = r->fail ? r->bad_at : in_complete ? len : yajl_get_bytes_consumed(r->h);
+        report(err, lineno, "not valid JSON", off + 1);
+        rc = 1;
+    } else if (r->copied == 0) { /* nothing changed: the line itself */
+        line[len] = '\n';
+        if (fwrite(line, 1, len + 1, out) != len + 1)
+            rc = SL_EIO;
+    } else if ((rc = sl_buf_append(&r->out, line + r->copied, len - r->copied)) == 0 &&
+               (rc = sl_buf_append(&r->out, "\n", 1)) == 0) {
+        if (fwrite(r->out.p, 1, r->out.len, out) != r->out.len)
+            rc = SL_EIO;
+    } else if (rc == SL_ENOSPACE) {
+        report(err, lineno, "output over the size cap", 0);
+        rc = 1;
+    }
+    if (rc == 0) { /* a line not written counts nothing (its values may be counted already) */
+        int t;
+
+        for (t = 0; t < SL_PII__COUNT; t++)
+            r->counts.n[t] += r->line_counts.n[t];
+    }
+out:
     sl_anon_vault_destroy(r->vault);
     r->vault = NULL;
-    if (rc == SL_ENOSPACE) {
-        fprintf(stderr, "sluice redact: line %zu: output over the size cap\n", lineno);
-        rc = 1;
-        goto out;
-    }
-    if (!rc && (rc = sl_buf_append(&r->out, "\n", 1)) == 0 &&
-        fwrite(r->out.p, 1, r->out.len, stdout) != r->out.len)
-        rc = SL_EIO;
-out:
-    json_decref(doc);
+    yajl_free(r->h);
+    r->h = NULL;
     return rc;
 }
 
-static void print_stats(const struct redact *r, size_t lines, size_t bad)
+int sl_redact_create(const struct sl_anon_opts *o, struct sl_redact **out)
+{
+    struct sl_redact *r = calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return -ENOMEM;
+    r->mode = o->mode;
+    sl_buf_init(&r->out, SL_REDACT_MAX_LINE * 2);
+    sl_buf_init(&r->tmp, SL_REDACT_MAX_LINE * 2);
+    sl_buf_init(&r->fix, SL_REDACT_MAX_LINE * 4);
+    if ((rc = sl_anon_create(o, &r->a)) || (rc = sl_anon_scratch_create(r->a, &r->s))) {
+        sl_redact_destroy(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+const struct sl_anon_counts *sl_redact_counts(const struct sl_redact *r)
+{
+    return &r->counts;
+}
+
+void sl_redact_destroy(struct sl_redact *r)
+{
+    if (!r)
+        return;
+    sl_buf_wipe(&r->out);
+    sl_buf_wipe(&r->tmp);
+    sl_buf_wipe(&r->fix);
+    sl_anon_scratch_destroy(r->s);
+    sl_anon_destroy(r->a);
+    free(r);
+}
+
+static void print_stats(const struct sl_redact *r, size_t lines, size_t bad)
 {
     int t;
 
@@ -332,42 +522,38 @@ static int parse_args(int argc, char **argv, struct sl_anon_opts *o, unsigned ch
 int sl_cmd_redact(int argc, char **argv)
 {
     struct sl_anon_opts o = {.mode = SL_ANON_REDACT};
-    struct redact r;
+    struct sl_redact *r = NULL;
+    struct lines in = {.f = stdin, .max = SL_REDACT_MAX_LINE};
     unsigned char key[4096];
     bool stats = false;
-    char *line = NULL;
-    size_t cap = 0, lineno = 0, bad = 0, len = 0;
-    bool toolong = false;
+    char *line;
+    size_t lineno = 0, bad = 0, len;
     int rc, status = 0;
 
-    memset(&r, 0, sizeof(r));
     if (parse_args(argc, argv, &o, key, sizeof(key), &stats)) {
         usage();
         explicit_bzero(key, sizeof(key));
         return 2;
     }
-    r.mode = o.mode;
-    rc = sl_anon_create(&o, &r.a);
+    rc = sl_redact_create(&o, &r);
     explicit_bzero(key, sizeof(key));
-    if (rc || (rc = sl_anon_scratch_create(r.a, &r.s))) {
+    if (rc) {
         fprintf(stderr, "sluice redact: cannot build the anonymizer: %s\n", sl_strerror(rc));
-        sl_anon_destroy(r.a);
         return 1;
     }
-    sl_buf_init(&r.out, SL_REDACT_MAX_LINE * 2);
-    sl_buf_init(&r.tmp, SL_REDACT_MAX_LINE * 2);
-    while (read_line(stdin, &line, &cap, SL_REDACT_MAX_LINE, &len, &toolong)) {
+    while ((rc = lines_next(&in, &line, &len)) > 0) {
         lineno++;
-        while (len > 0 && line[len - 1] == '\r')
-            len--;
-        if (toolong) {
-            fprintf(stderr, "sluice redact: line %zu: longer than %zu bytes\n", lineno, SL_REDACT_MAX_LINE);
+        if (rc == 2) {
+            fprintf(stderr, "sluice redact: line %zu: longer than %zu bytes\n", lineno,
+                    SL_REDACT_MAX_LINE);
             bad++;
             continue;
         }
+        while (len > 0 && line[len - 1] == '\r')
+            len--;
         if (len == 0)
             continue; /* blank line */
-        rc = do_line(&r, line, len, lineno);
+        rc = sl_redact_line(r, line, len, lineno, stdout, stderr);
         if (rc == 1) {
             bad++;
         } else if (rc < 0) {
@@ -376,18 +562,18 @@ int sl_cmd_redact(int argc, char **argv)
             break;
         }
     }
+    if (rc < 0 && !status) {
+        fprintf(stderr, "sluice redact: reading input: %s\n", sl_strerror(rc));
+        status = 1;
+    }
     if (fflush(stdout) != 0 || ferror(stdin))
         status = 1;
     if (stats)
-        print_stats(&r, lineno, bad);
-    if (line)
-        explicit_bzero(line, cap);
-    free(line);
-    free(r.nums);
-    sl_buf_wipe(&r.out);
-    sl_buf_wipe(&r.tmp);
-    sl_anon_scratch_destroy(r.s);
-    sl_anon_destroy(r.a);
+        print_stats(r, lineno, bad);
+    if (in.buf)
+        explicit_bzero(in.buf, in.cap);
+    free(in.buf);
+    sl_redact_destroy(r);
     if (status)
         return status;
     return bad ? 3 : 0;

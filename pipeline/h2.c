@@ -45,6 +45,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "mpool.h"
 
 #define MAX_CONNS 64
 #define OUT_HIGH (64 * 1024)     /* serialize at most this much before writing */
@@ -107,6 +108,8 @@ struct sl_h2 {
     SSL_SESSION *tls_sess;
     nghttp2_session_callbacks *cbs;
     nghttp2_option *nopt;
+    nghttp2_mem mem;       /* nghttp2's allocations come from pool (loop thread only) */
+    struct sl_mpool pool;
     char *host;      /* for DNS and certificate checks (no brackets) */
     char *authority; /* host[:port] as the URL spells it */
     char port[8];
@@ -147,6 +150,7 @@ static void engine_release(struct sl_h2 *e)
     SSL_CTX_free(e->ctx);
     nghttp2_session_callbacks_del(e->cbs);
     nghttp2_option_del(e->nopt);
+    sl_mpool_destroy(&e->pool); /* every session is gone: connections hold handles */
     while (e->freelist) {
         struct stream *s = e->freelist;
 
@@ -777,7 +781,7 @@ static void start_session(struct conn *c)
             conn_close(e->conns[0]);
         return;
     }
-    if (nghttp2_session_client_new2(&c->sess, e->cbs, c, e->nopt) ||
+    if (nghttp2_session_client_new3(&c->sess, e->cbs, c, e->nopt, &e->mem) ||
         nghttp2_submit_settings(c->sess, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0])) ||
         nghttp2_session_set_local_window_size(c->sess, NGHTTP2_FLAG_NONE, 0, CONN_WINDOW)) {
         conn_fail(c, CURLE_OUT_OF_MEMORY, "cannot start an HTTP/2 session");
@@ -1301,8 +1305,33 @@ static int setup_tls(struct sl_h2 *e)
     return 0;
 }
 
+static void *ng_malloc(size_t n, void *ud)
+{
+    return sl_mpool_alloc(ud, n);
+}
+
+static void ng_free(void *p, void *ud)
+{
+    sl_mpool_free(ud, p);
+}
+
+static void *ng_calloc(size_t nmemb, size_t size, void *ud)
+{
+    return sl_mpool_calloc(ud, nmemb, size);
+}
+
+static void *ng_realloc(void *p, size_t n, void *ud)
+{
+    return sl_mpool_realloc(ud, p, n);
+}
+
 static int setup_nghttp2(struct sl_h2 *e)
 {
+    e->mem.mem_user_data = &e->pool;
+    e->mem.malloc = ng_malloc;
+    e->mem.free = ng_free;
+    e->mem.calloc = ng_calloc;
+    e->mem.realloc = ng_realloc;
     if (nghttp2_session_callbacks_new(&e->cbs) || nghttp2_option_new(&e->nopt))
         return -12;
     nghttp2_session_callbacks_set_on_header_callback(e->cbs, on_header);

@@ -90,10 +90,12 @@ struct sl_job {
     uint64_t prompt_tokens, completion_tokens;
     uint64_t used_tokens;  /* for settling the bucket; 0 = unknown */
     bool unwritten;        /* the writer refused the record (sticky disk error) */
-    bool id_turn_taken;    /* passed the id set's in-order turn */
+    bool admit;            /* prepared and checked: admission decides on its custom_id (work.c) */
+    bool remember_id;      /* done by an earlier run: admission only records its custom_id */
 
     /* Cost (price.h), nano-USD. */
     uint64_t est_cost_nusd;  /* estimate from est_tokens, set by prepare (0 if unknown) */
+    uint8_t est_cost_state;  /* 0 no price table, 1 est_cost_nusd priced, 2 model not priced */
     uint64_t cost_nusd;      /* from usage, set by finish */
     bool cost_known;         /* the price table knows j->model */
     uint64_t held_nusd;      /* loop thread: estimate counted against the budget while in flight */

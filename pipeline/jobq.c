@@ -23,10 +23,13 @@ void sl_jobq_destroy(struct sl_jobq *q)
     pthread_mutex_destroy(&q->mu);
 }
 
-void sl_jobq_push(struct sl_jobq *q, struct sl_job *j)
+bool sl_jobq_push(struct sl_jobq *q, struct sl_job *j)
 {
+    bool was_empty;
+
     j->next = NULL;
     pthread_mutex_lock(&q->mu);
+    was_empty = q->head == NULL;
     if (q->tail)
         q->tail->next = j;
     else
@@ -35,6 +38,7 @@ void sl_jobq_push(struct sl_jobq *q, struct sl_job *j)
     q->count++;
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
+    return was_empty;
 }
 
 void sl_jobq_push_list(struct sl_jobq *q, struct sl_job *head, struct sl_job *tail, size_t n)

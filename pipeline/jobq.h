@@ -22,7 +22,9 @@ struct sl_jobq {
 
 int sl_jobq_init(struct sl_jobq *q);
 void sl_jobq_destroy(struct sl_jobq *q);
-void sl_jobq_push(struct sl_jobq *q, struct sl_job *j);
+/* Returns true if the queue was empty: a consumer that drains it whole (sl_jobq_take_all) needs a
+ * wake-up only then. */
+bool sl_jobq_push(struct sl_jobq *q, struct sl_job *j);
 /* Append a chain of n jobs linked through ->next (tail->next is NULL) under one lock, waking one
  * waiter for one job and all of them for more: one hand-off per batch instead of per job. */
 void sl_jobq_push_list(struct sl_jobq *q, struct sl_job *head, struct sl_job *tail, size_t n);

@@ -4,14 +4,17 @@
  */
 #include "work.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "framer.h"
+#include "jscan.h"
 #include "shard.h"
 #include "mp2json.h"
 #include "policy.h"
@@ -123,6 +126,7 @@ void sl_work_tls_close(struct sl_work_tls *t)
     json_decref(t->tmpl);
     t->tmpl = NULL;
     sl_jarena_free(&t->arena);
+    sl_strcache_destroy(&t->clean);
 }
 
 void sl_job_free(struct sl_job *j)
@@ -398,19 +402,25 @@ static int anon_tree(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
                 return rc;
         }
     } else if (json_is_string(v)) {
+        const char *sv = json_string_value(v);
+        size_t sn = json_string_length(v);
         uint32_t before = 0, after = 0;
         size_t i;
 
+        /* The same system prompt in every job: scanned once per worker (strcache.h). */
+        if (sl_strcache_has(&t->clean, sv, sn))
+            return 0;
         for (i = 0; i < SL_PII__COUNT; i++)
             before += j->redactions.n[i];
         sl_buf_reset(&t->tmp);
-        rc = sl_anon_text(c->anon, t->scratch, json_string_value(v), json_string_length(v), &t->tmp,
-                          &j->redactions, j->vault);
+        rc = sl_anon_text(c->anon, t->scratch, sv, sn, &t->tmp, &j->redactions, j->vault);
         if (rc)
             return rc;
         for (i = 0; i < SL_PII__COUNT; i++)
             after += j->redactions.n[i];
-        if (after != before && json_string_setn(v, t->tmp.p ? t->tmp.p : "", t->tmp.len))
+        if (after == before)
+            sl_strcache_put(&t->clean, sv, sn);
+        else if (json_string_setn(v, t->tmp.p ? t->tmp.p : "", t->tmp.len))
             return SL_EUTF8;
     }
     return 0;
@@ -441,6 +451,16 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
             return sl_err_set(err, SL_EPARSE, "", "NUL byte at byte %zu of the record",
                               (size_t)(nul - p));
     }
+    /* yajl first (jscan.h); anything it is not sure of goes to jansson, which words the errors. The
+     * body's byte range is kept only when it points into j->raw (not into a repaired copy). */
+    rc = sl_jscan_load(p, n, "body", out, &t->body_off, &t->body_len);
+    if (rc < 0)
+        return sl_err_set(err, rc, "", "internal: out of memory");
+    if (rc == 0) {
+        t->body_len = p == j->raw ? t->body_len - t->body_off : 0;
+        return 0;
+    }
+    t->body_off = t->body_len = 0;
     *out = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
     if (!*out && strstr(je.text, "depth"))
         return sl_err_set(err, SL_ETOOBIG, "", "nested deeper than the JSON parser allows (%d "
@@ -525,9 +545,9 @@ static void estimate_cost(struct sl_work_ctx *c, struct sl_job *j, json_t *body)
         out = j->est_tokens;
     if (sl_prices_cost(c->prices, j->model, j->est_tokens - out, out, &usd)) {
         j->est_cost_nusd = sl_price_to_nusd(usd);
-        atomic_fetch_add_explicit(&c->est_cost_nusd, j->est_cost_nusd, memory_order_relaxed);
+        j->est_cost_state = 1;
     } else {
-        atomic_fetch_add_explicit(&c->est_cost_unknown, 1, memory_order_relaxed);
+        j->est_cost_state = 2;
     }
 }
 
@@ -570,32 +590,163 @@ static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
     return true;
 }
 
+/* ---- admission: the id set sees jobs in input order ----
+ *
+ * Duplicate detection keeps the first occurrence in input order, so custom_ids reach the id set in
+ * seq order. Two workers preparing alternate jobs used to hand that turn to each other job by job,
+ * sleeping on a condition variable whenever the other was behind (most futex calls and context
+ * switches of a run). Now a worker whose prepared job is not next parks it and goes on with other
+ * work; the worker that admits the job before it admits the parked ones that follow too. Nobody
+ * waits. Admission is cheap: the id insert, the counters, the READY mark. */
+
+#define PARK_MIN 16 /* small on purpose: every run of more than a few jobs grows the ring (tested) */
+
+int sl_work_admit_init(struct sl_work_ctx *c, sl_work_deliver_fn deliver, void *ud)
+{
+    c->deliver = deliver;
+    c->deliver_ud = ud;
+    c->admit_next = 0;
+    c->parked = calloc(PARK_MIN, sizeof(*c->parked));
+    c->parked_cap = c->parked ? PARK_MIN : 0;
+    if (!c->parked || pthread_mutex_init(&c->admit_mu, NULL)) {
+        free(c->parked);
+        c->parked = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void sl_work_admit_free(struct sl_work_ctx *c)
+{
+    size_t i;
+
+    if (!c->parked)
+        return;
+    for (i = 0; i < c->parked_cap; i++) /* only if the run stopped with jobs never admitted */
+        if (c->parked[i])
+            sl_job_free(c->parked[i]);
+    free(c->parked);
+    c->parked = NULL;
+    pthread_mutex_destroy(&c->admit_mu);
+}
+
+/* Park j (admit_mu held; j->seq > admit_next). Parked seqs all lie in (admit_next, admit_next +
+ * cap), so seq % cap never collides; the ring doubles when a seq would fall outside. */
+static int park(struct sl_work_ctx *c, struct sl_job *j)
+{
+    uint64_t d = j->seq - c->admit_next;
+
+    if (d >= c->parked_cap) {
+        size_t ncap = c->parked_cap, i;
+        struct sl_job **np;
+
+        while (d >= ncap)
+            ncap *= 2;
+        if (!(np = calloc(ncap, sizeof(*np))))
+            return -ENOMEM;
+        for (i = 0; i < c->parked_cap; i++)
+            if (c->parked[i])
+                np[c->parked[i]->seq & (ncap - 1)] = c->parked[i];
+        free(c->parked);
+        c->parked = np;
+        c->parked_cap = ncap;
+    }
+    c->parked[j->seq & (c->parked_cap - 1)] = j;
+    return 0;
+}
+
+static struct sl_job *take_parked(struct sl_work_ctx *c, uint64_t seq)
+{
+    struct sl_job **slot = &c->parked[seq & (c->parked_cap - 1)];
+    struct sl_job *j = *slot;
+
+    if (!j || j->seq != seq)
+        return NULL;
+    *slot = NULL;
+    return j;
+}
+
+/* The id decision and everything counted only for admitted jobs. A failure of the id set (its
+ * scratch files' disk) stops the run like a writer error: the job gets no record, so a resume
+ * redoes it; calling it unique or a duplicate would both be guesses. */
+static void admit(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    const char *id = j->admit || j->remember_id ? j->custom_id : NULL;
+    struct sl_err err;
+    int rc = 1, zero = 0;
+
+    if (!c->cfg->no_dedup) {
+        rc = sl_idset_insert_at(c->ids, j->seq, id, id ? strlen(id) : 0);
+        if (rc < 0 && id) {
+            atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
+            sl_buf_wipe(&j->body);
+            j->unwritten = true;
+            j->outcome = SL_JOB_REJECTED;
+            return;
+        }
+    }
+    if (!j->admit)
+        return;
+    if (rc == 0) {
+        /* The id belongs to the job that has it first: this reject is keyed by its source only,
+         * so every custom_id stays in exactly one output (and audit verify agrees). */
+        free(j->custom_id);
+        j->custom_id = NULL;
+        sl_buf_wipe(&j->body);
+        sl_err_clear(&err);
+        sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
+        reject(c, t, j, &err, "duplicate.custom_id");
+        return;
+    }
+    count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
+    count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
+    if (j->sanitized.injection_flagged)
+        atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
+    if (j->est_cost_state == 1)
+        atomic_fetch_add_explicit(&c->est_cost_nusd, j->est_cost_nusd, memory_order_relaxed);
+    else if (j->est_cost_state == 2)
+        atomic_fetch_add_explicit(&c->est_cost_unknown, 1, memory_order_relaxed);
+    if (c->cfg->dry_run) {
+        dry_emit(c, j);
+        return;
+    }
+    j->outcome = SL_JOB_OK;
+    j->state = SL_JOB_READY;
+}
+
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
 {
     sl_jarena_begin(&t->arena);
     prepare(c, t, j);
     sl_jarena_end(&t->arena);
-    if (!j->id_turn_taken && !c->cfg->no_dedup) /* every position takes its turn in the id set exactly once */
-        (void)sl_idset_insert_at(c->ids, j->seq, NULL, 0);
-}
-
-/* Insert the job's custom_id in input order (see sl_idset_insert_at). A failure (the scratch
- * files' disk) stops the run like a writer error: the job gets no record, so a resume redoes it;
- * calling it unique or a duplicate would both be guesses. */
-static int id_insert(struct sl_work_ctx *c, struct sl_job *j)
-{
-    int rc, zero = 0;
-
-    j->id_turn_taken = true;
-    if (c->cfg->no_dedup)
-        return 1;
-    rc = sl_idset_insert_at(c->ids, j->seq, j->custom_id, strlen(j->custom_id));
-    if (rc < 0) {
-        atomic_compare_exchange_strong(&c->writer_error, &zero, rc);
-        j->unwritten = true;
-        j->outcome = SL_JOB_REJECTED;
+    if (c->cfg->no_dedup) {
+        admit(c, t, j);
+        c->deliver(c->deliver_ud, j);
+        return;
     }
-    return rc;
+    pthread_mutex_lock(&c->admit_mu);
+    while (j->seq != c->admit_next) {
+        if (!park(c, j)) {
+            pthread_mutex_unlock(&c->admit_mu);
+            return; /* the worker admitting j->seq - 1 takes it along */
+        }
+        /* out of memory for the ring: wait for the turn instead */
+        pthread_mutex_unlock(&c->admit_mu);
+        usleep(200);
+        pthread_mutex_lock(&c->admit_mu);
+    }
+    pthread_mutex_unlock(&c->admit_mu);
+    while (j) {
+        uint64_t seq = j->seq;
+
+        admit(c, t, j);
+        c->deliver(c->deliver_ud, j);
+        pthread_mutex_lock(&c->admit_mu);
+        c->admit_next = seq + 1;
+        j = take_parked(c, seq + 1);
+        pthread_mutex_unlock(&c->admit_mu);
+    }
 }
 
 static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
@@ -605,6 +756,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     int rc;
 
     sl_err_clear(&err);
+    t->body_off = t->body_len = 0;
     if (j->frame_err && other_shard(c, j))
         goto out;
     if (j->frame_err && c->writer && sl_writer_is_done(c->writer, j->seq)) {
@@ -642,13 +794,13 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         rc = sl_template_apply(t->tmpl, rec, &job, &err);
         json_decref(rec);
         rec = job;
+        t->body_off = t->body_len = 0; /* the body comes from the template */
     }
     if (other_shard(c, j))
         goto out;
     if (j->custom_id && c->writer && sl_writer_is_done(c->writer, j->seq)) {
-        /* Done by an earlier run: remember its id for duplicate detection, nothing else. */
-        if (id_insert(c, j) < 0)
-            rc = -12;
+        /* Done by an earlier run: admit remembers its id for duplicate detection, nothing else. */
+        j->remember_id = true;
         j->outcome = SL_JOB_SKIPPED;
         goto out;
     }
@@ -677,54 +829,47 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         reject(c, t, j, &err, "policy.custom_id_pii");
         goto out;
     }
-    rc = id_insert(c, j);
-    if (rc < 0)
-        goto out; /* the run stops (see id_insert) */
-    if (rc == 0) {
-        /* The id belongs to the job that has it first: this reject is keyed by its source only,
-         * so every custom_id stays in exactly one output (and audit verify agrees). */
-        free(j->custom_id);
-        j->custom_id = NULL;
-        sl_err_set(&err, SL_EDUP, "/custom_id", "custom_id already used by an earlier job");
-        reject(c, t, j, &err, "duplicate.custom_id");
-        goto out;
-    }
     j->method = dup_str(rec, "method");
     j->path = dup_str(rec, "url");
     body = json_object_get(rec, "body");
     j->model = dup_str(body, "model");
     if (c->anon) {
+        uint32_t before = 0, after = 0;
+        size_t i;
+
         if (c->cfg->anon_mode == SL_ANON_TOKENIZE && !j->vault &&
             sl_anon_vault_create(&j->vault)) {
             sl_err_set(&err, SL_EPOLICY, "", "out of memory");
             reject(c, t, j, &err, "internal");
             goto out;
         }
+        for (i = 0; i < SL_PII__COUNT; i++)
+            before += j->redactions.n[i];
         if (anon_tree(c, t, j, body, 0)) {
             sl_err_set(&err, SL_ETOOBIG, "/body", "anonymized body exceeds the size limit");
             reject(c, t, j, &err, "size.job");
             goto out;
         }
+        for (i = 0; i < SL_PII__COUNT; i++)
+            after += j->redactions.n[i];
+        if (after != before)
+            t->body_len = 0; /* a string was replaced: encode the tree */
     }
-    if (dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15), &j->body)) {
+    /* Nothing changed the body (no sanitize rewrite or dropped field, no replacement): send the
+     * record's own bytes, which hold the same JSON value (numbers exactly as written), instead of
+     * encoding the tree again. */
+    if (t->body_len && !j->sanitized.modified && json_is_object(body)
+            ? sl_buf_append(&j->body, j->raw + t->body_off, t->body_len)
+            : dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15),
+                      &j->body)) {
         sl_buf_wipe(&j->body);
         sl_err_set(&err, SL_ETOOBIG, "/body", "body cannot be encoded");
         reject(c, t, j, &err, "size.job");
         goto out;
     }
     make_idem_key(c, t, j);
-    count_add(c->redactions, j->redactions.n, SL_PII__COUNT);
-    count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
-    if (j->sanitized.injection_flagged)
-        atomic_fetch_add_explicit(&c->injection_flagged, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->est_tokens, j->est_tokens, memory_order_relaxed);
     estimate_cost(c, j, body);
-    if (c->cfg->dry_run) {
-        dry_emit(c, j);
-        goto out;
-    }
-    j->outcome = SL_JOB_OK;
-    j->state = SL_JOB_READY;
+    j->admit = true; /* passed every check: only its custom_id is left to decide (admit) */
 out:
     json_decref(rec);
     if (j->raw) {
@@ -858,33 +1003,13 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     sl_jarena_end(&t->arena);
 }
 
-static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+/* Token counts and cost of a finished job, from its response's usage. */
+static void account(struct sl_work_ctx *c, struct sl_job *j, uint64_t prompt, uint64_t completion,
+                    uint64_t total)
 {
-    json_t *body = NULL, *usage;
-    struct sl_buf line, txt;
-    const char *out;
-    size_t out_len;
-    int rc = 0;
-
-    if (j->outcome == SL_JOB_FAILED) {
-        finish_error(c, j);
-        return;
-    }
-    body = json_loadb(j->resp.p ? j->resp.p : "", j->resp.len, 0, NULL);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        snprintf(j->err_code, sizeof(j->err_code), "invalid_response");
-        snprintf(j->err_msg, sizeof(j->err_msg),
-                 "HTTP %ld response body is not a JSON object (%zu bytes)", j->status, j->resp.len);
-        j->outcome = SL_JOB_RETRY;
-        return;
-    }
-    usage = json_object_get(body, "usage");
-    j->prompt_tokens = get_u64(usage, "prompt_tokens") + get_u64(usage, "input_tokens");
-    j->completion_tokens = get_u64(usage, "completion_tokens") + get_u64(usage, "output_tokens");
-    j->used_tokens = get_u64(usage, "total_tokens");
-    if (!j->used_tokens)
-        j->used_tokens = j->prompt_tokens + j->completion_tokens;
+    j->prompt_tokens = prompt;
+    j->completion_tokens = completion;
+    j->used_tokens = total ? total : prompt + completion;
     atomic_fetch_add_explicit(&c->prompt_tokens, j->prompt_tokens, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->completion_tokens, j->completion_tokens, memory_order_relaxed);
     if (c->prices) {
@@ -896,6 +1021,60 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
         atomic_fetch_add_explicit(j->cost_known ? &c->spend_nusd : &c->spend_unknown,
                                   j->cost_known ? j->cost_nusd : 1, memory_order_relaxed);
     }
+}
+
+static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
+{
+    json_t *body = NULL, *usage;
+    struct sl_buf line, txt;
+    struct sl_jscan_resp r;
+    const char *out;
+    size_t out_len;
+    int rc = 0;
+
+    if (j->outcome == SL_JOB_FAILED) {
+        finish_error(c, j);
+        return;
+    }
+    sl_buf_init(&txt, 0);
+    /* The common case without a tree (jscan.h): a valid object, copied into the result line as
+     * received. Restoring tokens, a raw newline, or anything jscan is unsure of: jansson. */
+    if (!(c->cfg->restore && j->vault) && j->resp.len &&
+        sl_jscan_response(j->resp.p, j->resp.len, &r) == 0) {
+        account(c, j, r.prompt_tokens + r.input_tokens, r.completion_tokens + r.output_tokens,
+                r.total_tokens);
+        if (!j->rl.request_id[0] && r.id[0])
+            snprintf(j->rl.request_id, sizeof(j->rl.request_id), "%s", r.id);
+        out = j->resp.p;
+        out_len = j->resp.len;
+        if (r.has_newline) {
+            /* Pretty-printed (OpenAI indents its answers). In valid JSON a raw LF or CR only
+             * stands between tokens (inside a string it must be escaped), so as spaces they keep
+             * the value and make it one line; jscan checked the text is valid. */
+            if (sl_buf_append(&txt, j->resp.p, j->resp.len)) {
+                rc = -1;
+            } else {
+                for (size_t i = 0; i < txt.len; i++)
+                    if (txt.p[i] == '\n' || txt.p[i] == '\r')
+                        txt.p[i] = ' ';
+                out = txt.p;
+            }
+        }
+        goto line;
+    }
+    body = json_loadb(j->resp.p ? j->resp.p : "", j->resp.len, 0, NULL);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        snprintf(j->err_code, sizeof(j->err_code), "invalid_response");
+        snprintf(j->err_msg, sizeof(j->err_msg),
+                 "HTTP %ld response body is not a JSON object (%zu bytes)", j->status, j->resp.len);
+        j->outcome = SL_JOB_RETRY;
+        return;
+    }
+    usage = json_object_get(body, "usage");
+    account(c, j, get_u64(usage, "prompt_tokens") + get_u64(usage, "input_tokens"),
+            get_u64(usage, "completion_tokens") + get_u64(usage, "output_tokens"),
+            get_u64(usage, "total_tokens"));
     if (!j->rl.request_id[0]) {
         json_t *id = json_object_get(body, "id");
 
@@ -904,8 +1083,8 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
     }
     if (c->cfg->restore && j->vault)
         rc = restore_tree(j, body, &t->tmp, 0);
-    sl_buf_init(&txt, 0);
-    if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len))) {
+    if (!rc && ((c->cfg->restore && j->vault) || memchr(j->resp.p, '\n', j->resp.len) ||
+                memchr(j->resp.p, '\r', j->resp.len))) {
         bool ok = !dump_to(body, JSON_COMPACT | JSON_PRESERVE_ORDER, &txt);
 
         out = ok ? txt.p : NULL;
@@ -915,6 +1094,7 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
         out_len = j->resp.len;
     }
     json_decref(body);
+line:
     sl_buf_init(&line, 0);
     rc |= line_head(&line, j);
     rc |= append_response(&line, j, out, out_len);

@@ -17,9 +17,12 @@
 #include "job.h"
 #include "price.h"
 #include "sanitize.h"
+#include "strcache.h"
 #include "writer.h"
 
 #define SL_WORK_MAX_REASONS 64
+
+typedef void (*sl_work_deliver_fn)(void *ud, struct sl_job *j);
 
 struct sl_work_ctx {
     const struct sl_config *cfg;
@@ -47,6 +50,13 @@ struct sl_work_ctx {
     size_t template_len;
     _Atomic uint64_t est_cost_nusd, est_cost_unknown;
     _Atomic uint64_t spend_nusd, spend_unknown;
+    /* Admission in input order (work.c): prepared jobs wait here, not their workers. */
+    sl_work_deliver_fn deliver; /* hands a prepared (admitted) job back; any worker thread */
+    void *deliver_ud;
+    pthread_mutex_t admit_mu;
+    uint64_t admit_next;        /* the next seq to admit */
+    struct sl_job **parked;     /* ring by seq % parked_cap */
+    size_t parked_cap;
 };
 
 struct sl_work_tls {
@@ -56,12 +66,20 @@ struct sl_work_tls {
     EVP_MAC_CTX *hmac; /* HMAC-SHA256 keyed once with ctx->audit_key (NULL: one-shot HMAC()) */
     json_t *tmpl; /* this worker's parsed template, NULL without --template */
     struct sl_jarena arena; /* jansson's allocations during one prepare or finish (jarena.h) */
+    size_t body_off, body_len; /* during prepare: the record's "body" bytes in j->raw (0, 0: none) */
+    struct sl_strcache clean;  /* strings the anonymizer left unchanged (repeated prompts) */
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);
 void sl_work_tls_close(struct sl_work_tls *t);
 
-/* NEW -> READY (outcome OK), or REJECTED/SKIPPED (record already handed to the writer). */
+/* Set up / tear down admission; deliver gets every prepared job exactly once, in input order when
+ * duplicate detection is on, on whichever worker admits it. 0 or -ENOMEM. */
+int sl_work_admit_init(struct sl_work_ctx *c, sl_work_deliver_fn deliver, void *ud);
+void sl_work_admit_free(struct sl_work_ctx *c);
+/* NEW -> READY (outcome OK), or REJECTED/SKIPPED (record already handed to the writer); the job
+ * (and maybe jobs parked by other workers) then goes to deliver, possibly later from another
+ * worker. */
 void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);
 /* RESPONDED -> FINISHED (result or error record handed over), or outcome RETRY. */
 void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j);

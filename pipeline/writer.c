@@ -74,6 +74,7 @@ struct sl_writer {
     uint64_t *pend;
     size_t npend, pend_cap;
     struct timespec first_pend; /* CLOCK_MONOTONIC time the oldest pending record arrived */
+    struct timespec last_commit; /* CLOCK_MONOTONIC end of the last commit (zero: none yet) */
     struct sl_buf line, jbuf;
     struct sl_audit_hasher hasher; /* the audit chain's SHA-256, writer thread only */
     struct sl_bitmap done;
@@ -84,6 +85,7 @@ struct sl_writer {
     pthread_cond_t not_empty, not_full;
     struct qrec **q;
     size_t qcap, qhead, qlen;
+    bool gap_wait; /* the writer sleeps until a commit is due: pushes need not wake it */
     bool stopping;
     int sticky;
     uint64_t counts[SL_OUT__COUNT]; /* committed */
@@ -251,7 +253,29 @@ static int commit(struct sl_writer *w)
         w->o.on_commit(w->o.ud, w->pend, w->npend, c.counts);
     w->npend = 0;
     memset(w->pend_counts, 0, sizeof(w->pend_counts));
+    clock_gettime(CLOCK_MONOTONIC, &w->last_commit);
     return 0;
+}
+
+/* A group commit may start: the gap since the last commit has passed (or there was none). */
+static bool gap_passed(const struct sl_writer *w)
+{
+    struct timespec now;
+
+    if (!w->o.group_gap_ms || (w->last_commit.tv_sec == 0 && w->last_commit.tv_nsec == 0))
+        return true;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return ms_since(&w->last_commit, &now) >= (int64_t)w->o.group_gap_ms;
+}
+
+static void add_ms(struct timespec *t, unsigned ms)
+{
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (t->tv_nsec >= 1000000000) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000;
+    }
 }
 
 static bool due(const struct sl_writer *w)
@@ -287,15 +311,19 @@ static void wait_work(struct sl_writer *w)
             pthread_cond_wait(&w->not_empty, &w->mu);
             continue;
         }
-        if (due(w))
+        if (due(w) || (w->o.group_commit && gap_passed(w)))
             return;
-        dl.tv_sec += w->o.commit_ms / 1000;
-        dl.tv_nsec += (long)(w->o.commit_ms % 1000) * 1000000;
-        if (dl.tv_nsec >= 1000000000) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000;
+        add_ms(&dl, w->o.commit_ms);
+        if (w->o.group_commit) {
+            struct timespec g = w->last_commit;
+
+            add_ms(&g, w->o.group_gap_ms);
+            if (g.tv_sec < dl.tv_sec || (g.tv_sec == dl.tv_sec && g.tv_nsec < dl.tv_nsec))
+                dl = g;
         }
+        w->gap_wait = w->o.group_commit;
         pthread_cond_timedwait(&w->not_empty, &w->mu, &dl);
+        w->gap_wait = false;
     }
 }
 
@@ -338,7 +366,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         process(w, batch, n, &err);
-        if (!err && (due(w) || (stop && w->npend) || (w->npend && w->o.group_commit && dry(w))))
+        if (!err && (due(w) || (stop && w->npend) || (w->npend && w->o.group_commit && gap_passed(w) && dry(w))))
             err = commit(w);
         if (err) {
             set_sticky(w, err);
@@ -404,7 +432,10 @@ int sl_writer_push(struct sl_writer *w, struct sl_out_rec *r)
     if (!rc) {
         w->q[(w->qhead + w->qlen) % w->qcap] = q;
         w->qlen++;
-        pthread_cond_signal(&w->not_empty);
+        /* A writer waiting out the commit gap takes the queue when it wakes; only a filling queue
+         * calls it early (one wake-up per commit instead of one per record). */
+        if (!w->gap_wait || w->qlen >= BATCH)
+            pthread_cond_signal(&w->not_empty);
     }
     pthread_mutex_unlock(&w->mu);
     if (rc)

@@ -68,6 +68,10 @@ struct sl_writer_opts {
      * commit). Records then wait about one commit (a few fsyncs) instead of commit_records
      * arrivals or commit_ms; commits grow by themselves when records come faster than fsyncs. */
     bool group_commit;
+    /* ... but a dry queue commits at most once per group_gap_ms after the previous commit (0: no
+     * floor). Without it a fast disk made commits of a few dozen records: three fdatasyncs, three
+     * zstd frame ends and a wake-up each. The first commit of a run is never delayed. */
+    unsigned group_gap_ms;
     sl_writer_commit_cb on_commit;
     void *ud;
     /* --output-format msgpack: results/errors/rejects are results.msgpack.zst, ... and each record

@@ -1265,6 +1265,8 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     }
     if (changed && json_string_setn(v, t, n))
         return fail(c, -ENOMEM, "internal: out of memory");
+    if (changed)
+        c->st->modified = true;
     return 0;
 }
 
@@ -1484,7 +1486,8 @@ static int check_fields(struct ctx *c, json_t *body)
     size_t i;
 
     for (i = 0; i < c->p->drop_fields.n; i++)
-        json_object_del(body, c->p->drop_fields.v[i]); /* absent is fine */
+        if (!json_object_del(body, c->p->drop_fields.v[i])) /* absent is fine */
+            c->st->modified = true;
     json_object_foreach_safe(body, tmp, k, v)
     {
         if (sl_strlist_has(&c->p->refuse_fields, k, strlen(k)) ||

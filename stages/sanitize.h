@@ -31,6 +31,7 @@ enum sl_san_class {
 struct sl_san_stats {
     uint32_t n[SL_SAN__COUNT]; /* characters or constructs stripped/escaped/flagged, by class */
     bool injection_flagged;
+    bool modified; /* the job's tree was changed: a string rewritten or a field dropped */
 };
 
 struct sl_policy;

@@ -73,6 +73,27 @@ static void *consume(void *arg)
     return NULL;
 }
 
+/* push reports an empty queue, so a consumer that takes everything needs one wake-up per drain. */
+static void test_push_reports_empty(void **state)
+{
+    struct sl_jobq q;
+    struct sl_job jobs[3];
+    struct sl_job *all;
+    (void)state;
+
+    memset(jobs, 0, sizeof(jobs));
+    assert_int_equal(sl_jobq_init(&q), 0);
+    assert_true(sl_jobq_push(&q, &jobs[0]));
+    assert_false(sl_jobq_push(&q, &jobs[1]));
+    all = sl_jobq_take_all(&q);
+    assert_ptr_equal(all, &jobs[0]);
+    assert_ptr_equal(all->next, &jobs[1]);
+    assert_true(sl_jobq_push(&q, &jobs[2]));
+    assert_ptr_equal(sl_jobq_pop(&q), &jobs[2]);
+    assert_true(sl_jobq_push(&q, &jobs[0]));
+    sl_jobq_destroy(&q);
+}
+
 static void test_batch_wakes_all(void **state)
 {
     struct sl_jobq q;
@@ -102,6 +123,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_batch_wakes_all),
+        cmocka_unit_test(test_push_reports_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

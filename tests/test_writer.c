@@ -380,6 +380,62 @@ static void test_commit_cadence(void **state)
     rm_tree(dir);
 }
 
+/* Group commit with a gap: the first record of a run is committed at once (the queue is dry),
+ * records that follow within the gap wait for it (or for close), and then commit together. */
+static void test_group_gap(void **state)
+{
+    char *dir = mkdir_tmp();
+    struct seen s;
+    struct sl_writer_opts o;
+    struct sl_writer *w;
+    struct sl_err err;
+    (void)state;
+
+    seen_init(&s);
+    o = opts_for(dir, &s, 1000);
+    o.commit_ms = 60000;
+    o.group_commit = true;
+    o.group_gap_ms = 3000;
+    assert_int_equal(sl_writer_open(&o, &w, &err), 0);
+    assert_int_equal(push_one(w, 0, 0), 0);
+    for (int t = 0; t < 500 && seen_commits(&s) < 1; t++)
+        sleep_ms(10);
+    assert_int_equal(seen_commits(&s), 1); /* not delayed: no commit before it */
+    for (uint64_t i = 1; i < 6; i++)
+        assert_int_equal(push_one(w, i, 0), 0);
+    sleep_ms(150);
+    assert_int_equal(seen_commits(&s), 1); /* within the gap: waiting */
+    assert_int_equal(sl_writer_close(w), 0);
+    sl_writer_destroy(w);
+    assert_int_equal(s.commits, 2);
+    assert_int_equal(s.sizes[0], 1);
+    assert_int_equal(s.sizes[1], 5);
+    seen_free(&s);
+
+    /* A short gap passes by itself: the waiting records commit without close. */
+    seen_init(&s);
+    o = opts_for(dir, &s, 1000);
+    o.commit_ms = 60000;
+    o.group_commit = true;
+    o.group_gap_ms = 30;
+    o.resume = true;
+    assert_int_equal(sl_writer_open(&o, &w, &err), 0);
+    for (uint64_t i = 6; i < 12; i++)
+        assert_int_equal(push_one(w, i, 0), 0);
+    for (int t = 0; t < 500 && seen_commits(&s) < 2; t++)
+        sleep_ms(10);
+    assert_true(seen_commits(&s) >= 1);
+    for (int t = 0; t < 500 && s.records < 6; t++)
+        sleep_ms(10);
+    pthread_mutex_lock(&s.mu);
+    assert_int_equal(s.records, 6);
+    pthread_mutex_unlock(&s.mu);
+    assert_int_equal(sl_writer_close(w), 0);
+    sl_writer_destroy(w);
+    seen_free(&s);
+    rm_tree(dir);
+}
+
 /* A child writes 250 records, 100 per commit, and dies after two commits; garbage lands after
  * every file's durable length and the journal gets a torn record; resume must cut it all off. */
 static void test_resume_after_crash(void **state)
@@ -787,6 +843,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_commit_cadence),
+        cmocka_unit_test(test_group_gap),
         cmocka_unit_test(test_resume_after_crash), cmocka_unit_test(test_refuse_used_dir),
         cmocka_unit_test(test_lock),           cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_many_producers), cmocka_unit_test(test_throughput),

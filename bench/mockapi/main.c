@@ -30,6 +30,7 @@ static void usage(FILE *f)
           "  [--truncate-rate P] [--nonjson-rate P] [--stall-rate P] [--stall-ms N]\n"
           "  [--storm-429 N] [--quota-exhausted] [--seed N] [--record FILE]\n"
           "  [--echo]  answer chat with the last user message instead of a label\n"
+          "  [--pretty]  indent 200 bodies over several lines (OpenAI's style)\n"
           "  [--max-seconds N] [--quiet]\n",
           f);
 }
@@ -114,6 +115,7 @@ enum {
     OPT_MAX_SECONDS,
     OPT_QUIET,
     OPT_ECHO,
+    OPT_PRETTY,
     OPT_HELP
 };
 
@@ -146,6 +148,7 @@ static const struct option LONGOPTS[] = {
     {"max-seconds", required_argument, NULL, OPT_MAX_SECONDS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"echo", no_argument, NULL, OPT_ECHO},
+    {"pretty", no_argument, NULL, OPT_PRETTY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -183,6 +186,9 @@ static int apply_opt(struct mock_opts *o, int c, const char *a, uint64_t *max_s,
         return 0;
     case OPT_EXHAUSTED:
         o->quota_exhausted = 1;
+        return 0;
+    case OPT_PRETTY:
+        o->pretty = 1;
         return 0;
     case OPT_ECHO:
         o->echo = 1;

@@ -20,6 +20,7 @@
 
 #include <h2o.h>
 #include <h2o/http2.h>
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -343,6 +344,20 @@ static void decide_ok(struct mock_server *s, h2o_req_t *req, struct reply *rp,
     rp->status = 200;
     rp->reason = "OK";
     rp->body = h2o_iovec_init(b, mock_api_render(ar, id, (long long)time(NULL), b));
+    if (s->o.pretty) {
+        json_t *v = json_loadb(rp->body.base, rp->body.len, 0, NULL);
+        char *p = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
+        if (p) {
+            size_t n = strlen(p);
+            char *q = h2o_mem_alloc_pool(&req->pool, n);
+
+            memcpy(q, p, n);
+            rp->body = h2o_iovec_init(q, n);
+        }
+        free(p);
+        json_decref(v);
+    }
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/json"));
 }

@@ -20,6 +20,7 @@ struct mock_opts {
     int plain;
     int tls_min, tls_max; /* OpenSSL TLS1_x_VERSION constants */
     int quiet, no_rl_headers, quota_exhausted, echo;
+    int pretty; /* --pretty: 200 bodies indented over several lines, as OpenAI sends them */
     uint64_t rpm, tpm, window_ms;
     double time_scale;
     uint64_t latency_ms, jitter_ms, stall_ms, storm_429, seed;

@@ -45,3 +45,26 @@ run_sluice "$T/m1" --endpoint "$MOCK_URL" --anonymize mask "$T/jobs.jsonl"
 zstd -dcq "$T/m1/results.jsonl.zst" | grep -q "4111 1111 1111 1111" && fail "mask: card sent in full"
 zstd -dcq "$T/m1/results.jsonl.zst" | grep -q "1111" || fail "mask: the last 4 digits are not kept"
 pass "mask: hints kept, values not sent"
+
+# A body nothing changed is sent as the record wrote it (jscan.h: no re-encode; numbers, spacing and
+# escapes kept); a body with a replacement is encoded again, and a value hidden behind a \u escape
+# is found in the decoded text, never sent because the raw bytes looked clean.
+start_mock raw --echo
+cat >"$T/raw.jsonl" <<'JOBS'
+{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body": {"model":"m", "messages":[{"role":"user","content":"caf\u00e9 \/ plain"}],"max_tokens":5,"temperature":1.0E0} }
+{"custom_id":"r2","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"mail jane.doe\u0040example.com now"}],"max_tokens":5, "temperature":1.0E0}}
+JOBS
+run_sluice "$T/raw" --endpoint "$MOCK_URL" "$T/raw.jsonl"
+[ "$RC" = 0 ] || { cat "$T/raw.stderr" >&2; fail "raw body: exit $RC"; }
+sleep 0.3
+"$PY" - "$T/raw.rec" <<'PYEOF' || fail "raw body: not sent as written, or PII behind an escape sent"
+import json, sys
+b = {}
+for x in map(json.loads, open(sys.argv[1])):
+    body = json.loads(x["body"])
+    b[body["messages"][0]["content"][:4]] = x["body"]
+assert b["caf\u00e9"] == '{"model":"m", "messages":[{"role":"user","content":"caf\\u00e9 \\/ plain"}],"max_tokens":5,"temperature":1.0E0}', b["caf\u00e9"]
+sent = b["mail"]
+assert "jane" not in sent and "\\u0040" not in sent and "EMAIL" in sent and "1.0E0" not in sent, sent
+PYEOF
+pass "raw body: unchanged bodies sent byte for byte, changed ones re-encoded, escaped PII caught"

@@ -56,3 +56,23 @@ for t in ("EMAIL", "PHONE", "CREDIT_CARD", "SECRET"):
     assert s["redactions"].get(t, 0) >= 1, s["redactions"]
 PYEOF
 pass "audit log: nothing the anonymizer flags; redactions counted by type"
+
+# A server that indents its answers over several lines (OpenAI does): each result is still one
+# JSONL line holding the same value, and usage is still counted.
+start_mock pretty --pretty
+head -20 "$IN" >"$T/p.jsonl"
+run_sluice "$T/pr" --endpoint "$MOCK_URL" "$T/p.jsonl"
+[ "$RC" = 0 ] || { cat "$T/pr.stderr" >&2; fail "pretty: exit $RC"; }
+"$PY" - "$T/pr/results.jsonl.zst" "$T/pr/summary.json" <<'PYEOF' || fail "pretty answers: not one line each, or usage lost"
+import json, subprocess, sys
+lines = subprocess.run(["zstd", "-dcq", sys.argv[1]], capture_output=True, check=True).stdout.split(b"\n")
+assert lines[-1] == b"" and len(lines) == 21, len(lines)
+for l in lines[:-1]:
+    assert b"\r" not in l, l
+    b = json.loads(l)["response"]["body"]
+    assert b["choices"][0]["message"]["content"] in ("positive", "negative", "neutral"), b
+    assert b["usage"]["total_tokens"] > 0, b
+s = json.load(open(sys.argv[2]))
+assert s["tokens"]["prompt"] > 0 and s["tokens"]["completion"] > 0, s["tokens"]
+PYEOF
+pass "pretty-printed answers: one result line each, same values, usage counted"
