@@ -124,9 +124,21 @@ h2rate() { # h2rate LABEL URL h2load-args...: prints req/s
     -H "authorization: Bearer $OPENAI_API_KEY" "$url/v1/chat/completions" >"$T/h2load.$label.out" 2>&1 || true
   awk '/^finished in/ { gsub(",", "", $4); print $4 }' "$T/h2load.$label.out"
 }
-H2=$(h2rate h2 "$NGINX_URL" -n "$H2_N" -c 2 -m 64)
-H1=$(h2rate h1 "$NGINX_URL" --h1 -n "$H2_N" -c 64)
-H2M=$(h2rate h2mock "$MOCK_URL" -n "$H2_N" -c 2 -m 64)
+# h2load's own rate moves a lot from run to run here (34k-49k req/s over h2 on the same nginx), so
+# each ceiling is the best of three runs, and the ratio is taken against the best h2load figure of
+# the whole run, HTTP/2 or HTTP/1.1 (the stricter comparison).
+best3() { # best3 LABEL URL args...: the largest req/s of three runs
+  local i r best=0
+  for i in 1 2 3; do
+    r=$(h2rate "$1.$i" "${@:2}")
+    best=$(python3 -c "print(max(float('${r:-0}' or 0), float('$best')))")
+  done
+  echo "$best"
+}
+H2=$(best3 h2 "$NGINX_URL" -n "$H2_N" -c 2 -m 64)
+H1=$(best3 h1 "$NGINX_URL" --h1 -n "$H2_N" -c 64)
+H2M=$(best3 h2mock "$MOCK_URL" -n "$H2_N" -c 2 -m 64)
+CEIL=$(python3 -c "print(max($H2, $H1))")
 
 # ---- sluice runs ----
 # srun LABEL URL INPUT [args...]: runs sluice under /usr/bin/time; sets RPS CPU1K RSS_MB.
@@ -147,18 +159,18 @@ srun() {
 }
 ratio() { python3 -c "print('%.2f' % ($1/$2))" 2>/dev/null || echo "?"; }
 
-printf '%-34s %9s %8s %10s %8s\n' "run ($N jobs unless said)" "req/s" "ratio" "cpu-s/1k" "RSS MB"
-printf '%-34s %9.0f\n' "h2load h2 -c2 -m64 (nginx)" "$H2"
-printf '%-34s %9.0f\n' "h2load h1 -c64 (nginx)" "$H1"
-printf '%-34s %9.0f\n' "h2load h2 -c2 -m64 (mock)" "$H2M"
+printf '%-40s %9s %8s %10s %8s\n' "run ($N jobs unless said)" "req/s" "ratio" "cpu-s/1k" "RSS MB"
+printf '%-40s %9.0f\n' "h2load h2 -c2 -m64 (nginx), best of 3" "$H2"
+printf '%-40s %9.0f\n' "h2load h1 -c64 (nginx), best of 3" "$H1"
+printf '%-40s %9.0f\n' "h2load h2 -c2 -m64 (mock), best of 3" "$H2M"
 srun all "$NGINX_URL" "$T/jobs.jsonl"
-printf '%-34s %9s %8s %10s %8s\n' "sluice all stages (nginx)" "$RPS" "$(ratio "$RPS" "$H2")" "$CPU1K" "$RSS_MB"
+printf '%-40s %9s %8s %10s %8s\n' "sluice all stages (nginx)" "$RPS" "$(ratio "$RPS" "$CEIL")" "$CPU1K" "$RSS_MB"
 RPS100=$RPS
 srun anonoff "$NGINX_URL" "$T/jobs.jsonl" --anonymize off
-printf '%-34s %9s %8s %10s %8s\n' "sluice --anonymize off (nginx)" "$RPS" "$(ratio "$RPS" "$H2")" "$CPU1K" "$RSS_MB"
+printf '%-40s %9s %8s %10s %8s\n' "sluice --anonymize off (nginx)" "$RPS" "$(ratio "$RPS" "$CEIL")" "$CPU1K" "$RSS_MB"
 if [ "${SKIP_MOCK:-0}" != 1 ]; then
   srun mock "$MOCK_URL" "$T/jobs.jsonl"
-  printf '%-34s %9s %8s %10s %8s\n' "sluice all stages (mock)" "$RPS" "$(ratio "$RPS" "$H2M")" "$CPU1K" "$RSS_MB"
+  printf '%-40s %9s %8s %10s %8s\n' "sluice all stages (mock)" "$RPS" "$(ratio "$RPS" "$H2M")" "$CPU1K" "$RSS_MB"
 fi
 
 # ---- start-up to first request: exec (wall clock) -> nginx's log time of the request ----

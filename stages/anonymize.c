@@ -25,6 +25,7 @@
 
 #include "anon_db.h"
 #include "anon_detect.h"
+#include "utf8.h"
 
 struct sl_anon {
     hs_database_t *db;
@@ -382,7 +383,13 @@ static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
     int rc;
 
     if (type == SL_PII_EMAIL && (atp = memrchr(v, '@', n)) != NULL && atp > v) {
-        if ((rc = sl_buf_append(dst, v, 1)) || (rc = sl_buf_append_str(dst, "***")))
+        /* Keep the first character, not the first byte: "émile@" must not become "\xC3***@"
+         * (invalid UTF-8, which the body encoder then refuses). */
+        uint32_t cp;
+        int first = sl_utf8_decode((const unsigned char *)v, (size_t)(atp - v), &cp);
+
+        if ((rc = sl_buf_append(dst, v, first > 0 ? (size_t)first : 1)) ||
+            (rc = sl_buf_append_str(dst, "***")))
             return rc;
         return sl_buf_append(dst, atp, n - (size_t)(atp - v));
     }

@@ -272,6 +272,7 @@ static void test_mask(void **state)
         {"4111 1111 1111 1111", "**** **** **** 1111"},
         {"john.doe@example.com", "j***@example.com"},
         {"x@example.com", "x***@example.com"},
+        {"\xc3\xa9mile@example.com", "\xc3\xa9***@example.com"}, /* a character, not a byte */
         {"123-45-6789", "***-**-6789"},
         {"+49 89 53935350", "+** ** ****5350"},
         {"DOB: 1990-02-15", "DOB: **********"},
