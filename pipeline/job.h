@@ -47,8 +47,9 @@ struct sl_job {
     bool is_msgpack;
     int frame_err;         /* framing failure from the reader (SL_ETOOBIG, SL_EPARSE), 0 if none */
     const char *frame_why; /* static text for frame_err */
-    char *raw;             /* the record's bytes; freed after prepare */
+    char *raw;             /* the record's bytes; wiped after prepare (raw_len 0), buffer reused */
     size_t raw_len;
+    size_t raw_cap;        /* bytes allocated at raw (run.c recycles jobs with their buffers) */
     void *mp_zone;         /* msgpack: the unpacked object's zone (struct msgpack_zone*) */
     void *mp_obj;          /* msgpack: msgpack_object* inside mp_zone */
 

@@ -129,10 +129,54 @@ void sl_work_tls_close(struct sl_work_tls *t)
     sl_strcache_destroy(&t->clean);
 }
 
+/* A recycled buffer: wiped, kept unless it grew large (one huge job must not pin its memory). */
+static void keep_buf(struct sl_buf *b)
+{
+    if (b->cap > SL_JOB_KEEP_BYTES) {
+        sl_buf_wipe(b);
+        return;
+    }
+    if (b->p)
+        explicit_bzero(b->p, b->len);
+    b->len = 0;
+}
+
+void sl_job_recycle(struct sl_job *j)
+{
+    char *raw = j->raw;
+    size_t raw_cap = j->raw_cap;
+    struct sl_buf body, resp;
+
+    if (raw)
+        explicit_bzero(raw, j->raw_len);
+    if (raw_cap > SL_JOB_KEEP_BYTES) {
+        free(raw);
+        raw = NULL;
+        raw_cap = 0;
+    }
+    sl_framer_rec_free_zone(j->mp_zone);
+    free(j->custom_id);
+    free(j->method);
+    free(j->path);
+    free(j->model);
+    sl_anon_vault_destroy(j->vault);
+    keep_buf(&j->body);
+    keep_buf(&j->resp);
+    body = j->body;
+    resp = j->resp;
+    memset(j, 0, sizeof(*j));
+    j->raw = raw;
+    j->raw_cap = raw_cap;
+    j->body = body;
+    j->resp = resp;
+}
+
 void sl_job_free(struct sl_job *j)
 {
     if (!j)
         return;
+    if (j->raw)
+        explicit_bzero(j->raw, j->raw_len);
     free(j->raw);
     sl_framer_rec_free_zone(j->mp_zone);
     free(j->custom_id);
@@ -872,10 +916,9 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
     j->admit = true; /* passed every check: only its custom_id is left to decide (admit) */
 out:
     json_decref(rec);
-    if (j->raw) {
+    if (j->raw) { /* the record text is gone; the buffer goes back to the loop with the job */
         explicit_bzero(j->raw, j->raw_len);
-        free(j->raw);
-        j->raw = NULL;
+        j->raw_len = 0;
     }
     sl_framer_rec_free_zone(j->mp_zone);
     j->mp_zone = NULL;

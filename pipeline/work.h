@@ -88,5 +88,10 @@ void sl_work_finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
 void sl_work_source(const struct sl_work_ctx *c, const struct sl_job *j, char *out, size_t cap);
 
 void sl_job_free(struct sl_job *j);
+/* Make j like a fresh calloc'd job for the loop's spare list (run.c): everything per job is freed
+ * or zeroed; the raw, body and response buffers are wiped and kept, unless larger than
+ * SL_JOB_KEEP_BYTES. */
+#define SL_JOB_KEEP_BYTES (16 * 1024)
+void sl_job_recycle(struct sl_job *j);
 
 #endif
