@@ -129,6 +129,17 @@ void sl_work_tls_close(struct sl_work_tls *t)
     sl_strcache_destroy(&t->clean);
 }
 
+/* What a job owns besides its buffers: the msgpack zone, the strings prepare made, the vault. */
+static void free_parts(struct sl_job *j)
+{
+    sl_framer_rec_free_zone(j->mp_zone);
+    free(j->custom_id);
+    free(j->method);
+    free(j->path);
+    free(j->model);
+    sl_anon_vault_destroy(j->vault);
+}
+
 /* A recycled buffer: wiped, kept unless it grew large (one huge job must not pin its memory). */
 static void keep_buf(struct sl_buf *b)
 {
@@ -154,12 +165,7 @@ void sl_job_recycle(struct sl_job *j)
         raw = NULL;
         raw_cap = 0;
     }
-    sl_framer_rec_free_zone(j->mp_zone);
-    free(j->custom_id);
-    free(j->method);
-    free(j->path);
-    free(j->model);
-    sl_anon_vault_destroy(j->vault);
+    free_parts(j);
     keep_buf(&j->body);
     keep_buf(&j->resp);
     body = j->body;
@@ -178,14 +184,9 @@ void sl_job_free(struct sl_job *j)
     if (j->raw)
         explicit_bzero(j->raw, j->raw_len);
     free(j->raw);
-    sl_framer_rec_free_zone(j->mp_zone);
-    free(j->custom_id);
-    free(j->method);
-    free(j->path);
-    free(j->model);
+    free_parts(j);
     sl_buf_wipe(&j->body);
     sl_buf_wipe(&j->resp);
-    sl_anon_vault_destroy(j->vault);
     free(j);
 }
 
