@@ -345,6 +345,32 @@ static bool in_msgid_header(const struct anon_ctx *c, size_t s)
     return false;
 }
 
+/* A local part of three- or four-byte characters only ("张伟@example.cn", RFC 6531): is_local stops
+ * at them so that CJK prose running into an ASCII address is not taken along, but when nothing
+ * ASCII or two-byte precedes the '@' the characters before it are the local part: back over
+ * whole characters, not CJK or full-width punctuation, at most 64 bytes (RFC 5321's limit).
+ * Returns atpos when there is none. */
+static size_t cjk_local_start(const struct anon_ctx *c, size_t atpos)
+{
+    size_t s = atpos;
+
+    while (s > 0 && atpos - s < 64) {
+        size_t b = s - 1;
+
+        while (b > 0 && s - b < 4 && c->p[b] >= 0x80 && c->p[b] < 0xC0)
+            b--;
+        if (c->p[b] < 0xE0 || c->p[b] > 0xF4 || (c->p[b] & 0xC0) != 0xC0)
+            break; /* not the lead byte of a 3/4-byte character */
+        if ((c->p[b] == 0xE3 && at(c, b + 1) == 0x80) ||
+            (c->p[b] == 0xEF && (at(c, b + 1) == 0xBC || at(c, b + 1) == 0xBD)))
+            break; /* CJK symbols and punctuation, full-width forms */
+        if (atpos - b > 64)
+            break;
+        s = b;
+    }
+    return s;
+}
+
 static void det_email(struct anon_ctx *c, size_t end)
 {
     size_t atpos = end - 2, s = atpos, e = end - 1, lastdot = 0, k;
@@ -353,6 +379,8 @@ static void det_email(struct anon_ctx *c, size_t end)
         s--;
     while (s < atpos && ((c->p[s] >= 0x80 && c->p[s] < 0xC0) || c->p[s] == '.' || c->p[s] == '\''))
         s++; /* start on a character boundary */
+    if (s == atpos)
+        s = cjk_local_start(c, atpos);
     while (e < c->n && domain_char(c, e))
         e += domain_char(c, e);
     if (e > c->n)

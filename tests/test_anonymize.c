@@ -273,6 +273,7 @@ static void test_mask(void **state)
         {"john.doe@example.com", "j***@example.com"},
         {"x@example.com", "x***@example.com"},
         {"\xc3\xa9mile@example.com", "\xc3\xa9***@example.com"}, /* a character, not a byte */
+        {"\xe5\xbc\xa0\xe4\xbc\x9f@example.cn", "\xe5\xbc\xa0***@example.cn"}, /* CJK local part */
         {"123-45-6789", "***-**-6789"},
         {"+49 89 53935350", "+** ** ****5350"},
         {"DOB: 1990-02-15", "DOB: **********"},
