@@ -404,7 +404,7 @@ static void gen_str(struct sl_buf *b, int key)
 {
     static const char *const pieces[] = {
         "hello", " ", "world", "x@example.com", "mail a.b@example.org now", "\\\"", "\\\\", "\\/",
-        "\\n", "\\t", "\\u00e9", "\\ud83d\\ude00", "\\u0000", "\xc3\xa9", "Gr\xc3\xbc\xc3\x9f" "e",
+        "\\n", "\\t", "\\u00e9", "\\ud83d\\ude00", "\\u0000", "\xc3\xa9", ("Gr\xc3\xbc\xc3\x9f" "e"),
         "+49 89 53935350", "4111 1111 1111 1111", "v1.2.3", "$12.50", "\\u0078@example.com"};
     unsigned k, n = rnd(6);
 
