@@ -1,5 +1,5 @@
 /* idset.c: duplicate custom_id detection in fixed memory (design and contract in idset.h).
- * Any worker thread; inserts are serialised by the input-order turn.
+ * One caller at a time, in input order (work.c's admission, inorder.h, guarantees both).
  *
  * Log record (host order, unaligned; the file never outlives the process): u64 previous record
  * of the same bucket (its offset + 1; 0 = none), u64 keyed hash, u16 length, the id bytes. A
@@ -225,8 +225,6 @@ int sl_idset_open(struct sl_idset *s, const struct sl_idset_opts *o)
 
     memset(s, 0, sizeof(*s));
     s->log_fd = -1;
-    atomic_init(&s->next_seq, 0);
-    atomic_init(&s->sleepers, 0);
     s->seed = o->seed;
     s->seed2 = mix(o->seed ^ 0x9e3779b97f4a7c15ULL);
     s->nblocks = fb / 64 ? fb / 64 : 1;
@@ -253,16 +251,6 @@ int sl_idset_open(struct sl_idset *s, const struct sl_idset_opts *o)
         rc = s->log_fd;
         goto fail;
     }
-    if (pthread_mutex_init(&s->mu, NULL)) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    if (pthread_cond_init(&s->turn, NULL)) {
-        pthread_mutex_destroy(&s->mu);
-        rc = -ENOMEM;
-        goto fail;
-    }
-    s->synced = true;
     return 0;
 fail:
     sl_idset_destroy(s);
@@ -271,11 +259,6 @@ fail:
 
 void sl_idset_destroy(struct sl_idset *s)
 {
-    if (s->synced) {
-        pthread_cond_destroy(&s->turn);
-        pthread_mutex_destroy(&s->mu);
-        s->synced = false;
-    }
     if (s->bloom)
         munmap(s->bloom, s->nblocks * 64);
     if (s->heads)
@@ -289,52 +272,12 @@ void sl_idset_destroy(struct sl_idset *s)
     s->log_fd = -1;
 }
 
-/* ---- turns ---- */
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
-/* A short spin (a turn taker is usually a few microseconds from done), then sleep. Not
- * sched_yield in the spin: measured on 20k jobs it made 43,900 calls and 5.8 s of system time,
- * because the turn taker is mostly busy for tens of microseconds (parse, sanitize), not a few. */
-static void wait_turn(struct sl_idset *s, uint64_t seq)
-{
-    for (int spin = 0; spin < 256; spin++) {
-        if (atomic_load_explicit(&s->next_seq, memory_order_acquire) >= seq)
-            return;
-        cpu_relax();
-    }
-    pthread_mutex_lock(&s->mu);
-    atomic_fetch_add(&s->sleepers, 1);
-    while (atomic_load(&s->next_seq) < seq)
-        pthread_cond_wait(&s->turn, &s->mu);
-    atomic_fetch_sub(&s->sleepers, 1);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static void pass_turn(struct sl_idset *s, uint64_t seq)
-{
-    atomic_store(&s->next_seq, seq + 1);
-    /* seq_cst store then load, against the sleeper's increment then load: one of the two sees
-     * the other, and the broadcast under the mutex cannot fall between its check and its wait. */
-    if (atomic_load(&s->sleepers)) {
-        pthread_mutex_lock(&s->mu);
-        pthread_cond_broadcast(&s->turn);
-        pthread_mutex_unlock(&s->mu);
-    }
-}
-
 int sl_idset_insert_at(struct sl_idset *s, uint64_t seq, const char *id, size_t len)
 {
     int rc = 1;
 
-    if (atomic_load(&s->next_seq) > seq)
-        return -EINVAL; /* a position called twice: the contract says once */
-    wait_turn(s, seq);
+    if (seq != s->next_seq)
+        return -EINVAL; /* out of input order, or a position twice: the caller's contract */
     if (id && s->error)
         rc = s->error;
     else if (id)
@@ -343,7 +286,7 @@ int sl_idset_insert_at(struct sl_idset *s, uint64_t seq, const char *id, size_t 
         s->error = rc;
     if (rc == 0)
         s->st.duplicates++;
-    pass_turn(s, seq);
+    s->next_seq = seq + 1;
     return rc;
 }
 

@@ -33,18 +33,15 @@
  * still rejected and no job meets its own earlier id. Keeping the file would need it synced
  * with every journal commit for no gain.
  *
- * Order: sl_idset_insert_at lets positions in input order, so the first occurrence of an id in the
- * input is the one that wins, whichever worker is faster. Turns are an atomic counter: a worker
- * whose turn it is never touches a lock; a worker that is early spins briefly, then sleeps on a
- * condition variable (counted, so the turn taker only signals when someone sleeps).
+ * Order: positions are inserted in input order, so the first occurrence of an id in the input is
+ * the one that wins, whichever worker is faster. Ordering the workers is the caller's job
+ * (work.c's admission through inorder.h); the set only refuses a position out of order.
  *
- * Threads: any worker; the turn serialises the inserts, so the log and heads need no lock.
+ * Threads: one caller at a time (the admission serialises them), so nothing here takes a lock.
  */
 #ifndef SL_IDSET_H
 #define SL_IDSET_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,10 +62,7 @@ struct sl_idset_stats {
 };
 
 struct sl_idset {
-    _Atomic uint64_t next_seq; /* insert_at: the input position whose turn it is */
-    pthread_mutex_t mu;        /* only for sleeping: guards `sleepers` and the condvar */
-    pthread_cond_t turn;
-    _Atomic unsigned sleepers;
+    uint64_t next_seq; /* insert_at: the input position expected next */
     uint64_t seed, seed2;
     uint64_t *bloom; /* nblocks x 8 words */
     uint64_t nblocks;
@@ -76,7 +70,6 @@ struct sl_idset {
     uint64_t nheads;
     unsigned head_shift; /* bucket = hash >> head_shift */
     int log_fd;
-    bool synced;  /* mutex and condvar made (destroy must destroy them) */
     char *logbuf; /* records not yet written to the log */
     size_t logbuf_len;
     uint64_t log_flushed; /* bytes of the log on disk */
@@ -92,9 +85,8 @@ void sl_idset_destroy(struct sl_idset *s); /* after a failed open too; twice is 
 uint64_t sl_idset_hash(uint64_t seed, const char *p, size_t n);
 /* Insert id: 1 if inserted, 0 if it was already there (exactly: full bytes compared), negative on
  * an I/O or allocation failure (sticky: every later insert fails too) or an id longer than
- * SL_IDSET_ID_MAX (-E2BIG). In input order: waits until every position below seq has had its
- * turn. Every position must call it exactly once (id NULL: only take the turn). Workers take jobs
- * in input order, so the position being waited for is always already in a worker's hands. */
+ * SL_IDSET_ID_MAX (-E2BIG). Positions come in input order, each exactly once (id NULL: the
+ * position has no id to record); any other seq is refused with -EINVAL and changes nothing. */
 int sl_idset_insert_at(struct sl_idset *s, uint64_t seq, const char *id, size_t len);
 /* Counters so far (call when no insert runs, e.g. after the workers stopped). */
 void sl_idset_stats(const struct sl_idset *s, struct sl_idset_stats *out);

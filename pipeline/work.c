@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "framer.h"
 #include "jscan.h"
@@ -638,77 +637,27 @@ static bool other_shard(const struct sl_work_ctx *c, struct sl_job *j)
 /* ---- admission: the id set sees jobs in input order ----
  *
  * Duplicate detection keeps the first occurrence in input order, so custom_ids reach the id set in
- * seq order. Two workers preparing alternate jobs used to hand that turn to each other job by job,
- * sleeping on a condition variable whenever the other was behind (most futex calls and context
- * switches of a run). Now a worker whose prepared job is not next parks it and goes on with other
- * work; the worker that admits the job before it admits the parked ones that follow too. Nobody
- * waits. Admission is cheap: the id insert, the counters, the READY mark. */
+ * seq order, one at a time (inorder.h): a worker whose prepared job is not next parks it and goes
+ * on; the worker that admits the job before it admits it too. Nobody waits (workers used to hand
+ * a turn to each other job by job and sleep on a condvar: most of a run's futex calls). Admission
+ * is cheap: the id insert, the counters, the READY mark. */
 
-#define PARK_MIN 16 /* small on purpose: every run of more than a few jobs grows the ring (tested) */
+static void free_job(void *j)
+{
+    sl_job_free(j);
+}
 
 int sl_work_admit_init(struct sl_work_ctx *c, sl_work_deliver_fn deliver, void *ud)
 {
     c->deliver = deliver;
     c->deliver_ud = ud;
-    c->admit_next = 0;
-    c->parked = calloc(PARK_MIN, sizeof(*c->parked));
-    c->parked_cap = c->parked ? PARK_MIN : 0;
-    if (!c->parked || pthread_mutex_init(&c->admit_mu, NULL)) {
-        free(c->parked);
-        c->parked = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    /* a small ring on purpose: every run of more than a few jobs grows it (tested) */
+    return sl_inorder_init(&c->admission, 16);
 }
 
 void sl_work_admit_free(struct sl_work_ctx *c)
 {
-    size_t i;
-
-    if (!c->parked)
-        return;
-    for (i = 0; i < c->parked_cap; i++) /* only if the run stopped with jobs never admitted */
-        if (c->parked[i])
-            sl_job_free(c->parked[i]);
-    free(c->parked);
-    c->parked = NULL;
-    pthread_mutex_destroy(&c->admit_mu);
-}
-
-/* Park j (admit_mu held; j->seq > admit_next). Parked seqs all lie in (admit_next, admit_next +
- * cap), so seq % cap never collides; the ring doubles when a seq would fall outside. */
-static int park(struct sl_work_ctx *c, struct sl_job *j)
-{
-    uint64_t d = j->seq - c->admit_next;
-
-    if (d >= c->parked_cap) {
-        size_t ncap = c->parked_cap, i;
-        struct sl_job **np;
-
-        while (d >= ncap)
-            ncap *= 2;
-        if (!(np = calloc(ncap, sizeof(*np))))
-            return -ENOMEM;
-        for (i = 0; i < c->parked_cap; i++)
-            if (c->parked[i])
-                np[c->parked[i]->seq & (ncap - 1)] = c->parked[i];
-        free(c->parked);
-        c->parked = np;
-        c->parked_cap = ncap;
-    }
-    c->parked[j->seq & (c->parked_cap - 1)] = j;
-    return 0;
-}
-
-static struct sl_job *take_parked(struct sl_work_ctx *c, uint64_t seq)
-{
-    struct sl_job **slot = &c->parked[seq & (c->parked_cap - 1)];
-    struct sl_job *j = *slot;
-
-    if (!j || j->seq != seq)
-        return NULL;
-    *slot = NULL;
-    return j;
+    sl_inorder_destroy(&c->admission, free_job); /* jobs left only if the run stopped */
 }
 
 /* The id decision and everything counted only for admitted jobs. A failure of the id set (its
@@ -770,27 +719,14 @@ void sl_work_prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job
         c->deliver(c->deliver_ud, j);
         return;
     }
-    pthread_mutex_lock(&c->admit_mu);
-    while (j->seq != c->admit_next) {
-        if (!park(c, j)) {
-            pthread_mutex_unlock(&c->admit_mu);
-            return; /* the worker admitting j->seq - 1 takes it along */
-        }
-        /* out of memory for the ring: wait for the turn instead */
-        pthread_mutex_unlock(&c->admit_mu);
-        usleep(200);
-        pthread_mutex_lock(&c->admit_mu);
-    }
-    pthread_mutex_unlock(&c->admit_mu);
+    if (!sl_inorder_offer(&c->admission, j->seq, j))
+        return; /* parked: the worker admitting j->seq - 1 takes it along */
     while (j) {
         uint64_t seq = j->seq;
 
         admit(c, t, j);
         c->deliver(c->deliver_ud, j);
-        pthread_mutex_lock(&c->admit_mu);
-        c->admit_next = seq + 1;
-        j = take_parked(c, seq + 1);
-        pthread_mutex_unlock(&c->admit_mu);
+        j = sl_inorder_next(&c->admission, seq);
     }
 }
 

@@ -13,6 +13,7 @@
 #include "anonymize.h"
 #include "config.h"
 #include "idset.h"
+#include "inorder.h"
 #include "jarena.h"
 #include "job.h"
 #include "price.h"
@@ -53,10 +54,7 @@ struct sl_work_ctx {
     /* Admission in input order (work.c): prepared jobs wait here, not their workers. */
     sl_work_deliver_fn deliver; /* hands a prepared (admitted) job back; any worker thread */
     void *deliver_ud;
-    pthread_mutex_t admit_mu;
-    uint64_t admit_next;        /* the next seq to admit */
-    struct sl_job **parked;     /* ring by seq % parked_cap */
-    size_t parked_cap;
+    struct sl_inorder admission; /* seq order for the id set, without waiting */
 };
 
 struct sl_work_tls {

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,65 +206,25 @@ static void test_chain_across_write_buffer(void **state)
     sl_idset_destroy(&s);
 }
 
-/* ---- order: threads racing, the first position in input order wins ---- */
+/* ---- order: positions must come in input order, each once (inorder.h orders the workers; its
+ * own test races threads through it into a set) ---- */
 
-#define ORD_N 6000
-#define ORD_THREADS 4
-
-struct ord {
-    struct sl_idset *s;
-    unsigned t;
-    int rc[ORD_N];
-};
-
-static void *ord_main(void *arg)
+static void test_out_of_order_refused(void **state)
 {
-    struct ord *o = arg;
-    char id[32];
-
-    /* thread t owns positions t, t+T, ...; the last thread starts first */
-    if (o->t < ORD_THREADS - 1) {
-        struct timespec d = {0, 2000000L * (ORD_THREADS - 1 - o->t)};
-
-        nanosleep(&d, NULL);
-    }
-    for (unsigned i = o->t; i < ORD_N; i += ORD_THREADS) {
-        /* ids repeat with period 1000; every 13th position only takes its turn (NULL) */
-        int n = snprintf(id, sizeof(id), "dup-%u", i % 1000);
-
-        o->rc[i] = sl_idset_insert_at(o->s, i, i % 13 == 5 ? NULL : id, (size_t)n);
-    }
-    return NULL;
-}
-
-static void test_first_in_input_order_wins(void **state)
-{
-    static struct ord o[ORD_THREADS];
-    pthread_t th[ORD_THREADS];
     struct sl_idset s;
+    struct sl_idset_stats st;
 
     (void)state;
     open_set(&s, 1024, 99);
-    for (unsigned t = 0; t < ORD_THREADS; t++) {
-        o[t].s = &s;
-        o[t].t = t;
-        assert_int_equal(pthread_create(&th[t], NULL, ord_main, &o[t]), 0);
-    }
-    for (unsigned t = 0; t < ORD_THREADS; t++)
-        pthread_join(th[t], NULL);
-    for (unsigned i = 0; i < ORD_N; i++) {
-        int got = o[i % ORD_THREADS].rc[i], want;
-        bool first = true;
-
-        /* the first non-NULL position with this id, in input order */
-        for (unsigned p = i % 1000; p < i; p += 1000)
-            first = first && p % 13 == 5;
-        want = i % 13 == 5 ? 1 : first ? 1 : 0;
-        if (got != want)
-            fail_msg("position %u: got %d, want %d", i, got, want);
-    }
-    /* calling a position again is a contract breach, refused without touching the set */
-    assert_int_equal(sl_idset_insert_at(&s, 5, "dup-5", 5), -EINVAL);
+    assert_int_equal(sl_idset_insert_at(&s, 0, "a", 1), 1);
+    assert_int_equal(sl_idset_insert_at(&s, 2, "b", 1), -EINVAL); /* skips position 1 */
+    assert_int_equal(sl_idset_insert_at(&s, 0, "b", 1), -EINVAL); /* position 0 again */
+    assert_int_equal(sl_idset_insert_at(&s, 1, NULL, 0), 1);      /* a position without an id */
+    assert_int_equal(sl_idset_insert_at(&s, 2, "a", 1), 0);       /* the refusals changed nothing */
+    assert_int_equal(sl_idset_insert_at(&s, 3, "b", 1), 1);
+    sl_idset_stats(&s, &st);
+    assert_int_equal(st.ids, 2);
+    assert_int_equal(st.duplicates, 1);
     sl_idset_destroy(&s);
 }
 
@@ -336,7 +295,7 @@ int main(void)
         cmocka_unit_test(test_no_false_duplicate_tiny_filter),
         cmocka_unit_test(test_every_duplicate_found),
         cmocka_unit_test(test_chain_across_write_buffer),
-        cmocka_unit_test(test_first_in_input_order_wins),
+        cmocka_unit_test(test_out_of_order_refused),
         cmocka_unit_test(test_resume_rebuilds_the_same_answers),
         cmocka_unit_test(test_limits),
     };
