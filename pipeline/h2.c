@@ -96,6 +96,7 @@ struct conn {
     bool dirty;                   /* nghttp2 may have frames to send */
     bool gai_busy;
     bool ping_out;                /* a stream timed out: a PING must come back within ctimer */
+    int32_t goaway_last;          /* the lowest last-stream-id of the server's GOAWAYs, -1 none */
     int handles;                  /* ctimer + gai; the struct is freed when 0 and closed */
 };
 
@@ -363,26 +364,36 @@ static unsigned live_conns(const struct sl_h2 *e)
     return e->nconns;
 }
 
-/* c failed (or ended) with `code` (0: a quiet close). Jobs on it get `code`; if it never became
- * ready and no other connection is left, the pending jobs get it too (nothing else will carry
- * them: the next start opens a fresh connection). */
+/* c failed (or ended) with `code` (0: a quiet close). Jobs on it get `code`, except those the
+ * server's GOAWAY said it did not process (ids above its last stream id, RFC 9113 6.8): those go
+ * back to the pending list without counting as a failure, like the streams nghttp2 refuses when
+ * the GOAWAY arrives (a request still queued in nghttp2 when the server closes is one of them).
+ * If c never became ready and no other connection is left, the pending jobs get `code` too
+ * (nothing else will carry them: the next start opens a fresh connection). */
 static void conn_fail(struct conn *c, int code, const char *why)
 {
     struct sl_h2 *e = c->e;
     struct stream *s, *next;
     bool never_ready = c->st < C_READY;
+    unsigned failed = 0;
 
     if (c->st == C_CLOSED)
         return;
-    if (why)
-        note_error(e, code ? SL_LOG_WARN : SL_LOG_DEBUG, why);
     for (s = c->head; s; s = next) {
         next = s->next;
-        if (s->j)
-            finish(e, s, code ? code : CURLE_RECV_ERROR);
         conn_unlink(c, s);
+        if (s->j && c->goaway_last >= 0 && s->id > c->goaway_last && s->requeues < MAX_REQUEUE) {
+            requeue(e, s);
+            continue;
+        }
+        if (s->j) {
+            finish(e, s, code ? code : CURLE_RECV_ERROR);
+            failed++;
+        }
         stream_put(e, s);
     }
+    if (why)
+        note_error(e, code && (failed || never_ready) ? SL_LOG_WARN : SL_LOG_DEBUG, why);
     conn_close(c);
     if (never_ready && code && !live_conns(e))
         while (e->qhead) {
@@ -460,6 +471,8 @@ static int out_append(struct conn *c, const uint8_t *p, size_t n)
 }
 
 /* Write what is buffered: 0 all written, 1 blocked, -1 failed (c is closed). */
+static void do_read(struct conn *c);
+
 static int ssl_out(struct conn *c)
 {
     while (c->outoff < c->outlen) {
@@ -478,6 +491,9 @@ static int ssl_out(struct conn *c)
             return 1;
         default:
             ERR_clear_error();
+            /* The server may have closed after a GOAWAY still waiting to be read: read it first,
+             * so that the streams it did not take are sent again rather than failed. */
+            do_read(c);
             conn_fail(c, CURLE_SEND_ERROR, "connection lost while sending");
             return -1;
         }
@@ -659,8 +675,11 @@ static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
         c->st = C_READY;
         uv_timer_stop(&c->ctimer);
         c->e->last_err[0] = '\0';
-    } else if (f->hd.type == NGHTTP2_GOAWAY && c->st <= C_READY) {
-        c->st = C_DRAINING;
+    } else if (f->hd.type == NGHTTP2_GOAWAY) {
+        if (c->goaway_last < 0 || f->goaway.last_stream_id < c->goaway_last)
+            c->goaway_last = f->goaway.last_stream_id;
+        if (c->st <= C_READY)
+            c->st = C_DRAINING;
     } else if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK) && c->ping_out) {
         c->ping_out = false;
         uv_timer_stop(&c->ctimer);
@@ -694,9 +713,12 @@ static int sock_fill(struct conn *c)
 static void do_read(struct conn *c)
 {
     struct sl_h2 *e = c->e;
-    int got = sock_fill(c);
+    int got;
     bool eof_seen = false;
 
+    if (c->st == C_CLOSED || !c->sk || !c->sess)
+        return;
+    got = sock_fill(c);
     for (;;) {
         int n = SSL_read(c->ssl, e->pbuf, sizeof(e->pbuf));
         ssize_t used;
@@ -908,6 +930,10 @@ static void on_poll(uv_poll_t *p, int status, int events)
     case C_READY:
     case C_DRAINING:
         if (status < 0) {
+            /* A reset (POLLERR, the handle is now stopped) may arrive with answers and a GOAWAY
+             * still unread in the socket: read them first (read() returns them before the
+             * error), then the connection is gone. */
+            do_read(c);
             conn_fail(c, CURLE_RECV_ERROR, "socket error");
             break;
         }
@@ -1002,6 +1028,7 @@ static void conn_open(struct sl_h2 *e)
         return;
     c->e = e;
     c->st = C_RESOLVING;
+    c->goaway_last = -1;
     uv_timer_init(e->loop, &c->ctimer);
     c->ctimer.data = c;
     c->handles = 1;
