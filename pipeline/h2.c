@@ -51,6 +51,7 @@
 #define OUT_HIGH (64 * 1024)     /* serialize at most this much before writing */
 #define RBUF_SIZE (64 * 1024)
 #define MAX_REQUEUE 4            /* refused streams sent again before failing the attempt */
+#define MAX_GOAWAY_REQUEUE 16     /* the same for streams above a GOAWAY's last stream id */
 #define STREAM_WINDOW (16 << 20) /* per-stream receive window */
 #define CONN_WINDOW (1 << 30)    /* connection receive window */
 #define MAX_PATH 4096
@@ -73,7 +74,8 @@ struct stream {
     int32_t id;
     uint64_t deadline;
     int err;                      /* CURLcode decided before the stream closed */
-    unsigned requeues;
+    unsigned requeues;            /* refused by RST_STREAM, sent again */
+    unsigned goaways;             /* above a GOAWAY's last stream id, sent again */
     size_t body_off;
 };
 
@@ -303,15 +305,35 @@ static void give_back(struct sl_h2 *e, struct stream *s, int code)
     }
 }
 
-/* Put a stream the server refused back on the pending list, job reset for a new attempt. */
-static void requeue(struct sl_h2 *e, struct stream *s)
+/* Whether s (on c) is above the last stream id of a GOAWAY from the server, which therefore did
+ * not process it (RFC 9113 6.8). */
+static bool above_goaway(const struct conn *c, const struct stream *s)
+{
+    return c->goaway_last >= 0 && s->id > c->goaway_last;
+}
+
+/* Whether a stream the server did not process may be sent again. A server ending connections
+ * every N requests (nginx keepalive_requests) refuses the streams beyond its Nth with a GOAWAY, and
+ * with several connections doing so a job can be refused a few times in a row: those get a larger
+ * allowance than streams refused one by one (RST_STREAM REFUSED_STREAM). Both stay bounded, so a
+ * server refusing everything fails the attempt (and the run's retry policy takes over). */
+static bool may_requeue(const struct conn *c, const struct stream *s)
+{
+    return above_goaway(c, s) ? s->goaways < MAX_GOAWAY_REQUEUE : s->requeues < MAX_REQUEUE;
+}
+
+/* Put a stream the server did not process back on the pending list, job reset for a new attempt. */
+static void requeue(struct sl_h2 *e, const struct conn *c, struct stream *s)
 {
     struct sl_job *j = s->j;
 
     sl_buf_reset(&j->resp);
     sl_ratelimit_view_clear(&j->rl);
     j->status = 0;
-    s->requeues++;
+    if (above_goaway(c, s))
+        s->goaways++;
+    else
+        s->requeues++;
     s->id = 0;
     s->err = 0;
     s->body_off = 0;
@@ -382,8 +404,8 @@ static void conn_fail(struct conn *c, int code, const char *why)
     for (s = c->head; s; s = next) {
         next = s->next;
         conn_unlink(c, s);
-        if (s->j && c->goaway_last >= 0 && s->id > c->goaway_last && s->requeues < MAX_REQUEUE) {
-            requeue(e, s);
+        if (s->j && above_goaway(c, s) && may_requeue(c, s)) {
+            requeue(e, c, s);
             continue;
         }
         if (s->j) {
@@ -628,8 +650,8 @@ static int on_stream_close(nghttp2_session *sess, int32_t id, uint32_t code, voi
         finish(e, s, s->err);
     } else if (code == NGHTTP2_NO_ERROR && s->j->status >= 200) {
         finish(e, s, CURLE_OK);
-    } else if (code == NGHTTP2_REFUSED_STREAM && s->requeues < MAX_REQUEUE) {
-        requeue(e, s); /* the server did not process it (RST or above GOAWAY's last id) */
+    } else if (code == NGHTTP2_REFUSED_STREAM && may_requeue(c, s)) {
+        requeue(e, c, s); /* the server did not process it (RST or above GOAWAY's last id) */
         return 0;
     } else {
         finish(e, s, CURLE_HTTP2_STREAM);
@@ -655,8 +677,8 @@ static int on_not_sent(nghttp2_session *sess, const nghttp2_frame *f, int err, v
     conn_unlink(c, s);
     if (!s->j)
         stream_put(c->e, s);
-    else if (s->requeues < MAX_REQUEUE)
-        requeue(c->e, s);
+    else if (may_requeue(c, s))
+        requeue(c->e, c, s);
     else {
         finish(c->e, s, CURLE_SEND_ERROR);
         stream_put(c->e, s);
