@@ -1,10 +1,11 @@
 /* h2.c: the HTTP/2 client engine (see h2.h). Loop thread only.
  *
  * Layers: a non-blocking TCP socket watched by a uv_poll; OpenSSL writing to the socket and reading
- * from a memory BIO we fill with one large read() (many TLS records per syscall; OpenSSL's own read
- * ahead moves the unread rest of its buffer on every record, measured at ~4k instructions per
- * request); one nghttp2 client session per connection doing all framing, HPACK and flow control.
- * Nothing here parses HTTP/2 by hand.
+ * through a minimal BIO of ours that hands it the connection's read buffer, filled with one large
+ * read() (many TLS records per syscall; OpenSSL's own read ahead moves the unread rest of its
+ * buffer on every record, measured at ~4k instructions per request, and a memory BIO costs a
+ * zeroing and a copy of every byte); one nghttp2 client session per connection doing all framing,
+ * HPACK and flow control. Nothing here parses HTTP/2 or TLS by hand.
  *
  * Batching: sl_h2_start only submits a request to nghttp2; a uv_prepare (runs once per loop turn,
  * just before the loop blocks) serializes everything nghttp2 has queued on each connection into one
@@ -87,7 +88,11 @@ struct conn {
     uv_getaddrinfo_t gai;
     struct addrinfo *ai, *ai_next;
     SSL *ssl;
-    BIO *rbio;                    /* owned by ssl: what read() got, for SSL_read */
+    BIO *rbio;                    /* owned by ssl: reads from rb (rb_read) */
+    unsigned char *rb;            /* ciphertext from read(): rb_off..rb_len not yet taken by SSL */
+    size_t rb_off, rb_len;
+    bool rb_eof;                  /* the socket said EOF or failed: rb_read reports EOF when empty */
+    bool rb_more;                 /* the last read() filled rb: the socket may hold more */
     nghttp2_session *sess;
     struct stream *head;          /* streams on this connection */
     unsigned nstreams;            /* with or without a job */
@@ -109,6 +114,7 @@ struct sl_h2 {
     void *ud;
     SSL_CTX *ctx;
     SSL_SESSION *tls_sess;
+    BIO_METHOD *rbm;       /* rb_read's BIO type */
     nghttp2_session_callbacks *cbs;
     nghttp2_option *nopt;
     nghttp2_mem mem;       /* nghttp2's allocations come from pool (loop thread only) */
@@ -132,7 +138,6 @@ struct sl_h2 {
     bool no_h2, closing, delivering;
     int handles;
     char last_err[256];
-    unsigned char rbuf[RBUF_SIZE]; /* ciphertext from read() */
     unsigned char pbuf[RBUF_SIZE]; /* plaintext from SSL_read */
 };
 
@@ -151,6 +156,7 @@ static void engine_release(struct sl_h2 *e)
     if (e->tls_sess)
         SSL_SESSION_free(e->tls_sess);
     SSL_CTX_free(e->ctx);
+    BIO_meth_free(e->rbm);
     nghttp2_session_callbacks_del(e->cbs);
     nghttp2_option_del(e->nopt);
     sl_mpool_destroy(&e->pool); /* every session is gone: connections hold handles */
@@ -354,6 +360,7 @@ static void conn_release(struct conn *c)
     if (c->ai)
         uv_freeaddrinfo(c->ai);
     free(c->out);
+    free(c->rb);
     free(c);
     engine_release(e);
 }
@@ -591,6 +598,10 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
     (void)ud;
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat == NGHTTP2_HCAT_HEADERS)
         return 0; /* trailers carry nothing we use */
+    /* Only :status and names the rate-limit parser knows (they start with x- or retry-) matter:
+     * the others (date, server, content-*) cost no stream lookup. */
+    if (!nlen || (name[0] != ':' && name[0] != 'x' && name[0] != 'r'))
+        return 0;
     s = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id);
     if (!s || !s->j)
         return 0;
@@ -605,8 +616,7 @@ static int on_header(nghttp2_session *sess, const nghttp2_frame *f, const uint8_
             s->j->status = st;
         return 0;
     }
-    /* Only names the rate-limit parser knows start with x- or retry-. */
-    if (nlen && (name[0] == 'x' || name[0] == 'r') && nlen + vlen + 2 <= sizeof(line)) {
+    if (name[0] != ':' && nlen + vlen + 2 <= sizeof(line)) {
         memcpy(line, name, nlen);
         line[nlen] = ':';
         line[nlen + 1] = ' ';
@@ -711,24 +721,73 @@ static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
 
 /* ---- reading ---- */
 
-/* Move what the socket has into c's read BIO: >0 bytes, 0 nothing now, -1 EOF or error (the BIO
- * then reports EOF, so SSL_read still returns what it holds first). */
+/* c's read BIO: OpenSSL takes the ciphertext straight from rb (no copy into a memory BIO). Empty:
+ * "retry", or EOF once the socket said so. */
+static int rb_read(BIO *b, char *out, size_t outl, size_t *got)
+{
+    struct conn *c = BIO_get_data(b);
+    size_t n = c->rb_len - c->rb_off;
+
+    BIO_clear_retry_flags(b);
+    *got = 0;
+    if (!n) {
+        if (!c->rb_eof)
+            BIO_set_retry_read(b);
+        return 0;
+    }
+    if (n > outl)
+        n = outl;
+    memcpy(out, c->rb + c->rb_off, n);
+    c->rb_off += n;
+    *got = n;
+    return 1;
+}
+
+static long rb_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    struct conn *c = BIO_get_data(b);
+
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_PENDING:
+        return (long)(c->rb_len - c->rb_off);
+    case BIO_CTRL_EOF:
+        return c->rb_eof && c->rb_off == c->rb_len;
+    case BIO_CTRL_FLUSH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Move what the socket has into rb: >0 bytes, 0 nothing now, -1 EOF or error (rb_read then
+ * reports EOF once rb is empty, so SSL_read still returns what it holds first). */
 static int sock_fill(struct conn *c)
 {
-    struct sl_h2 *e = c->e;
     ssize_t n;
 
+    if (c->rb_off == c->rb_len) {
+        c->rb_off = c->rb_len = 0;
+    } else if (c->rb_off) { /* OpenSSL stopped taking (a handshake step, a write it waits for) */
+        memmove(c->rb, c->rb + c->rb_off, c->rb_len - c->rb_off);
+        c->rb_len -= c->rb_off;
+        c->rb_off = 0;
+    }
+    c->rb_more = false;
+    if (c->rb_len == RBUF_SIZE)
+        return 0;
     do
-        n = read(c->sk->fd, e->rbuf, sizeof(e->rbuf));
+        n = read(c->sk->fd, c->rb + c->rb_len, RBUF_SIZE - c->rb_len);
     while (n < 0 && errno == EINTR);
     if (n > 0) {
-        if (BIO_write(c->rbio, e->rbuf, (int)n) != (int)n)
-            return -1;
+        c->rb_more = c->rb_len + (size_t)n == RBUF_SIZE;
+        c->rb_len += (size_t)n;
         return (int)n;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return 0;
-    BIO_set_mem_eof_return(c->rbio, 0);
+    c->rb_eof = true;
     return -1;
 }
 
@@ -749,7 +808,7 @@ static void do_read(struct conn *c)
             int err = SSL_get_error(c->ssl, n);
 
             if (err == SSL_ERROR_WANT_READ) {
-                if (got == (int)sizeof(e->rbuf) && (got = sock_fill(c)) > 0)
+                if (c->rb_more && (got = sock_fill(c)) > 0)
                     continue; /* the socket may hold more */
                 if (got >= 0)
                     break;
@@ -801,6 +860,10 @@ static void start_session(struct conn *c)
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
+        /* RFC 9218: we send no RFC 7540 priorities. nghttp2 (1.49+) then schedules a client's
+         * streams without the dependency tree, whatever the server's SETTINGS say (its fallback
+         * to the tree is a server-only option); callgrind: ~190 fewer instructions per request. */
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
     };
     const unsigned char *alpn = NULL;
     unsigned alpn_len = 0;
@@ -886,7 +949,11 @@ static int start_tls(struct conn *c)
     c->ssl = SSL_new(e->ctx);
     if (!c->ssl)
         return -1;
-    c->rbio = BIO_new(BIO_s_mem());
+    if (!c->rb && !(c->rb = malloc(RBUF_SIZE)))
+        return -1;
+    c->rb_off = c->rb_len = 0;
+    c->rb_eof = c->rb_more = false;
+    c->rbio = BIO_new(e->rbm);
     wbio = BIO_new_socket(c->sk->fd, BIO_NOCLOSE);
     if (!c->rbio || !wbio) {
         BIO_free(c->rbio);
@@ -894,7 +961,8 @@ static int start_tls(struct conn *c)
         c->rbio = NULL;
         return -1;
     }
-    BIO_set_mem_eof_return(c->rbio, -1); /* empty: "retry", until the socket says EOF */
+    BIO_set_data(c->rbio, c);
+    BIO_set_init(c->rbio, 1);
     SSL_set_bio(c->ssl, c->rbio, wbio);
     if (e->host_is_ip) {
         if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), e->host))
@@ -942,7 +1010,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
         on_connected(c);
         break;
     case C_TLS:
-        if ((events & UV_READABLE) && sock_fill(c) < 0 && !BIO_ctrl_pending(c->rbio)) {
+        if ((events & UV_READABLE) && sock_fill(c) < 0 && c->rb_off == c->rb_len) {
             conn_fail(c, CURLE_SSL_CONNECT_ERROR, "SSL handshake failed: connection closed");
             break;
         }
@@ -1351,6 +1419,9 @@ static int setup_tls(struct sl_h2 *e)
     SSL_CTX_set_mode(e->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode(e->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(e->ctx, new_session_cb);
+    e->rbm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sluice h2 read buffer");
+    if (!e->rbm || !BIO_meth_set_read_ex(e->rbm, rb_read) || !BIO_meth_set_ctrl(e->rbm, rb_ctrl))
+        return -12;
     return 0;
 }
 
