@@ -107,6 +107,17 @@ struct conn {
     int handles;                  /* ctimer + gai; the struct is freed when 0 and closed */
 };
 
+/* One of the shared header lines, split once: the name as written (to notice a change) and in lower
+ * case (HTTP/2 wants it so). Re-split whenever the line no longer starts with that name. */
+struct hname {
+    const struct curl_slist *node;
+    size_t nl;                    /* 0: not usable (no colon, empty or too long a name) */
+    uint8_t flags;
+    char orig[64], low[64];
+};
+
+#define MAX_HDRS 16
+
 struct sl_h2 {
     uv_loop_t *loop;
     struct sl_http_opts o;
@@ -132,6 +143,7 @@ struct sl_h2 {
     struct sl_job *dhead, *dtail; /* finished, not yet reported (linked by j->next) */
     struct sl_job *fhead, *ftail; /* for the fallback callback */
     struct stream *freelist;
+    struct hname hn[MAX_HDRS];    /* e->o.headers, in order */
     struct conn *conns[MAX_CONNS];
     unsigned nconns;
     unsigned inflight;
@@ -1152,16 +1164,52 @@ static unsigned conn_limit(const struct conn *c)
     return srv < mine ? srv : mine;
 }
 
+/* Split the header line of node h into hn (see struct hname). */
+static void hname_set(struct hname *hn, const struct curl_slist *h)
+{
+    const char *line = h->data, *colon = strchr(line, ':');
+    size_t i, nl = colon ? (size_t)(colon - line) : 0;
+
+    hn->node = h;
+    hn->nl = 0;
+    if (!nl || nl >= sizeof(hn->low))
+        return;
+    for (i = 0; i < nl; i++) {
+        hn->orig[i] = line[i];
+        hn->low[i] = (char)((line[i] >= 'A' && line[i] <= 'Z') ? line[i] + 32 : line[i]);
+    }
+    /* The key is sent never-indexed (kept out of the HPACK tables). */
+    hn->flags = (nl == 13 && !memcmp(hn->low, "authorization", 13)) ||
+                        (nl == 7 && !memcmp(hn->low, "api-key", 7))
+                    ? NGHTTP2_NV_FLAG_NO_INDEX
+                    : NGHTTP2_NV_FLAG_NONE;
+    hn->nl = nl;
+}
+
+/* v in decimal into out (at least 21 bytes); returns the length. */
+static size_t fmt_size(char *out, size_t v)
+{
+    char tmp[24];
+    size_t n = 0, i;
+
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < sizeof(tmp));
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
 static int submit(struct conn *c, struct stream *s)
 {
     struct sl_h2 *e = c->e;
     struct sl_job *j = s->j;
     nghttp2_nv nv[32];
     size_t n = 0;
-    char path[MAX_PATH], clen[24], names[16][64];
+    char path[MAX_PATH], clen[24];
     const char *p = j->path;
     struct curl_slist *h;
-    unsigned nn = 0;
+    unsigned hk;
     nghttp2_data_provider dp = {.read_callback = read_body};
     int32_t id;
 
@@ -1185,35 +1233,27 @@ static int submit(struct conn *c, struct stream *s)
     NV(":scheme", 7, "https", 5, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
     NV(":authority", 10, e->authority, strlen(e->authority), NGHTTP2_NV_FLAG_NO_COPY_NAME);
     NV(":path", 5, p, strlen(p), NGHTTP2_NV_FLAG_NO_COPY_NAME);
-    /* Shared "Name: value" lines, read at each request (the key may rotate on SIGHUP). nghttp2
-     * copies names and values; the key is sent never-indexed (kept out of the HPACK tables). */
-    for (h = e->o.headers; h && n < 28; h = h->next) {
-        const char *line = h->data, *colon = strchr(line, ':'), *v;
-        size_t nl, i;
-        uint8_t fl = NGHTTP2_NV_FLAG_NONE;
+    /* Shared "Name: value" lines, read at each request (the key may rotate on SIGHUP): the
+     * names' split is cached, the values are taken as they are now. nghttp2 copies both. */
+    for (h = e->o.headers, hk = 0; h && hk < MAX_HDRS; h = h->next, hk++) {
+        struct hname *hn = &e->hn[hk];
+        const char *line = h->data, *v;
 
-        if (!colon || nn >= 16)
+        if (hn->node != h || !hn->nl || strncmp(line, hn->orig, hn->nl) || line[hn->nl] != ':')
+            hname_set(hn, h);
+        if (!hn->nl)
             continue;
-        nl = (size_t)(colon - line);
-        if (!nl || nl >= sizeof(names[0]))
-            continue;
-        for (i = 0; i < nl; i++)
-            names[nn][i] = (char)((line[i] >= 'A' && line[i] <= 'Z') ? line[i] + 32 : line[i]);
-        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+        for (v = line + hn->nl + 1; *v == ' ' || *v == '\t'; v++)
             ;
         if (!*v)
             continue; /* "Name:" with no value: curl would drop the header too */
-        if ((nl == 13 && !memcmp(names[nn], "authorization", 13)) ||
-            (nl == 7 && !memcmp(names[nn], "api-key", 7)))
-            fl = NGHTTP2_NV_FLAG_NO_INDEX;
-        NV(names[nn], nl, v, strlen(v), fl);
-        nn++;
+        NV(hn->low, hn->nl, v, strlen(v), hn->flags);
     }
     /* Values that change with every request stay out of the HPACK dynamic table: indexing them
      * only churns it (measured: ~100 memcmp per request in the table search). */
     NV("idempotency-key", 15, j->idem_key, strlen(j->idem_key),
        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_INDEX);
-    NV("content-length", 14, clen, (size_t)snprintf(clen, sizeof(clen), "%zu", j->body.len),
+    NV("content-length", 14, clen, fmt_size(clen, j->body.len),
        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_INDEX);
 #undef NV
     s->body_off = 0;
