@@ -103,6 +103,7 @@ struct conn {
     bool dirty;                   /* nghttp2 may have frames to send */
     bool gai_busy;
     bool ping_out;                /* a stream timed out: a PING must come back within ctimer */
+    bool idem_named;              /* an idempotency-key went out indexed: its name is in HPACK */
     int32_t goaway_last;          /* the lowest last-stream-id of the server's GOAWAYs, -1 none */
     int handles;                  /* ctimer + gai; the struct is freed when 0 and closed */
 };
@@ -1250,9 +1251,11 @@ static int submit(struct conn *c, struct stream *s)
         NV(hn->low, hn->nl, v, strlen(v), hn->flags);
     }
     /* Values that change with every request stay out of the HPACK dynamic table: indexing them
-     * only churns it (measured: ~100 memcmp per request in the table search). */
+     * only churns it (measured: ~100 memcmp per request in the table search). The connection's
+     * first idempotency-key is indexed, though, so that the later ones refer to its name in the
+     * table instead of spelling (and Huffman-coding) it each time: one entry, never churned. */
     NV("idempotency-key", 15, j->idem_key, strlen(j->idem_key),
-       NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_INDEX);
+       NGHTTP2_NV_FLAG_NO_COPY_NAME | (c->idem_named ? NGHTTP2_NV_FLAG_NO_INDEX : 0));
     NV("content-length", 14, clen, fmt_size(clen, j->body.len),
        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_INDEX);
 #undef NV
@@ -1262,6 +1265,7 @@ static int submit(struct conn *c, struct stream *s)
         return SL_EIO;
     s->id = id;
     s->c = c;
+    c->idem_named = true;
     s->prev = NULL;
     s->next = c->head;
     if (c->head)
