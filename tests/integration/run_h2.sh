@@ -123,11 +123,10 @@ run_sluice "$T/o2" --endpoint "https://127.0.0.1:$P2" --concurrency 64 "$IN"
 "$PY" - "$T/o2/summary.json" "$T/nginx/h2.log" <<'PYEOF' || fail "GOAWAY: not absorbed"
 import json, sys
 s = json.load(open(sys.argv[1]))
-# Streams the GOAWAY refused are resent without counting as a retry. nginx closes the connection
-# right after its 40th answer, though, and now and then the reset reaches sluice before the GOAWAY
-# frame does (10-35% of runs, a stream or two, in this session's and the previous build alike):
-# those come back as network errors and are retried. A few, never errors in the outputs.
-assert s["retries"] <= 6 and s["network_errors"] <= 6, s
+# Streams the GOAWAY refused are resent without counting as a retry, also those still queued when
+# nginx closes right after its 40th answer (the close arriving with the GOAWAY) and those refused
+# again by another connection at its own limit (450 runs of this scenario: no retry).
+assert s["retries"] == 0 and s["network_errors"] == 0, s
 lines = [l.split() for l in open(sys.argv[2])]
 conns = {l[0] for l in lines}
 assert all(l[1] == "HTTP/2.0" and l[2] == "200" for l in lines), lines[:3]
