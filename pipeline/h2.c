@@ -23,7 +23,10 @@
  *
  * Connections open when the pending jobs outnumber the streams the connections already opening
  * will offer; a connection takes jobs once the server's SETTINGS arrived (its
- * MAX_CONCURRENT_STREAMS is then known) and stops taking them after a GOAWAY.
+ * MAX_CONCURRENT_STREAMS is then known) and stops taking them after a GOAWAY. Streams the server
+ * did not process (refused, or above a GOAWAY's last stream id, also when the connection ends
+ * before nghttp2 could refuse them) go back to the pending list, a bounded number of times, without
+ * counting as a failed attempt; a connection that fails reads what it already received first.
  */
 #include "h2.h"
 
