@@ -807,50 +807,72 @@ static int sock_fill(struct conn *c)
     return -1;
 }
 
+/* Hand n bytes of plaintext to nghttp2: 0, or -1 when that failed c (closed). */
+static int feed(struct conn *c, size_t n)
+{
+    ssize_t used = nghttp2_session_mem_recv(c->sess, c->e->pbuf, n);
+
+    if (used < 0) {
+        char why[128];
+
+        snprintf(why, sizeof(why), "protocol error: %s", nghttp2_strerror((int)used));
+        conn_fail(c, CURLE_HTTP2, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read what c's socket holds. The plaintext of several TLS records is collected before nghttp2
+ * gets it (one call per batch, not per record), and always before the connection's end is acted
+ * on, so a GOAWAY read together with the EOF is processed first. */
 static void do_read(struct conn *c)
 {
     struct sl_h2 *e = c->e;
     int got;
+    size_t have = 0;
     bool eof_seen = false;
 
     if (c->st == C_CLOSED || !c->sk || !c->sess)
         return;
     got = sock_fill(c);
     for (;;) {
-        int n = SSL_read(c->ssl, e->pbuf, sizeof(e->pbuf));
-        ssize_t used;
+        int n, err;
 
-        if (n <= 0) {
-            int err = SSL_get_error(c->ssl, n);
-
-            if (err == SSL_ERROR_WANT_READ) {
-                if (c->rb_more && (got = sock_fill(c)) > 0)
-                    continue; /* the socket may hold more */
-                if (got >= 0)
-                    break;
-                if (!eof_seen) {
-                    eof_seen = true;
-                    continue; /* EOF: SSL_read returns what it holds, then says so */
-                }
-            }
-            if (err == SSL_ERROR_WANT_WRITE) {
-                want_events(c, UV_READABLE | UV_WRITABLE);
+        if (sizeof(e->pbuf) - have < 16384) { /* room for a full record */
+            if (feed(c, have))
+                return;
+            have = 0;
+        }
+        n = SSL_read(c->ssl, e->pbuf + have, (int)(sizeof(e->pbuf) - have));
+        if (n > 0) {
+            have += (size_t)n;
+            continue;
+        }
+        err = SSL_get_error(c->ssl, n);
+        if (have) {
+            if (feed(c, have))
+                return;
+            have = 0;
+        }
+        if (err == SSL_ERROR_WANT_READ) {
+            if (c->rb_more && (got = sock_fill(c)) > 0)
+                continue; /* the socket may hold more */
+            if (got >= 0)
                 break;
+            if (!eof_seen) {
+                eof_seen = true;
+                continue; /* EOF: SSL_read returns what it holds, then says so */
             }
-            ERR_clear_error();
-            /* EOF or reset: quiet when nothing was in flight on it (idle close). */
-            conn_fail(c, c->nstreams ? CURLE_RECV_ERROR : 0,
-                      c->nstreams ? "connection closed with responses outstanding" : NULL);
-            return;
         }
-        used = nghttp2_session_mem_recv(c->sess, e->pbuf, (size_t)n);
-        if (used < 0) {
-            char why[128];
-
-            snprintf(why, sizeof(why), "protocol error: %s", nghttp2_strerror((int)used));
-            conn_fail(c, CURLE_HTTP2, why);
-            return;
+        if (err == SSL_ERROR_WANT_WRITE) {
+            want_events(c, UV_READABLE | UV_WRITABLE);
+            break;
         }
+        ERR_clear_error();
+        /* EOF or reset: quiet when nothing was in flight on it (idle close). */
+        conn_fail(c, c->nstreams ? CURLE_RECV_ERROR : 0,
+                  c->nstreams ? "connection closed with responses outstanding" : NULL);
+        return;
     }
     if (nghttp2_session_want_write(c->sess))
         c->dirty = true;
