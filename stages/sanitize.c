@@ -712,6 +712,29 @@ struct seg {
     size_t idx;
 };
 
+/* The body members the checks and the estimate read. They used to be looked up one
+ * json_object_get at a time (~30 hashed lookups a job, a tenth of a worker's instructions); now one
+ * pass over the body's members fills bv[] (index_body). Order of the NUMS block = NUMS[]. */
+enum bk {
+    BK_MAX_TOKENS, BK_MAX_COMPLETION_TOKENS, BK_MAX_OUTPUT_TOKENS, BK_N, BK_BEST_OF,
+    BK_TEMPERATURE, BK_TOP_P, BK_PRESENCE_PENALTY, BK_FREQUENCY_PENALTY, BK_TOP_LOGPROBS, BK_SEED,
+    BK_LOGPROBS, BK_DIMENSIONS, BK_STORE, BK_PARALLEL_TOOL_CALLS,
+    BK_MODEL, BK_MESSAGES, BK_TOOLS, BK_INPUT, BK_PROMPT, BK_INSTRUCTIONS, BK__COUNT
+};
+
+#define BK_ENTRY(s) {s, sizeof(s) - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} BK_KEYS[BK__COUNT] = {
+    BK_ENTRY("max_tokens"), BK_ENTRY("max_completion_tokens"), BK_ENTRY("max_output_tokens"),
+    BK_ENTRY("n"), BK_ENTRY("best_of"), BK_ENTRY("temperature"), BK_ENTRY("top_p"),
+    BK_ENTRY("presence_penalty"), BK_ENTRY("frequency_penalty"), BK_ENTRY("top_logprobs"),
+    BK_ENTRY("seed"), BK_ENTRY("logprobs"), BK_ENTRY("dimensions"), BK_ENTRY("store"),
+    BK_ENTRY("parallel_tool_calls"), BK_ENTRY("model"), BK_ENTRY("messages"), BK_ENTRY("tools"),
+    BK_ENTRY("input"), BK_ENTRY("prompt"), BK_ENTRY("instructions"),
+};
+
 struct ctx {
     const struct sl_policy *p;
     struct sl_san_stats *st;
@@ -720,6 +743,7 @@ struct ctx {
     uint64_t text_bytes;
     size_t depth; /* segments in path */
     struct seg path[PATH_MAX_SEGS];
+    json_t *bv[BK__COUNT]; /* the body's members by enum bk (NULL: absent), see index_body */
 };
 
 static void push_key(struct ctx *c, const char *k)
@@ -1473,7 +1497,7 @@ static const struct numspec NUMS[] = {
 static bool in_list(const char *const *l, const char *k)
 {
     for (; *l; l++)
-        if (strcmp(*l, k) == 0)
+        if (**l == *k && strcmp(*l, k) == 0) /* the first byte first: one compare for most keys */
             return true;
     return false;
 }
@@ -1497,9 +1521,10 @@ static int check_fields(struct ctx *c, json_t *body)
     return 0;
 }
 
-static int check_cap(struct ctx *c, json_t *body, const char *key, uint64_t cap, const char *why)
+static int check_cap(struct ctx *c, enum bk k, uint64_t cap, const char *why)
 {
-    json_t *v = json_object_get(body, key);
+    json_t *v = c->bv[k];
+    const char *key = BK_KEYS[k].name;
 
     if (!v)
         return 0;
@@ -1510,24 +1535,26 @@ static int check_cap(struct ctx *c, json_t *body, const char *key, uint64_t cap,
     return 0;
 }
 
-static int check_numbers(struct ctx *c, json_t *body)
+static int check_numbers(struct ctx *c)
 {
-    static const char *const out_keys[] = {"max_tokens", "max_completion_tokens",
-                                           "max_output_tokens"};
+    static const enum bk out_keys[] = {BK_MAX_TOKENS, BK_MAX_COMPLETION_TOKENS,
+                                       BK_MAX_OUTPUT_TOKENS};
     size_t i;
     int rc;
 
+    _Static_assert(sizeof(NUMS) / sizeof(NUMS[0]) == BK_PARALLEL_TOOL_CALLS - BK_TEMPERATURE + 1,
+                   "NUMS[] and enum bk list the same keys");
     for (i = 0; i < 3; i++)
-        if ((rc = check_cap(c, body, out_keys[i], c->p->max_output_tokens,
+        if ((rc = check_cap(c, out_keys[i], c->p->max_output_tokens,
                             "policy.max_tokens: output token limit above the policy cap")))
             return rc;
-    if ((rc = check_cap(c, body, "n", c->p->max_n,
+    if ((rc = check_cap(c, BK_N, c->p->max_n,
                         "policy.n: more completions per request than the policy allows")) ||
-        (rc = check_cap(c, body, "best_of", c->p->max_n,
+        (rc = check_cap(c, BK_BEST_OF, c->p->max_n,
                         "policy.n: more completions per request than the policy allows")))
         return rc;
     for (i = 0; i < sizeof(NUMS) / sizeof(NUMS[0]); i++) {
-        json_t *v = json_object_get(body, NUMS[i].key);
+        json_t *v = c->bv[BK_TEMPERATURE + i];
         bool ok;
 
         if (!v)
@@ -1547,9 +1574,9 @@ static int check_numbers(struct ctx *c, json_t *body)
     return 0;
 }
 
-static int check_model(struct ctx *c, json_t *body, bool required)
+static int check_model(struct ctx *c, bool required)
 {
-    json_t *m = json_object_get(body, "model");
+    json_t *m = c->bv[BK_MODEL];
 
     if (!m && !required)
         return 0;
@@ -1593,31 +1620,51 @@ static int check_part(struct ctx *c, json_t *part)
 static const char *const MSG_KEYS[] = {"role", "content", "name", "tool_calls", "tool_call_id",
                                        "refusal", NULL};
 
+/* Index of k in MSG_KEYS by strcmp (as in_list), or -1. */
+static int msg_key(const char *k)
+{
+    int i;
+
+    for (i = 0; MSG_KEYS[i]; i++)
+        if (strcmp(MSG_KEYS[i], k) == 0)
+            return i;
+    return -1;
+}
+
 static int check_message(struct ctx *c, json_t *m)
 {
     const char *k, *role;
-    json_t *v, *content;
-    size_t i;
-    int rc;
+    json_t *v, *content = NULL, *role_v = NULL, *tool_calls = NULL;
+    size_t i, kl;
+    int rc, mk;
 
     if (!json_is_object(m))
         return fail(c, SL_ESCHEMA, "schema.message: message must be an object");
-    json_object_foreach(m, k, v)
+    /* One pass: the key check, and the members read below (what json_object_get would return:
+     * the key of exactly that length; members are unique). */
+    json_object_keylen_foreach(m, k, kl, v)
     {
-        if (!in_list(MSG_KEYS, k))
+        if ((mk = msg_key(k)) < 0)
             return fail_key(c, k, SL_ESCHEMA, "schema.message: message has an unsupported field");
-        if ((strcmp(k, "name") == 0 || strcmp(k, "tool_call_id") == 0) && !json_is_string(v))
+        if ((mk == 2 || mk == 4) && !json_is_string(v)) /* name, tool_call_id */
             return fail_key(c, k, SL_ESCHEMA, "schema.message: field must be a string");
+        if (kl != strlen(MSG_KEYS[mk]))
+            continue;
+        if (mk == 0)
+            role_v = v;
+        else if (mk == 1)
+            content = v;
+        else if (mk == 3)
+            tool_calls = v;
     }
-    role = json_string_value(json_object_get(m, "role"));
+    role = json_string_value(role_v);
     if (!role)
         return fail_key(c, "role", SL_ESCHEMA, "schema.role: message role must be a string");
     if (!sl_strlist_has(&c->p->roles, role, strlen(role)))
         return fail_key(c, "role", SL_EPOLICY, "policy.role: role not allowed by the policy");
-    if (json_object_get(m, "tool_calls") && !c->p->allow_tools)
+    if (tool_calls && !c->p->allow_tools)
         return fail_key(c, "tool_calls", SL_EPOLICY,
                         "policy.field: field not allowed by the policy");
-    content = json_object_get(m, "content");
     if (json_is_string(content))
         return 0;
     if (json_is_array(content) && json_array_size(content) > 0) {
@@ -1633,20 +1680,20 @@ static int check_message(struct ctx *c, json_t *m)
         pop(c);
         return rc;
     }
-    if ((!content || json_is_null(content)) && c->p->allow_tools &&
-        json_is_array(json_object_get(m, "tool_calls")) && strcmp(role, "assistant") == 0)
+    if ((!content || json_is_null(content)) && c->p->allow_tools && json_is_array(tool_calls) &&
+        strcmp(role, "assistant") == 0)
         return 0;
     return fail_key(c, "content", SL_ESCHEMA,
                     "schema.content: content must be a string or a non-empty array of parts");
 }
 
-static int check_chat(struct ctx *c, json_t *body, bool model_required)
+static int check_chat(struct ctx *c, bool model_required)
 {
-    json_t *msgs = json_object_get(body, "messages"), *m;
+    json_t *msgs = c->bv[BK_MESSAGES], *m;
     size_t i;
     int rc;
 
-    if ((rc = check_model(c, body, model_required)))
+    if ((rc = check_model(c, model_required)))
         return rc;
     if (!json_is_array(msgs) || json_array_size(msgs) == 0)
         return fail_key(c, "messages", SL_ESCHEMA,
@@ -1695,9 +1742,10 @@ static bool all_token_arrays(json_t *a)
 
 /* Embeddings input / completions prompt: a string, strings, a token array or token arrays.
  * Moderations input also takes an array of {type: text|image_url} objects. */
-static int check_text_input(struct ctx *c, json_t *body, const char *key, bool parts_ok)
+static int check_text_input(struct ctx *c, enum bk k, bool parts_ok)
 {
-    json_t *v = json_object_get(body, key), *x;
+    const char *key = BK_KEYS[k].name;
+    json_t *v = c->bv[k], *x;
     size_t i;
     int rc = 0;
 
@@ -1726,27 +1774,51 @@ static int check_text_input(struct ctx *c, json_t *body, const char *key, bool p
     return rc;
 }
 
+/* c->bv[k] = what json_object_get(body, BK_KEYS[k].name) returns (same key bytes and length;
+ * members are unique). Called after check_fields, the only step that adds or removes members: the
+ * walk rewrites strings in place, so bv[] stays valid through the estimate. */
+static void index_body(struct ctx *c, json_t *body)
+{
+    const char *k;
+    size_t kl, i;
+    json_t *v;
+
+    memset(c->bv, 0, sizeof(c->bv));
+    json_object_keylen_foreach(body, k, kl, v)
+    {
+        for (i = 0; i < BK__COUNT; i++)
+            if (BK_KEYS[i].len == kl && BK_KEYS[i].name[0] == k[0] &&
+                memcmp(BK_KEYS[i].name, k, kl) == 0) {
+                c->bv[i] = v;
+                break;
+            }
+    }
+}
+
 static int check_body(struct ctx *c, json_t *body, enum ep ep, bool azure)
 {
     int rc;
 
-    if ((rc = check_fields(c, body)) || (rc = check_numbers(c, body)))
+    if ((rc = check_fields(c, body)))
+        return rc;
+    index_body(c, body);
+    if ((rc = check_numbers(c)))
         return rc;
     switch (ep) {
     case EP_CHAT:
-        return check_chat(c, body, !azure);
+        return check_chat(c, !azure);
     case EP_EMBED:
-        if ((rc = check_model(c, body, !azure)))
+        if ((rc = check_model(c, !azure)))
             return rc;
-        return check_text_input(c, body, "input", false);
+        return check_text_input(c, BK_INPUT, false);
     case EP_COMPL:
-        if ((rc = check_model(c, body, true)))
+        if ((rc = check_model(c, true)))
             return rc;
-        return check_text_input(c, body, "prompt", false);
+        return check_text_input(c, BK_PROMPT, false);
     case EP_RESP: {
-        json_t *in = json_object_get(body, "input");
+        json_t *in = c->bv[BK_INPUT];
 
-        if ((rc = check_model(c, body, true)))
+        if ((rc = check_model(c, true)))
             return rc;
         if (!json_is_string(in) && !(json_is_array(in) && json_array_size(in) > 0 &&
                                      all_of(in, JSON_OBJECT)))
@@ -1755,11 +1827,11 @@ static int check_body(struct ctx *c, json_t *body, enum ep ep, bool azure)
         return 0;
     }
     case EP_MOD:
-        if ((rc = check_model(c, body, false)))
+        if ((rc = check_model(c, false)))
             return rc;
-        return check_text_input(c, body, "input", true);
+        return check_text_input(c, BK_INPUT, true);
     case EP_OTHER:
-        return check_model(c, body, false);
+        return check_model(c, false);
     }
     return 0;
 }
@@ -1794,30 +1866,30 @@ static uint64_t est_all(json_t *v)
     }
 }
 
-static uint64_t output_tokens(const struct sl_policy *p, json_t *body)
+static uint64_t output_tokens(const struct ctx *c)
 {
-    static const char *const keys[] = {"max_completion_tokens", "max_tokens",
-                                       "max_output_tokens"};
-    uint64_t out = p->default_max_tokens, n = 1;
+    static const enum bk keys[] = {BK_MAX_COMPLETION_TOKENS, BK_MAX_TOKENS,
+                                   BK_MAX_OUTPUT_TOKENS};
+    uint64_t out = c->p->default_max_tokens, n = 1;
     json_t *v;
     size_t i;
 
     for (i = 0; i < 3; i++)
-        if (json_is_integer(v = json_object_get(body, keys[i]))) {
+        if (json_is_integer(v = c->bv[keys[i]])) {
             out = (uint64_t)json_integer_value(v);
             break;
         }
-    if (json_is_integer(v = json_object_get(body, "n")))
+    if (json_is_integer(v = c->bv[BK_N]))
         n = (uint64_t)json_integer_value(v);
-    if (json_is_integer(v = json_object_get(body, "best_of")) &&
+    if (json_is_integer(v = c->bv[BK_BEST_OF]) &&
         (uint64_t)json_integer_value(v) > n)
         n = (uint64_t)json_integer_value(v);
     return out * n;
 }
 
-static int chat_estimate(struct ctx *c, json_t *body, uint64_t *est)
+static int chat_estimate(struct ctx *c, uint64_t *est)
 {
-    json_t *msgs = json_object_get(body, "messages"), *m, *part;
+    json_t *msgs = c->bv[BK_MESSAGES], *m, *part;
     uint64_t t = SL_TOKENS_PER_REPLY;
     size_t i, j;
 
@@ -1857,9 +1929,9 @@ static int chat_estimate(struct ctx *c, json_t *body, uint64_t *est)
             return rc;
         }
     }
-    if (json_is_array(json_object_get(body, "tools")))
-        t += est_all(json_object_get(body, "tools"));
-    *est = t + output_tokens(c->p, body);
+    if (json_is_array(c->bv[BK_TOOLS]))
+        t += est_all(c->bv[BK_TOOLS]);
+    *est = t + output_tokens(c);
     return 0;
 }
 
@@ -1869,27 +1941,27 @@ static int estimate(struct ctx *c, json_t *body, enum ep ep, uint64_t *est)
 
     switch (ep) {
     case EP_CHAT:
-        if ((rc = chat_estimate(c, body, est)))
+        if ((rc = chat_estimate(c, est)))
             return rc;
         break;
     case EP_EMBED:
     case EP_MOD:
-        *est = est_all(json_object_get(body, "input"));
+        *est = est_all(c->bv[BK_INPUT]);
         break;
     case EP_COMPL:
-        *est = est_all(json_object_get(body, "prompt")) + output_tokens(c->p, body);
+        *est = est_all(c->bv[BK_PROMPT]) + output_tokens(c);
         break;
     case EP_RESP: {
-        json_t *in = json_object_get(body, "input");
+        json_t *in = c->bv[BK_INPUT];
 
-        *est = est_all(in) + est_all(json_object_get(body, "instructions")) +
-               SL_TOKENS_PER_REPLY + output_tokens(c->p, body);
+        *est = est_all(in) + est_all(c->bv[BK_INSTRUCTIONS]) + SL_TOKENS_PER_REPLY +
+               output_tokens(c);
         if (json_is_array(in))
             *est += SL_TOKENS_PER_MESSAGE * json_array_size(in);
         break;
     }
     case EP_OTHER:
-        *est = est_all(body) + output_tokens(c->p, body);
+        *est = est_all(body) + output_tokens(c);
         break;
     }
     if (*est > c->p->max_est_tokens)
