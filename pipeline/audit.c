@@ -259,11 +259,12 @@ int sl_audit_format(struct sl_buf *out, uint64_t n, int64_t t_ms, const struct s
     rc = rc ? rc : put_key_u64(out, ",\"latency_ms\":", r->latency_ms);
     rc = rc ? rc : put_key_u64(out, ",\"prompt_tokens\":", r->prompt_tokens);
     rc = rc ? rc : put_key_u64(out, ",\"completion_tokens\":", r->completion_tokens);
-    if (cost > 0)
+    if (cost > 0) {
         snprintf(num, sizeof(num), ",\"cost_usd\":%.9g", cost);
-    else
-        snprintf(num, sizeof(num), ",\"cost_usd\":0");
-    rc = rc ? rc : sl_buf_append_str(out, num);
+        rc = rc ? rc : sl_buf_append_str(out, num);
+    } else {
+        rc = rc ? rc : sl_buf_append(out, ",\"cost_usd\":0", 13);
+    }
     rc = rc ? rc : sl_buf_append_str(out, ",\"error_code\":");
     rc = rc ? rc : put_str(out, r->error_code);
     rc = rc ? rc : put_counts(out, ",\"redactions\":{", r->redactions.n, pii_names, SL_PII__COUNT);
