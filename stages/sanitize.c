@@ -715,6 +715,8 @@ struct seg {
 /* The body members the checks and the estimate read. They used to be looked up one
  * json_object_get at a time (~30 hashed lookups a job, a tenth of a worker's instructions); now one
  * pass over the body's members fills bv[] (index_body). Order of the NUMS block = NUMS[]. */
+#define MSG_SEEN 16
+
 enum bk {
     BK_MAX_TOKENS, BK_MAX_COMPLETION_TOKENS, BK_MAX_OUTPUT_TOKENS, BK_N, BK_BEST_OF,
     BK_TEMPERATURE, BK_TOP_P, BK_PRESENCE_PENALTY, BK_FREQUENCY_PENALTY, BK_TOP_LOGPROBS, BK_SEED,
@@ -744,6 +746,11 @@ struct ctx {
     size_t depth; /* segments in path */
     struct seg path[PATH_MAX_SEGS];
     json_t *bv[BK__COUNT]; /* the body's members by enum bk (NULL: absent), see index_body */
+    json_t *url, *body;    /* the job's members (check_top) */
+    /* the first MSG_SEEN messages' members, from check_message for chat_estimate */
+    struct {
+        json_t *content, *name, *tool_calls;
+    } msg[MSG_SEEN];
 };
 
 static void push_key(struct ctx *c, const char *k)
@@ -1442,33 +1449,45 @@ static int check_url(struct ctx *c, json_t *v, enum ep *ep)
     return 0;
 }
 
+#define KEY_IS(k, kl, lit) ((kl) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
 static int check_top(struct ctx *c, json_t *job, enum ep *ep)
 {
+    json_t *v, *cid = NULL, *method = NULL;
     const char *k;
-    json_t *v;
+    size_t kl;
     int rc;
 
     if (!json_is_object(job))
         return fail(c, SL_ESCHEMA, "schema.job: a job must be a JSON object");
-    if (!c->p->allow_unknown_keys) {
-        json_object_foreach(job, k, v)
-        {
-            if (strcmp(k, "custom_id") && strcmp(k, "method") && strcmp(k, "url") &&
-                strcmp(k, "body"))
-                return fail_key(c, k, SL_ESCHEMA,
-                                "schema.unknown_key: job has a field the policy does not allow");
-        }
+    /* One pass: the unknown-key check, and the four members (what json_object_get returns: the
+     * key of exactly that length). */
+    c->url = c->body = NULL;
+    json_object_keylen_foreach(job, k, kl, v)
+    {
+        if (!c->p->allow_unknown_keys && strcmp(k, "custom_id") && strcmp(k, "method") &&
+            strcmp(k, "url") && strcmp(k, "body"))
+            return fail_key(c, k, SL_ESCHEMA,
+                            "schema.unknown_key: job has a field the policy does not allow");
+        if (KEY_IS(k, kl, "custom_id"))
+            cid = v;
+        else if (KEY_IS(k, kl, "method"))
+            method = v;
+        else if (KEY_IS(k, kl, "url"))
+            c->url = v;
+        else if (KEY_IS(k, kl, "body"))
+            c->body = v;
     }
-    if ((rc = check_custom_id(c, json_object_get(job, "custom_id"))))
+    if ((rc = check_custom_id(c, cid)))
         return rc;
-    v = json_object_get(job, "method");
+    v = method;
     if (!json_is_string(v))
         return fail_key(c, "method", SL_ESCHEMA, "schema.method: method must be a string");
     if (!sl_strlist_has(&c->p->methods, json_string_value(v), json_string_length(v)))
         return fail_key(c, "method", SL_EPOLICY, "policy.method: method not allowed by the policy");
-    if ((rc = check_url(c, json_object_get(job, "url"), ep)))
+    if ((rc = check_url(c, c->url, ep)))
         return rc;
-    if (!json_is_object(json_object_get(job, "body")))
+    if (!json_is_object(c->body))
         return fail_key(c, "body", SL_ESCHEMA, "schema.body: body must be a JSON object");
     return 0;
 }
@@ -1631,10 +1650,10 @@ static int msg_key(const char *k)
     return -1;
 }
 
-static int check_message(struct ctx *c, json_t *m)
+static int check_message(struct ctx *c, json_t *m, size_t idx)
 {
     const char *k, *role;
-    json_t *v, *content = NULL, *role_v = NULL, *tool_calls = NULL;
+    json_t *v, *content = NULL, *role_v = NULL, *tool_calls = NULL, *name = NULL;
     size_t i, kl;
     int rc, mk;
 
@@ -1654,8 +1673,15 @@ static int check_message(struct ctx *c, json_t *m)
             role_v = v;
         else if (mk == 1)
             content = v;
+        else if (mk == 2)
+            name = v;
         else if (mk == 3)
             tool_calls = v;
+    }
+    if (idx < MSG_SEEN) {
+        c->msg[idx].content = content;
+        c->msg[idx].name = name;
+        c->msg[idx].tool_calls = tool_calls;
     }
     role = json_string_value(role_v);
     if (!role)
@@ -1705,7 +1731,7 @@ static int check_chat(struct ctx *c, bool model_required)
     json_array_foreach(msgs, i, m)
     {
         push_idx(c, i);
-        rc = check_message(c, m);
+        rc = check_message(c, m, i);
         pop(c);
         if (rc)
             break;
@@ -1895,7 +1921,11 @@ static int chat_estimate(struct ctx *c, uint64_t *est)
 
     json_array_foreach(msgs, i, m)
     {
-        json_t *content = json_object_get(m, "content"), *name = json_object_get(m, "name");
+        /* check_message saw every message (chat_estimate runs only after it passed) */
+        json_t *content = i < MSG_SEEN ? c->msg[i].content : json_object_get(m, "content");
+        json_t *name = i < MSG_SEEN ? c->msg[i].name : json_object_get(m, "name");
+        json_t *tool_calls = i < MSG_SEEN ? c->msg[i].tool_calls
+                                          : json_object_get(m, "tool_calls");
         size_t chars = 0;
 
         t += SL_TOKENS_PER_MESSAGE;
@@ -1916,8 +1946,8 @@ static int chat_estimate(struct ctx *c, uint64_t *est)
                 t += SL_TOKENS_PER_IMAGE;
             }
         }
-        if (json_is_array(json_object_get(m, "tool_calls")))
-            t += est_all(json_object_get(m, "tool_calls"));
+        if (json_is_array(tool_calls))
+            t += est_all(tool_calls);
         if (chars > c->p->max_message_chars) {
             int rc;
 
@@ -1992,8 +2022,8 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
     sl_buf_init(&c->b2, 0);
     if ((rc = check_top(c, job, &ep)))
         goto out;
-    body = json_object_get(job, "body");
-    azure = strncmp(json_string_value(json_object_get(job, "url")), "/openai/", 8) == 0;
+    body = c->body;
+    azure = strncmp(json_string_value(c->url), "/openai/", 8) == 0;
     push_key(c, "body");
     if (!(rc = check_body(c, body, ep, azure)) && !(rc = walk(c, body, 1, true)))
         rc = estimate(c, body, ep, est_tokens);

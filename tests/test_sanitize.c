@@ -773,6 +773,34 @@ static void test_estimate(void **state)
                      (unsigned long long)T[i].est);
         json_decref(job);
     }
+    {
+        /* 20 messages (past the 16 whose members sanitize keeps from the schema pass): message i
+         * has 4(i+1) bytes of content (i+1 tokens), odd ones a 4-byte name (1 token). */
+        char buf[4096];
+        size_t o = 0, k;
+        uint64_t want = 3 + 10, est = 0;
+        struct sl_san_stats st;
+        struct sl_err err;
+        json_t *job;
+
+        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s",
+                              "{\"custom_id\":\"j\",\"method\":\"POST\",\"url\":"
+                              "\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":[");
+        for (i = 0; i < 20; i++) {
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s{\"role\":\"user\",%s\"content\":\"",
+                                  i ? "," : "", i % 2 ? "\"name\":\"abcd\"," : "");
+            for (k = 0; k < 4 * (i + 1); k++)
+                buf[o++] = 'a';
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\"}");
+            want += (i + 1) + (i % 2 ? 1 : 0) + 3;
+        }
+        snprintf(buf + o, sizeof(buf) - o, "],\"max_tokens\":10}}");
+        job = json_loads(buf, 0, NULL);
+        assert_non_null(job);
+        assert_int_equal(sl_sanitize_job(p, job, &st, &est, &err), 0);
+        assert_int_equal(est, want);
+        json_decref(job);
+    }
     sl_policy_destroy(p);
     assert_int_equal(sl_tokens_estimate_text(NULL, 0), 0);
     assert_int_equal(sl_tokens_estimate_text("a", 1), 1);
