@@ -1086,6 +1086,11 @@ static void finish(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *
     json_decref(body);
 line:
     sl_buf_init(&line, 0);
+    /* One allocation for the usual line (the head, ids and wrapping are under 256 bytes plus the
+     * custom_id and request id); appends still grow it if escaping makes it longer. */
+    if (sl_buf_reserve(&line, out_len + strlen(j->custom_id) + strlen(j->rl.request_id) + 256)) {
+        /* too large: the appends below fail the same way */
+    }
     rc |= line_head(&line, j);
     rc |= append_response(&line, j, out, out_len);
     rc |= sl_buf_append_str(&line, ",\"error\":null}");
