@@ -139,6 +139,28 @@ static int put_str(struct sl_buf *b, const char *s)
     if (!s)
         return sl_buf_append_str(b, "null");
     n = strlen(s);
+    /* The usual id, model or path: printable ASCII without '"' or '\\', copied between quotes
+     * as sl_buf_append_json_str would (one scan instead of a UTF-8 pass and an escape pass). */
+    {
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+                break;
+        }
+        if (i == n) {
+            if ((rc = sl_buf_reserve(b, n + 2)))
+                return rc;
+            b->p[b->len] = '"';
+            memcpy(b->p + b->len + 1, s, n);
+            b->p[b->len + 1 + n] = '"';
+            b->len += n + 2;
+            b->p[b->len] = '\0';
+            return 0;
+        }
+    }
     if (utf8_valid((const unsigned char *)s, n))
         return sl_buf_append_json_str(b, s, n);
     tmp = strdup(s);
