@@ -525,11 +525,14 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
     return 0;
 }
 
+static char *str_dup(const json_t *v)
+{
+    return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
+}
+
 static char *dup_str(json_t *o, const char *key)
 {
-    json_t *v = json_object_get(o, key);
-
-    return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
+    return str_dup(json_object_get(o, key));
 }
 
 static void make_idem_key(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
@@ -820,9 +823,26 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         reject(c, t, j, &err, "policy.custom_id_pii");
         goto out;
     }
-    j->method = dup_str(rec, "method");
-    j->path = dup_str(rec, "url");
-    body = json_object_get(rec, "body");
+    {
+        /* One pass over the record's members for the three read here (the key of exactly that
+         * length, as json_object_get; members are unique). */
+        json_t *method = NULL, *url = NULL, *v;
+        const char *k;
+        size_t kl;
+
+        body = NULL;
+        json_object_keylen_foreach(rec, k, kl, v)
+        {
+            if (kl == 6 && !memcmp(k, "method", 6))
+                method = v;
+            else if (kl == 3 && !memcmp(k, "url", 3))
+                url = v;
+            else if (kl == 4 && !memcmp(k, "body", 4))
+                body = v;
+        }
+        j->method = str_dup(method);
+        j->path = str_dup(url);
+    }
     j->model = dup_str(body, "model");
     if (c->anon) {
         uint32_t before = 0, after = 0;

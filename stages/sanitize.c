@@ -1341,7 +1341,7 @@ static int walk(struct ctx *c, json_t *v, uint64_t level, bool inj)
         json_object_foreach(v, k, x)
         {
             push_key(c, k);
-            rc = walk(c, x, level + 1, inj && strcmp(k, "instructions") != 0);
+            rc = walk(c, x, level + 1, inj && (k[0] != 'i' || strcmp(k, "instructions") != 0));
             pop(c);
             if (rc)
                 return rc;
@@ -1451,6 +1451,23 @@ static int check_url(struct ctx *c, json_t *v, enum ep *ep)
 
 #define KEY_IS(k, kl, lit) ((kl) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
 
+/* k (as a C string) is custom_id, method, url or body. */
+static bool known_top_key(const char *k)
+{
+    switch (k[0]) {
+    case 'c':
+        return strcmp(k, "custom_id") == 0;
+    case 'm':
+        return strcmp(k, "method") == 0;
+    case 'u':
+        return strcmp(k, "url") == 0;
+    case 'b':
+        return strcmp(k, "body") == 0;
+    default:
+        return false;
+    }
+}
+
 static int check_top(struct ctx *c, json_t *job, enum ep *ep)
 {
     json_t *v, *cid = NULL, *method = NULL;
@@ -1465,8 +1482,7 @@ static int check_top(struct ctx *c, json_t *job, enum ep *ep)
     c->url = c->body = NULL;
     json_object_keylen_foreach(job, k, kl, v)
     {
-        if (!c->p->allow_unknown_keys && strcmp(k, "custom_id") && strcmp(k, "method") &&
-            strcmp(k, "url") && strcmp(k, "body"))
+        if (!c->p->allow_unknown_keys && !known_top_key(k))
             return fail_key(c, k, SL_ESCHEMA,
                             "schema.unknown_key: job has a field the policy does not allow");
         if (KEY_IS(k, kl, "custom_id"))
@@ -1645,7 +1661,7 @@ static int msg_key(const char *k)
     int i;
 
     for (i = 0; MSG_KEYS[i]; i++)
-        if (strcmp(MSG_KEYS[i], k) == 0)
+        if (MSG_KEYS[i][0] == k[0] && strcmp(MSG_KEYS[i], k) == 0)
             return i;
     return -1;
 }
