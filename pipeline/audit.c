@@ -139,6 +139,28 @@ static int put_str(struct sl_buf *b, const char *s)
     if (!s)
         return sl_buf_append_str(b, "null");
     n = strlen(s);
+    /* The usual id, model or path: printable ASCII without '"' or '\\', copied between quotes
+     * as sl_buf_append_json_str would (one scan instead of a UTF-8 pass and an escape pass). */
+    {
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+                break;
+        }
+        if (i == n) {
+            if ((rc = sl_buf_reserve(b, n + 2)))
+                return rc;
+            b->p[b->len] = '"';
+            memcpy(b->p + b->len + 1, s, n);
+            b->p[b->len + 1 + n] = '"';
+            b->len += n + 2;
+            b->p[b->len] = '\0';
+            return 0;
+        }
+    }
     if (utf8_valid((const unsigned char *)s, n))
         return sl_buf_append_json_str(b, s, n);
     tmp = strdup(s);
@@ -167,38 +189,50 @@ static size_t put_u64(char *out, uint64_t v)
     return n;
 }
 
-/* ",KEY:" then the value: the audit line is built without printf (it is one line per job on the
- * writer thread, and sl_buf_printf formats everything twice). */
-static int put_key_u64(struct sl_buf *b, const char *key, uint64_t v)
-{
-    size_t kn = strlen(key);
-    int rc = sl_buf_reserve(b, kn + 21);
+/* The audit line is built without printf and with one reserve per stretch of fixed-size text (it
+ * is one line per job on the writer thread: appending piece by piece through sl_buf cost ~5k
+ * instructions a line). Between the JSON strings (put_str, through sl_buf), text is written at
+ * o, in room a stretch reserved first (w_room); w_done hands the length back to the buffer. */
+#define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) += sizeof(s) - 1)
 
-    if (rc)
-        return rc;
-    memcpy(b->p + b->len, key, kn);
-    b->len += kn;
-    b->len += put_u64(b->p + b->len, v);
-    b->p[b->len] = '\0';
-    return 0;
+static char *w_room(struct sl_buf *b, size_t n, int *rc)
+{
+    if (*rc || (*rc = sl_buf_reserve(b, n)))
+        return NULL;
+    return b->p + b->len;
 }
 
-static int put_counts(struct sl_buf *b, const char *key, const uint32_t *v,
-                      const char *const *names, int count)
+static void w_done(struct sl_buf *b, char *o)
+{
+    b->len = (size_t)(o - b->p);
+    b->p[b->len] = '\0';
+}
+
+/* Counts as {"NAME":v,...}, zero counts left out (at most 17 names of < 20 bytes, 10 digits). */
+static char *put_counts(char *o, const char *key, size_t kn, const uint32_t *v,
+                        const char *const *names, int count)
 {
     bool first = true;
-    int rc = sl_buf_append_str(b, key);
 
-    for (int i = 0; rc == 0 && i < count; i++) {
-        char k[48];
+    memcpy(o, key, kn);
+    o += kn;
+    for (int i = 0; i < count; i++) {
+        size_t nn;
 
         if (!v[i])
             continue;
-        snprintf(k, sizeof(k), "%s\"%s\":", first ? "" : ",", names[i]);
-        rc = put_key_u64(b, k, v[i]);
+        if (!first)
+            *o++ = ',';
+        *o++ = '"';
+        nn = strlen(names[i]);
+        memcpy(o, names[i], nn);
+        o += nn;
+        LIT(o, "\":");
+        o += put_u64(o, v[i]);
         first = false;
     }
-    return rc ? rc : sl_buf_append_str(b, "}");
+    *o++ = '}';
+    return o;
 }
 
 /* "YYYY-MM-DDTHH:MM:SS" of t (UTC), remembered per thread for the second it was made for. */
@@ -224,57 +258,90 @@ int sl_audit_format(struct sl_buf *out, uint64_t n, int64_t t_ms, const struct s
                                                ",\"outcome\":\"error\",\"input_hmac\":\"",
                                                ",\"outcome\":\"reject\",\"input_hmac\":\""};
     double cost = isfinite(r->cost_usd) && r->cost_usd > 0 ? r->cost_usd : 0;
-    char ms[8], hex[65], ihex[65], num[40];
-    size_t start = out->len;
-    int rc;
+    size_t start = out->len, tn;
+    const char *ts;
+    char *o;
+    int rc = 0;
 
+    _Static_assert(SL_PII__COUNT + SL_SAN__COUNT <= 20, "the counts fit the last stretch");
     if (r->kind < 0 || r->kind >= SL_OUT__COUNT)
         return SL_ECONFIG;
-    sl_audit_hex(prev, 32, hex);
-    sl_audit_hex(r->input_digest, 32, ihex);
-    ms[0] = '.';
-    ms[1] = (char)('0' + (int)(t_ms % 1000) / 100);
-    ms[2] = (char)('0' + (int)(t_ms % 100) / 10);
-    ms[3] = (char)('0' + (int)(t_ms % 10));
-    memcpy(ms + 4, "Z\"", 3);
-    rc = put_key_u64(out, "{\"n\":", n);
-    rc = rc ? rc : sl_buf_append_str(out, ",\"t\":\"");
-    rc = rc ? rc : sl_buf_append_str(out, ts_text((time_t)(t_ms / 1000)));
-    rc = rc ? rc : sl_buf_append_str(out, ms);
-    rc = rc ? rc : sl_buf_append_str(out, ",\"custom_id\":");
-    rc = rc ? rc : put_str(out, r->custom_id);
-    rc = rc ? rc : sl_buf_append_str(out, outcome_keys[r->kind]);
-    rc = rc ? rc : sl_buf_append(out, ihex, 64);
-    rc = rc ? rc : sl_buf_append_str(out, "\",\"model\":");
-    rc = rc ? rc : put_str(out, r->model);
-    rc = rc ? rc : sl_buf_append_str(out, ",\"endpoint\":");
-    rc = rc ? rc : put_str(out, r->endpoint);
-    if (!rc && r->status < 0) {
-        snprintf(num, sizeof(num), ",\"status\":%d", r->status);
-        rc = sl_buf_append_str(out, num);
-    } else {
-        rc = rc ? rc : put_key_u64(out, ",\"status\":", (uint64_t)r->status);
+    ts = ts_text((time_t)(t_ms / 1000));
+    tn = strlen(ts);
+    if ((o = w_room(out, 64 + tn, &rc))) {
+        LIT(o, "{\"n\":");
+        o += put_u64(o, n);
+        LIT(o, ",\"t\":\"");
+        memcpy(o, ts, tn);
+        o += tn;
+        *o++ = '.';
+        *o++ = (char)('0' + (int)(t_ms % 1000) / 100);
+        *o++ = (char)('0' + (int)(t_ms % 100) / 10);
+        *o++ = (char)('0' + (int)(t_ms % 10));
+        LIT(o, "Z\",\"custom_id\":");
+        w_done(out, o);
     }
-    rc = rc ? rc : put_key_u64(out, ",\"attempts\":", r->attempts);
-    rc = rc ? rc : put_key_u64(out, ",\"latency_ms\":", r->latency_ms);
-    rc = rc ? rc : put_key_u64(out, ",\"prompt_tokens\":", r->prompt_tokens);
-    rc = rc ? rc : put_key_u64(out, ",\"completion_tokens\":", r->completion_tokens);
-    if (cost > 0)
-        snprintf(num, sizeof(num), ",\"cost_usd\":%.9g", cost);
-    else
-        snprintf(num, sizeof(num), ",\"cost_usd\":0");
-    rc = rc ? rc : sl_buf_append_str(out, num);
-    rc = rc ? rc : sl_buf_append_str(out, ",\"error_code\":");
+    rc = rc ? rc : put_str(out, r->custom_id);
+    if ((o = w_room(out, 128, &rc))) {
+        size_t kn = strlen(outcome_keys[r->kind]);
+
+        memcpy(o, outcome_keys[r->kind], kn);
+        o += kn;
+        sl_audit_hex(r->input_digest, 32, o); /* writes a NUL after the 64 digits */
+        o += 64;
+        LIT(o, "\",\"model\":");
+        w_done(out, o);
+    }
+    rc = rc ? rc : put_str(out, r->model);
+    rc = rc ? rc : sl_buf_append(out, ",\"endpoint\":", 12);
+    rc = rc ? rc : put_str(out, r->endpoint);
+    if ((o = w_room(out, 256, &rc))) {
+        LIT(o, ",\"status\":");
+        if (r->status < 0) {
+            *o++ = '-';
+            o += put_u64(o, 0 - (uint64_t)(int64_t)r->status);
+        } else {
+            o += put_u64(o, (uint64_t)r->status);
+        }
+        LIT(o, ",\"attempts\":");
+        o += put_u64(o, r->attempts);
+        LIT(o, ",\"latency_ms\":");
+        o += put_u64(o, r->latency_ms);
+        LIT(o, ",\"prompt_tokens\":");
+        o += put_u64(o, r->prompt_tokens);
+        LIT(o, ",\"completion_tokens\":");
+        o += put_u64(o, r->completion_tokens);
+        if (cost > 0) {
+            char num[40];
+            int k = snprintf(num, sizeof(num), ",\"cost_usd\":%.9g", cost);
+
+            k = k < 0 ? 0 : k >= (int)sizeof(num) ? (int)sizeof(num) - 1 : k;
+            memcpy(o, num, (size_t)k);
+            o += k;
+        } else {
+            LIT(o, ",\"cost_usd\":0");
+        }
+        LIT(o, ",\"error_code\":");
+        w_done(out, o);
+    }
     rc = rc ? rc : put_str(out, r->error_code);
-    rc = rc ? rc : put_counts(out, ",\"redactions\":{", r->redactions.n, pii_names, SL_PII__COUNT);
-    rc = rc ? rc : put_counts(out, ",\"sanitized\":{", r->sanitized.n, san_names, SL_SAN__COUNT);
-    rc = rc ? rc : sl_buf_append_str(out, r->sanitized.injection_flagged
-                                              ? ",\"injection_flagged\":true,\"prev\":\""
-                                              : ",\"injection_flagged\":false,\"prev\":\"");
-    rc = rc ? rc : sl_buf_append(out, hex, 64);
-    rc = rc ? rc : sl_buf_append_str(out, "\"}");
-    if (rc)
+    if ((o = w_room(out, 1024, &rc))) {
+        o = put_counts(o, ",\"redactions\":{", 15, r->redactions.n, pii_names, SL_PII__COUNT);
+        o = put_counts(o, ",\"sanitized\":{", 14, r->sanitized.n, san_names, SL_SAN__COUNT);
+        if (r->sanitized.injection_flagged)
+            LIT(o, ",\"injection_flagged\":true,\"prev\":\"");
+        else
+            LIT(o, ",\"injection_flagged\":false,\"prev\":\"");
+        sl_audit_hex(prev, 32, o);
+        o += 64;
+        LIT(o, "\"}");
+        w_done(out, o);
+    }
+    if (rc) {
         out->len = start;
+        if (out->p)
+            out->p[start] = '\0';
+    }
     return rc;
 }
 

@@ -299,14 +299,102 @@ static bool only_blanks(const char *p, size_t n, size_t off)
     return true;
 }
 
+/* yajl's own memory for one parse (handle, lexer, a 2 KB lexer buffer, ...: ~5 blocks) comes from
+ * a bump block on the caller's stack instead of malloc: malloc/realloc/free were ~2.5k
+ * instructions a parse. Each block has a header with its size (realloc copies that much); blocks
+ * that do not fit go to malloc; frees inside the block are no-ops.
+ *
+ * What of the job's text can be in there: yajl hands strings without escapes to the callbacks
+ * straight from the input; only a string with escapes is decoded into its buffer, and only a token
+ * cut off by the end of the input is copied into the lexer's. So ya_end wipes the used part when
+ * the input has a backslash or the parse did not succeed (a successful parse ends on the top-level
+ * object's '}' and blanks): clean parses skip a ~2.5 KB memset. */
+#define YA_CAP 6144
+#define YA_HDR 16
+
+/* Under AddressSanitizer yajl uses malloc, so the sanitizer still sees each block (as jarena.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define YA_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define YA_OFF 1
+#endif
+#endif
+
+struct yarena {
+    size_t used;
+    _Alignas(16) unsigned char mem[YA_CAP];
+};
+
+static bool ya_owns(const struct yarena *a, const void *p)
+{
+    return (const unsigned char *)p >= a->mem && (const unsigned char *)p < a->mem + YA_CAP;
+}
+
+static void *ya_malloc(void *ud, size_t sz)
+{
+    struct yarena *a = ud;
+    size_t need = (sz + YA_HDR + 15) & ~(size_t)15;
+
+    if (sz < YA_CAP && need <= YA_CAP - a->used) {
+        unsigned char *b = a->mem + a->used;
+
+        memcpy(b, &sz, sizeof(sz));
+        a->used += need;
+        return b + YA_HDR;
+    }
+    return malloc(sz);
+}
+
+static void ya_free(void *ud, void *p)
+{
+    if (p && !ya_owns(ud, p))
+        free(p);
+}
+
+static void *ya_realloc(void *ud, void *p, size_t sz)
+{
+    struct yarena *a = ud;
+    size_t old;
+    void *np;
+
+    if (!p)
+        return ya_malloc(a, sz);
+    if (!ya_owns(a, p))
+        return realloc(p, sz);
+    memcpy(&old, (unsigned char *)p - YA_HDR, sizeof(old));
+    if (sz <= old)
+        return p;
+    np = ya_malloc(a, sz);
+    if (np)
+        memcpy(np, p, old);
+    return np;
+}
+
+/* After the caller's own checks (rc: its final result for p[0..n)). */
+static void ya_end(struct yarena *a, const char *p, size_t n, int rc)
+{
+    if (rc || memchr(p, '\\', n))
+        explicit_bzero(a->mem, a->used);
+}
+
 /* Run yajl over the whole of p[0..n): one value, no trailing bytes, no comments. Strings are not
  * validated again (the caller checked the whole input strictly, which yajl does not: it lets
- * overlong forms and encoded surrogates through). */
-static int run_yajl(const yajl_callbacks *cb, void *ctx, yajl_handle *hp, const char *p, size_t n)
+ * overlong forms and encoded surrogates through). yajl's memory comes from a (see ya_end). */
+static int run_yajl(const yajl_callbacks *cb, void *ctx, yajl_handle *hp, const char *p, size_t n,
+                    struct yarena *a)
 {
+    yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, a};
     yajl_status st;
-    yajl_handle h = yajl_alloc(cb, NULL, ctx);
+    yajl_handle h;
 
+    a->used = 0;
+#ifdef YA_OFF
+    (void)af;
+    h = yajl_alloc(cb, NULL, ctx);
+#else
+    h = yajl_alloc(cb, &af, ctx);
+#endif
     if (!h)
         return -ENOMEM;
     *hp = h;
@@ -322,6 +410,7 @@ static int run_yajl(const yajl_callbacks *cb, void *ctx, yajl_handle *hp, const 
 int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, size_t *vstart,
                   size_t *vend)
 {
+    struct yarena ya;
     struct lctx c;
     int rc;
 
@@ -338,7 +427,7 @@ int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, siz
     c.kcap = sizeof(c.key_in);
     c.member = member;
     c.mlen = member ? strlen(member) : 0;
-    rc = run_yajl(&load_cb, &c, &c.h, p, n);
+    rc = run_yajl(&load_cb, &c, &c.h, p, n, &ya);
     if (c.stack != c.stack_in)
         free(c.stack);
     if (c.key != c.key_in)
@@ -347,6 +436,7 @@ int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, siz
         rc = c.err;
     else if (c.err || !c.root || c.depth != 0 || !only_blanks(p, n, c.end))
         rc = SL_JSCAN_FALLBACK;
+    ya_end(&ya, p, n, rc);
     if (rc) {
         json_decref(c.root);
         return rc;
@@ -534,6 +624,7 @@ static const yajl_callbacks resp_cb = {
 
 int sl_jscan_response(const char *p, size_t n, struct sl_jscan_resp *r)
 {
+    struct yarena ya;
     struct rctx c;
     int rc;
 
@@ -542,11 +633,12 @@ int sl_jscan_response(const char *p, size_t n, struct sl_jscan_resp *r)
         return SL_JSCAN_FALLBACK;
     memset(&c, 0, sizeof(c));
     c.r = r;
-    rc = run_yajl(&resp_cb, &c, &c.h, p, n);
+    rc = run_yajl(&resp_cb, &c, &c.h, p, n, &ya);
     if (c.err)
         rc = c.err;
     else if (!rc && (c.depth != 0 || !c.end || !only_blanks(p, n, c.end)))
         rc = SL_JSCAN_FALLBACK;
+    ya_end(&ya, p, n, rc);
     if (rc) {
         memset(r, 0, sizeof(*r));
         return rc;

@@ -712,6 +712,31 @@ struct seg {
     size_t idx;
 };
 
+/* The body members the checks and the estimate read. They used to be looked up one
+ * json_object_get at a time (~30 hashed lookups a job, a tenth of a worker's instructions); now one
+ * pass over the body's members fills bv[] (index_body). Order of the NUMS block = NUMS[]. */
+#define MSG_SEEN 16
+
+enum bk {
+    BK_MAX_TOKENS, BK_MAX_COMPLETION_TOKENS, BK_MAX_OUTPUT_TOKENS, BK_N, BK_BEST_OF,
+    BK_TEMPERATURE, BK_TOP_P, BK_PRESENCE_PENALTY, BK_FREQUENCY_PENALTY, BK_TOP_LOGPROBS, BK_SEED,
+    BK_LOGPROBS, BK_DIMENSIONS, BK_STORE, BK_PARALLEL_TOOL_CALLS,
+    BK_MODEL, BK_MESSAGES, BK_TOOLS, BK_INPUT, BK_PROMPT, BK_INSTRUCTIONS, BK__COUNT
+};
+
+#define BK_ENTRY(s) {s, sizeof(s) - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} BK_KEYS[BK__COUNT] = {
+    BK_ENTRY("max_tokens"), BK_ENTRY("max_completion_tokens"), BK_ENTRY("max_output_tokens"),
+    BK_ENTRY("n"), BK_ENTRY("best_of"), BK_ENTRY("temperature"), BK_ENTRY("top_p"),
+    BK_ENTRY("presence_penalty"), BK_ENTRY("frequency_penalty"), BK_ENTRY("top_logprobs"),
+    BK_ENTRY("seed"), BK_ENTRY("logprobs"), BK_ENTRY("dimensions"), BK_ENTRY("store"),
+    BK_ENTRY("parallel_tool_calls"), BK_ENTRY("model"), BK_ENTRY("messages"), BK_ENTRY("tools"),
+    BK_ENTRY("input"), BK_ENTRY("prompt"), BK_ENTRY("instructions"),
+};
+
 struct ctx {
     const struct sl_policy *p;
     struct sl_san_stats *st;
@@ -720,6 +745,12 @@ struct ctx {
     uint64_t text_bytes;
     size_t depth; /* segments in path */
     struct seg path[PATH_MAX_SEGS];
+    json_t *bv[BK__COUNT]; /* the body's members by enum bk (NULL: absent), see index_body */
+    json_t *url, *body;    /* the job's members (check_top) */
+    /* the first MSG_SEEN messages' members, from check_message for chat_estimate */
+    struct {
+        json_t *content, *name, *tool_calls;
+    } msg[MSG_SEEN];
 };
 
 static void push_key(struct ctx *c, const char *k)
@@ -1310,7 +1341,7 @@ static int walk(struct ctx *c, json_t *v, uint64_t level, bool inj)
         json_object_foreach(v, k, x)
         {
             push_key(c, k);
-            rc = walk(c, x, level + 1, inj && strcmp(k, "instructions") != 0);
+            rc = walk(c, x, level + 1, inj && (k[0] != 'i' || strcmp(k, "instructions") != 0));
             pop(c);
             if (rc)
                 return rc;
@@ -1418,33 +1449,61 @@ static int check_url(struct ctx *c, json_t *v, enum ep *ep)
     return 0;
 }
 
+#define KEY_IS(k, kl, lit) ((kl) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
+
+/* k (as a C string) is custom_id, method, url or body. */
+static bool known_top_key(const char *k)
+{
+    switch (k[0]) {
+    case 'c':
+        return strcmp(k, "custom_id") == 0;
+    case 'm':
+        return strcmp(k, "method") == 0;
+    case 'u':
+        return strcmp(k, "url") == 0;
+    case 'b':
+        return strcmp(k, "body") == 0;
+    default:
+        return false;
+    }
+}
+
 static int check_top(struct ctx *c, json_t *job, enum ep *ep)
 {
+    json_t *v, *cid = NULL, *method = NULL;
     const char *k;
-    json_t *v;
+    size_t kl;
     int rc;
 
     if (!json_is_object(job))
         return fail(c, SL_ESCHEMA, "schema.job: a job must be a JSON object");
-    if (!c->p->allow_unknown_keys) {
-        json_object_foreach(job, k, v)
-        {
-            if (strcmp(k, "custom_id") && strcmp(k, "method") && strcmp(k, "url") &&
-                strcmp(k, "body"))
-                return fail_key(c, k, SL_ESCHEMA,
-                                "schema.unknown_key: job has a field the policy does not allow");
-        }
+    /* One pass: the unknown-key check, and the four members (what json_object_get returns: the
+     * key of exactly that length). */
+    c->url = c->body = NULL;
+    json_object_keylen_foreach(job, k, kl, v)
+    {
+        if (!c->p->allow_unknown_keys && !known_top_key(k))
+            return fail_key(c, k, SL_ESCHEMA,
+                            "schema.unknown_key: job has a field the policy does not allow");
+        if (KEY_IS(k, kl, "custom_id"))
+            cid = v;
+        else if (KEY_IS(k, kl, "method"))
+            method = v;
+        else if (KEY_IS(k, kl, "url"))
+            c->url = v;
+        else if (KEY_IS(k, kl, "body"))
+            c->body = v;
     }
-    if ((rc = check_custom_id(c, json_object_get(job, "custom_id"))))
+    if ((rc = check_custom_id(c, cid)))
         return rc;
-    v = json_object_get(job, "method");
+    v = method;
     if (!json_is_string(v))
         return fail_key(c, "method", SL_ESCHEMA, "schema.method: method must be a string");
     if (!sl_strlist_has(&c->p->methods, json_string_value(v), json_string_length(v)))
         return fail_key(c, "method", SL_EPOLICY, "policy.method: method not allowed by the policy");
-    if ((rc = check_url(c, json_object_get(job, "url"), ep)))
+    if ((rc = check_url(c, c->url, ep)))
         return rc;
-    if (!json_is_object(json_object_get(job, "body")))
+    if (!json_is_object(c->body))
         return fail_key(c, "body", SL_ESCHEMA, "schema.body: body must be a JSON object");
     return 0;
 }
@@ -1473,7 +1532,7 @@ static const struct numspec NUMS[] = {
 static bool in_list(const char *const *l, const char *k)
 {
     for (; *l; l++)
-        if (strcmp(*l, k) == 0)
+        if (**l == *k && strcmp(*l, k) == 0) /* the first byte first: one compare for most keys */
             return true;
     return false;
 }
@@ -1497,9 +1556,10 @@ static int check_fields(struct ctx *c, json_t *body)
     return 0;
 }
 
-static int check_cap(struct ctx *c, json_t *body, const char *key, uint64_t cap, const char *why)
+static int check_cap(struct ctx *c, enum bk k, uint64_t cap, const char *why)
 {
-    json_t *v = json_object_get(body, key);
+    json_t *v = c->bv[k];
+    const char *key = BK_KEYS[k].name;
 
     if (!v)
         return 0;
@@ -1510,24 +1570,26 @@ static int check_cap(struct ctx *c, json_t *body, const char *key, uint64_t cap,
     return 0;
 }
 
-static int check_numbers(struct ctx *c, json_t *body)
+static int check_numbers(struct ctx *c)
 {
-    static const char *const out_keys[] = {"max_tokens", "max_completion_tokens",
-                                           "max_output_tokens"};
+    static const enum bk out_keys[] = {BK_MAX_TOKENS, BK_MAX_COMPLETION_TOKENS,
+                                       BK_MAX_OUTPUT_TOKENS};
     size_t i;
     int rc;
 
+    _Static_assert(sizeof(NUMS) / sizeof(NUMS[0]) == BK_PARALLEL_TOOL_CALLS - BK_TEMPERATURE + 1,
+                   "NUMS[] and enum bk list the same keys");
     for (i = 0; i < 3; i++)
-        if ((rc = check_cap(c, body, out_keys[i], c->p->max_output_tokens,
+        if ((rc = check_cap(c, out_keys[i], c->p->max_output_tokens,
                             "policy.max_tokens: output token limit above the policy cap")))
             return rc;
-    if ((rc = check_cap(c, body, "n", c->p->max_n,
+    if ((rc = check_cap(c, BK_N, c->p->max_n,
                         "policy.n: more completions per request than the policy allows")) ||
-        (rc = check_cap(c, body, "best_of", c->p->max_n,
+        (rc = check_cap(c, BK_BEST_OF, c->p->max_n,
                         "policy.n: more completions per request than the policy allows")))
         return rc;
     for (i = 0; i < sizeof(NUMS) / sizeof(NUMS[0]); i++) {
-        json_t *v = json_object_get(body, NUMS[i].key);
+        json_t *v = c->bv[BK_TEMPERATURE + i];
         bool ok;
 
         if (!v)
@@ -1547,9 +1609,9 @@ static int check_numbers(struct ctx *c, json_t *body)
     return 0;
 }
 
-static int check_model(struct ctx *c, json_t *body, bool required)
+static int check_model(struct ctx *c, bool required)
 {
-    json_t *m = json_object_get(body, "model");
+    json_t *m = c->bv[BK_MODEL];
 
     if (!m && !required)
         return 0;
@@ -1593,31 +1655,58 @@ static int check_part(struct ctx *c, json_t *part)
 static const char *const MSG_KEYS[] = {"role", "content", "name", "tool_calls", "tool_call_id",
                                        "refusal", NULL};
 
-static int check_message(struct ctx *c, json_t *m)
+/* Index of k in MSG_KEYS by strcmp (as in_list), or -1. */
+static int msg_key(const char *k)
+{
+    int i;
+
+    for (i = 0; MSG_KEYS[i]; i++)
+        if (MSG_KEYS[i][0] == k[0] && strcmp(MSG_KEYS[i], k) == 0)
+            return i;
+    return -1;
+}
+
+static int check_message(struct ctx *c, json_t *m, size_t idx)
 {
     const char *k, *role;
-    json_t *v, *content;
-    size_t i;
-    int rc;
+    json_t *v, *content = NULL, *role_v = NULL, *tool_calls = NULL, *name = NULL;
+    size_t i, kl;
+    int rc, mk;
 
     if (!json_is_object(m))
         return fail(c, SL_ESCHEMA, "schema.message: message must be an object");
-    json_object_foreach(m, k, v)
+    /* One pass: the key check, and the members read below (what json_object_get would return:
+     * the key of exactly that length; members are unique). */
+    json_object_keylen_foreach(m, k, kl, v)
     {
-        if (!in_list(MSG_KEYS, k))
+        if ((mk = msg_key(k)) < 0)
             return fail_key(c, k, SL_ESCHEMA, "schema.message: message has an unsupported field");
-        if ((strcmp(k, "name") == 0 || strcmp(k, "tool_call_id") == 0) && !json_is_string(v))
+        if ((mk == 2 || mk == 4) && !json_is_string(v)) /* name, tool_call_id */
             return fail_key(c, k, SL_ESCHEMA, "schema.message: field must be a string");
+        if (kl != strlen(MSG_KEYS[mk]))
+            continue;
+        if (mk == 0)
+            role_v = v;
+        else if (mk == 1)
+            content = v;
+        else if (mk == 2)
+            name = v;
+        else if (mk == 3)
+            tool_calls = v;
     }
-    role = json_string_value(json_object_get(m, "role"));
+    if (idx < MSG_SEEN) {
+        c->msg[idx].content = content;
+        c->msg[idx].name = name;
+        c->msg[idx].tool_calls = tool_calls;
+    }
+    role = json_string_value(role_v);
     if (!role)
         return fail_key(c, "role", SL_ESCHEMA, "schema.role: message role must be a string");
     if (!sl_strlist_has(&c->p->roles, role, strlen(role)))
         return fail_key(c, "role", SL_EPOLICY, "policy.role: role not allowed by the policy");
-    if (json_object_get(m, "tool_calls") && !c->p->allow_tools)
+    if (tool_calls && !c->p->allow_tools)
         return fail_key(c, "tool_calls", SL_EPOLICY,
                         "policy.field: field not allowed by the policy");
-    content = json_object_get(m, "content");
     if (json_is_string(content))
         return 0;
     if (json_is_array(content) && json_array_size(content) > 0) {
@@ -1633,20 +1722,20 @@ static int check_message(struct ctx *c, json_t *m)
         pop(c);
         return rc;
     }
-    if ((!content || json_is_null(content)) && c->p->allow_tools &&
-        json_is_array(json_object_get(m, "tool_calls")) && strcmp(role, "assistant") == 0)
+    if ((!content || json_is_null(content)) && c->p->allow_tools && json_is_array(tool_calls) &&
+        strcmp(role, "assistant") == 0)
         return 0;
     return fail_key(c, "content", SL_ESCHEMA,
                     "schema.content: content must be a string or a non-empty array of parts");
 }
 
-static int check_chat(struct ctx *c, json_t *body, bool model_required)
+static int check_chat(struct ctx *c, bool model_required)
 {
-    json_t *msgs = json_object_get(body, "messages"), *m;
+    json_t *msgs = c->bv[BK_MESSAGES], *m;
     size_t i;
     int rc;
 
-    if ((rc = check_model(c, body, model_required)))
+    if ((rc = check_model(c, model_required)))
         return rc;
     if (!json_is_array(msgs) || json_array_size(msgs) == 0)
         return fail_key(c, "messages", SL_ESCHEMA,
@@ -1658,7 +1747,7 @@ static int check_chat(struct ctx *c, json_t *body, bool model_required)
     json_array_foreach(msgs, i, m)
     {
         push_idx(c, i);
-        rc = check_message(c, m);
+        rc = check_message(c, m, i);
         pop(c);
         if (rc)
             break;
@@ -1695,9 +1784,10 @@ static bool all_token_arrays(json_t *a)
 
 /* Embeddings input / completions prompt: a string, strings, a token array or token arrays.
  * Moderations input also takes an array of {type: text|image_url} objects. */
-static int check_text_input(struct ctx *c, json_t *body, const char *key, bool parts_ok)
+static int check_text_input(struct ctx *c, enum bk k, bool parts_ok)
 {
-    json_t *v = json_object_get(body, key), *x;
+    const char *key = BK_KEYS[k].name;
+    json_t *v = c->bv[k], *x;
     size_t i;
     int rc = 0;
 
@@ -1726,27 +1816,51 @@ static int check_text_input(struct ctx *c, json_t *body, const char *key, bool p
     return rc;
 }
 
+/* c->bv[k] = what json_object_get(body, BK_KEYS[k].name) returns (same key bytes and length;
+ * members are unique). Called after check_fields, the only step that adds or removes members: the
+ * walk rewrites strings in place, so bv[] stays valid through the estimate. */
+static void index_body(struct ctx *c, json_t *body)
+{
+    const char *k;
+    size_t kl, i;
+    json_t *v;
+
+    memset(c->bv, 0, sizeof(c->bv));
+    json_object_keylen_foreach(body, k, kl, v)
+    {
+        for (i = 0; i < BK__COUNT; i++)
+            if (BK_KEYS[i].len == kl && BK_KEYS[i].name[0] == k[0] &&
+                memcmp(BK_KEYS[i].name, k, kl) == 0) {
+                c->bv[i] = v;
+                break;
+            }
+    }
+}
+
 static int check_body(struct ctx *c, json_t *body, enum ep ep, bool azure)
 {
     int rc;
 
-    if ((rc = check_fields(c, body)) || (rc = check_numbers(c, body)))
+    if ((rc = check_fields(c, body)))
+        return rc;
+    index_body(c, body);
+    if ((rc = check_numbers(c)))
         return rc;
     switch (ep) {
     case EP_CHAT:
-        return check_chat(c, body, !azure);
+        return check_chat(c, !azure);
     case EP_EMBED:
-        if ((rc = check_model(c, body, !azure)))
+        if ((rc = check_model(c, !azure)))
             return rc;
-        return check_text_input(c, body, "input", false);
+        return check_text_input(c, BK_INPUT, false);
     case EP_COMPL:
-        if ((rc = check_model(c, body, true)))
+        if ((rc = check_model(c, true)))
             return rc;
-        return check_text_input(c, body, "prompt", false);
+        return check_text_input(c, BK_PROMPT, false);
     case EP_RESP: {
-        json_t *in = json_object_get(body, "input");
+        json_t *in = c->bv[BK_INPUT];
 
-        if ((rc = check_model(c, body, true)))
+        if ((rc = check_model(c, true)))
             return rc;
         if (!json_is_string(in) && !(json_is_array(in) && json_array_size(in) > 0 &&
                                      all_of(in, JSON_OBJECT)))
@@ -1755,11 +1869,11 @@ static int check_body(struct ctx *c, json_t *body, enum ep ep, bool azure)
         return 0;
     }
     case EP_MOD:
-        if ((rc = check_model(c, body, false)))
+        if ((rc = check_model(c, false)))
             return rc;
-        return check_text_input(c, body, "input", true);
+        return check_text_input(c, BK_INPUT, true);
     case EP_OTHER:
-        return check_model(c, body, false);
+        return check_model(c, false);
     }
     return 0;
 }
@@ -1794,36 +1908,40 @@ static uint64_t est_all(json_t *v)
     }
 }
 
-static uint64_t output_tokens(const struct sl_policy *p, json_t *body)
+static uint64_t output_tokens(const struct ctx *c)
 {
-    static const char *const keys[] = {"max_completion_tokens", "max_tokens",
-                                       "max_output_tokens"};
-    uint64_t out = p->default_max_tokens, n = 1;
+    static const enum bk keys[] = {BK_MAX_COMPLETION_TOKENS, BK_MAX_TOKENS,
+                                   BK_MAX_OUTPUT_TOKENS};
+    uint64_t out = c->p->default_max_tokens, n = 1;
     json_t *v;
     size_t i;
 
     for (i = 0; i < 3; i++)
-        if (json_is_integer(v = json_object_get(body, keys[i]))) {
+        if (json_is_integer(v = c->bv[keys[i]])) {
             out = (uint64_t)json_integer_value(v);
             break;
         }
-    if (json_is_integer(v = json_object_get(body, "n")))
+    if (json_is_integer(v = c->bv[BK_N]))
         n = (uint64_t)json_integer_value(v);
-    if (json_is_integer(v = json_object_get(body, "best_of")) &&
+    if (json_is_integer(v = c->bv[BK_BEST_OF]) &&
         (uint64_t)json_integer_value(v) > n)
         n = (uint64_t)json_integer_value(v);
     return out * n;
 }
 
-static int chat_estimate(struct ctx *c, json_t *body, uint64_t *est)
+static int chat_estimate(struct ctx *c, uint64_t *est)
 {
-    json_t *msgs = json_object_get(body, "messages"), *m, *part;
+    json_t *msgs = c->bv[BK_MESSAGES], *m, *part;
     uint64_t t = SL_TOKENS_PER_REPLY;
     size_t i, j;
 
     json_array_foreach(msgs, i, m)
     {
-        json_t *content = json_object_get(m, "content"), *name = json_object_get(m, "name");
+        /* check_message saw every message (chat_estimate runs only after it passed) */
+        json_t *content = i < MSG_SEEN ? c->msg[i].content : json_object_get(m, "content");
+        json_t *name = i < MSG_SEEN ? c->msg[i].name : json_object_get(m, "name");
+        json_t *tool_calls = i < MSG_SEEN ? c->msg[i].tool_calls
+                                          : json_object_get(m, "tool_calls");
         size_t chars = 0;
 
         t += SL_TOKENS_PER_MESSAGE;
@@ -1844,8 +1962,8 @@ static int chat_estimate(struct ctx *c, json_t *body, uint64_t *est)
                 t += SL_TOKENS_PER_IMAGE;
             }
         }
-        if (json_is_array(json_object_get(m, "tool_calls")))
-            t += est_all(json_object_get(m, "tool_calls"));
+        if (json_is_array(tool_calls))
+            t += est_all(tool_calls);
         if (chars > c->p->max_message_chars) {
             int rc;
 
@@ -1857,9 +1975,9 @@ static int chat_estimate(struct ctx *c, json_t *body, uint64_t *est)
             return rc;
         }
     }
-    if (json_is_array(json_object_get(body, "tools")))
-        t += est_all(json_object_get(body, "tools"));
-    *est = t + output_tokens(c->p, body);
+    if (json_is_array(c->bv[BK_TOOLS]))
+        t += est_all(c->bv[BK_TOOLS]);
+    *est = t + output_tokens(c);
     return 0;
 }
 
@@ -1869,27 +1987,27 @@ static int estimate(struct ctx *c, json_t *body, enum ep ep, uint64_t *est)
 
     switch (ep) {
     case EP_CHAT:
-        if ((rc = chat_estimate(c, body, est)))
+        if ((rc = chat_estimate(c, est)))
             return rc;
         break;
     case EP_EMBED:
     case EP_MOD:
-        *est = est_all(json_object_get(body, "input"));
+        *est = est_all(c->bv[BK_INPUT]);
         break;
     case EP_COMPL:
-        *est = est_all(json_object_get(body, "prompt")) + output_tokens(c->p, body);
+        *est = est_all(c->bv[BK_PROMPT]) + output_tokens(c);
         break;
     case EP_RESP: {
-        json_t *in = json_object_get(body, "input");
+        json_t *in = c->bv[BK_INPUT];
 
-        *est = est_all(in) + est_all(json_object_get(body, "instructions")) +
-               SL_TOKENS_PER_REPLY + output_tokens(c->p, body);
+        *est = est_all(in) + est_all(c->bv[BK_INSTRUCTIONS]) + SL_TOKENS_PER_REPLY +
+               output_tokens(c);
         if (json_is_array(in))
             *est += SL_TOKENS_PER_MESSAGE * json_array_size(in);
         break;
     }
     case EP_OTHER:
-        *est = est_all(body) + output_tokens(c->p, body);
+        *est = est_all(body) + output_tokens(c);
         break;
     }
     if (*est > c->p->max_est_tokens)
@@ -1920,8 +2038,8 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
     sl_buf_init(&c->b2, 0);
     if ((rc = check_top(c, job, &ep)))
         goto out;
-    body = json_object_get(job, "body");
-    azure = strncmp(json_string_value(json_object_get(job, "url")), "/openai/", 8) == 0;
+    body = c->body;
+    azure = strncmp(json_string_value(c->url), "/openai/", 8) == 0;
     push_key(c, "body");
     if (!(rc = check_body(c, body, ep, azure)) && !(rc = walk(c, body, 1, true)))
         rc = estimate(c, body, ep, est_tokens);

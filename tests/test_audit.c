@@ -154,6 +154,75 @@ static void test_hasher_and_time(void **state)
     }
 }
 
+/* Every count set, a negative status, a cost, non-ASCII and invalid UTF-8 strings: the line is
+ * what the format says, built here with snprintf key by key. */
+static void test_format_every_field(void **state)
+{
+    static const char *const pii[SL_PII__COUNT] = {
+        "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP",
+        "URL_CREDENTIALS", "SECRET", "PERSON", "ADDRESS", "DATE_OF_BIRTH",
+    };
+    static const char *const san[SL_SAN__COUNT] = {"control", "invisible", "bidi",
+                                                  "tag", "markup", "injection"};
+    unsigned char prev[32];
+    char want[2048], *w = want;
+    struct sl_out_rec r;
+    struct sl_buf b;
+    int i;
+    (void)state;
+
+    memset(&r, 0, sizeof(r));
+    memset(prev, 0x5c, 32);
+    r.kind = SL_OUT_REJECT;
+    r.custom_id = "id-\xc3\xa9\"q";
+    r.model = "m\xff";
+    r.endpoint = NULL;
+    r.error_code = "schema.x";
+    r.status = -2147483647 - 1;
+    r.attempts = 4000000000u;
+    r.latency_ms = 0;
+    r.prompt_tokens = 1;
+    r.completion_tokens = 1234567890123ULL;
+    r.cost_usd = 0.000123456789;
+    for (i = 0; i < SL_PII__COUNT; i++)
+        r.redactions.n[i] = 4294967295u - (uint32_t)i;
+    for (i = 0; i < SL_SAN__COUNT; i++)
+        r.sanitized.n[i] = (uint32_t)i + 1;
+    r.sanitized.injection_flagged = true;
+    memset(r.input_digest, 0x0f, 32);
+    w += sprintf(w, "{\"n\":%llu,\"t\":\"2026-01-02T03:04:05.009Z\",\"custom_id\":\"id-\xc3\xa9\\\"q\","
+                    "\"outcome\":\"reject\",\"input_hmac\":\"",
+                 18446744073709551615ULL);
+    for (i = 0; i < 32; i++)
+        w += sprintf(w, "0f");
+    w += sprintf(w, "\",\"model\":\"m?\",\"endpoint\":null,\"status\":-2147483648,\"attempts\":4000000000,"
+                    "\"latency_ms\":0,\"prompt_tokens\":1,\"completion_tokens\":1234567890123,"
+                    "\"cost_usd\":%.9g,\"error_code\":\"schema.x\",\"redactions\":{",
+                 0.000123456789);
+    for (i = 0; i < SL_PII__COUNT; i++)
+        w += sprintf(w, "%s\"%s\":%u", i ? "," : "", pii[i], 4294967295u - (unsigned)i);
+    w += sprintf(w, "},\"sanitized\":{");
+    for (i = 0; i < SL_SAN__COUNT; i++)
+        w += sprintf(w, "%s\"%s\":%d", i ? "," : "", san[i], i + 1);
+    w += sprintf(w, "},\"injection_flagged\":true,\"prev\":\"");
+    for (i = 0; i < 32; i++)
+        w += sprintf(w, "5c");
+    sprintf(w, "\"}");
+    sl_buf_init(&b, 0);
+    assert_int_equal(sl_buf_append(&b, "x", 1), 0); /* appends after what the buffer holds */
+    assert_int_equal(sl_audit_format(&b, UINT64_MAX, 1767323045009LL, &r, prev), 0);
+    assert_string_equal(b.p + 1, want);
+    assert_int_equal(b.len, 1 + strlen(want));
+    sl_buf_free(&b);
+    /* a line that does not fit the buffer's cap: an error, and the buffer as it was */
+    sl_buf_init(&b, 300);
+    assert_int_equal(sl_buf_append(&b, "x", 1), 0);
+    assert_int_not_equal(sl_audit_format(&b, 1, 0, &r, prev), 0);
+    assert_int_equal(b.len, 1);
+    assert_string_equal(b.p, "x");
+    sl_buf_free(&b);
+}
+
 /* ---- chain check on bytes ---- */
 
 struct problems {
@@ -568,6 +637,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_hasher_and_time),
+        cmocka_unit_test(test_format_every_field),
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_verify_dirs),
         cmocka_unit_test(test_cmd),

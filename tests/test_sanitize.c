@@ -314,6 +314,67 @@ static void test_schema(void **state)
     run_cases(SCHEMA, sizeof(SCHEMA) / sizeof(SCHEMA[0]));
 }
 
+/* Every body member the checks read by name (sanitize.c reads them from one pass over the body):
+ * each one accepted when valid and refused, at its own field, when not. A member read under the
+ * wrong name would pass its bad value or refuse another member's good one. */
+#define TOOLS "{\"allow_tools\":true}"
+static const struct jcase MEMBERS[] = {
+    OK("all numbers valid", TOOLS,
+       CHAT(USER("x"), ",\"max_tokens\":5,\"max_completion_tokens\":5,\"n\":1,\"temperature\":2,"
+                       "\"top_p\":1,\"presence_penalty\":-2,\"frequency_penalty\":2,"
+                       "\"top_logprobs\":20,\"seed\":-5,\"logprobs\":true,\"dimensions\":1,"
+                       "\"store\":false,\"parallel_tool_calls\":true")),
+    NO("max_tokens cap", NULL, CHAT(USER("x"), ",\"max_tokens\":999999"), SL_EPOLICY,
+       "policy.max_tokens", "/body/max_tokens"),
+    NO("max_completion_tokens type", NULL, CHAT(USER("x"), ",\"max_completion_tokens\":\"5\""),
+       SL_ESCHEMA, "schema.number", "/body/max_completion_tokens"),
+    NO("n zero", NULL, CHAT(USER("x"), ",\"n\":0"), SL_ESCHEMA, "schema.number", "/body/n"),
+    NO("temperature range", NULL, CHAT(USER("x"), ",\"temperature\":2.5"), SL_ESCHEMA,
+       "schema.number", "/body/temperature"),
+    NO("top_p range", NULL, CHAT(USER("x"), ",\"top_p\":1.5"), SL_ESCHEMA, "schema.number",
+       "/body/top_p"),
+    NO("presence_penalty range", NULL, CHAT(USER("x"), ",\"presence_penalty\":-3"), SL_ESCHEMA,
+       "schema.number", "/body/presence_penalty"),
+    NO("frequency_penalty range", NULL, CHAT(USER("x"), ",\"frequency_penalty\":3"), SL_ESCHEMA,
+       "schema.number", "/body/frequency_penalty"),
+    NO("top_logprobs range", NULL, CHAT(USER("x"), ",\"top_logprobs\":21"), SL_ESCHEMA,
+       "schema.number", "/body/top_logprobs"),
+    NO("seed real", NULL, CHAT(USER("x"), ",\"seed\":1.5"), SL_ESCHEMA, "schema.number",
+       "/body/seed"),
+    NO("logprobs not bool", NULL, CHAT(USER("x"), ",\"logprobs\":1"), SL_ESCHEMA, "schema.number",
+       "/body/logprobs"),
+    NO("dimensions zero", NULL, JOB("/v1/embeddings", "{\"model\":\"e\",\"input\":\"a\",\"dimensions\":0}"),
+       SL_ESCHEMA, "schema.number", "/body/dimensions"),
+    NO("store not bool", NULL, CHAT(USER("x"), ",\"store\":\"yes\""), SL_ESCHEMA, "schema.number",
+       "/body/store"),
+    NO("parallel_tool_calls not bool", TOOLS, CHAT(USER("x"), ",\"parallel_tool_calls\":1"),
+       SL_ESCHEMA, "schema.number", "/body/parallel_tool_calls"),
+    NO("messages missing", NULL, JOB("/v1/chat/completions", "{\"model\":\"m\"}"), SL_ESCHEMA,
+       "schema.messages", "/body/messages"),
+    NO("model missing", NULL, JOB("/v1/chat/completions", "{\"messages\":[" USER("x") "]}"),
+       SL_ESCHEMA, "schema.model", "/body/model"),
+    NO("responses input", NULL, JOB("/v1/responses", "{\"model\":\"r\",\"input\":3}"),
+       SL_ESCHEMA, "schema.input", "/body/input"),
+    /* a message's members, read in the same pass as its key check */
+    NO("message role missing", NULL, CHAT("{\"content\":\"x\"}", ""), SL_ESCHEMA, "schema.role",
+       "/body/messages/0/role"),
+    NO("message content missing", NULL, CHAT("{\"role\":\"user\"}", ""), SL_ESCHEMA,
+       "schema.content", "/body/messages/0/content"),
+    NO("message tool_calls refused", NULL,
+       CHAT("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[]}", ""), SL_EPOLICY,
+       "policy.field", "/body/messages/0/tool_calls"),
+    OK("message tool_calls allowed", TOOLS,
+       CHAT("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\"}]}", "")),
+    NO("message name not a string", NULL, CHAT("{\"role\":\"user\",\"content\":\"x\",\"name\":1}", ""),
+       SL_ESCHEMA, "schema.message", "/body/messages/0/name"),
+};
+
+static void test_members(void **state)
+{
+    (void)state;
+    run_cases(MEMBERS, sizeof(MEMBERS) / sizeof(MEMBERS[0]));
+}
+
 /* ---- text hygiene ---------------------------------------------------------------------------- */
 
 #define C0 "/body/messages/0/content"
@@ -710,6 +771,34 @@ static void test_estimate(void **state)
         if (est != T[i].est)
             fail_msg("estimate case %zu: %llu, want %llu", i, (unsigned long long)est,
                      (unsigned long long)T[i].est);
+        json_decref(job);
+    }
+    {
+        /* 20 messages (past the 16 whose members sanitize keeps from the schema pass): message i
+         * has 4(i+1) bytes of content (i+1 tokens), odd ones a 4-byte name (1 token). */
+        char buf[4096];
+        size_t o = 0, k;
+        uint64_t want = 3 + 10, est = 0;
+        struct sl_san_stats st;
+        struct sl_err err;
+        json_t *job;
+
+        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s",
+                              "{\"custom_id\":\"j\",\"method\":\"POST\",\"url\":"
+                              "\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":[");
+        for (i = 0; i < 20; i++) {
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s{\"role\":\"user\",%s\"content\":\"",
+                                  i ? "," : "", i % 2 ? "\"name\":\"abcd\"," : "");
+            for (k = 0; k < 4 * (i + 1); k++)
+                buf[o++] = 'a';
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\"}");
+            want += (i + 1) + (i % 2 ? 1 : 0) + 3;
+        }
+        snprintf(buf + o, sizeof(buf) - o, "],\"max_tokens\":10}}");
+        job = json_loads(buf, 0, NULL);
+        assert_non_null(job);
+        assert_int_equal(sl_sanitize_job(p, job, &st, &est, &err), 0);
+        assert_int_equal(est, want);
         json_decref(job);
     }
     sl_policy_destroy(p);
@@ -1406,6 +1495,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_members),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_injection_flag_bit),
         cmocka_unit_test(test_no_rewrite),
