@@ -37,6 +37,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "anonymize.h"
 #include "buf.h"
@@ -160,6 +163,17 @@ static int append_json_str(struct sl_buf *b, const char *s, size_t n)
     size_t i = 0;
     int rc;
 
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) { /* 16 bytes at a time: byte < 0x20 iff min(byte, 0x1F) == byte */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i x = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+        if (_mm_movemask_epi8(x))
+            return sl_buf_append_json_str(b, s, n);
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w, q, k;
 
