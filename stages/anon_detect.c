@@ -1552,9 +1552,19 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
             k = em->end;
             continue;
         }
-        /* upper_at needs an ASCII capital or a lead byte C3..D0 at k: most bytes fail that test,
-         * which is cheaper than the word-start one */
-        if ((!is_upper(c->p[k]) && c->p[k] < 0xC3) || is_wordbyte(before(c, k)) || !upper_at(c, k))
+        /* upper_at needs an ASCII capital or a lead byte C3..D0 at k: skip the bytes that fail
+         * that test (most), up to the e-mail's start, which the test above must see */
+        {
+            size_t stop = k < em->start && em->start < lim ? em->start : lim;
+
+            while (k < stop && !is_upper(c->p[k]) && c->p[k] < 0xC3)
+                k++;
+            if (k == stop) {
+                k--; /* the loop's k++ brings it back to stop */
+                continue;
+            }
+        }
+        if (is_wordbyte(before(c, k)) || !upper_at(c, k))
             continue;
         e = word_end(c, k);
         if (!word_in_local(c, k, e, lp, n) || !name_word_ok(c, k, e)) { /* the cheaper test first */

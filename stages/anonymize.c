@@ -724,28 +724,61 @@ static bool win_end_ok(const unsigned char *p, size_t len, size_t i)
     return blank(p[i]) && i >= 1 && (((p[i - 1] | 32) >= 'a' && (p[i - 1] | 32) <= 'z') || p[i - 1] >= 0x80);
 }
 
-/* Windows (pairs in rg->r, rewritten in place) around the ranges of rg in p[0, len). */
+/* The first valid window start at or before lo / end at or after hi. */
+static size_t win_lo(const unsigned char *p, size_t lo)
+{
+    while (!win_start_ok(p, lo))
+        lo--;
+    return lo;
+}
+
+static size_t win_hi(const unsigned char *p, size_t len, size_t hi)
+{
+    while (!win_end_ok(p, len, hi))
+        hi++;
+    return hi;
+}
+
+/* Windows (pairs in rg->r, rewritten in place) around the ranges of rg in p[0, len).
+ *
+ * Each range gives [lo, hi) RESCAN_REACH wider, lo moved back to a valid start and hi on to a
+ * valid end; a window that starts within RESCAN_JOIN of the previous one's end joins it. As the
+ * ranges ascend, so do the raw ends, and "the first valid end at or after" is monotone: a run of
+ * joined windows ends where the last one's raw end moves to, and only that one is moved. A raw
+ * start within RESCAN_JOIN of the run's raw end joins without moving either (moving lo back and hi
+ * on only brings them closer): in dense text, no boundary is looked for inside a run. */
 static size_t windows(struct anon_ranges *rg, const unsigned char *p, size_t len)
 {
-    size_t k, nw = 0;
+    size_t k, nw = 0, run_lo = 0, run_hi = 0; /* run_hi: raw end of the open run */
 
     for (k = 0; k < rg->n; k++) {
         size_t lo = rg->r[2 * k], hi = rg->r[2 * k + 1];
 
         lo = lo > RESCAN_REACH ? lo - RESCAN_REACH : 0;
         hi = len - hi > RESCAN_REACH ? hi + RESCAN_REACH : len;
-        while (!win_start_ok(p, lo))
-            lo--;
-        while (!win_end_ok(p, len, hi))
-            hi++;
-        if (nw > 0 && lo <= rg->r[2 * nw - 1] + RESCAN_JOIN) {
-            if (hi > rg->r[2 * nw - 1])
-                rg->r[2 * nw - 1] = hi;
-        } else {
-            rg->r[2 * nw] = lo;
-            rg->r[2 * nw + 1] = hi;
+        if (k > 0 && lo <= run_hi + RESCAN_JOIN) {
+            run_hi = hi;
+            continue;
+        }
+        lo = win_lo(p, lo);
+        if (k > 0) {
+            size_t end = win_hi(p, len, run_hi);
+
+            if (lo <= end + RESCAN_JOIN) {
+                run_hi = hi;
+                continue;
+            }
+            rg->r[2 * nw] = run_lo; /* nw < k: the pairs at k and after are read already */
+            rg->r[2 * nw + 1] = end;
             nw++;
         }
+        run_lo = lo;
+        run_hi = hi;
+    }
+    if (rg->n > 0) {
+        rg->r[2 * nw] = run_lo;
+        rg->r[2 * nw + 1] = win_hi(p, len, run_hi);
+        nw++;
     }
     return nw;
 }
