@@ -1557,6 +1557,21 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
         {
             size_t stop = k < em->start && em->start < lim ? em->start : lim;
 
+#if defined(__SSE2__)
+            while (k + 16 <= stop) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + k));
+                __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                           _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+                __m128i lead = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xC3)), v);
+                unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(up, lead));
+
+                if (m) {
+                    k += (size_t)__builtin_ctz(m);
+                    break;
+                }
+                k += 16;
+            }
+#endif
             while (k < stop && !is_upper(c->p[k]) && c->p[k] < 0xC3)
                 k++;
             if (k == stop) {
