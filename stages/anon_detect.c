@@ -2040,11 +2040,14 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
     {
-        size_t i = pos, nd = 0; /* fast path: most numbers in prose have few digits */
+        size_t i = pos, nd = 0, r0 = 0; /* fast path: most numbers in prose have few digits */
+        int after0;
 
         while (nd < 7) {
             size_t r = digit_run(c, i);
 
+            if (nd == 0)
+                r0 = r; /* the first run: pos is a digit, so 1 or more */
             nd += r;
             i += r;
             if (at(c, i) == ')' && (at(c, i + 1) == ' ' || is_digit(at(c, i + 1)))) {
@@ -2064,13 +2067,17 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             }
             i++;
         }
-        if (nd >= 4 && (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
+        /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
+         * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
+        after0 = at(c, pos + r0);
+        if (nd >= 4 && r0 <= 3 && after0 == '.' && (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
             add(c, pos, e, SL_PII_IP);
             c->digit_skip = e;
             return;
         }
         if (nd < 7) {
-            if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
+            if (!plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0)) &&
+                (e = parse_addr_numfirst(c, pos)) != 0) {
                 add(c, pos, e, SL_PII_ADDRESS);
                 c->digit_skip = e;
             } else {
