@@ -800,6 +800,8 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
     size_t start = dst->len;
     struct sl_buf *tmp = &s->tmp;
     struct anon_ranges *rg = &s->rg[0];
+    size_t hw = 0;     /* the most of tmp any pass wrote */
+    bool copy = true;  /* tmp holds nothing but a copy of the text returned */
     int rc, pass;
 
     if ((rc = anon_pass(a, s, src, len, NULL, 0, dst, &c1, vault, rg)))
@@ -817,8 +819,10 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
 
         sl_buf_reset(tmp);
         rc = anon_pass(a, s, (const char *)p, dst->len - start, rg->r, nw, tmp, &c2, vault, &s->rg[1]);
+        hw = tmp->len > hw ? tmp->len : hw;
         if (rc || !found(&c2))
             break;
+        copy = false; /* this pass's input had values in it; pieces of it may stay in tmp */
         if (counts)
             for (int t = 0; t < SL_PII__COUNT; t++)
                 counts->n[t] += c2.n[t];
@@ -842,8 +846,11 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         else
             rc = sl_buf_append(dst, "[REDACTED]", 10);
     }
-    if (tmp->p)
-        explicit_bzero(tmp->p, tmp->len);
+    /* A rescan that found nothing wrote the text returned in dst, byte for byte: anonymized text,
+     * which is not wiped per call (as the caller's own buffers). Else tmp may hold (in all of the
+     * longest pass's length) text that a later pass still found values in: wipe it. */
+    if (tmp->p && (rc || !copy || pass == SL_ANON_PASSES))
+        explicit_bzero(tmp->p, hw);
     sl_buf_reset(tmp);
     return rc;
 }
