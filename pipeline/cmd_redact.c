@@ -37,6 +37,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "anonymize.h"
 #include "buf.h"
@@ -160,6 +163,17 @@ static int append_json_str(struct sl_buf *b, const char *s, size_t n)
     size_t i = 0;
     int rc;
 
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) { /* 16 bytes at a time: byte < 0x20 iff min(byte, 0x1F) == byte */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i x = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+        if (_mm_movemask_epi8(x))
+            return sl_buf_append_json_str(b, s, n);
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w, q, k;
 
@@ -229,6 +243,16 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
     return string_token(ctx, n, &s, &e);
 }
 
+static uint32_t found_total(const struct sl_anon_counts *c)
+{
+    uint32_t n = 0;
+    int t;
+
+    for (t = 0; t < SL_PII__COUNT; t++)
+        n += c->n[t];
+    return n;
+}
+
 static int on_string(void *ctx, const unsigned char *v, size_t n)
 {
     struct sl_redact *r = ctx;
@@ -237,9 +261,13 @@ static int on_string(void *ctx, const unsigned char *v, size_t n)
 
     if (!string_token(r, n, &s, &e))
         return 0;
+    uint32_t before = found_total(&r->line_counts);
+
     sl_buf_reset(&r->tmp);
     rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &r->line_counts, r->vault);
-    if (!rc && (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
+    /* Nothing replaced (no count added): the stage wrote the input back unchanged. */
+    if (!rc && found_total(&r->line_counts) != before &&
+        (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
         const char *t = r->tmp.p;
         size_t tn = r->tmp.len, a = ascii_prefix(t, tn), bad;
 

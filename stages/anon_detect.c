@@ -1552,6 +1552,33 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
             k = em->end;
             continue;
         }
+        /* upper_at needs an ASCII capital or a lead byte C3..D0 at k: skip the bytes that fail
+         * that test (most), up to the e-mail's start, which the test above must see */
+        {
+            size_t stop = k < em->start && em->start < lim ? em->start : lim;
+
+#if defined(__SSE2__)
+            while (k + 16 <= stop) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + k));
+                __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                           _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+                __m128i lead = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)0xC3)), v);
+                unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(up, lead));
+
+                if (m) {
+                    k += (size_t)__builtin_ctz(m);
+                    break;
+                }
+                k += 16;
+            }
+#endif
+            while (k < stop && !is_upper(c->p[k]) && c->p[k] < 0xC3)
+                k++;
+            if (k == stop) {
+                k--; /* the loop's k++ brings it back to stop */
+                continue;
+            }
+        }
         if (is_wordbyte(before(c, k)) || !upper_at(c, k))
             continue;
         e = word_end(c, k);
@@ -2013,11 +2040,14 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
     {
-        size_t i = pos, nd = 0; /* fast path: most numbers in prose have few digits */
+        size_t i = pos, nd = 0, r0 = 0; /* fast path: most numbers in prose have few digits */
+        int after0;
 
         while (nd < 7) {
             size_t r = digit_run(c, i);
 
+            if (nd == 0)
+                r0 = r; /* the first run: pos is a digit, so 1 or more */
             nd += r;
             i += r;
             if (at(c, i) == ')' && (at(c, i + 1) == ' ' || is_digit(at(c, i + 1)))) {
@@ -2037,13 +2067,17 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             }
             i++;
         }
-        if (nd >= 4 && (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
+        /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
+         * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
+        after0 = at(c, pos + r0);
+        if (nd >= 4 && r0 <= 3 && after0 == '.' && (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
             add(c, pos, e, SL_PII_IP);
             c->digit_skip = e;
             return;
         }
         if (nd < 7) {
-            if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
+            if (!plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0)) &&
+                (e = parse_addr_numfirst(c, pos)) != 0) {
                 add(c, pos, e, SL_PII_ADDRESS);
                 c->digit_skip = e;
             } else {

@@ -72,6 +72,12 @@ static const char *const type_names[SL_PII__COUNT] = {
     "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP", "URL_CREDENTIALS", "SECRET", "PERSON",
     "ADDRESS", "DATE_OF_BIRTH"};
 
+/* What redact writes: "[REDACTED_" type_names[t] "]". */
+static const char *const redacted[SL_PII__COUNT] = {
+    "[REDACTED_EMAIL]", "[REDACTED_PHONE]", "[REDACTED_CREDIT_CARD]", "[REDACTED_IBAN]",
+    "[REDACTED_US_SSN]", "[REDACTED_IP]", "[REDACTED_URL_CREDENTIALS]", "[REDACTED_SECRET]",
+    "[REDACTED_PERSON]", "[REDACTED_ADDRESS]", "[REDACTED_DATE_OF_BIRTH]"};
+
 static const unsigned char type_prio[SL_PII__COUNT] = {
     [SL_PII_SECRET] = 11, [SL_PII_URL_CREDENTIALS] = 10, [SL_PII_EMAIL] = 9, [SL_PII_IBAN] = 8,
     [SL_PII_CREDIT_CARD] = 7, [SL_PII_US_SSN] = 6, [SL_PII_IP] = 5, [SL_PII_PHONE] = 4,
@@ -454,9 +460,7 @@ static int apply(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_b
             return rc;
         return sl_buf_printf(dst, "<%s_%u>", type_names[type], num);
     default:
-        if ((rc = sl_buf_append(dst, "[REDACTED_", 10)) || (rc = sl_buf_append_str(dst, type_names[type])))
-            return rc;
-        return sl_buf_append(dst, "]", 1);
+        return sl_buf_append(dst, redacted[type], strlen(redacted[type]));
     }
 }
 
@@ -504,6 +508,30 @@ static int cmp_span(const void *x, const void *y)
     if (a->start != b->start)
         return a->start < b->start ? -1 : 1;
     return a->end > b->end ? -1 : a->end < b->end;
+}
+
+/* Sort spans by cmp_span. The detectors add them almost in text order, so an insertion sort
+ * (stable, as glibc's merge sort; the order of equal spans does not change the output anyway) does
+ * a few moves instead of qsort's calls through a pointer; a list far from sorted goes to qsort. */
+static void sort_spans(struct anon_span *sp, size_t n)
+{
+    size_t i, moves = 0;
+
+    for (i = 1; i < n; i++) {
+        struct anon_span x = sp[i];
+        size_t j = i;
+
+        while (j > 0 && cmp_span(&sp[j - 1], &x) > 0) {
+            sp[j] = sp[j - 1];
+            j--;
+        }
+        sp[j] = x;
+        moves += i - j;
+        if (moves > 8 * n + 64) {
+            qsort(sp, n, sizeof(*sp), cmp_span);
+            return;
+        }
+    }
 }
 
 /* "[REDACTED_TYPE]", "<TYPE_n>" or "<TYPE_9f2c41d0>": what the operators write. */
@@ -621,7 +649,7 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
     if (c->nsp == 0) /* nothing found: the output is the input */
         return sl_buf_append(dst, src, len);
     if (c->nsp > 1)
-        qsort(c->sp, c->nsp, sizeof(*c->sp), cmp_span);
+        sort_spans(c->sp, c->nsp);
     for (k = 0; k < c->nsp;) {
         size_t st = c->sp[k].start, en = c->sp[k].end, o0;
         int type = c->sp[k].type;
@@ -696,28 +724,61 @@ static bool win_end_ok(const unsigned char *p, size_t len, size_t i)
     return blank(p[i]) && i >= 1 && (((p[i - 1] | 32) >= 'a' && (p[i - 1] | 32) <= 'z') || p[i - 1] >= 0x80);
 }
 
-/* Windows (pairs in rg->r, rewritten in place) around the ranges of rg in p[0, len). */
+/* The first valid window start at or before lo / end at or after hi. */
+static size_t win_lo(const unsigned char *p, size_t lo)
+{
+    while (!win_start_ok(p, lo))
+        lo--;
+    return lo;
+}
+
+static size_t win_hi(const unsigned char *p, size_t len, size_t hi)
+{
+    while (!win_end_ok(p, len, hi))
+        hi++;
+    return hi;
+}
+
+/* Windows (pairs in rg->r, rewritten in place) around the ranges of rg in p[0, len).
+ *
+ * Each range gives [lo, hi) RESCAN_REACH wider, lo moved back to a valid start and hi on to a
+ * valid end; a window that starts within RESCAN_JOIN of the previous one's end joins it. As the
+ * ranges ascend, so do the raw ends, and "the first valid end at or after" is monotone: a run of
+ * joined windows ends where the last one's raw end moves to, and only that one is moved. A raw
+ * start within RESCAN_JOIN of the run's raw end joins without moving either (moving lo back and hi
+ * on only brings them closer): in dense text, no boundary is looked for inside a run. */
 static size_t windows(struct anon_ranges *rg, const unsigned char *p, size_t len)
 {
-    size_t k, nw = 0;
+    size_t k, nw = 0, run_lo = 0, run_hi = 0; /* run_hi: raw end of the open run */
 
     for (k = 0; k < rg->n; k++) {
         size_t lo = rg->r[2 * k], hi = rg->r[2 * k + 1];
 
         lo = lo > RESCAN_REACH ? lo - RESCAN_REACH : 0;
         hi = len - hi > RESCAN_REACH ? hi + RESCAN_REACH : len;
-        while (!win_start_ok(p, lo))
-            lo--;
-        while (!win_end_ok(p, len, hi))
-            hi++;
-        if (nw > 0 && lo <= rg->r[2 * nw - 1] + RESCAN_JOIN) {
-            if (hi > rg->r[2 * nw - 1])
-                rg->r[2 * nw - 1] = hi;
-        } else {
-            rg->r[2 * nw] = lo;
-            rg->r[2 * nw + 1] = hi;
+        if (k > 0 && lo <= run_hi + RESCAN_JOIN) {
+            run_hi = hi;
+            continue;
+        }
+        lo = win_lo(p, lo);
+        if (k > 0) {
+            size_t end = win_hi(p, len, run_hi);
+
+            if (lo <= end + RESCAN_JOIN) {
+                run_hi = hi;
+                continue;
+            }
+            rg->r[2 * nw] = run_lo; /* nw < k: the pairs at k and after are read already */
+            rg->r[2 * nw + 1] = end;
             nw++;
         }
+        run_lo = lo;
+        run_hi = hi;
+    }
+    if (rg->n > 0) {
+        rg->r[2 * nw] = run_lo;
+        rg->r[2 * nw + 1] = win_hi(p, len, run_hi);
+        nw++;
     }
     return nw;
 }
@@ -739,6 +800,8 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
     size_t start = dst->len;
     struct sl_buf *tmp = &s->tmp;
     struct anon_ranges *rg = &s->rg[0];
+    size_t hw = 0;     /* the most of tmp any pass wrote */
+    bool copy = true;  /* tmp holds nothing but a copy of the text returned */
     int rc, pass;
 
     if ((rc = anon_pass(a, s, src, len, NULL, 0, dst, &c1, vault, rg)))
@@ -756,8 +819,10 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
 
         sl_buf_reset(tmp);
         rc = anon_pass(a, s, (const char *)p, dst->len - start, rg->r, nw, tmp, &c2, vault, &s->rg[1]);
+        hw = tmp->len > hw ? tmp->len : hw;
         if (rc || !found(&c2))
             break;
+        copy = false; /* this pass's input had values in it; pieces of it may stay in tmp */
         if (counts)
             for (int t = 0; t < SL_PII__COUNT; t++)
                 counts->n[t] += c2.n[t];
@@ -781,8 +846,11 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         else
             rc = sl_buf_append(dst, "[REDACTED]", 10);
     }
-    if (tmp->p)
-        explicit_bzero(tmp->p, tmp->len);
+    /* A rescan that found nothing wrote the text returned in dst, byte for byte: anonymized text,
+     * which is not wiped per call (as the caller's own buffers). Else tmp may hold (in all of the
+     * longest pass's length) text that a later pass still found values in: wipe it. */
+    if (tmp->p && (rc || !copy || pass == SL_ANON_PASSES))
+        explicit_bzero(tmp->p, hw);
     sl_buf_reset(tmp);
     return rc;
 }
