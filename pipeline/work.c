@@ -140,9 +140,9 @@ static void free_parts(struct sl_job *j)
 }
 
 /* A recycled buffer: wiped, kept unless it grew large (one huge job must not pin its memory). */
-static void keep_buf(struct sl_buf *b)
+static void keep_buf(struct sl_buf *b, size_t keep)
 {
-    if (b->cap > SL_JOB_KEEP_BYTES) {
+    if (b->cap > keep) {
         sl_buf_wipe(b);
         return;
     }
@@ -151,7 +151,7 @@ static void keep_buf(struct sl_buf *b)
     b->len = 0;
 }
 
-void sl_job_recycle(struct sl_job *j)
+void sl_job_recycle(struct sl_job *j, size_t keep)
 {
     char *raw = j->raw;
     size_t raw_cap = j->raw_cap;
@@ -159,14 +159,14 @@ void sl_job_recycle(struct sl_job *j)
 
     if (raw)
         explicit_bzero(raw, j->raw_len);
-    if (raw_cap > SL_JOB_KEEP_BYTES) {
+    if (raw_cap > keep) {
         free(raw);
         raw = NULL;
         raw_cap = 0;
     }
     free_parts(j);
-    keep_buf(&j->body);
-    keep_buf(&j->resp);
+    keep_buf(&j->body, keep);
+    keep_buf(&j->resp, keep);
     body = j->body;
     resp = j->resp;
     memset(j, 0, sizeof(*j));

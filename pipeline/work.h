@@ -87,9 +87,9 @@ void sl_work_source(const struct sl_work_ctx *c, const struct sl_job *j, char *o
 
 void sl_job_free(struct sl_job *j);
 /* Make j like a fresh calloc'd job for the loop's spare list (run.c): everything per job is freed
- * or zeroed; the raw, body and response buffers are wiped and kept, unless larger than
- * SL_JOB_KEEP_BYTES. */
+ * or zeroed; the raw, body and response buffers are wiped and kept, unless larger than keep bytes
+ * (then freed; keep 0 frees them all). Callers pass SL_JOB_KEEP_BYTES or 0. */
 #define SL_JOB_KEEP_BYTES (16 * 1024)
-void sl_job_recycle(struct sl_job *j);
+void sl_job_recycle(struct sl_job *j, size_t keep);
 
 #endif
