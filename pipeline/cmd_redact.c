@@ -243,16 +243,6 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
     return string_token(ctx, n, &s, &e);
 }
 
-static uint32_t found_total(const struct sl_anon_counts *c)
-{
-    uint32_t n = 0;
-    int t;
-
-    for (t = 0; t < SL_PII__COUNT; t++)
-        n += c->n[t];
-    return n;
-}
-
 static int on_string(void *ctx, const unsigned char *v, size_t n)
 {
     struct sl_redact *r = ctx;
@@ -261,12 +251,12 @@ static int on_string(void *ctx, const unsigned char *v, size_t n)
 
     if (!string_token(r, n, &s, &e))
         return 0;
-    uint32_t before = found_total(&r->line_counts);
+    uint32_t before = sl_anon_counts_total(&r->line_counts);
 
     sl_buf_reset(&r->tmp);
     rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &r->line_counts, r->vault);
     /* Nothing replaced (no count added): the stage wrote the input back unchanged. */
-    if (!rc && found_total(&r->line_counts) != before &&
+    if (!rc && sl_anon_counts_total(&r->line_counts) != before &&
         (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
         const char *t = r->tmp.p;
         size_t tn = r->tmp.len, a = ascii_prefix(t, tn), bad;

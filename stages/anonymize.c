@@ -783,7 +783,7 @@ static size_t windows(struct anon_ranges *rg, const unsigned char *p, size_t len
     return nw;
 }
 
-static uint32_t found(const struct sl_anon_counts *c)
+uint32_t sl_anon_counts_total(const struct sl_anon_counts *c)
 {
     uint32_t n = 0;
     int t;
@@ -809,7 +809,7 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
     if (counts)
         for (int t = 0; t < SL_PII__COUNT; t++)
             counts->n[t] += c1.n[t];
-    if (!found(&c1) || a->mode == SL_ANON_OFF)
+    if (!sl_anon_counts_total(&c1) || a->mode == SL_ANON_OFF)
         return 0;
     tmp->max = dst->max;
     for (pass = 1; pass < SL_ANON_PASSES; pass++) {
@@ -820,7 +820,7 @@ int sl_anon_text(const struct sl_anon *a, struct sl_anon_scratch *s, const char 
         sl_buf_reset(tmp);
         rc = anon_pass(a, s, (const char *)p, dst->len - start, rg->r, nw, tmp, &c2, vault, &s->rg[1]);
         hw = tmp->len > hw ? tmp->len : hw;
-        if (rc || !found(&c2))
+        if (rc || !sl_anon_counts_total(&c2))
             break;
         copy = false; /* this pass's input had values in it; pieces of it may stay in tmp */
         if (counts)

@@ -56,6 +56,9 @@ struct sl_anon_counts {
     uint32_t n[SL_PII__COUNT];
 };
 
+/* The number of values counted in c, all types together. */
+uint32_t sl_anon_counts_total(const struct sl_anon_counts *c);
+
 struct sl_anon;
 struct sl_anon_scratch;
 struct sl_anon_vault;
