@@ -41,18 +41,30 @@ redact_run() { # FILE -> "X MB in T s = Y MB/s (CPU C s)": one whole `sluice red
   awk -v b="$(stat -c %s "$f")" -v r="$real" -v c="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
     'BEGIN { printf "%.1f MB in %.3f s = %.1f MB/s (CPU %.3f s)\n", b / 1e6, r, (r > 0 ? b / 1e6 / r : 0), c }'
 }
+# best3 CMD...: runs CMD three times and prints the line with the highest MB/s. Wall times on this
+# shared 2-core VM move by up to 30% between identical runs, so sluice and the perl baseline both
+# get their best of three (redact-pii, at ~2 MB/s, runs once).
+best3() {
+  local i line best="" bm=0 m
+  for i in 1 2 3; do
+    line=$("$@") || return 1
+    m=$(echo "$line" | mbs)
+    if awk -v a="${m:-0}" -v b="$bm" 'BEGIN { exit !(a > b) }'; then best=$line; bm=$m; fi
+  done
+  echo "$best"
+}
 declare -A R
 for kind in clean dense; do
   f=$work/$kind.txt
-  line=$("$work/bench_anon" run "$f" redact); echo "sluice  $kind: $line"; R[s_$kind]=$(echo "$line" | mbs)
-  line=$(perl "$here/baseline.pl" "$f"); echo "perl    $kind: $line"; R[p_$kind]=$(echo "$line" | mbs)
+  line=$(best3 "$work/bench_anon" run "$f" redact); echo "sluice  $kind: $line"; R[s_$kind]=$(echo "$line" | mbs)
+  line=$(best3 perl "$here/baseline.pl" "$f"); echo "perl    $kind: $line"; R[p_$kind]=$(echo "$line" | mbs)
 done
 for mode in mask hash tokenize; do echo "sluice  dense/$mode: $("$work/bench_anon" run "$work/dense.txt" $mode)"; done
 echo "sluice redact startup (empty input): $(redact_run /dev/null | sed 's/.* in //; s/ = .*(/ (/')"
 for kind in clean dense; do
   f=$work/$kind.jsonl
-  line=$(redact_run "$f"); echo "sluice redact $kind.jsonl: $line"; R[sj_$kind]=$(echo "$line" | mbs)
-  line=$(perl "$here/baseline.pl" "$f"); echo "perl          $kind.jsonl: $line"; R[pj_$kind]=$(echo "$line" | mbs)
+  line=$(best3 redact_run "$f"); echo "sluice redact $kind.jsonl: $line"; R[sj_$kind]=$(echo "$line" | mbs)
+  line=$(best3 perl "$here/baseline.pl" "$f"); echo "perl          $kind.jsonl: $line"; R[pj_$kind]=$(echo "$line" | mbs)
 done
 
 npmdir=$work/npm
