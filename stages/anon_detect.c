@@ -4,7 +4,8 @@
  * is bounds-checked against c->n, so any bytes (invalid UTF-8, NULs) are safe: a NUL or a stray byte
  * simply ends a token. Rules come from formats (Luhn, ISO 13616 IBAN lengths and mod-97, E.164 and
  * national trunk prefixes, SSA SSN rules, RFC 4291 IPv6 text, RFC 3986 userinfo, providers' documented
- * key prefixes) and from general language cues in en/de/fr/es/pt; never from sample values.
+ * key prefixes) and from general language cues in en/de/fr/es/pt/it/nl/pl/sv/ru/ar/he/zh/ja; never from
+ * sample values.
  *
  * Why triggers + C instead of full regexes with start-of-match: SOM_LEFTMOST and long bounded repeats
  * make Vectorscan slow and big; the triggers here are tiny and literal-rich, so clean text runs at
@@ -13,6 +14,7 @@
 #include "anon_detect.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -43,7 +45,8 @@ enum {
     AH_ADDR_POSTCODE,
 };
 
-enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING };
+enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
+       PC_JA_BEFORE };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -190,6 +193,17 @@ const struct anon_pattern anon_patterns[] = {
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
     {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人|差出人|宛先|送信者|担当者|发件人|寄件人|申请人|客户)(?:：|:) ?",
      0, AH_PERSON, PC_CJK},
+    /* Arabic and Hebrew: "my name is", titles, form labels; the name follows in its own script. */
+    {"(?:^|[ \\t\\r\\n,.;:(\"'>]|،)(?:اسمي|اسمي هو|السيد|السيدة|الأستاذ|الأستاذة|الدكتور|الدكتورة|"
+     "(?:الاسم|الاسم الكامل)[ \\t]?:) ",
+     0, AH_PERSON, PC_ARABIC},
+    {"(?:^|[ \\t\\r\\n,.;:(\"'>])(?:שמי|שמי הוא|שמי היא|קוראים לי|מר|גברת|גב'|ד\"ר|ד״ר|(?:שם|שם מלא)[ \\t]?:) ",
+     0, AH_PERSON, PC_HEBREW},
+    /* Chinese and Japanese "my name is" (no spaces: the name runs up to a particle or punctuation), and
+     * the Japanese self-introduction after the name ("...と申します"). */
+    {"(?:我叫|我的名字是|我的名字叫|我名叫|本人名叫)", 0, AH_PERSON, PC_HAN},
+    {"(?:私の名前は|わたしの名前は|僕の名前は)", 0, AH_PERSON, PC_JA},
+    {"と(?:申します|申す者)", 0, AH_PERSON, PC_JA_BEFORE},
     /* Portuguese puts an article before a first name ("aqui é a Beatriz", "falo com o João"). */
     {"\\b(?:aqui é|aqui fala|eu sou|falo com|fala|sou) (?:a|o) ", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
@@ -1482,10 +1496,246 @@ static size_t parse_cjk_name(const struct anon_ctx *c, size_t i)
     return n >= 2 && !cjk_at(c, e) ? e : 0;
 }
 
+/* ---- names in Arabic, Hebrew, Chinese and Japanese script ---- */
+
+/* An Arabic letter (U+0620..U+064A) at i? */
+static bool arabic_letter_at(const struct anon_ctx *c, size_t i)
+{
+    int b0 = at(c, i), b1 = at(c, i + 1);
+
+    return (b0 == 0xD8 && b1 >= 0xA0 && b1 <= 0xBF) || (b0 == 0xD9 && b1 >= 0x80 && b1 <= 0x8A);
+}
+
+/* A Hebrew letter (U+05D0..U+05EA) at i? */
+static bool hebrew_letter_at(const struct anon_ctx *c, size_t i)
+{
+    return at(c, i) == 0xD7 && at(c, i + 1) >= 0x90 && at(c, i + 1) <= 0xAA;
+}
+
+/* End of a word in one script from i: its letters, with combining marks (Arabic harakat U+064B..U+065F,
+ * Hebrew points U+05B0..U+05C7), and for Hebrew geresh/gershayim or an apostrophe before a letter
+ * ("ג'ון"). Returns i when no letter starts there, and i as well when the word runs straight into
+ * another script's letter (a mixed word is not a name). Sets *nl to the letter count. */
+static size_t script_word_end(const struct anon_ctx *c, size_t i, bool hebrew, size_t *nl)
+{
+    size_t e = i;
+
+    *nl = 0;
+    for (;;) {
+        int b0 = at(c, e), b1 = at(c, e + 1);
+
+        if (hebrew ? hebrew_letter_at(c, e) : arabic_letter_at(c, e)) {
+            e += 2;
+            ++*nl;
+        } else if (*nl && !hebrew && b0 == 0xD9 && b1 >= 0x8B && b1 <= 0x9F) {
+            e += 2;
+        } else if (*nl && hebrew && ((b0 == 0xD6 && b1 >= 0xB0 && b1 <= 0xBD) ||
+                                     (b0 == 0xD7 && (b1 == 0x81 || b1 == 0x82 || b1 == 0x87)))) {
+            e += 2;
+        } else if (*nl && hebrew && b0 == 0xD7 && (b1 == 0xB3 || b1 == 0xB4)) {
+            e += 2;
+        } else if (*nl && hebrew && b0 == '\'' && hebrew_letter_at(c, e + 1)) {
+            e += 1;
+        } else {
+            break;
+        }
+    }
+    if (!*nl)
+        return i;
+    {
+        int b0 = at(c, e), b1 = at(c, e + 1);
+
+        if (b0 >= 0x80 && b0 != 0xE2 && b0 != 0xEF &&
+            !(b0 == 0xD8 && (b1 == 0x8C || b1 == 0x9B || b1 == 0x9F)) && !(b0 == 0xD6 && b1 == 0xBE))
+            return i; /* runs into another script: not a word of this one */
+    }
+    return e;
+}
+
+/* Does [s,e) start with the UTF-8 text pre? */
+static bool starts_with(const struct anon_ctx *c, size_t s, size_t e, const char *pre)
+{
+    size_t L = strlen(pre);
+
+    return e - s >= L && memcmp(c->p + s, pre, L) == 0;
+}
+
+/* Words that follow an Arabic or Hebrew cue but are not names: pronouns, prepositions, copulas,
+ * "live/from/in", politeness. */
+static const char *const arabic_not_names[] = {
+    "في", "من", "إلى", "الى", "على", "عن", "مع", "هو", "هي", "أنا", "انا", "و", "أو", "او", "لا", "ما",
+    "هذا", "هذه", "ذلك", "تلك", "كان", "كانت", "قد", "لقد", "ثم", "لكن", "ليس", "غير", "كل", "بعد",
+    "قبل", "عند", "حتى", "الذي", "التي", "أن", "إن", "لم", "لن", "نعم", "شكرا", "شكراً", "مرحبا",
+    "أسكن", "اسكن", "أعيش", "اعيش", "أعمل", "اعمل", "عمري", "يا", "الرئيس", "الوزير", "المدير",
+    "الكريم", "الكريمة", "المحترم", "المحترمة", "العزيز", "العزيزة", "عميل", "العميل", NULL};
+static const char *const hebrew_not_names[] = {
+    "אני", "ואני", "אנחנו", "אתה", "את", "הוא", "היא", "הם", "זה", "זו", "זאת", "של", "שלי", "עם",
+    "לא", "כן", "גם", "רק", "כי", "אם", "על", "אל", "יש", "אין", "מה", "מי", "איך", "לי", "לך", "לו",
+    "לה", "תודה", "שלום", "כל", "אבל", "או", "היה", "הייתה", "בבקשה", "מאוד", "פה", "כאן", "שם",
+    "עכשיו", "גר", "גרה", "גרים", "עובד", "עובדת", "בן", "בת", "מ", "ב", "ל", "ו", "ה", "ש", "לקוח",
+    "הלקוח", "משתמש", "יקר", "יקרה", "נכבד", "נכבדה", "ערב", "בוקר", "טוב", "טובה", NULL};
+
+/* Connectors inside a name ("محمد بن سلمان", "عبد الله", "דוד בן גוריון"): not counted as words and
+ * never the last word. */
+static const char *const arabic_links[] = {"بن", "بنت", "ابن", "أبو", "ابو", "عبد", "آل", "أم", NULL};
+static const char *const hebrew_links[] = {"בן", "בת", "בר", NULL};
+
+/* A name of up to three words (plus connectors) in Arabic or Hebrew letters from i; 0 if none. The
+ * first word must not be a determined noun ("السيد الرئيس"); a later word that starts with the
+ * conjunction wa/ve ("وأسكن", "ואני") or a preposition fused to the article ("بالرياض") ends it. */
+static size_t parse_script_name(struct anon_ctx *c, size_t i, bool hebrew, bool commit)
+{
+    const char *const *stop = hebrew ? hebrew_not_names : arabic_not_names;
+    const char *const *links = hebrew ? hebrew_links : arabic_links;
+    size_t k = i, last = 0, e, nl;
+    int nw = 0, nt = 0;
+
+    while (nw < 3 && nt < 6) {
+        bool link;
+
+        e = script_word_end(c, k, hebrew, &nl);
+        if (e == k || nl < 2 || word_is(c, k, e, stop))
+            break;
+        link = word_is(c, k, e, links);
+        if (nt == 0 && !link && !hebrew && starts_with(c, k, e, "ال"))
+            break;
+        if (nt > 0 && (starts_with(c, k, e, hebrew ? "ו" : "و") ||
+                       (!hebrew && (starts_with(c, k, e, "بال") || starts_with(c, k, e, "لل") ||
+                                    starts_with(c, k, e, "فال") || starts_with(c, k, e, "كال")))))
+            break;
+        nt++;
+        if (!link) {
+            if (commit)
+                remember_name(c, k, e);
+            nw++;
+            last = e;
+        }
+        if (at(c, e) != ' ')
+            break;
+        k = e + 1;
+    }
+    return last;
+}
+
+/* Han ideograph at i among the UTF-8 characters of set? */
+static bool han_in(const struct anon_ctx *c, size_t i, const char *set)
+{
+    size_t L = strlen(set), k;
+
+    for (k = 0; k + 3 <= L; k += 3)
+        if (i + 3 <= c->n && memcmp(c->p + i, set + k, 3) == 0)
+            return true;
+    return false;
+}
+
+/* A Chinese name after "我叫": 2..4 ideographs up to punctuation, a particle or a common following
+ * word; a longer run of ideographs is a sentence ("我叫外卖送到家"), not a name. Returns the end or 0. */
+static size_t parse_han_name(const struct anon_ctx *c, size_t i)
+{
+    static const char not_first[] = "你他她它们了过的在是着把被给人什这那不也都很就我大外车醒来去做出上下个";
+    static const char stops[] = "的了是在和与及也就住来从今现目刚已想要需请我你他她，";
+    size_t e = i, n = 0;
+
+    if (!cjk_at(c, i) || han_in(c, i, not_first))
+        return 0;
+    while (cjk_at(c, e) && !(n > 0 && han_in(c, e, stops))) {
+        if (++n > 4)
+            return 0;
+        e += 3;
+    }
+    return n >= 2 ? e : 0;
+}
+
+/* Katakana (U+30A1..U+30FA, the middle dot and the long vowel mark U+30FB/U+30FC) at i? */
+static bool katakana_at(const struct anon_ctx *c, size_t i)
+{
+    int b1 = at(c, i + 1), b2 = at(c, i + 2);
+
+    return at(c, i) == 0xE3 && ((b1 == 0x82 && b2 >= 0xA1 && b2 <= 0xBF) || (b1 == 0x83 && b2 >= 0x80 && b2 <= 0xBC));
+}
+
+/* A Japanese name after "私の名前は": ideographs or katakana (2..8, one space allowed), which must end
+ * at "で" (です), "と" (…と申します), Japanese or ASCII punctuation, a line end or the text's end. */
+static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
+{
+    size_t e = i, n = 0;
+    bool split = false;
+    int b0, b1;
+
+    for (;;) {
+        if ((cjk_at(c, e) || katakana_at(c, e)) && n < 8) {
+            e += 3;
+            n++;
+        } else if (!split && n > 0 && (at(c, e) == ' ' || (at(c, e) == 0xE3 && at(c, e + 1) == 0x80 &&
+                                                           at(c, e + 2) == 0x80)) &&
+                   (cjk_at(c, e + (at(c, e) == ' ' ? 1 : 3)) || katakana_at(c, e + (at(c, e) == ' ' ? 1 : 3)))) {
+            e += at(c, e) == ' ' ? 1 : 3;
+            split = true;
+        } else {
+            break;
+        }
+    }
+    if (n < 2)
+        return 0;
+    b0 = at(c, e);
+    b1 = at(c, e + 1);
+    if (b0 == 0 || b0 == '\n' || b0 == '\r' || b0 == ' ' || (b0 < 0x80 && strchr(".,!?;:)\"", b0)))
+        return e;
+    if (b0 == 0xE3 && b1 == 0x80 && (at(c, e + 2) == 0x81 || at(c, e + 2) == 0x82)) /* 、。 */
+        return e;
+    if (b0 == 0xEF && b1 == 0xBC) /* fullwidth ！，？ etc. */
+        return e;
+    if (e + 3 <= c->n && memcmp(c->p + e, "で", 3) == 0) /* です, で、, ではありません */
+        return e;
+    if (e + 3 <= c->n && memcmp(c->p + e, "と", 3) == 0)
+        return e;
+    return 0;
+}
+
+/* The name before "と申します" (cue_end is that cue's end): ideographs or katakana back to the
+ * first other character; 2..8 of them. Returns the start or SIZE_MAX. */
+static size_t ja_name_before(const struct anon_ctx *c, size_t cue_end, size_t *name_end)
+{
+    size_t k = cue_end, s, n = 0;
+
+    while (k >= 3 && memcmp(c->p + k - 3, "と", 3) != 0 && cue_end - k < 24)
+        k--;
+    if (k < 3 || memcmp(c->p + k - 3, "と", 3) != 0)
+        return SIZE_MAX;
+    *name_end = s = k - 3;
+    while (s >= 3 && (cjk_at(c, s - 3) || katakana_at(c, s - 3)) && n < 9) {
+        s -= 3;
+        n++;
+    }
+    return n >= 2 && n <= 8 ? s : SIZE_MAX;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int nx;
+
+    if (kind == PC_ARABIC || kind == PC_HEBREW) {
+        e = parse_script_name(c, i, kind == PC_HEBREW, false);
+        if (e) {
+            (void)parse_script_name(c, i, kind == PC_HEBREW, true);
+            add(c, i, e, SL_PII_PERSON);
+        }
+        return;
+    }
+    if (kind == PC_HAN || kind == PC_JA) {
+        e = kind == PC_HAN ? parse_han_name(c, i) : parse_ja_name(c, i);
+        if (e)
+            add(c, i, e, SL_PII_PERSON);
+        return;
+    }
+    if (kind == PC_JA_BEFORE) {
+        size_t s = ja_name_before(c, end, &e);
+
+        if (s != SIZE_MAX)
+            add(c, s, e, SL_PII_PERSON);
+        return;
+    }
 
     if (kind == PC_CJK) {
         while (at(c, i) == ' ')

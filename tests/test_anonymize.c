@@ -128,6 +128,24 @@ static const struct dcase must[] = {
     {"ФИО: Смирнова Анна Сергеевна\n", "Смирнова", SL_PII_PERSON},
     {"氏名：山田 太郎\n", "山田 太郎", SL_PII_PERSON},
     {"<td>Name</td><td>Grace Taylor</td>", "Grace Taylor", SL_PII_PERSON},
+    /* Arabic, Hebrew, Chinese and Japanese cues: the last part of the name must be gone too. */
+    {"اسمي أحمد الخطيب وأسكن في الرياض", "الخطيب", SL_PII_PERSON},
+    {"اسمي هو خالد", "خالد", SL_PII_PERSON},
+    {"السيد محمد علي من فضلك", "علي", SL_PII_PERSON},
+    {"السيدة فاطمة بنت عبد الله الزهراني، شكرا", "الزهراني", SL_PII_PERSON},
+    {"الاسم: عبد الرحمن بن سعيد\n", "سعيد", SL_PII_PERSON},
+    {"الدكتورة سلمى حداد", "حداد", SL_PII_PERSON},
+    {"שמי דוד כהן ואני גר בתל אביב", "כהן", SL_PII_PERSON},
+    {"קוראים לי שרה לוי.", "לוי", SL_PII_PERSON},
+    {"מר יוסי אברהם", "אברהם", SL_PII_PERSON},
+    {"שם: משה פרץ\n", "פרץ", SL_PII_PERSON},
+    {"我叫王小明，今年十岁", "小明", SL_PII_PERSON},
+    {"我的名字是李华。", "李华", SL_PII_PERSON},
+    {"你好，我叫陈静", "陈静", SL_PII_PERSON},
+    {"私の名前は田中太郎です", "太郎", SL_PII_PERSON},
+    {"私の名前は鈴木一郎で、大阪から来ました", "一郎", SL_PII_PERSON},
+    {"私の名前はマイケル・スミスです。", "スミス", SL_PII_PERSON},
+    {"はじめまして、佐藤花子と申します。", "花子", SL_PII_PERSON},
     {"adres: ul. Długa 25/34, 38-259 Gdańsk\n", "Długa 25/34", SL_PII_ADDRESS},
     {"Adress: Kungsvägen 58, 879 42 Göteborg", "Kungsvägen 58", SL_PII_ADDRESS},
     {"住所：〒150-0002 東京都渋谷区渋谷2-21-1\n", "東京都渋谷区渋谷2-21-1", SL_PII_ADDRESS},
@@ -168,6 +186,25 @@ static const char *const must_not[] = {
     "Dear Prudence is track 2 on the White Album",
     "the password is incorrect",
     "et al. Smith 2019",
+    /* Arabic/Hebrew/Chinese/Japanese cues alone or before a word that is not a name. */
+    "اسمي",
+    "اسمي الكامل غير مسجل",
+    "السيد الرئيس وصل",
+    "السيدات والسادة",
+    "مرحبا السيد، أنا هنا",
+    "شكرا لك، الاسم: ",
+    "שמי",
+    "שמי הוא",
+    "מר לי מאוד",
+    "שם: 12345",
+    "נסענו לשם אתמול",
+    "我叫",
+    "我叫了外卖",
+    "我叫你明天早点起床",
+    "我叫外卖送到家里了",
+    "私の名前はまだない",
+    "私の名前は",
+    "これは寿司と言います",
     "",
 };
 
@@ -182,6 +219,35 @@ static void test_must_match(void **state)
         run(&c, must[k].in, strlen(must[k].in), NULL);
         if (strstr(c.out.p, must[k].value) || c.cnt.n[must[k].type] == 0)
             fail_msg("case %zu: %s -> %s", k, must[k].in, c.out.p);
+    }
+    ctx_close(&c);
+}
+
+/* Name extent after the new script cues: the name goes, the words around it stay. */
+static const struct {
+    const char *in, *gone, *kept;
+} extent[] = {
+    {"اسمي أحمد الخطيب وأسكن في الرياض", "أحمد", "وأسكن في الرياض"},
+    {"السيد خالد بالرياض", "خالد", "بالرياض"},
+    {"שמי דוד כהן ואני גר בתל אביב", "דוד", "ואני גר בתל אביב"},
+    {"מר יוסי בן 30", "יוסי", "בן 30"},
+    {"我叫王小明，今年十岁", "王", "，今年十岁"},
+    {"我叫王明今年十岁", "王明", "今年十岁"},
+    {"私の名前は田中太郎です", "田中", "私の名前は"},
+    {"はじめまして、佐藤花子と申します。", "佐藤", "はじめまして、"},
+};
+
+static void test_script_name_extent(void **state)
+{
+    struct ctx c;
+    size_t k;
+
+    (void)state;
+    ctx_open(&c, SL_ANON_REDACT, 0);
+    for (k = 0; k < sizeof(extent) / sizeof(extent[0]); k++) {
+        run(&c, extent[k].in, strlen(extent[k].in), NULL);
+        if (strstr(c.out.p, extent[k].gone) || !strstr(c.out.p, extent[k].kept))
+            fail_msg("case %zu: %s -> %s", k, extent[k].in, c.out.p);
     }
     ctx_close(&c);
 }
@@ -475,6 +541,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_must_match),     cmocka_unit_test(test_must_not_match),
+        cmocka_unit_test(test_script_name_extent),
         cmocka_unit_test(test_redact_format),  cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_large_input),    cmocka_unit_test(test_types_filter),
         cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),

@@ -22,7 +22,7 @@ for kind in clean dense; do
   all=$(valgrind --tool=callgrind --callgrind-out-file="$work/cg.$kind" "$SLUICE" redact --mode redact \
         < "$work/$kind.jsonl" 2>&1 >/dev/null | total)
   stage=$(callgrind_annotate --inclusive=yes "$work/cg.$kind" 2>/dev/null |
-          awk '/:sl_anon_text / { gsub(",", "", $1); print $1; exit }')
+          awk '!done && /:sl_anon_text / { gsub(",", "", $1); print $1; done = 1 }')
   awk -v a="$all" -v s="$start" -v g="${stage:-0}" -v b="$bytes" -v k="$kind" 'BEGIN {
     printf "sluice redact %s.jsonl: %.2f M instructions/MB (startup out; %.2f with it), of which sl_anon_text %.2f\n",
            k, (a - s) / b, a / b, g / b }'

@@ -907,6 +907,29 @@ def handwritten():
     d.t("Oi, aqui é a ").v("PERSON", "Beatriz Souza").t(", meu CPF não vou passar mas o cartão é ").v("CREDIT_CARD", card_text("mc"))
     d.t(" e nasci em ").v("DATE_OF_BIRTH", "12/05/1990").t(". Pedido ").n("ORDER_ID", "#" + digits(9)).t(".\n")
     D.append(d)
+    # "My name is", titles and labels in Arabic, Hebrew, Chinese and Japanese, with the cue words
+    # alone or before a word that is not a name as look-alikes (fixed text: no R calls, so the
+    # generated documents below stay the same).
+    d = Doc("ar", "chat")
+    d.t("مرحبا، اسمي ").v("PERSON", "أحمد الخطيب").t(" وأسكن في الرياض. ").n("NOT_A_NAME", "السيد الرئيس")
+    d.t(" لم يرد بعد.\nالاسم: ").v("PERSON", "عبد الرحمن بن سعيد").t("\nشكرا للسيدة ").n("NOT_A_NAME", "الكريمة").t("\n")
+    D.append(d)
+    d = Doc("ar", "email")
+    d.t("السيدة ").v("PERSON", "فاطمة الزهراني").t("، نرجو تأكيد الطلب. ").n("NOT_A_NAME", "اسمي الكامل")
+    d.t(" غير مسجل عند السيد ").v("PERSON", "محمد علي").t(".\n")
+    D.append(d)
+    d = Doc("he", "chat")
+    d.t("שלום, שמי ").v("PERSON", "דוד כהן").t(" ואני גר בחיפה. ").n("NOT_A_NAME", "שמי הוא").t(" לא חשוב, ")
+    d.t("קוראים לי ").v("PERSON", "שרה לוי").t(".\nמר ").v("PERSON", "יוסי אברהם").t(" בן 40.\nשם: ").v("PERSON", "משה פרץ").t("\n")
+    D.append(d)
+    d = Doc("zh", "chat")
+    d.t("你好，我叫").v("PERSON", "王小明").t("，今年十岁。").n("NOT_A_NAME", "我叫了外卖").t("，还没到。我的名字是")
+    d.v("PERSON", "李华").t("。").n("NOT_A_NAME", "我叫你明天早点起床").t("。\n")
+    D.append(d)
+    d = Doc("ja", "chat")
+    d.t("はじめまして、").v("PERSON", "佐藤花子").t("と申します。私の名前は").v("PERSON", "田中太郎").t("ではありません。")
+    d.n("NOT_A_NAME", "私の名前はまだない").t("。これは").n("NOT_A_NAME", "寿司と言います").t("。\n")
+    D.append(d)
     return D
 
 
