@@ -174,21 +174,6 @@ static int put_str(struct sl_buf *b, const char *s)
     return rc;
 }
 
-/* Decimal digits of v into out (no NUL); returns the count. */
-static size_t put_u64(char *out, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* The audit line is built without printf and with one reserve per stretch of fixed-size text (it
  * is one line per job on the writer thread: appending piece by piece through sl_buf cost ~5k
  * instructions a line). Between the JSON strings (put_str, through sl_buf), text is written at
@@ -228,7 +213,7 @@ static char *put_counts(char *o, const char *key, size_t kn, const uint32_t *v,
         memcpy(o, names[i], nn);
         o += nn;
         LIT(o, "\":");
-        o += put_u64(o, v[i]);
+        o += sl_fmt_u64(o, v[i]);
         first = false;
     }
     *o++ = '}';
@@ -270,7 +255,7 @@ int sl_audit_format(struct sl_buf *out, uint64_t n, int64_t t_ms, const struct s
     tn = strlen(ts);
     if ((o = w_room(out, 64 + tn, &rc))) {
         LIT(o, "{\"n\":");
-        o += put_u64(o, n);
+        o += sl_fmt_u64(o, n);
         LIT(o, ",\"t\":\"");
         memcpy(o, ts, tn);
         o += tn;
@@ -299,18 +284,18 @@ int sl_audit_format(struct sl_buf *out, uint64_t n, int64_t t_ms, const struct s
         LIT(o, ",\"status\":");
         if (r->status < 0) {
             *o++ = '-';
-            o += put_u64(o, 0 - (uint64_t)(int64_t)r->status);
+            o += sl_fmt_u64(o, 0 - (uint64_t)(int64_t)r->status);
         } else {
-            o += put_u64(o, (uint64_t)r->status);
+            o += sl_fmt_u64(o, (uint64_t)r->status);
         }
         LIT(o, ",\"attempts\":");
-        o += put_u64(o, r->attempts);
+        o += sl_fmt_u64(o, r->attempts);
         LIT(o, ",\"latency_ms\":");
-        o += put_u64(o, r->latency_ms);
+        o += sl_fmt_u64(o, r->latency_ms);
         LIT(o, ",\"prompt_tokens\":");
-        o += put_u64(o, r->prompt_tokens);
+        o += sl_fmt_u64(o, r->prompt_tokens);
         LIT(o, ",\"completion_tokens\":");
-        o += put_u64(o, r->completion_tokens);
+        o += sl_fmt_u64(o, r->completion_tokens);
         if (cost > 0) {
             char num[40];
             int k = snprintf(num, sizeof(num), ",\"cost_usd\":%.9g", cost);

@@ -1212,20 +1212,6 @@ static void hname_set(struct hname *hn, const struct curl_slist *h)
     hn->nl = nl;
 }
 
-/* v in decimal into out (at least 21 bytes); returns the length. */
-static size_t fmt_size(char *out, size_t v)
-{
-    char tmp[24];
-    size_t n = 0, i;
-
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) && n < sizeof(tmp));
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 static int submit(struct conn *c, struct stream *s)
 {
     struct sl_h2 *e = c->e;
@@ -1281,7 +1267,7 @@ static int submit(struct conn *c, struct stream *s)
      * table instead of spelling (and Huffman-coding) it each time: one entry, never churned. */
     NV("idempotency-key", 15, j->idem_key, strlen(j->idem_key),
        NGHTTP2_NV_FLAG_NO_COPY_NAME | (c->idem_named ? NGHTTP2_NV_FLAG_NO_INDEX : 0));
-    NV("content-length", 14, clen, fmt_size(clen, j->body.len),
+    NV("content-length", 14, clen, sl_fmt_u64(clen, j->body.len),
        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_INDEX);
 #undef NV
     s->body_off = 0;

@@ -244,17 +244,13 @@ static int dump_to(const json_t *v, size_t flags, struct sl_buf *b)
 /* Decimal of v appended to b (the line builders run once per job: no printf). */
 static int append_i64(struct sl_buf *b, int64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof(tmp);
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char tmp[21];
+    size_t n = 0;
 
-    do {
-        tmp[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     if (v < 0)
-        tmp[--n] = '-';
-    return sl_buf_append(b, tmp + n, sizeof(tmp) - n);
+        tmp[n++] = '-';
+    n += sl_fmt_u64(tmp + n, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+    return sl_buf_append(b, tmp, n);
 }
 
 static void count_add(_Atomic uint64_t *dst, const uint32_t *src, size_t n)

@@ -138,3 +138,17 @@ void sl_buf_wipe(struct sl_buf *b)
         explicit_bzero(b->p, b->cap);
     sl_buf_free(b);
 }
+
+size_t sl_fmt_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}

@@ -8,6 +8,7 @@
 #define SL_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -28,6 +29,9 @@ SL_MUST_CHECK int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (with quotes), escaping as RFC 8259 requires. */
 SL_MUST_CHECK int sl_buf_append_json_str(struct sl_buf *b, const char *s, size_t n);
+/* Decimal digits of v written at out (room for 20, no NUL); returns their count. For line
+ * builders that run once per job and would rather not go through printf. */
+size_t sl_fmt_u64(char *out, uint64_t v);
 void sl_buf_reset(struct sl_buf *b); /* len = 0, keeps memory */
 void sl_buf_free(struct sl_buf *b);
 void sl_buf_wipe(struct sl_buf *b); /* explicit_bzero then free */
