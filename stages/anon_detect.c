@@ -43,6 +43,7 @@ enum {
     AH_DOB,
     AH_SSN_CUE,
     AH_ADDR_POSTCODE,
+    AH_LABEL_SPACE, /* "[ \t][:=|\t]": a PERSON form label before the space? */
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
@@ -78,6 +79,19 @@ static const struct prefix_rule prefix_rules[] = {
 };
 
 #define W "(?:^|[^0-9A-Za-z_])"
+
+/* PERSON form labels (caseless), shared by a pattern and label_before. */
+#define LABEL_WORDS \
+    "Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|" \
+    "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|" \
+    "Signed|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|" \
+    "Prénom|Titulaire|Destinataire|Expéditeur|Nombre|Apellidos|Titular|Remitente|" \
+    "Nome|Cliente|Contato|Contacto|Responsável|Remetente|Nome e cognome|Cognome|Nominativo|" \
+    "Intestatario|Destinatario|Naam|Klant|Contactpersoon|Rekeninghouder|Voornaam|Achternaam|" \
+    "Imię i nazwisko|Imię|Nazwisko|Klient|Odbiorca|Namn|Kund|Kontaktperson|Kontoinnehavare|Förnamn|" \
+    "Efternamn|Mottagare|Ship to|Deliver to|Bill to|Attn|Attention|Lieferadresse|Empfänger|" \
+    "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|" \
+    "Adres dostawy|Leveransadress"
 
 const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
@@ -148,17 +162,11 @@ const struct anon_pattern anon_patterns[] = {
      "Nombre|Nom|Imię i nazwisko|Nazwisko|Kunde|Vorname|Nachname|Prénom|Cliente|Klant|Kund)[ \\t]*:?[ \\t]*"
      "</t[dh]>[ \\t\\r\\n]*<td[^>\\n]{0,40}>",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    {"\\b(?:Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|"
-     "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|"
-     "Signed|Kunde|Kundin|Ansprechpartner|Kontoinhaber|Inhaber|Vorname|Nachname|"
-     "Prénom|Titulaire|Destinataire|Expéditeur|Nombre|Apellidos|Titular|Remitente|"
-     "Nome|Cliente|Contato|Contacto|Responsável|Remetente|Nome e cognome|Cognome|Nominativo|"
-     "Intestatario|Destinatario|Naam|Klant|Contactpersoon|Rekeninghouder|Voornaam|Achternaam|"
-     "Imię i nazwisko|Imię|Nazwisko|Klient|Odbiorca|Namn|Kund|Kontaktperson|Kontoinnehavare|Förnamn|"
-     "Efternamn|Mottagare|Ship to|Deliver to|Bill to|Attn|Attention|Lieferadresse|Empfänger|"
-     "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|"
-     "Adres dostawy|Leveransadress)[\"']?[ \\t]?(?::|=|\\||\\t)",
-     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    /* Form labels. A label, an optional quote and space, then ':', '=', '|' or a tab. The space form
+     * ("Customer :") is found from its rarer end (" :") with the label checked in C (label_before):
+     * as one pattern every "customer " in prose cost Vectorscan ~450 instructions (+1.5 a byte). */
+    {"\\b(?:" LABEL_WORDS ")(?:[\"'][ \\t]?)?(?::|=|\\||\\t)", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"[ \\t](?::|=|\\||\\t)", 0, AH_LABEL_SPACE, 0},
     {"\\b(?:From|To|Cc|CC|cc|Bcc|BCC|bcc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
@@ -2434,6 +2442,34 @@ void anon_scan_digits(struct anon_ctx *c, size_t upto)
     c->dscan = j;
 }
 
+/* AH_LABEL_SPACE: does a LABEL_WORDS label (ASCII caseless, as HS_FLAG_CASELESS) end at e, with a
+ * word boundary before it as Vectorscan's \b sees it (the scanned window's start is one)? */
+static bool label_before(const struct anon_ctx *c, size_t e)
+{
+    const char *w = LABEL_WORDS, *bar;
+
+    for (; *w; w = *bar ? bar + 1 : bar) {
+        size_t len, k, s;
+
+        bar = strchr(w, '|');
+        if (!bar)
+            bar = w + strlen(w);
+        len = (size_t)(bar - w);
+        if (len > e || e - len < c->wstart)
+            continue;
+        s = e - len;
+        for (k = 0; k < len; k++) {
+            unsigned char a = c->p[s + k], b = (unsigned char)w[k];
+
+            if (a != b && !(is_alpha(a) && (a | 0x20) == (b | 0x20)))
+                break;
+        }
+        if (k == len && (s == c->wstart || !is_wordb(c->p[s - 1])))
+            return true;
+    }
+    return false;
+}
+
 void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
 {
     const struct anon_pattern *pt;
@@ -2464,6 +2500,10 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
     case AH_DOB: det_dob(c, end); break;
     case AH_SSN_CUE: det_ssn_cue(c, end); break;
     case AH_ADDR_POSTCODE: det_addr_postcode(c, end); break;
+    case AH_LABEL_SPACE:
+        if (end >= 2 && label_before(c, end - 2))
+            det_person(c, end, PC_NEXT);
+        break;
     default: break;
     }
 }
