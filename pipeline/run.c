@@ -938,6 +938,7 @@ static void on_wake(uv_async_t *a)
 {
     struct run *r = a->data;
     struct sl_job *j = sl_jobq_take_all(&r->backq), *next;
+    uint64_t now = j ? now_ms() : 0; /* read once per batch, not per job */
     int werr;
 
     for (; j; j = next) {
@@ -954,13 +955,13 @@ static void on_wake(uv_async_t *a)
                 else
                     list_push(&r->ready, j);
             } else {
-                sl_bucket_settle(&r->bucket, now_ms(), j->reserved_tokens,
+                sl_bucket_settle(&r->bucket, now, j->reserved_tokens,
                                  j->used_tokens ? j->used_tokens : j->reserved_tokens);
                 drop_job(r, j, j->unwritten);
             }
             break;
         case SL_JOB_RETRY:
-            sl_bucket_settle(&r->bucket, now_ms(), j->reserved_tokens, j->reserved_tokens);
+            sl_bucket_settle(&r->bucket, now, j->reserved_tokens, j->reserved_tokens);
             j->reserved_tokens = 0;
             j->outcome = SL_JOB_OK;
             attempt_failed(r, j, SL_ERRCLASS_RETRY, j->err_code, j->err_msg);
