@@ -151,6 +151,7 @@ struct sl_h2 {
     struct conn *conns[MAX_CONNS];
     unsigned nconns;
     unsigned inflight;
+    unsigned streams_hint;        /* streams a connection offered in its SETTINGS, 0: none yet */
     bool no_h2, closing, delivering;
     int handles;
     char last_err[256];
@@ -713,6 +714,8 @@ static int on_not_sent(nghttp2_session *sess, const nghttp2_frame *f, int err, v
     return 0;
 }
 
+static unsigned conn_limit(const struct conn *c);
+
 static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
 {
     struct conn *c = ud;
@@ -720,7 +723,10 @@ static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
     (void)sess;
     if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK) &&
         c->st == C_SETTINGS) {
+        unsigned lim = conn_limit(c);
+
         c->st = C_READY;
+        c->e->streams_hint = lim ? lim : 1;
         uv_timer_stop(&c->ctimer);
         c->e->last_err[0] = '\0';
     } else if (f->hd.type == NGHTTP2_GOAWAY) {
@@ -1305,6 +1311,14 @@ static void pump(struct sl_h2 *e)
 {
     unsigned i, opening = 0;
     unsigned per = e->o.max_streams > 0 ? (unsigned)e->o.max_streams : 100;
+
+    /* What a connection still opening will offer: what the server said last time, else 100 (a
+     * common limit, and what RFC 9113 recommends at least), so that a larger limit of ours does
+     * not open connections one after the other against a server that allows 100. */
+    if (e->streams_hint)
+        per = e->streams_hint < per ? e->streams_hint : per;
+    else if (per > 100)
+        per = 100;
 
     if (e->closing || e->no_h2)
         return;

@@ -1610,7 +1610,12 @@ static int setup_http(struct run *r)
     ho.timeout_ms = (long)(c->timeout_s * 1000);
     ho.connect_timeout_ms = ho.timeout_ms < 10000 ? ho.timeout_ms : 10000;
     ho.max_response = 64u << 20;
-    ho.max_streams = 100;
+    /* Streams per connection: the server's MAX_CONCURRENT_STREAMS, up to 256 (was 100, curl's
+     * default). The default --concurrency 256 then fits one connection where the server allows
+     * it, instead of three (100 + 100 + 56): every flush, read and wake-up carries ~3 times the
+     * requests, on both sides. Measured against nginx (256 streams), 20k jobs, 4 alternated runs:
+     * nginx CPU per request -23%, sluice context switches -45%, sluice CPU per job -9% (medians). */
+    ho.max_streams = 256;
     ho.h2 = c->http_engine == SL_ENGINE_H2;
     return sl_http_create(&r->loop, &ho, on_http_done, r, &r->http);
 }
