@@ -723,10 +723,8 @@ static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
     (void)sess;
     if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK) &&
         c->st == C_SETTINGS) {
-        unsigned lim = conn_limit(c);
-
         c->st = C_READY;
-        c->e->streams_hint = lim ? lim : 1;
+        c->e->streams_hint = conn_limit(c);
         uv_timer_stop(&c->ctimer);
         c->e->last_err[0] = '\0';
     } else if (f->hd.type == NGHTTP2_GOAWAY) {
@@ -1312,13 +1310,12 @@ static void pump(struct sl_h2 *e)
     unsigned i, opening = 0;
     unsigned per = e->o.max_streams > 0 ? (unsigned)e->o.max_streams : 100;
 
-    /* What a connection still opening will offer: what the server said last time, else 100 (a
-     * common limit, and what RFC 9113 recommends at least), so that a larger limit of ours does
-     * not open connections one after the other against a server that allows 100. */
-    if (e->streams_hint)
-        per = e->streams_hint < per ? e->streams_hint : per;
-    else if (per > 100)
-        per = 100;
+    /* What a connection still opening will offer: 100 (a common limit, and the least RFC 9113
+     * recommends), or more if the server said so, so that a limit of ours above 100 neither
+     * opens connections one after the other against a server allowing 100 nor opens more of
+     * them than a limit of 100 did against a server allowing fewer. */
+    if (per > 100)
+        per = e->streams_hint > 100 ? (e->streams_hint < per ? e->streams_hint : per) : 100;
 
     if (e->closing || e->no_h2)
         return;
