@@ -145,6 +145,31 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The writer hands the sequence numbers in arrival order: two workers finish jobs nearly in input
+ * order, so an insertion sort is linear here where qsort paid a merge sort (~3% of the writer's
+ * instructions). A less ordered input (more than a few moves a number) goes to qsort, so the
+ * worst case stays O(n log n). */
+static void sort_seqs(uint64_t *a, size_t n)
+{
+    size_t moves = 0, limit = 8 * n + 64;
+
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+
+        while (j > 0 && a[j - 1] > v && moves < limit) {
+            a[j] = a[j - 1];
+            j--;
+            moves++;
+        }
+        a[j] = v;
+        if (moves >= limit) {
+            qsort(a, n, sizeof(*a), cmp_u64);
+            return;
+        }
+    }
+}
+
 /* ---- encode ---- */
 
 int sl_journal_encode(const struct sl_journal_commit *c, uint64_t *seqs, size_t n,
@@ -157,7 +182,7 @@ int sl_journal_encode(const struct sl_journal_commit *c, uint64_t *seqs, size_t 
 
     if (n > (SL_JOURNAL_MAX_RECORD - SL_JOURNAL_FIXED) / 10)
         return SL_ETOOBIG; /* 10 = the longest LEB128 of a u64 */
-    qsort(seqs, n, sizeof(*seqs), cmp_u64);
+    sort_seqs(seqs, n);
     memcpy(fixed, SL_JOURNAL_MAGIC, 4);
     p = put_u64(p, c->commit_no);
     for (int i = 0; i < SL_JF__COUNT; i++)
