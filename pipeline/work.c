@@ -493,7 +493,7 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
     }
     /* yajl first (jscan.h); anything it is not sure of goes to jansson, which words the errors. The
      * body's byte range is kept only when it points into j->raw (not into a repaired copy). */
-    rc = sl_jscan_load(p, n, "body", out, &t->body_off, &t->body_len);
+    rc = sl_jscan_load_utf8(p, n, "body", out, &t->body_off, &t->body_len); /* checked above */
     if (rc < 0)
         return sl_err_set(err, rc, "", "internal: out of memory");
     if (rc == 0) {
