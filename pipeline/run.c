@@ -1625,9 +1625,15 @@ static int start_workers(struct run *r)
     r->threads = calloc(r->nthreads, sizeof(*r->threads));
     if (!r->threads)
         return -ENOMEM;
-    for (i = 0; i < r->nthreads; i++)
+    for (i = 0; i < r->nthreads; i++) {
+        char name[16];
+
         if (pthread_create(&r->threads[i], NULL, worker_main, r))
             return -EAGAIN;
+        /* Named for top -H, perf and bench/cpu_threads.sh; a failure here changes nothing. */
+        snprintf(name, sizeof(name), "sl-work%u", i % 1000u);
+        (void)pthread_setname_np(r->threads[i], name);
+    }
     return 0;
 }
 

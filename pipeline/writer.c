@@ -665,6 +665,7 @@ static int start_thread(struct sl_writer *w, struct sl_err *err)
     rc = pthread_create(&w->thr, NULL, writer_main, w);
     if (rc)
         return sl_err_set(err, -rc, "", "cannot start the writer thread: %s", strerror(rc));
+    (void)pthread_setname_np(w->thr, "sl-writer"); /* for top -H and perf */
     w->thr_started = true;
     return 0;
 }
