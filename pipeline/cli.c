@@ -19,7 +19,7 @@ void sl_config_defaults(struct sl_config *c)
     c->endpoint = "https://api.openai.com";
     c->api_key_env = "OPENAI_API_KEY";
     c->auth_header = "Authorization";
-    c->concurrency = 256;
+    c->concurrency = 0; /* automatic: see sl_run's inflight_limit */
     c->max_attempts = 6;
     c->timeout_s = 60;
     c->drain_timeout_s = 30;
@@ -60,7 +60,8 @@ void sl_cli_usage_run(void)
         "Quota and sending\n"
         "      --rpm N --tpm N      requests and tokens per minute (0 = learn from the server)\n"
         "      --burst-ms MS        bucket capacity in ms of quota (default 1000)\n"
-        "      --concurrency N      requests in flight at most (default 256)\n"
+        "      --concurrency N      requests in flight at most (default: 1024 when requests\n"
+        "                           share HTTP/2 connections, 256 when each needs its own)\n"
         "      --max-attempts N     attempts per job (default 6)\n"
         "      --timeout S          per-request timeout in seconds (default 60)\n"
         "      --drain-timeout S    on SIGINT/SIGTERM, wait this long for requests in flight\n"
@@ -480,7 +481,7 @@ static int apply(int argc, char **argv, struct sl_config *c, bool from_config)
         if (!c->rpm && !c->tpm)
             return bad("--quota-redis", "needs the quota to share: --rpm and/or --tpm");
     }
-    if (c->window < c->concurrency * 2)
+    if (c->concurrency && c->window < c->concurrency * 2)
         c->window = c->concurrency * 2;
     return 0;
 }

@@ -365,6 +365,11 @@ static int setup_job(struct sl_http *h, CURL *e, struct sl_job *j)
     return 0;
 }
 
+bool sl_http_multiplexed(const struct sl_http *h)
+{
+    return h->h2 && sl_h2_usable(h->h2);
+}
+
 int sl_http_start(struct sl_http *h, struct sl_job *j)
 {
     if (h->h2 && sl_h2_usable(h->h2))

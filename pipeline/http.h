@@ -41,6 +41,9 @@ SL_MUST_CHECK int sl_http_create(uv_loop_t *loop, const struct sl_http_opts *o, 
  * with j->status, j->curl_code, j->resp, j->rl and j->latency_ms set. */
 SL_MUST_CHECK int sl_http_start(struct sl_http *h, struct sl_job *j);
 unsigned sl_http_inflight(const struct sl_http *h);
+/* Do requests share multiplexed HTTP/2 connections (the nghttp2 engine, still usable)? Else each
+ * request in flight holds a connection of its own (libcurl, HTTP/1.1) or may (libcurl, h2). */
+bool sl_http_multiplexed(const struct sl_http *h);
 /* Remove every transfer in flight and hand its job to cb (the caller abandons it). */
 void sl_http_abort_all(struct sl_http *h, void (*cb)(void *ud, struct sl_job *j), void *ud);
 /* Abort every transfer (their callbacks do not run) and close the handles; free in close cb. */
