@@ -38,6 +38,7 @@ struct anon_ctx {
     size_t digit_skip; /* digit triggers before this lie inside an accepted number */
     size_t ipv6_done;
     size_t dscan; /* anon_scan_digits has looked at the bytes before this */
+    size_t table_done; /* det_table has read the table rows before this */
     struct anon_name names[ANON_MAX_NAMES];
     size_t nnames;
 };
