@@ -1350,6 +1350,16 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
         }
         if (r > 2)
             return 0;
+        if (sep == '.' && at(c, i + r + 1) == ' ' && is_digit(at(c, i + r + 2))) {
+            /* "3. 4. 1985" (cs, sk, hu, de write a space after the dots) */
+            size_t m = i + r + 2;
+
+            r2 = digit_run(c, m);
+            if (r2 <= 2 && at(c, m + r2) == '.' && at(c, m + r2 + 1) == ' ' && digit_run(c, m + r2 + 2) == 4 &&
+                num_at(c, i, r) >= 1 && num_at(c, i, r) <= 31 && num_at(c, m, r2) >= 1 && num_at(c, m, r2) <= 12 &&
+                !is_alnum(at(c, m + r2 + 6)))
+                return m + r2 + 6;
+        }
         e = i + r;
         if (at(c, e) == '.')
             e++;
@@ -1930,6 +1940,83 @@ static size_t parse_ko_surname_name(const struct anon_ctx *c, size_t i)
     return hangul_at(c, e) || (at(c, e) == ' ' && hangul_at(c, e + 1)) ? e : 0;
 }
 
+/* Is [s,e) a "key" (in double quotes, then ':') from set? s is at the opening quote. */
+static bool json_key_in(const struct anon_ctx *c, size_t s, const struct wordset *set)
+{
+    size_t e = s + 1, k;
+
+    while (e < c->n && e < s + 40 && c->p[e] != '"')
+        e++;
+    if (at(c, e) != '"')
+        return false;
+    for (k = e + 1; at(c, k) == ' '; k++)
+        ;
+    return at(c, k) == ':' && word_in(c, s + 1, e, set);
+}
+
+/* A JSON "name" key whose object describes a thing: the key that holds the object, or a sibling
+ * key, is a product/item/host/... header ({"product": {"sku": 1, "name": "Widget"}}). end is just
+ * after the cue ("name": ). */
+static bool json_thing_name(const struct anon_ctx *c, size_t end)
+{
+    size_t k = end, lo, hi, q;
+    int depth = 0;
+
+    while (k > 0 && (c->p[k - 1] == ' ' || c->p[k - 1] == '\t'))
+        k--;
+    if (k < 7 || c->p[k - 1] != ':' || c->p[k - 2] != '"' || lower(c->p[k - 3]) != 'e' ||
+        lower(c->p[k - 4]) != 'm' || lower(c->p[k - 5]) != 'a' || lower(c->p[k - 6]) != 'n' || c->p[k - 7] != '"')
+        return false;
+    k -= 7; /* at the key's opening quote */
+    lo = k > 400 ? k - 400 : 0;
+    while (k > lo) { /* back to the '{' that opens this object */
+        int ch = c->p[--k];
+
+        if (ch == '}')
+            depth++;
+        else if (ch == '{' && depth-- == 0)
+            break;
+    }
+    if (c->p[k] != '{')
+        return false;
+    q = k;
+    while (q > 0 && (c->p[q - 1] == ' ' || c->p[q - 1] == '\n' || c->p[q - 1] == '\r' || c->p[q - 1] == '\t'))
+        q--;
+    if (q > 0 && c->p[q - 1] == ':') { /* "product": { */
+        q--;
+        while (q > 0 && c->p[q - 1] == ' ')
+            q--;
+        if (q > 1 && c->p[q - 1] == '"') {
+            size_t b = q - 1;
+
+            while (b > 0 && b + 40 > q && c->p[b - 1] != '"')
+                b--;
+            if (b > 0 && c->p[b - 1] == '"' && json_key_in(c, b - 1, &set_thing_heads))
+                return true;
+        }
+    }
+    hi = k + 600 < c->n ? k + 600 : c->n;
+    depth = 0;
+    for (q = k + 1; q < hi; q++) { /* sibling keys at this object's level */
+        int ch = c->p[q];
+
+        if (ch == '{' || ch == '[')
+            depth++;
+        else if (ch == '}' || ch == ']') {
+            if (depth-- == 0)
+                break;
+        } else if (ch == '"' && depth == 0 && (c->p[q - 1] == '{' || c->p[q - 1] == ',' || c->p[q - 1] == ' ' ||
+                                                c->p[q - 1] == '\n' || c->p[q - 1] == '\t')) {
+            if (json_key_in(c, q, &set_thing_heads))
+                return true;
+            q++;
+            while (q < hi && c->p[q] != '"') /* past the string */
+                q += c->p[q] == '\\' ? 2 : 1;
+        }
+    }
+    return false;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -1994,6 +2081,8 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
                                    nx == '<' || nx == '|'))
         return;
     if (kind == PC_CHAT && nx != ':')
+        return;
+    if (kind == PC_NEXT && json_thing_name(c, end))
         return;
     if (kind == PC_NEXT && end > 0 && (c->p[end - 1] == '|' || c->p[end - 1] == '\t') &&
         word_end(c, i) == e && word_in(c, i, e, &set_col_heads))

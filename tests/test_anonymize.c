@@ -153,6 +153,44 @@ static const struct dcase must[] = {
     {"nato il 14 marzo 1987", "14 marzo 1987", SL_PII_DATE_OF_BIRTH},
     {"Дата рождения: 7 февраля 1977", "7 февраля 1977", SL_PII_DATE_OF_BIRTH},
     {"DOB: 14-Aug-1951", "14-Aug-1951", SL_PII_DATE_OF_BIRTH},
+    /* Tables and structured records. */
+    {"id,full_name,city\n1,John Carter,Boston\n", "Carter", SL_PII_PERSON},
+    {"| Name | Phone |\n|---|---|\n| Priya Patel | 555 |", "Patel", SL_PII_PERSON},
+    {"Name\tPhone\nJo March\tn/a", "March", SL_PII_PERSON},
+    {"first_name;last_name;order\nLena;Meyer;A-1", "Meyer", SL_PII_PERSON},
+    {"id,name\n3,\"Lee, Ann\"", "Ann", SL_PII_PERSON},
+    {"{\"first_name\": \"Olivia\", \"lastName\": \"Brown\"}", "Brown", SL_PII_PERSON},
+    {"customer_name: Maria Gonzalez\n", "Gonzalez", SL_PII_PERSON},
+    {"<customer><name>Hans Müller</name></customer>", "Müller", SL_PII_PERSON},
+    {"Nom = Oger Martin\n", "Oger", SL_PII_PERSON},
+    {"Assigned to: Wei Zhang\n", "Zhang", SL_PII_PERSON},
+    {"Signed, \nEmily Watson\n", "Watson", SL_PII_PERSON},
+    {"Contact 'Tarja Maurer' via mail", "Maurer", SL_PII_PERSON},
+    /* Titles and "my name is" in more languages. */
+    {"Bonjour Monsieur Dupont, merci", "Dupont", SL_PII_PERSON},
+    {"la signora Francesca Bianchi ha chiamato", "Bianchi", SL_PII_PERSON},
+    {"el cliente Javier Ortega llamó", "Ortega", SL_PII_PERSON},
+    {"Merhaba, benim adım Mehmet Yılmaz.", "Yılmaz", SL_PII_PERSON},
+    {"Dobrý den, jmenuji se Jana Nováková.", "Nováková", SL_PII_PERSON},
+    {"Bună ziua, mă numesc Andrei Popescu.", "Popescu", SL_PII_PERSON},
+    {"Halo, nama saya Budi Santoso.", "Santoso", SL_PII_PERSON},
+    {"Xin chào, tên tôi là Nguyễn Văn An.", "Nguyễn", SL_PII_PERSON},
+    {"Γεια σας, με λένε Γιώργος Παπαδόπουλος.", "Παπαδόπουλος", SL_PII_PERSON},
+    {"Добрий день, мене звати Олена Шевченко.", "Шевченко", SL_PII_PERSON},
+    {"안녕하세요, 제 이름은 김민수입니다.", "김민수", SL_PII_PERSON},
+    {"저는 박지훈입니다", "박지훈", SL_PII_PERSON},
+    {"성명: 이서연\n", "이서연", SL_PII_PERSON},
+    {"您好，我是皇甫国秀，我的邮箱是", "国秀", SL_PII_PERSON},
+    {"客户谭浩然的API密钥泄露了", "浩然", SL_PII_PERSON},
+    {"こんにちは！越智節子です。", "節子", SL_PII_PERSON},
+    /* Dates and addresses. */
+    {"생년월일: 1990년 5월 3일", "1990년 5월 3일", SL_PII_DATE_OF_BIRTH},
+    {"doğum tarihim 15.06.1979", "15.06.1979", SL_PII_DATE_OF_BIRTH},
+    {"datum narození: 3. 4. 1985", "1985", SL_PII_DATE_OF_BIRTH},
+    {"livraison au 12 rue de la Paix, 75002 Paris.", "de la Paix", SL_PII_ADDRESS},
+    {"2 rue de l'Église, 69002 Lyon", "Église", SL_PII_ADDRESS},
+    {"Escalinata Sara s/n., 39148 Gijón", "39148 Gijón", SL_PII_ADDRESS},
+    {"meine neue Adresse lautet Niederblecher 170.", "Niederblecher 170", SL_PII_ADDRESS},
 };
 
 static const char *const must_not[] = {
@@ -205,6 +243,18 @@ static const char *const must_not[] = {
     "私の名前はまだない",
     "私の名前は",
     "これは寿司と言います",
+    /* The new cues next to what is not a name. */
+    "product,name,price\nWidget,Super Widget Pro,9.99",
+    "| Name | Phone |\n|---|---|",
+    "Name\tPhone\tEmail",
+    "id,full_name\n1,4111",
+    "we have 4 place de parking and 3 rue ouvertes",
+    "제 이름은 아직 정해지지 않았습니다",
+    "저는 학생입니다",
+    "我是学生，我叫了外卖",
+    "客户服务中心",
+    "こんにちは、今日はいい天気ですね",
+    "the customer contact form",
     "",
 };
 
@@ -235,6 +285,12 @@ static const struct {
     {"我叫王明今年十岁", "王明", "今年十岁"},
     {"私の名前は田中太郎です", "田中", "私の名前は"},
     {"はじめまして、佐藤花子と申します。", "佐藤", "はじめまして、"},
+    /* tables: the name column goes, the header and the other columns stay */
+    {"id,full_name,city\n1,John Carter,Boston\n", "John", "id,full_name,city\n1,"},
+    {"id,full_name,city\n1,John Carter,Boston\n", "Carter", ",Boston\n"},
+    {"| Name | Phone |\n|---|---|\n| Priya Patel | 555 |", "Priya", "| Name | Phone |\n|---|---|\n| "},
+    {"안녕하세요, 제 이름은 김민수입니다.", "김민수", "입니다."},
+    {"livraison au 12 rue de la Paix, 75002 Paris.", "Paix", "livraison au "},
 };
 
 static void test_script_name_extent(void **state)
