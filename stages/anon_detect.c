@@ -1957,9 +1957,11 @@ static bool json_key_in(const struct anon_ctx *c, size_t s, const struct wordset
 /* A JSON "name" key whose object describes a thing: the key that holds the object, or a sibling
  * key, is a product/item/host/... header ({"product": {"sku": 1, "name": "Widget"}}). end is just
  * after the cue ("name": ). */
-static bool json_thing_name(const struct anon_ctx *c, size_t end)
+static bool json_thing_object(const struct anon_ctx *c, size_t k);
+
+static bool json_thing_name(struct anon_ctx *c, size_t end)
 {
-    size_t k = end, lo, hi, q;
+    size_t k = end, lo;
     int depth = 0;
 
     while (k > 0 && (c->p[k - 1] == ' ' || c->p[k - 1] == '\t'))
@@ -1979,7 +1981,19 @@ static bool json_thing_name(const struct anon_ctx *c, size_t end)
     }
     if (c->p[k] != '{')
         return false;
-    q = k;
+    if (k != c->json_brace) { /* the keys of one object are read once, however many "name"s it has */
+        c->json_brace = k;
+        c->json_thing = json_thing_object(c, k);
+    }
+    return c->json_thing;
+}
+
+/* The object opening at k: held by a thing key, or holding one at its own level? */
+static bool json_thing_object(const struct anon_ctx *c, size_t k)
+{
+    size_t q = k, hi;
+    int depth;
+
     while (q > 0 && (c->p[q - 1] == ' ' || c->p[q - 1] == '\n' || c->p[q - 1] == '\r' || c->p[q - 1] == '\t'))
         q--;
     if (q > 0 && c->p[q - 1] == ':') { /* "product": { */
@@ -2211,11 +2225,13 @@ static void det_table(struct anon_ctx *c, size_t end)
     hs = end > 0 ? end - 1 : 0;
     if (at(c, hs) == '\n' && hs > 0)
         hs--; /* the trigger ended with the header line's newline */
+    if (hs < c->table_done)
+        return; /* a row of a table read already, or a line looked at already */
     while (hs > 0 && c->p[hs - 1] != '\n')
         hs--;
-    if (hs < c->table_done)
-        return; /* a row of a table read already, or its header again */
     he = line_end(c, hs);
+    /* Each line is looked at once, however many header-like cells it holds: the work stays linear. */
+    c->table_done = he < c->n ? he + 1 : he;
     for (k = 0; k < 4; k++) {
         int n = 0;
 
