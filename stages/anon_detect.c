@@ -47,7 +47,7 @@ enum {
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
-       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME };
+       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -170,7 +170,10 @@ const struct anon_pattern anon_patterns[] = {
      "Efternamn|Mottagare|Ship to|Deliver to|Bill to|Attn|Attention|Lieferadresse|Empfänger|"
      "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|"
      "Adres dostawy|Leveransadress|Navn|Nimi|Nume|Jméno|Meno|Név|Nama|Nama lengkap|Họ tên|Họ và tên|"
-     "Ad Soyad|Adı Soyadı|İsim|Nom)[\"']?[ \\t]?(?::|=|\\||\\t)",
+     "Ad Soyad|Adı Soyadı|İsim|Nom|Author|Maintainer|Creator|Driver|Passenger|Beneficiary|Guest|Tenant|"
+     "Traveller|Traveler|Insured|Policyholder|Policy holder|Student|Witness|Attendee|Participant|"
+     "Candidate|Applicant|Emergency contact|Next of kin|Spouse|Landlord|Buyer|Seller|Payee|Payer|"
+     "Debtor|Creditor|Guardian|Parent|Secretary|Assistant)[\"']?[ \\t]?(?::|=|\\||\\t)",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     /* A table's header cell naming a person column (CSV, TSV, semicolon or markdown tables): the
      * values below it are names. */
@@ -188,6 +191,12 @@ const struct anon_pattern anon_patterns[] = {
      "applicant|guest|passenger|member|sur|fore|nick)[_\\-. ]?name[\"']?[ \\t]*(?::|=>|=|>)[ \\t]*[\"']?",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"<(?:[A-Za-z]+:)?(?:name|person|author|customer|contact|signatory)>", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    /* HTML form fields, LDAP/X.500 common names, vCard/iCalendar names, quoted user= in logs */
+    {"name=[\"'](?:full[_\\-]?name|first[_\\-]?name|last[_\\-]?name|name|surname|given[_\\-]?name|"
+     "family[_\\-]?name|customer[_\\-]?name|contact[_\\-]?name)[\"'][ \\t]+value=[\"']",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"(?:^|[ \\t,;:/])(?:cn|CN)=|\\buser=[\"']", 0, AH_PERSON, PC_NEXT},
+    {"(?:^|\\n)(?:FN|N)(?:;[A-Za-z0-9=\\-]{1,40})*:", 0, AH_PERSON, PC_VCARD},
     {"\\b(?:From|To|Cc|CC|cc|Bcc|BCC|bcc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
@@ -296,7 +305,7 @@ const struct anon_pattern anon_patterns[] = {
      "født|Født|fødd|Fødd|fødselsdag|Fødselsdag|"
      "ημερομηνία γέννησης|Ημερομηνία γέννησης|γεννήθηκε|Γεννήθηκε|"
      "дата народження|Дата народження|народився|народилася|"
-     "생년월일|생일|जन्म तिथि|जन्मतिथि|जन्म दिनांक", 0, AH_DOB, 0},
+     "생년월일|생일|जन्म तिथि|जन्मतिथि|जन्म दिनांक|\nBDAY:|\nBDAY;VALUE=date:", 0, AH_DOB, 0},
 };
 
 const size_t anon_npatterns = sizeof(anon_patterns) / sizeof(anon_patterns[0]);
@@ -1958,6 +1967,7 @@ static bool json_key_in(const struct anon_ctx *c, size_t s, const struct wordset
  * key, is a product/item/host/... header ({"product": {"sku": 1, "name": "Widget"}}). end is just
  * after the cue ("name": ). */
 static bool json_thing_object(const struct anon_ctx *c, size_t k);
+static size_t line_end(const struct anon_ctx *c, size_t i);
 
 static bool json_thing_name(struct anon_ctx *c, size_t end)
 {
@@ -2055,6 +2065,20 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             i++;
         if ((e = kind == PC_KO ? parse_ko_name(c, i) : parse_ko_surname_name(c, i)) != 0)
             add(c, i, e, SL_PII_PERSON);
+        return;
+    }
+    if (kind == PC_VCARD) { /* "FN:Ana Ruiz", "N:Ruiz;Ana;;;": the whole value, if it holds a name */
+        size_t le = line_end(c, i), q;
+
+        while (le > i && (c->p[le - 1] == '\r' || c->p[le - 1] == ';' || c->p[le - 1] == ' '))
+            le--;
+        for (q = i; q < le && parse_name(c, q, false) == 0; q++)
+            while (q < le && c->p[q] != ';' && c->p[q] != ' ' && c->p[q] != ',')
+                q++;
+        if (q < le && le - i <= 200) {
+            (void)parse_name(c, q, true);
+            add(c, i, le, SL_PII_PERSON);
+        }
         return;
     }
     if (kind == PC_HAN_SURNAME) {
@@ -2689,10 +2713,38 @@ static bool not_a_word(const struct anon_ctx *c, size_t i, size_t e)
     return false;
 }
 
+/* The assignment's key ends before end: is it a word that only looks like a secret's ("author",
+ * "secretary", "passenger", "tokenizer")? */
+static bool assign_key_not_secret(const struct anon_ctx *c, size_t end)
+{
+    static const char *const stems[] = {"secretar", "passeng", "tokeniz", "tokenis", NULL};
+    char k[40];
+    size_t e = end, s, L = 0, j;
+    const char *const *st;
+
+    while (e > 0 && !is_alnum(c->p[e - 1]) && end - e < 8)
+        e--;
+    for (s = e; s > 0 && e - s < sizeof(k) - 1 && (is_alnum(c->p[s - 1]) || c->p[s - 1] == '_' || c->p[s - 1] == '-'); s--)
+        ;
+    for (j = s; j < e; j++)
+        k[L++] = (char)lower(c->p[j]);
+    k[L] = 0;
+    for (st = stems; *st; st++)
+        if (strstr(k, *st))
+            return true;
+    for (j = 0; j + 6 <= L; j++) /* "author", "authored", "authority"; not "authorization" */
+        if (memcmp(k + j, "author", 6) == 0 && !(j + 8 <= L && (memcmp(k + j + 6, "iz", 2) == 0 || memcmp(k + j + 6, "is", 2) == 0)))
+            return true;
+    return false;
+}
+
 static void det_assign(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int q = 0;
+
+    if (kind == AS_PLAIN && assign_key_not_secret(c, end))
+        return;
 
     while (at(c, i) == ' ' || at(c, i) == '\t')
         i++;

@@ -191,6 +191,13 @@ static const struct dcase must[] = {
     {"2 rue de l'Église, 69002 Lyon", "Église", SL_PII_ADDRESS},
     {"Escalinata Sara s/n., 39148 Gijón", "39148 Gijón", SL_PII_ADDRESS},
     {"meine neue Adresse lautet Niederblecher 170.", "Niederblecher 170", SL_PII_ADDRESS},
+    {"BEGIN:VCARD\nFN:John Smith\nN:Smith;John;;;\nBDAY:1980-04-12\nEND:VCARD", "John", SL_PII_PERSON},
+    {"BEGIN:VCARD\nBDAY:1980-04-12\n", "1980-04-12", SL_PII_DATE_OF_BIRTH},
+    {"dn: cn=Robert Brown,ou=People,dc=example,dc=com", "Brown", SL_PII_PERSON},
+    {"<input type=\"text\" name=\"fullname\" value=\"Karen Miles\">", "Miles", SL_PII_PERSON},
+    {"ts=1 user=\"Jane Doe\" action=login", "Doe", SL_PII_PERSON},
+    {"Author: Linus Torvalds <torvalds@example.org>", "Torvalds", SL_PII_PERSON},
+    {"Driver: Tom Hanks, license D1234567", "Hanks", SL_PII_PERSON},
 };
 
 static const char *const must_not[] = {
@@ -255,6 +262,10 @@ static const char *const must_not[] = {
     "客户服务中心",
     "こんにちは、今日はいい天気ですね",
     "the customer contact form",
+    "tokenizer: bpe",
+    "authority: central",
+    "passenger_count: 3",
+    "user=root action=login",
     "",
 };
 
