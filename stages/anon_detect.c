@@ -320,6 +320,15 @@ static bool is_alnum(int ch) { return is_alpha(ch) || is_digit(ch); }
 static bool is_hex(int ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'); }
 static int lower(int ch) { return is_upper(ch) ? ch + 32 : ch; }
 
+/* ch (never NUL) in the NUL-terminated set? As strchr, but inlined over the few bytes of a set. */
+static bool in_set(const char *set, int ch)
+{
+    for (; *set; set++)
+        if ((unsigned char)*set == ch)
+            return true;
+    return false;
+}
+
 /* Byte at i, or 0 outside the buffer: every parser reads through this, so it cannot overrun. */
 static int at(const struct anon_ctx *c, size_t i) { return i < c->n ? c->p[i] : 0; }
 static int before(const struct anon_ctx *c, size_t i) { return i > 0 && i <= c->n ? c->p[i - 1] : 0; }
@@ -380,7 +389,11 @@ static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
 
 /* Local part bytes: ASCII atext we accept, and the bytes of two-byte UTF-8 letters (Latin, Greek,
  * Cyrillic: "renée", "søren"); three-byte sequences (CJK text, full-width colons) end it. */
-static bool is_local(int ch) { return is_alnum(ch) || (ch && strchr("._%+-'", ch)) || (ch >= 0x80 && ch <= 0xDF); }
+static bool is_local(int ch)
+{
+    return is_alnum(ch) || ch == '.' || ch == '_' || ch == '%' || ch == '+' || ch == '-' || ch == '\'' ||
+           (ch >= 0x80 && ch <= 0xDF);
+}
 /* Domain bytes: ASCII labels and any UTF-8 (IDN, RFC 5890), but not the CJK and full-width
  * punctuation blocks (U+3000..U+303F, U+FF00..U+FF5F) that end a sentence around the address. */
 static size_t domain_char(const struct anon_ctx *c, size_t i)
@@ -584,7 +597,7 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
         ends[g] = i;
         cum[g] = nd;
         g++;
-        if (!at(c, i) || !strchr(seps, at(c, i)) || !is_digit(at(c, i + 1)))
+        if (!in_set(seps, at(c, i)) || !is_digit(at(c, i + 1)))
             break;
         if (sep && at(c, i) != sep)
             break;
@@ -771,7 +784,7 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
             i += 2;
             continue;
         }
-        if (at(c, i) && strchr(" -./", at(c, i)) && is_digit(at(c, i + 1))) {
+        if (in_set(" -./", at(c, i)) && is_digit(at(c, i + 1))) {
             if (sep && sep != at(c, i))
                 nsep++;
             sep = at(c, i);
@@ -2422,7 +2435,8 @@ static void corefer_at(struct anon_ctx *c, size_t k, const unsigned char *first)
 void anon_corefer_persons(struct anon_ctx *c)
 {
     size_t k, nsp = c->nsp;
-    unsigned char first[256];
+    unsigned char first[256], fb[4];
+    size_t nfb = 0; /* distinct first bytes; the first four in fb */
     bool simd = true;
 
     if (!(c->types & (1u << SL_PII_PERSON)))
@@ -2439,12 +2453,33 @@ void anon_corefer_persons(struct anon_ctx *c)
      * letter nor a digit), each compared with the names: not one memmem per name. */
     memset(first, 0, sizeof(first));
     for (k = 0; k < c->nnames; k++) {
-        first[c->p[c->names[k].off]] = 1;
-        if (c->p[c->names[k].off] < 0x80 && !is_upper(c->p[c->names[k].off]))
+        unsigned char f = c->p[c->names[k].off];
+
+        if (!first[f] && nfb < sizeof(fb))
+            fb[nfb] = f;
+        nfb += !first[f];
+        first[f] = 1;
+        if (f < 0x80 && !is_upper(f))
             simd = false;
     }
     k = 0;
 #if defined(__SSE2__)
+    /* corefer_at does nothing at a byte that starts no name: with a few distinct first bytes,
+     * look 16 bytes at a time for them alone. */
+    if (nfb <= sizeof(fb)) {
+        __m128i f0 = _mm_set1_epi8((char)fb[0]), f1 = _mm_set1_epi8((char)fb[nfb > 1 ? 1 : 0]);
+        __m128i f2 = _mm_set1_epi8((char)fb[nfb > 2 ? 2 : 0]), f3 = _mm_set1_epi8((char)fb[nfb > 3 ? 3 : 0]);
+
+        for (; k + 16 <= c->n; k += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + k));
+            __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, f0), _mm_cmpeq_epi8(v, f1)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, f2), _mm_cmpeq_epi8(v, f3)));
+            unsigned m = (unsigned)_mm_movemask_epi8(eq);
+
+            for (; m; m &= m - 1)
+                corefer_at(c, k + (size_t)__builtin_ctz(m), first);
+        }
+    }
     /* Names start with an upper-case letter (ASCII or a UTF-8 lead byte): skip 16 bytes at a time
      * that hold none. */
     while (simd && k + 16 <= c->n) {
@@ -2863,7 +2898,7 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         if (s >= 2 && is_digit(c->p[s - 2]))
             return;
     {
-        size_t i = pos, nd = 0, r0 = 0; /* fast path: most numbers in prose have few digits */
+        size_t i = pos, nd = 0, r0 = 0, nruns = 0; /* fast path: most numbers in prose have few digits */
         int after0;
 
         while (nd < 7) {
@@ -2873,6 +2908,7 @@ static void det_digit(struct anon_ctx *c, size_t pos)
                 r0 = r; /* the first run: pos is a digit, so 1 or more */
             nd += r;
             i += r;
+            nruns++;
             if (at(c, i) == ')' && (at(c, i + 1) == ' ' || is_digit(at(c, i + 1)))) {
                 i++;
                 if (is_digit(at(c, i)))
@@ -2893,7 +2929,10 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
          * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
         after0 = at(c, pos + r0);
-        if (nd >= 4 && r0 <= 3 && after0 == '.' && (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
+        /* An IPv4 address is four runs joined by '.' + digit, which this loop follows: stopped
+         * short of 7 digits, it has seen all four ("3.12.45" has three: no address). */
+        if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) &&
+            (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
             add(c, pos, e, SL_PII_IP);
             c->digit_skip = e;
             return;
@@ -2995,6 +3034,29 @@ void anon_scan_digits(struct anon_ctx *c, size_t upto)
                 digit_at(c, j + (size_t)__builtin_ctz(m));
         }
         j += 16;
+    }
+    /* The rest (under 17 bytes) as one block when 16 bytes can be read, the bits at upto and
+     * after cleared; the IBAN hold-back below as in the byte loop. */
+    if (j < upto && j + 16 <= c->n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + j));
+        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        unsigned m = (unsigned)_mm_movemask_epi8(d), prev = j > 0 && is_digit(c->p[j - 1]);
+        size_t lim = upto - j < 16 ? upto - j : 16;
+
+        m &= ~((m << 1) | prev);
+        if (lim < 16)
+            m &= (1u << lim) - 1;
+        for (; m; m &= m - 1) {
+            size_t k = j + (size_t)__builtin_ctz(m);
+
+            if (k + 2 > upto && upto < c->n && k > 0 && is_wordb(c->p[k - 1])) {
+                c->dscan = k;
+                return;
+            }
+            digit_at(c, k);
+        }
+        j += lim;
     }
 #endif
     for (; j < upto; j++) {

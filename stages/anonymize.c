@@ -78,6 +78,12 @@ static const char *const redacted[SL_PII__COUNT] = {
     "[REDACTED_US_SSN]", "[REDACTED_IP]", "[REDACTED_URL_CREDENTIALS]", "[REDACTED_SECRET]",
     "[REDACTED_PERSON]", "[REDACTED_ADDRESS]", "[REDACTED_DATE_OF_BIRTH]"};
 
+static const unsigned char redacted_len[SL_PII__COUNT] = {
+    sizeof("[REDACTED_EMAIL]") - 1, sizeof("[REDACTED_PHONE]") - 1, sizeof("[REDACTED_CREDIT_CARD]") - 1,
+    sizeof("[REDACTED_IBAN]") - 1, sizeof("[REDACTED_US_SSN]") - 1, sizeof("[REDACTED_IP]") - 1,
+    sizeof("[REDACTED_URL_CREDENTIALS]") - 1, sizeof("[REDACTED_SECRET]") - 1, sizeof("[REDACTED_PERSON]") - 1,
+    sizeof("[REDACTED_ADDRESS]") - 1, sizeof("[REDACTED_DATE_OF_BIRTH]") - 1};
+
 static const unsigned char type_prio[SL_PII__COUNT] = {
     [SL_PII_SECRET] = 11, [SL_PII_URL_CREDENTIALS] = 10, [SL_PII_EMAIL] = 9, [SL_PII_IBAN] = 8,
     [SL_PII_CREDIT_CARD] = 7, [SL_PII_US_SSN] = 6, [SL_PII_IP] = 5, [SL_PII_PHONE] = 4,
@@ -424,6 +430,20 @@ static int op_mask(struct sl_buf *dst, int type, const char *v, size_t n)
     return 0;
 }
 
+/* "<TYPE_n>" (tokenize), without going through printf. */
+static int placeholder_num(struct sl_buf *dst, int type, unsigned num)
+{
+    char out[48];
+    size_t L = strlen(type_names[type]);
+
+    out[0] = '<';
+    memcpy(out + 1, type_names[type], L);
+    out[1 + L] = '_';
+    L += 2 + sl_fmt_u64(out + 2 + L, num);
+    out[L++] = '>';
+    return sl_buf_append(dst, out, L);
+}
+
 static int op_hash(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_buf *dst, int type,
                    const char *v, size_t n)
 {
@@ -437,7 +457,21 @@ static int op_hash(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl
         !EVP_MAC_update(s->mac, (const unsigned char *)type_names[type], strlen(type_names[type]) + 1) ||
         !EVP_MAC_update(s->mac, (const unsigned char *)v, n) || !EVP_MAC_final(s->mac, md, &mdlen, sizeof(md)))
         return -EINVAL;
-    rc = sl_buf_printf(dst, "<%s_%02x%02x%02x%02x>", type_names[type], md[0], md[1], md[2], md[3]);
+    {
+        static const char hex[] = "0123456789abcdef";
+        char out[40];
+        size_t L = strlen(type_names[type]), k;
+
+        out[0] = '<';
+        memcpy(out + 1, type_names[type], L);
+        out[1 + L] = '_';
+        for (k = 0; k < 4; k++) {
+            out[2 + L + 2 * k] = hex[md[k] >> 4];
+            out[3 + L + 2 * k] = hex[md[k] & 15];
+        }
+        out[10 + L] = '>';
+        rc = sl_buf_append(dst, out, 11 + L);
+    }
     explicit_bzero(md, sizeof(md));
     return rc;
 }
@@ -458,9 +492,9 @@ static int apply(const struct sl_anon *a, struct sl_anon_scratch *s, struct sl_b
             return -EINVAL;
         if ((rc = vault_get(vault, type, v, n, &num)))
             return rc;
-        return sl_buf_printf(dst, "<%s_%u>", type_names[type], num);
+        return placeholder_num(dst, type, num);
     default:
-        return sl_buf_append(dst, redacted[type], strlen(redacted[type]));
+        return sl_buf_append(dst, redacted[type], redacted_len[type]);
     }
 }
 

@@ -575,6 +575,40 @@ static void test_rescan_windows(void **state)
     ctx_close(&r);
 }
 
+/* A value that only the re-scan finds: in a CSV row the card follows the phone after a comma,
+ * and "digits, comma, digits" reads as one number ("1,234") until the phone is replaced; then the
+ * card stands alone and the re-scan takes it. Every operator must end with both replaced. */
+static void test_rescan_after_neighbour(void **state)
+{
+    static const char in[] =
+        "71067,Jennifer Evans,jenniferevans@example.pl,+1 (646) 555-3543,5581658790661236,1765467217,738.03";
+    static const struct {
+        enum sl_anon_mode mode;
+        const char *want;
+    } cases[] = {
+        {SL_ANON_REDACT, ",[REDACTED_PHONE],[REDACTED_CREDIT_CARD],1765467217,738.03"},
+        {SL_ANON_TOKENIZE, ",<PHONE_1>,<CREDIT_CARD_1>,1765467217,738.03"},
+    };
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct sl_anon_vault *v;
+        struct ctx c;
+
+        assert_int_equal(sl_anon_vault_create(&v), 0);
+        ctx_open(&c, cases[k].mode, 0);
+        run(&c, in, sizeof(in) - 1, v);
+        if (!strstr(c.out.p, cases[k].want))
+            fail_msg("case %zu: %s", k, c.out.p);
+        assert_int_equal(c.cnt.n[SL_PII_PHONE], 1);
+        assert_int_equal(c.cnt.n[SL_PII_CREDIT_CARD], 1);
+        assert_null(strstr(c.out.p, "5581"));
+        ctx_close(&c);
+        sl_anon_vault_destroy(v);
+    }
+}
+
 static void test_parse(void **state)
 {
     uint32_t m = 0;
@@ -614,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),
         cmocka_unit_test(test_tokenize_restore), cmocka_unit_test(test_outputs_not_detected),
         cmocka_unit_test(test_rescan_windows),
+        cmocka_unit_test(test_rescan_after_neighbour),
         cmocka_unit_test(test_parse),          cmocka_unit_test(test_off_copies),
     };
 
