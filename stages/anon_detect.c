@@ -44,6 +44,7 @@ enum {
     AH_SSN_CUE,
     AH_ADDR_POSTCODE,
     AH_TABLE, /* a name column's header cell in a CSV/TSV/markdown table */
+    AH_TELEGRAM,
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
@@ -54,7 +55,8 @@ enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARA
 enum { AS_PLAIN, AS_PROSE };
 
 /* Body charsets for the prefix rules. */
-enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH };
+enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
+       CS_ALNUM_US_DASH_EQ };
 
 struct prefix_rule {
     unsigned char plen;   /* length of the literal prefix the trigger ends with */
@@ -76,6 +78,33 @@ static const struct prefix_rule prefix_rules[] = {
     {3, CS_ALNUM, 30},         /* 10 Hugging Face hf_ */
     {6, CS_ALNUM, 32},         /* 11 Shopify shpat_ shpss_ shpca_ shppa_ */
     {7, CS_ALNUM, 64},         /* 12 DigitalOcean dop_v1_ doo_v1_ dor_v1_ */
+    /* More providers' documented token prefixes (each vendor's docs or secret-scanning partner
+     * formats): */
+    {3, CS_ALNUM_US_DASH_DOT, 60}, /* 13 SendGrid SG.<22>.<43> */
+    {9, CS_ALNUM_US_DASH, 20},     /* 14 Docker Hub dckr_pat_ */
+    {4, CS_ALNUM_US_DASH, 24},     /* 15 HashiCorp Vault hvs. hvb. hvr. */
+    {16, CS_ALNUM, 50},            /* 16 age AGE-SECRET-KEY-1 */
+    {8, CS_ALNUM, 30},             /* 17 Linear lin_api_ */
+    {6, CS_ALNUM, 24},             /* 18 Stripe webhook secret whsec_ */
+    {7, CS_ALNUM_US_DASH, 20},     /* 19 Square sq0atp- sq0csp- */
+    {5, CS_ALNUM_DASH, 50},        /* 20 Postman PMAK- */
+    {5, CS_ALNUM_US, 30},          /* 21 Grafana service account glsa_ */
+    {4, CS_ALNUM_US, 30},          /* 22 Grafana Cloud glc_ */
+    {4, CS_ALNUM, 32},             /* 23 Databricks dapi */
+    {4, CS_ALNUM, 60},             /* 24 xAI xai- */
+    {4, CS_ALNUM, 40},             /* 25 Groq gsk_ */
+    {6, CS_ALNUM_US_DASH_EQ, 100}, /* 26 Atlassian ATATT3 */
+    {3, CS_ALNUM, 30},             /* 27 Replicate r8_ */
+    {5, CS_ALNUM, 40},             /* 28 Perplexity pplx- */
+    {5, CS_ALNUM_US_DASH, 30},     /* 29 Google OAuth access token ya29. */
+    {7, CS_ALNUM_US_DASH, 24},     /* 30 Google OAuth client secret GOCSPX- */
+    {9, CS_ALNUM, 40},             /* 31 RubyGems rubygems_ */
+    {6, CS_ALNUM, 40},             /* 32 Doppler dp.pt. dp.st. dp.ct. dp.sa. */
+    {4, CS_ALNUM_US_DASH, 40},     /* 33 Fly.io fo1_ */
+    {4, CS_ALNUM, 40},             /* 34 Supabase sbp_ */
+    {4, CS_ALNUM, 40},             /* 35 Pulumi pul- */
+    {4, CS_ALNUM, 40},             /* 36 Notion ntn_ */
+    {7, CS_ALNUM, 40},             /* 37 Notion (older) secret_ */
 };
 
 #define W "(?:^|[^0-9A-Za-z_])"
@@ -102,11 +131,38 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bdo[opr]_v1_", 0, AH_PREFIX, 12},
     {"\\b[rsp]k_(?:live|test)_", 0, AH_PREFIX, 4},
     {"\\bAIza", 0, AH_PREFIX, 5},
+    {"\\bSG\\.", 0, AH_PREFIX, 13},
+    {"\\bdckr_pat_", 0, AH_PREFIX, 14},
+    {"\\bhv[sbr]\\.", 0, AH_PREFIX, 15},
+    {"\\bAGE-SECRET-KEY-1", 0, AH_PREFIX, 16},
+    {"\\blin_api_", 0, AH_PREFIX, 17},
+    {"\\bwhsec_", 0, AH_PREFIX, 18},
+    {"\\bsq0(?:atp|csp)-", 0, AH_PREFIX, 19},
+    {"\\bPMAK-", 0, AH_PREFIX, 20},
+    {"\\bglsa_", 0, AH_PREFIX, 21},
+    {"\\bglc_", 0, AH_PREFIX, 22},
+    {"\\bdapi", 0, AH_PREFIX, 23},
+    {"\\bxai-", 0, AH_PREFIX, 24},
+    {"\\bgsk_", 0, AH_PREFIX, 25},
+    {"\\bATATT3", 0, AH_PREFIX, 26},
+    {"\\br8_", 0, AH_PREFIX, 27},
+    {"\\bpplx-", 0, AH_PREFIX, 28},
+    {"\\bya29\\.", 0, AH_PREFIX, 29},
+    {"\\bGOCSPX-", 0, AH_PREFIX, 30},
+    {"\\brubygems_", 0, AH_PREFIX, 31},
+    {"\\bdp\\.(?:pt|st|ct|sa|scim|audit)\\.", 0, AH_PREFIX, 32},
+    {"\\bfo1_", 0, AH_PREFIX, 33},
+    {"\\bsbp_", 0, AH_PREFIX, 34},
+    {"\\bpul-", 0, AH_PREFIX, 35},
+    {"\\bntn_", 0, AH_PREFIX, 36},
+    {"\\bsecret_", 0, AH_PREFIX, 37},
+    /* Telegram bot tokens: the bot's numeric id, ':', then "AA" and 33 base64url characters */
+    {"[0-9]:AA[A-Za-z0-9_\\-]{8}", 0, AH_TELEGRAM, 0},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
     {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
     {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
-     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
+     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|account[_\\-]?key|shared[_\\-]?access[_\\-]?key|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
      "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
      "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
      "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
@@ -2663,6 +2719,12 @@ static bool in_cs(int ch, int cs)
         return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
     if (ch == '/')
         return cs == CS_ALNUM_SLASH;
+    if (ch == '_' || ch == '-')
+        return cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
+    if (ch == '.')
+        return cs == CS_ALNUM_US_DASH_DOT;
+    if (ch == '=')
+        return cs == CS_ALNUM_US_DASH_EQ;
     return false;
 }
 
@@ -2673,7 +2735,25 @@ static void det_prefix(struct anon_ctx *c, size_t end, int arg)
 
     while (e < c->n && in_cs(c->p[e], r->cs))
         e++;
+    while (e > end && c->p[e - 1] == '.') /* a sentence's full stop after the token */
+        e--;
     if (e - end >= r->minlen)
+        add(c, s, e, SL_PII_SECRET);
+}
+
+/* "123456789:AA..." (end is 10 bytes after the ':'): the bot id (6-12 digits) and 30-40 base64url
+ * characters after "AA". */
+static void det_telegram(struct anon_ctx *c, size_t end)
+{
+    size_t colon = end - 11, s = colon, e = colon + 1;
+
+    while (s > 0 && is_digit(c->p[s - 1]) && colon - s < 13)
+        s--;
+    if (colon - s < 6 || colon - s > 12 || (s > 0 && is_alnum(c->p[s - 1])))
+        return;
+    while (e < c->n && (is_alnum(c->p[e]) || c->p[e] == '_' || c->p[e] == '-'))
+        e++;
+    if (e - colon - 1 >= 32 && e - colon - 1 <= 42)
         add(c, s, e, SL_PII_SECRET);
 }
 
@@ -3100,6 +3180,7 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
     case AH_SSN_CUE: det_ssn_cue(c, end); break;
     case AH_ADDR_POSTCODE: det_addr_postcode(c, end); break;
     case AH_TABLE: det_table(c, end); break;
+    case AH_TELEGRAM: det_telegram(c, end); break;
     default: break;
     }
 }

@@ -198,6 +198,16 @@ static const struct dcase must[] = {
     {"ts=1 user=\"Jane Doe\" action=login", "Doe", SL_PII_PERSON},
     {"Author: Linus Torvalds <torvalds@example.org>", "Torvalds", SL_PII_PERSON},
     {"Driver: Tom Hanks, license D1234567", "Hanks", SL_PII_PERSON},
+    /* Providers' documented token prefixes (fake values of the documented shape). */
+    {"SENDGRID_KEY SG.aaaaaaaaaaBBBBBBBBBB12.cccccccccccccccccccccDDDDDDDDDDDDDDDDDDDD0123.", "DDDDDDDDDD0123", SL_PII_SECRET},
+    {"docker login -p dckr_pat_0123456789abcdefABCDEF", "dckr_pat_0123456789abcdef", SL_PII_SECRET},
+    {"VAULT_TOKEN hvs.CAESIabcdefghijklmnopqrstuvwxyz0123", "CAESIabcdefghijklmnop", SL_PII_SECRET},
+    {"bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0 ok", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0", SL_PII_SECRET},
+    {"AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "QQQQQQQQQQQQQQQQ", SL_PII_SECRET},
+    {"hook whsec_0123456789abcdefABCDEFghij", "0123456789abcdefABCDEF", SL_PII_SECRET},
+    {"XAI_API_KEY=xai-0123456789abcdefghijABCDEFGHIJ0123456789abcdefghijABCDEFGHIJ", "0123456789abcdefghijABCDEF", SL_PII_SECRET},
+    {"groq gsk_0123456789abcdefghijABCDEFGHIJ0123456789abcd", "gsk_0123456789abcdefghij", SL_PII_SECRET},
+    {"AccountName=a;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq==;", "Eby8vdM02xNOcqFl", SL_PII_SECRET},
 };
 
 static const char *const must_not[] = {
@@ -266,6 +276,8 @@ static const char *const must_not[] = {
     "authority: central",
     "passenger_count: 3",
     "user=root action=login",
+    "SG.short is not a key, dapi is a word, secret_key_base = x",
+    "at 12:30:AA and 1:AAbc",
     "",
 };
 
