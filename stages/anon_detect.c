@@ -232,12 +232,10 @@ const struct anon_pattern anon_patterns[] = {
      "Debtor|Creditor|Guardian|Parent|Secretary|Assistant)[\"']?[ \\t]?(?::|=|\\||\\t)",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     /* A table's header cell naming a person column (CSV, TSV, semicolon or markdown tables): the
-     * values below it are names. */
-    {"(?:^|[\\n,;\\t|])[ \\t]*[\"']?(?:(?:full|first|last|given|family|customer|contact|client|patient|"
-     "employee|account[ _\\-]?holder|card[ _\\-]?holder|recipient|sender)[ _\\-]?name|name|surname|"
-     "customer|contact|client|patient|employee|cardholder|recipient|nombre|nombre completo|apellidos?|"
-     "nom|prénom|nom complet|nome|nome completo|cognome|naam|voornaam|achternaam|namn|förnamn|efternamn|"
-     "imię|nazwisko|imię i nazwisko|vorname|nachname|kunde|kundenname)[\"']?[ \\t]*(?:[,;\\t|]|\\r?\\n)",
+     * values below it are names. The trigger is a header cell holding "name" or a language's word
+     * for it; det_table then reads the whole header row (any of table_name_heads marks a column). */
+    {"(?:^|[\\n,;\\t|])[ \\t]*[\"']?(?:[a-z _\\-]{0,16}name|surname|nombre|apellidos?|prénom|nome completo|cognome|"
+     "voornaam|achternaam|förnamn|efternamn|nazwisko|imię i nazwisko|vorname|nachname)[\"']?[ \\t]*(?:[,;\\t|]|\\r?\\n)",
      HS_FLAG_CASELESS, AH_TABLE, 0},
     /* Structured records (JSON, YAML, XML, query strings, CSV-like key=value): keys that name a
      * person in snake_case, kebab-case, camelCase or spaced ("last_name", "firstName",
