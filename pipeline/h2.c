@@ -151,6 +151,7 @@ struct sl_h2 {
     struct conn *conns[MAX_CONNS];
     unsigned nconns;
     unsigned inflight;
+    unsigned streams_hint;        /* streams a connection offered in its SETTINGS, 0: none yet */
     bool no_h2, closing, delivering;
     int handles;
     char last_err[256];
@@ -713,6 +714,8 @@ static int on_not_sent(nghttp2_session *sess, const nghttp2_frame *f, int err, v
     return 0;
 }
 
+static unsigned conn_limit(const struct conn *c);
+
 static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
 {
     struct conn *c = ud;
@@ -721,6 +724,7 @@ static int on_frame(nghttp2_session *sess, const nghttp2_frame *f, void *ud)
     if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK) &&
         c->st == C_SETTINGS) {
         c->st = C_READY;
+        c->e->streams_hint = conn_limit(c);
         uv_timer_stop(&c->ctimer);
         c->e->last_err[0] = '\0';
     } else if (f->hd.type == NGHTTP2_GOAWAY) {
@@ -1305,6 +1309,13 @@ static void pump(struct sl_h2 *e)
 {
     unsigned i, opening = 0;
     unsigned per = e->o.max_streams > 0 ? (unsigned)e->o.max_streams : 100;
+
+    /* What a connection still opening will offer: 100 (a common limit, and the least RFC 9113
+     * recommends), or more if the server said so, so that a limit of ours above 100 neither
+     * opens connections one after the other against a server allowing 100 nor opens more of
+     * them than a limit of 100 did against a server allowing fewer. */
+    if (per > 100)
+        per = e->streams_hint > 100 ? (e->streams_hint < per ? e->streams_hint : per) : 100;
 
     if (e->closing || e->no_h2)
         return;

@@ -61,6 +61,7 @@ struct sl_job {
     char *method;
     char *path;            /* url of the job, e.g. /v1/chat/completions (may have ?query) */
     char *model;
+    char *strs;            /* work.c: one block holding method, path and model (one malloc) */
     struct sl_buf body;    /* the request body to send */
     uint64_t est_tokens;
     unsigned char input_digest[32];

@@ -23,22 +23,26 @@ void sl_jobq_destroy(struct sl_jobq *q)
     pthread_mutex_destroy(&q->mu);
 }
 
-bool sl_jobq_push(struct sl_jobq *q, struct sl_job *j)
+size_t sl_jobq_push_n(struct sl_jobq *q, struct sl_job *j)
 {
-    bool was_empty;
+    size_t n;
 
     j->next = NULL;
     pthread_mutex_lock(&q->mu);
-    was_empty = q->head == NULL;
     if (q->tail)
         q->tail->next = j;
     else
         q->head = j;
     q->tail = j;
-    q->count++;
+    n = ++q->count;
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
-    return was_empty;
+    return n;
+}
+
+bool sl_jobq_push(struct sl_jobq *q, struct sl_job *j)
+{
+    return sl_jobq_push_n(q, j) == 1;
 }
 
 void sl_jobq_push_list(struct sl_jobq *q, struct sl_job *head, struct sl_job *tail, size_t n)
@@ -60,14 +64,10 @@ void sl_jobq_push_list(struct sl_jobq *q, struct sl_job *head, struct sl_job *ta
     pthread_mutex_unlock(&q->mu);
 }
 
-struct sl_job *sl_jobq_pop(struct sl_jobq *q)
+static struct sl_job *take_head(struct sl_jobq *q)
 {
-    struct sl_job *j;
+    struct sl_job *j = q->head;
 
-    pthread_mutex_lock(&q->mu);
-    while (!q->head && !q->closed)
-        pthread_cond_wait(&q->cv, &q->mu);
-    j = q->head;
     if (j) {
         q->head = j->next;
         if (!q->head)
@@ -75,6 +75,27 @@ struct sl_job *sl_jobq_pop(struct sl_jobq *q)
         q->count--;
         j->next = NULL;
     }
+    return j;
+}
+
+struct sl_job *sl_jobq_pop(struct sl_jobq *q)
+{
+    struct sl_job *j;
+
+    pthread_mutex_lock(&q->mu);
+    while (!q->head && !q->closed)
+        pthread_cond_wait(&q->cv, &q->mu);
+    j = take_head(q);
+    pthread_mutex_unlock(&q->mu);
+    return j;
+}
+
+struct sl_job *sl_jobq_try_pop(struct sl_jobq *q)
+{
+    struct sl_job *j;
+
+    pthread_mutex_lock(&q->mu);
+    j = take_head(q);
     pthread_mutex_unlock(&q->mu);
     return j;
 }

@@ -75,14 +75,14 @@ static bool escapes_agree(const char *p, size_t n)
 
 /* yajl also skips \v and \f between tokens; JSON (and jansson) does not. Neither may appear raw
  * inside a string either, so any of them means "not plain". */
-static bool plain_input(const char *p, size_t n)
+static bool plain_input(const char *p, size_t n, bool utf8_checked)
 {
     size_t i = 0;
 
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
         i++;
     return i < n && p[i] == '{' && !memchr(p, '\v', n) && !memchr(p, '\f', n) &&
-           sl_utf8_valid(p, n, NULL) && escapes_agree(p, n);
+           (utf8_checked || sl_utf8_valid(p, n, NULL)) && escapes_agree(p, n);
 }
 
 /* A number token as jansson reads it: an integer unless it has a fraction or an exponent; out of
@@ -407,8 +407,8 @@ static int run_yajl(const yajl_callbacks *cb, void *ctx, yajl_handle *hp, const 
     return st == yajl_status_ok ? 0 : SL_JSCAN_FALLBACK;
 }
 
-int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, size_t *vstart,
-                  size_t *vend)
+static int load(const char *p, size_t n, bool utf8_checked, const char *member, json_t **out,
+                size_t *vstart, size_t *vend)
 {
     struct yarena ya;
     struct lctx c;
@@ -416,7 +416,7 @@ int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, siz
 
     *out = NULL;
     *vstart = *vend = 0;
-    if (!plain_input(p, n))
+    if (!plain_input(p, n, utf8_checked))
         return SL_JSCAN_FALLBACK;
     memset(&c, 0, sizeof(c));
     c.p = p;
@@ -447,6 +447,18 @@ int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, siz
         *vend = c.vend;
     }
     return 0;
+}
+
+int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, size_t *vstart,
+                  size_t *vend)
+{
+    return load(p, n, false, member, out, vstart, vend);
+}
+
+int sl_jscan_load_utf8(const char *p, size_t n, const char *member, json_t **out, size_t *vstart,
+                       size_t *vend)
+{
+    return load(p, n, true, member, out, vstart, vend);
 }
 
 /* ==== response scan ========================================================================= */
@@ -629,7 +641,7 @@ int sl_jscan_response(const char *p, size_t n, struct sl_jscan_resp *r)
     int rc;
 
     memset(r, 0, sizeof(*r));
-    if (!p || !plain_input(p, n))
+    if (!p || !plain_input(p, n, false))
         return SL_JSCAN_FALLBACK;
     memset(&c, 0, sizeof(c));
     c.r = r;

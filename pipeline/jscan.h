@@ -36,6 +36,12 @@
 int sl_jscan_load(const char *p, size_t n, const char *member, json_t **out, size_t *vstart,
                   size_t *vend);
 
+/* sl_jscan_load for text the caller has already found to be strict UTF-8 (sl_utf8_valid, or
+ * sl_utf8_repair's output): the same result without checking it again (work.c checks every record
+ * before parsing it). Anything else must go through sl_jscan_load. */
+int sl_jscan_load_utf8(const char *p, size_t n, const char *member, json_t **out, size_t *vstart,
+                       size_t *vend);
+
 /* What finish() reads from a response body, without building a tree. */
 struct sl_jscan_resp {
     /* usage.<name>: a positive integer, else 0 (as json_integer_value of a missing member) */

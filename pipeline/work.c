@@ -92,11 +92,27 @@ static void keyed_digest(const struct sl_work_ctx *c, struct sl_work_tls *t, con
     HMAC(EVP_sha256(), c->audit_key, sizeof(c->audit_key), p, n, out, &mlen);
 }
 
+/* sanitize's memo (sanitize.h): the worker's two caches of strings it left alone. */
+static bool san_has(void *ud, const char *s, size_t n, bool inj)
+{
+    struct sl_work_tls *t = ud;
+
+    return sl_strcache_has(&t->san_clean[inj], s, n);
+}
+
+static void san_put(void *ud, const char *s, size_t n, bool inj)
+{
+    struct sl_work_tls *t = ud;
+
+    sl_strcache_put(&t->san_clean[inj], s, n);
+}
+
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t)
 {
     int rc;
 
     memset(t, 0, sizeof(*t));
+    t->san_memo = (struct sl_san_memo){san_has, san_put, t};
     sl_buf_init(&t->tmp, 0);
     if (sl_jarena_init(&t->arena, (size_t)64 << 10)) {
         /* no arena: jansson uses malloc, as without one */
@@ -126,6 +142,8 @@ void sl_work_tls_close(struct sl_work_tls *t)
     t->tmpl = NULL;
     sl_jarena_free(&t->arena);
     sl_strcache_destroy(&t->clean);
+    sl_strcache_destroy(&t->san_clean[0]);
+    sl_strcache_destroy(&t->san_clean[1]);
 }
 
 /* What a job owns besides its buffers: the msgpack zone, the strings prepare made, the vault. */
@@ -133,9 +151,7 @@ static void free_parts(struct sl_job *j)
 {
     sl_framer_rec_free_zone(j->mp_zone);
     free(j->custom_id);
-    free(j->method);
-    free(j->path);
-    free(j->model);
+    free(j->strs); /* method, path and model point into it */
     sl_anon_vault_destroy(j->vault);
 }
 
@@ -493,7 +509,7 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
     }
     /* yajl first (jscan.h); anything it is not sure of goes to jansson, which words the errors. The
      * body's byte range is kept only when it points into j->raw (not into a repaired copy). */
-    rc = sl_jscan_load(p, n, "body", out, &t->body_off, &t->body_len);
+    rc = sl_jscan_load_utf8(p, n, "body", out, &t->body_off, &t->body_len); /* checked above */
     if (rc < 0)
         return sl_err_set(err, rc, "", "internal: out of memory");
     if (rc == 0) {
@@ -521,14 +537,35 @@ static int parse_record(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_
     return 0;
 }
 
-static char *str_dup(const json_t *v)
+/* method, path and model in one allocation (j->strs): they live as long as the job, and three
+ * strndups were three mallocs a job on this thread and three frees on the loop thread. A value
+ * that is not a string stays NULL. -ENOMEM or 0. */
+static int copy_strs(struct sl_job *j, const json_t *method, const json_t *url, const json_t *model)
 {
-    return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
-}
+    const json_t *v[3] = {method, url, model};
+    char **dst[3] = {&j->method, &j->path, &j->model};
+    size_t need = 0, i;
+    char *o;
 
-static char *dup_str(json_t *o, const char *key)
-{
-    return str_dup(json_object_get(o, key));
+    for (i = 0; i < 3; i++)
+        if (json_is_string(v[i]))
+            need += json_string_length(v[i]) + 1;
+    if (!need)
+        return 0;
+    if (!(o = j->strs = malloc(need)))
+        return -ENOMEM;
+    for (i = 0; i < 3; i++) {
+        size_t n;
+
+        if (!json_is_string(v[i]))
+            continue;
+        n = json_string_length(v[i]);
+        memcpy(o, json_string_value(v[i]), n);
+        o[n] = '\0';
+        *dst[i] = o;
+        o += n + 1;
+    }
+    return 0;
 }
 
 static void make_idem_key(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job *j)
@@ -802,7 +839,7 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
         reject(c, t, j, &err, parse_code(rc, j->is_msgpack));
         goto out;
     }
-    rc = sl_sanitize_job(c->policy, rec, &j->sanitized, &j->est_tokens, &err);
+    rc = sl_sanitize_job_memo(c->policy, rec, &j->sanitized, &j->est_tokens, &err, &t->san_memo);
     if (rc) {
         count_add(c->sanitized, j->sanitized.n, SL_SAN__COUNT);
         reject(c, t, j, &err, sl_sanitize_reason_code(&err));
@@ -836,10 +873,12 @@ static void prepare(struct sl_work_ctx *c, struct sl_work_tls *t, struct sl_job 
             else if (kl == 4 && !memcmp(k, "body", 4))
                 body = v;
         }
-        j->method = str_dup(method);
-        j->path = str_dup(url);
+        if (copy_strs(j, method, url, json_object_get(body, "model"))) {
+            sl_err_set(&err, SL_EPOLICY, "", "out of memory");
+            reject(c, t, j, &err, "internal");
+            goto out;
+        }
     }
-    j->model = dup_str(body, "model");
     if (c->anon) {
         uint32_t before = 0, after = 0;
         size_t i;

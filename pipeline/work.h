@@ -66,6 +66,9 @@ struct sl_work_tls {
     struct sl_jarena arena; /* jansson's allocations during one prepare or finish (jarena.h) */
     size_t body_off, body_len; /* during prepare: the record's "body" bytes in j->raw (0, 0: none) */
     struct sl_strcache clean;  /* strings the anonymizer left unchanged (repeated prompts) */
+    struct sl_strcache san_clean[2]; /* strings sanitize left alone, [0] unscanned for injection,
+                                      * [1] scanned (sanitize.h, struct sl_san_memo) */
+    struct sl_san_memo san_memo;
 };
 
 int sl_work_tls_init(struct sl_work_ctx *c, struct sl_work_tls *t);

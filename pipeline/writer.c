@@ -62,7 +62,7 @@ struct wfile {
     struct sl_buf stage; /* lines not fed to zstd yet (part of the current frame) */
 };
 
-/* A queued record: a copy of the caller's struct, its strings stored after it. */
+/* A queued record: a copy of the caller's struct, its strings and its line stored after it. */
 struct qrec {
     struct sl_out_rec r;
     char strs[];
@@ -118,8 +118,7 @@ static void free_qrec(struct qrec *q)
 {
     if (!q)
         return;
-    free(q->r.line);
-    free(q);
+    free(q); /* the line is part of it */
 }
 
 /* Feed src to f's stream with the given directive; output collects in f->out. */
@@ -432,19 +431,28 @@ int sl_writer_push(struct sl_writer *w, struct sl_out_rec *r)
         r->line = NULL;
         return SL_ECONFIG;
     }
-    q = malloc(sizeof(*q) + extra);
+    /* The line is copied in too, and the caller's buffer freed here, on the thread that allocated
+     * it: one allocation crosses to the writer thread instead of two (each one a free into another
+     * thread's malloc arena, under its lock, and a cold malloc for the next job's line). */
+    q = r->line_len < SIZE_MAX - sizeof(*q) - extra ? malloc(sizeof(*q) + extra + r->line_len)
+                                                      : NULL;
     if (!q) {
         free(r->line);
         r->line = NULL;
         return -ENOMEM;
     }
     q->r = *r;
-    r->line = NULL; /* ours now */
     p = q->strs;
     q->r.custom_id = scopy(&p, r->custom_id);
     q->r.model = scopy(&p, r->model);
     q->r.endpoint = scopy(&p, r->endpoint);
     q->r.error_code = scopy(&p, r->error_code);
+    if (r->line) {
+        memcpy(p, r->line, r->line_len);
+        q->r.line = p;
+    }
+    free(r->line); /* as the writer did: lines are not wiped (they are what the outputs hold) */
+    r->line = NULL;
 
     pthread_mutex_lock(&w->mu);
     while (w->qlen == w->qcap && !w->sticky && !w->stopping)

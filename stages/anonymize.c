@@ -635,6 +635,7 @@ static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const
     struct scan_arg sa = {c, ws};
 
     c->dscan = ws;
+    c->wstart = ws;
     if (hs_scan(a->db, src + ws, (unsigned)(we - ws), 0, s->hs, on_match, &sa) != HS_SUCCESS && !c->oom)
         return -EINVAL;
     if (!c->oom)

@@ -741,6 +741,7 @@ struct ctx {
     const struct sl_policy *p;
     struct sl_san_stats *st;
     struct sl_err *err;
+    const struct sl_san_memo *memo; /* may be NULL */
     struct sl_buf b1, b2;
     uint64_t text_bytes;
     size_t depth; /* segments in path */
@@ -1234,13 +1235,17 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
     const char *t = json_string_value(v);
     size_t n = json_string_length(v);
     struct lw w1 = {t, 0, &c->b1, false}, w2;
-    const char *hit;
+    const char *hit = NULL;
+    uint32_t before[SL_SAN__COUNT];
     bool changed = false;
     int rc, pass;
 
     c->text_bytes += n;
     if (c->text_bytes > p->max_job_bytes)
         return fail(c, SL_ETOOBIG, "size.job: text in the job larger than the policy allows");
+    if (c->memo && c->memo->has(c->memo->ud, t, n, inj))
+        return 0; /* left alone before, with nothing counted: the passes below would agree */
+    memcpy(before, c->st->n, sizeof(before));
     if ((rc = clean_chars(c, t, n, &w1)))
         return rc;
     if (w1.on) {
@@ -1298,6 +1303,8 @@ static int clean_string(struct ctx *c, json_t *v, bool inj)
         return fail(c, -ENOMEM, "internal: out of memory");
     if (changed)
         c->st->modified = true;
+    else if (c->memo && !hit && !memcmp(before, c->st->n, sizeof(before)))
+        c->memo->put(c->memo->ud, t, n, inj);
     return 0;
 }
 
@@ -2020,6 +2027,12 @@ static int estimate(struct ctx *c, json_t *body, enum ep ep, uint64_t *est)
 int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
                     uint64_t *est_tokens, struct sl_err *err)
 {
+    return sl_sanitize_job_memo(p, job, st, est_tokens, err, NULL);
+}
+
+int sl_sanitize_job_memo(const struct sl_policy *p, json_t *job, struct sl_san_stats *st,
+                         uint64_t *est_tokens, struct sl_err *err, const struct sl_san_memo *memo)
+{
     struct ctx ctx, *c = &ctx; /* ~1.6 KB of stack: no allocation for a clean job */
     enum ep ep = EP_OTHER;
     json_t *body;
@@ -2032,6 +2045,7 @@ int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct sl_san_stats 
     c->p = p;
     c->st = st;
     c->err = err;
+    c->memo = memo;
     c->text_bytes = 0;
     c->depth = 0;
     sl_buf_init(&c->b1, 0);

@@ -62,6 +62,24 @@ SL_MUST_CHECK int sl_sanitize_job(const struct sl_policy *p, json_t *job, struct
 
 /* ---- additions (not in the original contract; nothing above changed) ---------------------- */
 
+/* A caller's memory of strings the cleaning passes left alone. Batch jobs repeat text (the same
+ * system prompt in every job); what the passes do to a string depends only on its bytes, the
+ * policy and whether it is scanned for injection, so a string that came out unchanged and
+ * counted nothing once does so again. has() answers for exact bytes (never a hash alone) and
+ * inj; put() offers a string that was clean (the caller may keep it or not). A memo belongs to one
+ * policy. Called on the sanitizing thread. */
+struct sl_san_memo {
+    bool (*has)(void *ud, const char *s, size_t n, bool inj);
+    void (*put)(void *ud, const char *s, size_t n, bool inj);
+    void *ud;
+};
+
+/* sl_sanitize_job with a memo (NULL: none): the same result, clean strings found in the memo are
+ * not scanned again. */
+SL_MUST_CHECK int sl_sanitize_job_memo(const struct sl_policy *p, json_t *job,
+                                       struct sl_san_stats *st, uint64_t *est_tokens,
+                                       struct sl_err *err, const struct sl_san_memo *memo);
+
 /* Notes on the contract above, as implemented: sl_sanitize_job() zeroes *st and *est_tokens first
  * (stats are per job) and leaves them zero on a refusal; it allocates nothing for a job with
  * nothing to clean; it scans for injection everywhere except under system/developer messages and

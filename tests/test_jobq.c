@@ -94,6 +94,34 @@ static void test_push_reports_empty(void **state)
     sl_jobq_destroy(&q);
 }
 
+/* push_n counts the jobs queued (a producer wakes a draining consumer once per batch); try_pop
+ * never blocks, closed or not. */
+static void test_push_n_and_try_pop(void **state)
+{
+    struct sl_jobq q;
+    struct sl_job jobs[3];
+    (void)state;
+
+    memset(jobs, 0, sizeof(jobs));
+    assert_int_equal(sl_jobq_init(&q), 0);
+    assert_null(sl_jobq_try_pop(&q));
+    assert_int_equal(sl_jobq_push_n(&q, &jobs[0]), 1);
+    assert_int_equal(sl_jobq_push_n(&q, &jobs[1]), 2);
+    assert_int_equal(sl_jobq_push_n(&q, &jobs[2]), 3);
+    assert_ptr_equal(sl_jobq_try_pop(&q), &jobs[0]);
+    assert_int_equal(sl_jobq_push_n(&q, &jobs[0]), 3);
+    assert_ptr_equal(sl_jobq_try_pop(&q), &jobs[1]);
+    assert_ptr_equal(sl_jobq_try_pop(&q), &jobs[2]);
+    assert_ptr_equal(sl_jobq_try_pop(&q), &jobs[0]);
+    assert_null(jobs[0].next);
+    assert_null(sl_jobq_try_pop(&q));
+    assert_int_equal(sl_jobq_push_n(&q, &jobs[1]), 1);
+    sl_jobq_close(&q);
+    assert_ptr_equal(sl_jobq_try_pop(&q), &jobs[1]);
+    assert_null(sl_jobq_try_pop(&q));
+    sl_jobq_destroy(&q);
+}
+
 static void test_batch_wakes_all(void **state)
 {
     struct sl_jobq q;
@@ -124,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_batch_wakes_all),
         cmocka_unit_test(test_push_reports_empty),
+        cmocka_unit_test(test_push_n_and_try_pop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,84 @@ static void test_seq_bound(void **state)
     sl_buf_free(&b);
 }
 
+/* The seqs come in any order; the record is the same bytes as for the sorted list, whatever the
+ * order, for a dense range (bitmap sort) and a sparse one (qsort); a repeated seq is kept. */
+static void test_seq_order(void **state)
+{
+    enum { N = 600 };
+    static uint64_t sorted[N], seqs[N];
+    const char *const orders[] = {"sorted", "swapped pairs", "late stragglers", "reversed",
+                                  "shuffled"};
+    struct sl_journal_commit c;
+    struct sl_buf want, got;
+    uint64_t x = 88172645463325252ULL;
+    (void)state;
+
+    memset(&c, 0, sizeof(c));
+    c.commit_no = 1;
+    c.audit_n = N;
+    c.counts[0] = N;
+    for (size_t i = 0; i < N; i++)
+        sorted[i] = 3 * i + (i % 7); /* increasing, uneven gaps */
+    for (int sparse = 0; sparse < 2; sparse++) {
+        if (sparse)
+            for (size_t i = 0; i < N; i++)
+                sorted[i] = ((uint64_t)i << 20) + (i % 5); /* a range far wider than N */
+        sl_buf_init(&want, 0);
+        memcpy(seqs, sorted, sizeof(seqs));
+        assert_int_equal(sl_journal_encode(&c, seqs, N, &want), 0);
+        for (size_t k = 0; k < sizeof(orders) / sizeof(orders[0]); k++) {
+            struct sl_journal_state st;
+
+            memcpy(seqs, sorted, sizeof(seqs));
+            for (size_t i = 0; i < N; i++) {
+                size_t j;
+                uint64_t t;
+
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                j = k == 1   ? (i % 2 ? i - 1 : i)
+                    : k == 2 ? (i % 50 == 0 && i >= 20 ? i - 20 : i)
+                    : k == 3 ? N - 1 - i
+                    : k == 4 ? (size_t)(x % (i + 1))
+                             : i;
+                if (k == 3 && i >= N / 2)
+                    break;
+                t = seqs[i], seqs[i] = seqs[j], seqs[j] = t;
+            }
+            print_message("order: %s\n", orders[k]);
+            sl_buf_init(&got, 0);
+            assert_int_equal(sl_journal_encode(&c, seqs, N, &got), 0);
+            assert_int_equal(got.len, want.len);
+            assert_memory_equal(got.p, want.p, want.len);
+            sl_journal_state_init(&st);
+            assert_int_equal(
+                sl_journal_parse((const uint8_t *)got.p, got.len, SL_JOURNAL_MAX_SEQ, &st), 0);
+            assert_int_equal(st.records, 1);
+            for (size_t i = 0; i < N; i++)
+                assert_true(sl_bitmap_test(&st.done, sorted[i]));
+            sl_journal_state_free(&st);
+            sl_buf_free(&got);
+        }
+        sl_buf_free(&want);
+    }
+    {
+        /* a repeat (the writer never sends one): both copies stay, in order */
+        uint64_t rep[5] = {9, 7, 8, 7, 10}, dup_want[5] = {7, 7, 8, 9, 10};
+        uint64_t rep2[5];
+
+        memcpy(rep2, dup_want, sizeof(rep2));
+        sl_buf_init(&want, 0);
+        sl_buf_init(&got, 0);
+        assert_int_equal(sl_journal_encode(&c, rep2, 5, &want), 0);
+        assert_int_equal(sl_journal_encode(&c, rep, 5, &got), 0);
+        assert_memory_equal(rep, dup_want, sizeof(rep));
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.p, want.p, want.len);
+        sl_buf_free(&want);
+        sl_buf_free(&got);
+    }
+}
+
 static void test_file_load_matches_parse(void **state)
 {
     char path[] = "/tmp/sl_test_journal_XXXXXX";
@@ -292,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_crc32c_vectors),   cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_torn_prefixes),    cmocka_unit_test(test_flipped_bytes),
         cmocka_unit_test(test_continuity),       cmocka_unit_test(test_seq_bound),
+        cmocka_unit_test(test_seq_order),
         cmocka_unit_test(test_file_load_matches_parse), cmocka_unit_test(test_bitmap),
         cmocka_unit_test(test_seeds_from_spec),
     };

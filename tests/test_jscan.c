@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "jscan.h"
+#include "utf8.h"
 
 struct load_case {
     const char *in;
@@ -77,6 +78,17 @@ static void test_load_table(void **state)
 
         print_message("case %zu: %s\n", i, k->in);
         assert_int_equal(rc, k->rc);
+        if (sl_utf8_valid(k->in, strlen(k->in), NULL)) {
+            /* the variant for text already checked as UTF-8 gives the same answer */
+            json_t *t2 = NULL;
+            size_t s2 = 7, e2 = 7;
+
+            assert_int_equal(sl_jscan_load_utf8(k->in, strlen(k->in), "body", &t2, &s2, &e2), rc);
+            assert_int_equal(s2, rc ? 0 : s);
+            assert_int_equal(e2, rc ? 0 : e);
+            assert_true(rc ? t2 == NULL : json_equal(t, t2));
+            json_decref(t2);
+        }
         if (rc) {
             assert_null(t);
             continue;

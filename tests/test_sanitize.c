@@ -66,6 +66,74 @@ struct jcase {
     int cls;           /* on success: a class whose count must be > 0 (-1: none) */
 };
 
+/* A test memo (struct sl_san_memo): every string it is offered, exact bytes and inj. */
+struct tmemo {
+    struct {
+        char *s;
+        size_t n;
+        bool inj;
+    } e[64];
+    size_t len, hits, puts;
+};
+
+static bool tm_has(void *ud, const char *s, size_t n, bool inj)
+{
+    struct tmemo *m = ud;
+
+    for (size_t i = 0; i < m->len; i++)
+        if (m->e[i].inj == inj && m->e[i].n == n && !memcmp(m->e[i].s, s, n)) {
+            m->hits++;
+            return true;
+        }
+    return false;
+}
+
+static void tm_put(void *ud, const char *s, size_t n, bool inj)
+{
+    struct tmemo *m = ud;
+
+    m->puts++;
+    if (m->len < 64 && (m->e[m->len].s = malloc(n + 1))) {
+        memcpy(m->e[m->len].s, s, n);
+        m->e[m->len].n = n;
+        m->e[m->len++].inj = inj;
+    }
+}
+
+static size_t memo_hits_total;
+
+/* The same job through sl_sanitize_job_memo with a cold and then a warm memo: the same answer,
+ * tree, stats and estimate as without one. */
+static void check_memo(const struct jcase *c, struct sl_policy *p, int want_rc, const json_t *want,
+                       const struct sl_san_stats *want_st, uint64_t want_est,
+                       const struct sl_err *want_err)
+{
+    struct tmemo m = {0};
+    struct sl_san_memo memo = {tm_has, tm_put, &m};
+
+    for (int round = 0; round < 2; round++) {
+        json_t *job = json_loads(c->job, 0, NULL);
+        struct sl_san_stats st;
+        struct sl_err err;
+        uint64_t est = 0;
+        int rc = sl_sanitize_job_memo(p, job, &st, &est, &err, &memo);
+
+        if (rc != want_rc)
+            fail_msg("case %s, memo round %d: rc %d, want %d", c->name, round, rc, want_rc);
+        if (rc && (strcmp(err.reason, want_err->reason) || strcmp(err.field, want_err->field)))
+            fail_msg("case %s, memo round %d: error differs", c->name, round);
+        if (!rc && (!json_equal(job, want) || memcmp(st.n, want_st->n, sizeof(st.n)) ||
+                    st.injection_flagged != want_st->injection_flagged ||
+                    st.modified != want_st->modified || est != want_est))
+            fail_msg("case %s, memo round %d: result differs from the run without a memo",
+                     c->name, round);
+        json_decref(job);
+    }
+    memo_hits_total += m.hits;
+    for (size_t i = 0; i < m.len; i++)
+        free(m.e[i].s);
+}
+
 static void run_cases(const struct jcase *cases, size_t n)
 {
     size_t i;
@@ -108,6 +176,7 @@ static void run_cases(const struct jcase *cases, size_t n)
                          sl_san_class_name((enum sl_san_class)c->cls));
             assert_true(est > 0 || strstr(c->job, "embeddings") || strstr(c->job, "moderations"));
         }
+        check_memo(c, p, rc, job, &st, est, &err);
         json_decref(job);
         sl_policy_destroy(p);
     }
@@ -487,6 +556,7 @@ static void test_text(void **state)
 {
     (void)state;
     run_cases(TEXT, sizeof(TEXT) / sizeof(TEXT[0]));
+    assert_true(memo_hits_total > 0); /* the warm rounds did skip strings */
 }
 
 /* Injection off must also leave injection_flagged false, and flag must set it. */
