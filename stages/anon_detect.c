@@ -44,17 +44,20 @@ enum {
     AH_SSN_CUE,
     AH_ADDR_POSTCODE,
     AH_LABEL_SPACE, /* "[ \t][:=|\t]": a PERSON form label before the space? */
+    AH_TABLE, /* a name column's header cell in a CSV/TSV/markdown table */
+    AH_TELEGRAM,
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
-       PC_JA_BEFORE };
+       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
 enum { AS_PLAIN, AS_PROSE };
 
 /* Body charsets for the prefix rules. */
-enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH };
+enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
+       CS_ALNUM_US_DASH_EQ };
 
 struct prefix_rule {
     unsigned char plen;   /* length of the literal prefix the trigger ends with */
@@ -76,6 +79,33 @@ static const struct prefix_rule prefix_rules[] = {
     {3, CS_ALNUM, 30},         /* 10 Hugging Face hf_ */
     {6, CS_ALNUM, 32},         /* 11 Shopify shpat_ shpss_ shpca_ shppa_ */
     {7, CS_ALNUM, 64},         /* 12 DigitalOcean dop_v1_ doo_v1_ dor_v1_ */
+    /* More providers' documented token prefixes (each vendor's docs or secret-scanning partner
+     * formats): */
+    {3, CS_ALNUM_US_DASH_DOT, 60}, /* 13 SendGrid SG.<22>.<43> */
+    {9, CS_ALNUM_US_DASH, 20},     /* 14 Docker Hub dckr_pat_ */
+    {4, CS_ALNUM_US_DASH, 24},     /* 15 HashiCorp Vault hvs. hvb. hvr. */
+    {16, CS_ALNUM, 50},            /* 16 age AGE-SECRET-KEY-1 */
+    {8, CS_ALNUM, 30},             /* 17 Linear lin_api_ */
+    {6, CS_ALNUM, 24},             /* 18 Stripe webhook secret whsec_ */
+    {7, CS_ALNUM_US_DASH, 20},     /* 19 Square sq0atp- sq0csp- */
+    {5, CS_ALNUM_DASH, 50},        /* 20 Postman PMAK- */
+    {5, CS_ALNUM_US, 30},          /* 21 Grafana service account glsa_ */
+    {4, CS_ALNUM_US, 30},          /* 22 Grafana Cloud glc_ */
+    {4, CS_ALNUM, 32},             /* 23 Databricks dapi */
+    {4, CS_ALNUM, 60},             /* 24 xAI xai- */
+    {4, CS_ALNUM, 40},             /* 25 Groq gsk_ */
+    {6, CS_ALNUM_US_DASH_EQ, 100}, /* 26 Atlassian ATATT3 */
+    {3, CS_ALNUM, 30},             /* 27 Replicate r8_ */
+    {5, CS_ALNUM, 40},             /* 28 Perplexity pplx- */
+    {5, CS_ALNUM_US_DASH, 30},     /* 29 Google OAuth access token ya29. */
+    {7, CS_ALNUM_US_DASH, 24},     /* 30 Google OAuth client secret GOCSPX- */
+    {9, CS_ALNUM, 40},             /* 31 RubyGems rubygems_ */
+    {6, CS_ALNUM, 40},             /* 32 Doppler dp.pt. dp.st. dp.ct. dp.sa. */
+    {4, CS_ALNUM_US_DASH, 40},     /* 33 Fly.io fo1_ */
+    {4, CS_ALNUM, 40},             /* 34 Supabase sbp_ */
+    {4, CS_ALNUM, 40},             /* 35 Pulumi pul- */
+    {4, CS_ALNUM, 40},             /* 36 Notion ntn_ */
+    {7, CS_ALNUM, 40},             /* 37 Notion (older) secret_ */
 };
 
 #define W "(?:^|[^0-9A-Za-z_])"
@@ -91,7 +121,11 @@ static const struct prefix_rule prefix_rules[] = {
     "Imię i nazwisko|Imię|Nazwisko|Klient|Odbiorca|Namn|Kund|Kontaktperson|Kontoinnehavare|Förnamn|" \
     "Efternamn|Mottagare|Ship to|Deliver to|Bill to|Attn|Attention|Lieferadresse|Empfänger|" \
     "Adresse de livraison|Livrer à|Spedire a|Dirección de envío|Enviar a|Bezorgadres|Afleveradres|" \
-    "Adres dostawy|Leveransadress"
+    "Adres dostawy|Leveransadress|Navn|Nimi|Nume|Jméno|Meno|Név|Nama|Nama lengkap|Họ tên|Họ và tên|" \
+    "Ad Soyad|Adı Soyadı|İsim|Nom|Author|Maintainer|Creator|Driver|Passenger|Beneficiary|Guest|Tenant|" \
+    "Traveller|Traveler|Insured|Policyholder|Policy holder|Student|Witness|Attendee|Participant|" \
+    "Candidate|Applicant|Emergency contact|Next of kin|Spouse|Landlord|Buyer|Seller|Payee|Payer|" \
+    "Debtor|Creditor|Guardian|Parent|Secretary|Assistant"
 
 const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
@@ -115,11 +149,38 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bdo[opr]_v1_", 0, AH_PREFIX, 12},
     {"\\b[rsp]k_(?:live|test)_", 0, AH_PREFIX, 4},
     {"\\bAIza", 0, AH_PREFIX, 5},
+    {"\\bSG\\.", 0, AH_PREFIX, 13},
+    {"\\bdckr_pat_", 0, AH_PREFIX, 14},
+    {"\\bhv[sbr]\\.", 0, AH_PREFIX, 15},
+    {"\\bAGE-SECRET-KEY-1", 0, AH_PREFIX, 16},
+    {"\\blin_api_", 0, AH_PREFIX, 17},
+    {"\\bwhsec_", 0, AH_PREFIX, 18},
+    {"\\bsq0(?:atp|csp)-", 0, AH_PREFIX, 19},
+    {"\\bPMAK-", 0, AH_PREFIX, 20},
+    {"\\bglsa_", 0, AH_PREFIX, 21},
+    {"\\bglc_", 0, AH_PREFIX, 22},
+    {"\\bdapi", 0, AH_PREFIX, 23},
+    {"\\bxai-", 0, AH_PREFIX, 24},
+    {"\\bgsk_", 0, AH_PREFIX, 25},
+    {"\\bATATT3", 0, AH_PREFIX, 26},
+    {"\\br8_", 0, AH_PREFIX, 27},
+    {"\\bpplx-", 0, AH_PREFIX, 28},
+    {"\\bya29\\.", 0, AH_PREFIX, 29},
+    {"\\bGOCSPX-", 0, AH_PREFIX, 30},
+    {"\\brubygems_", 0, AH_PREFIX, 31},
+    {"\\bdp\\.(?:pt|st|ct|sa|scim|audit)\\.", 0, AH_PREFIX, 32},
+    {"\\bfo1_", 0, AH_PREFIX, 33},
+    {"\\bsbp_", 0, AH_PREFIX, 34},
+    {"\\bpul-", 0, AH_PREFIX, 35},
+    {"\\bntn_", 0, AH_PREFIX, 36},
+    {"\\bsecret_", 0, AH_PREFIX, 37},
+    /* Telegram bot tokens: the bot's numeric id, ':', then "AA" and 33 base64url characters */
+    {"[0-9]:AA[A-Za-z0-9_\\-]{8}", 0, AH_TELEGRAM, 0},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
     {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
     {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
-     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
+     "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|account[_\\-]?key|shared[_\\-]?access[_\\-]?key|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
      "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
      "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
      "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
@@ -138,17 +199,28 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bBearer[ \\t]+", HS_FLAG_CASELESS, AH_BEARER, 0},
     /* PERSON: the name follows the cue. */
     {"\\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dña|Dona|Don|Sir|Sig|Sig\\.ra|"
-     "Sig\\.na|Dott|Dott\\.ssa|Avv|Ing|dhr|mevr|Dhr|Mevr|Pan|Pani|herr|fru)\\.? |M\\. )",
+     "Sig\\.na|Dott|Dott\\.ssa|Avv|Ing|dhr|mevr|Dhr|Mevr|Pan|Pani|herr|fru|"
+     /* the same titles spelled out (fr es pt it nl ro id tr cs), also in lower case after an article */
+     "Monsieur|monsieur|Madame|madame|Mademoiselle|mademoiselle|Señor|señor|Señora|señora|Señorita|"
+     "señorita|Senhor|senhor|Senhora|senhora|Signor|signor|Signora|signora|Signorina|signorina|"
+     "Meneer|meneer|Mevrouw|mevrouw|Domnul|domnul|Doamna|doamna|Doamnei|Bapak|Ibu|Sayın|pan|pani|paní)\\.? |M\\. )",
      0, AH_PERSON, PC_NEXT},
     /* Cyrillic cues (Vectorscan's \\b is ASCII-only, so the boundary is spelled out): titles,
      * greetings, "my name is", form labels. */
     {"(?:^|[ \\t\\r\\n,.;:(\"'>])(?:г-н|г-жа|господин|госпожа|Здравствуйте,?|Уважаемый|Уважаемая|"
-     "Привет,?|Добрый день,?|Меня зовут|меня зовут|(?:ФИО|Имя|Клиент|Получатель|Контактное лицо)[ \\t]?:) ",
+     "Привет,?|Добрый день,?|Меня зовут|меня зовут|(?:ФИО|Имя|Клиент|Получатель|Контактное лицо)[ \\t]?:|"
+     /* Ukrainian and Greek: "my name is", titles, labels */
+     "Мене звати|мене звати|Пан|пан|Пані|пані|(?:ПІБ|Ім'я|Ім’я)[ \\t]?:|"
+     "Με λένε|με λένε|Ονομάζομαι|ονομάζομαι|Το όνομά μου είναι|το όνομά μου είναι|κ\\.|κύριος|κυρία|Κύριε|"
+     "Κυρία|(?:Όνομα|Ονοματεπώνυμο)[ \\t]?:) ",
      0, AH_PERSON, PC_NEXT},
     {"\\b(?:my name is|my name's|I am|I'm|this is|it's|ich bin|ich heiße|mein Name ist|hier ist|"
      "je suis|je m'appelle|moi c'est|c'est|soy|me llamo|mi nombre es|le habla|aquí habla|eu sou|"
      "me chamo|meu nome é|aqui é|aqui fala|mi chiamo|il mio nome è|sono|mijn naam is|ik ben|ik heet|"
-     "nazywam się|jestem|mam na imię|jag heter|mitt namn är|jag är|det är) ",
+     "nazywam się|jestem|mam na imię|jag heter|mitt namn är|jag är|det är|"
+     /* da no tr id vi cs sk ro hu fi */
+     "jeg heter|jeg hedder|mitt navn er|mit navn er|benim adım|nama saya|tên tôi là|tôi tên là|"
+     "jmenuji se|volám sa|mă numesc|ma numesc|numele meu este|a nevem|nimeni on) ",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Dear|Hi|Hello|Hey|Greetings|Hallo|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Moin|Servus|"
      "Bonjour|Bonsoir|Salut|Cher|Chère|Hola|Buenos días|Buenas tardes|Estimado|Estimada|Querido|"
@@ -167,6 +239,26 @@ const struct anon_pattern anon_patterns[] = {
      * as one pattern every "customer " in prose cost Vectorscan ~450 instructions (+1.5 a byte). */
     {"\\b(?:" LABEL_WORDS ")(?:[\"'][ \\t]?)?(?::|=|\\||\\t)", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"[ \\t](?::|=|\\||\\t)", 0, AH_LABEL_SPACE, 0},
+    /* A table's header cell naming a person column (CSV, TSV, semicolon or markdown tables): the
+     * values below it are names. The trigger is a header cell holding "name" or a language's word
+     * for it; det_table then reads the whole header row (any of table_name_heads marks a column). */
+    {"(?:^|[\\n,;\\t|])[ \\t]*[\"']?(?:[a-z _\\-]{0,16}name|surname|nombre|apellidos?|prénom|nome completo|cognome|"
+     "voornaam|achternaam|förnamn|efternamn|nazwisko|imię i nazwisko|vorname|nachname)[\"']?[ \\t]*(?:[,;\\t|]|\\r?\\n)",
+     HS_FLAG_CASELESS, AH_TABLE, 0},
+    /* Structured records (JSON, YAML, XML, query strings, CSV-like key=value): keys that name a
+     * person in snake_case, kebab-case, camelCase or spaced ("last_name", "firstName",
+     * "customer-name", "Customer Name"), and XML elements around a name. */
+    {"(?:first|last|full|given|family|middle|maiden|legal|display|preferred|customer|contact|client|"
+     "patient|holder|account[_\\-]?holder|card[_\\-]?holder|recipient|sender|owner|person|employee|"
+     "applicant|guest|passenger|member|sur|fore|nick)[_\\-. ]?name[\"']?[ \\t]*(?::|=>|=|>)[ \\t]*[\"']?",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"<(?:[A-Za-z]+:)?(?:name|person|author|customer|contact|signatory)>", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    /* HTML form fields, LDAP/X.500 common names, vCard/iCalendar names, quoted user= in logs */
+    {"name=[\"'](?:full[_\\-]?name|first[_\\-]?name|last[_\\-]?name|name|surname|given[_\\-]?name|"
+     "family[_\\-]?name|customer[_\\-]?name|contact[_\\-]?name)[\"'][ \\t]+value=[\"']",
+     HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    {"(?:^|[ \\t,;:/])(?:cn|CN)=|\\buser=[\"']", 0, AH_PERSON, PC_NEXT},
+    {"(?:^|\\n)(?:FN|N)(?:;[A-Za-z0-9=\\-]{1,40})*:", 0, AH_PERSON, PC_VCARD},
     {"\\b(?:From|To|Cc|CC|cc|Bcc|BCC|bcc|User|Von|An|Nom|De|Para|À|name|user|from)(?::| :|\":\"| \\| )", 0, AH_PERSON,
      PC_NEXT},
     {"\\b(?:colleague|coworker|co-worker|account holder|cardholder|escalated to|assigned to|forwarded to|transferred to|spoke with|"
@@ -175,7 +267,8 @@ const struct anon_pattern anon_patterns[] = {
      "titulaire du compte|escaladé à|transmis à|assigné à|compañero|compañera|colega|titular|"
      "escalado a|asignado a|transferido a|escalado para|atribuído a|encaminhado para|"
      "greetings from|regards from|Grüße von|Gruß von|salutations de|saludos de|"
-     "cumprimentos de)[ \\t]+",
+     "cumprimentos de|el cliente|la clienta|la cliente|il cliente|o cliente|a cliente|le client|"
+     "la signora|il signor)(?:[ \\t]+|:[ \\t]*)|\\bcontact[ \\t]+['\"]",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)(?:Regards|Best regards|Kind regards|Warm regards|Best|Cheers|Thanks|Thank you|"
      "Many thanks|Sincerely|Yours|Yours sincerely|Yours truly|Take care|Talk soon|"
@@ -191,7 +284,9 @@ const struct anon_pattern anon_patterns[] = {
      "Grazie mille|Un saluto|Cordialmente|A presto|Met vriendelijke groet|Met vriendelijke groeten|"
      "Vriendelijke groet|Groeten|Groetjes|Bedankt|Hartelijke groet|Z poważaniem|Pozdrawiam|"
      "Pozdrawiam serdecznie|Serdecznie pozdrawiam|Dziękuję|Z wyrazami szacunku|Med vänliga hälsningar|"
-     "Vänliga hälsningar|Hälsningar|Tack|Mvh|MVH|С уважением|Спасибо|С наилучшими пожеланиями|"
+     "Vänliga hälsningar|Hälsningar|Tack|Mvh|MVH|Signed|Respectfully|Respectfully yours|Warmly|"
+     "Med venlig hilsen|Venlig hilsen|Med vennlig hilsen|Ystävällisin terveisin|Saygılarımla|"
+     "Hormat saya|Trân trọng|S pozdravem|Cu stimă|Üdvözlettel|С уважением|Спасибо|С наилучшими пожеланиями|"
      "Всего доброго|С уважением и наилучшими пожеланиями)[.,!]{0,2}[ \\t]*\\r?\\n",
      0, AH_PERSON, PC_LINE_AFTER},
     {"\\b(?:Thanks|Thank you|Cheers|Regards|Best|Danke|Gruß|Merci|Gracias|Saludos|Obrigad[oa]|"
@@ -210,8 +305,16 @@ const struct anon_pattern anon_patterns[] = {
     /* Chinese and Japanese "my name is" (no spaces: the name runs up to a particle or punctuation), and
      * the Japanese self-introduction after the name ("...と申します"). */
     {"(?:我叫|我的名字是|我的名字叫|我名叫|本人名叫)", 0, AH_PERSON, PC_HAN},
+    /* "I am ...", "customer ...", "contact ...": only a name that starts with a family name from the
+     * census lists below counts ("我是学生" is "I am a student"). */
+    {"(?:我是|我就是|本人是|客户|客戶|用户|用戶|联系人|聯絡人|收件人|患者|员工|員工)", 0, AH_PERSON, PC_HAN_SURNAME},
+    /* Japanese greetings before "<name>です" */
+    {"(?:こんにちは|こんばんは|はじめまして|初めまして|どうも)(?:！|!|、|,|。| )?", 0, AH_PERSON, PC_JA},
     {"(?:私の名前は|わたしの名前は|僕の名前は)", 0, AH_PERSON, PC_JA},
     {"と(?:申します|申す者)", 0, AH_PERSON, PC_JA_BEFORE},
+    /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
+    {"(?:제 이름은|내 이름은|저의 이름은|이름은|(?:이름|성명|성함|고객명|담당자|수신인|보내는 사람)[ \\t]?:) ?", 0, AH_PERSON, PC_KO},
+    {"(?:저는|나는|고객|담당자) ?", 0, AH_PERSON, PC_KO_SURNAME},
     /* Portuguese puts an article before a first name ("aqui é a Beatriz", "falo com o João"). */
     {"\\b(?:aqui é|aqui fala|eu sou|falo com|fala|sou) (?:a|o) ", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
@@ -220,7 +323,7 @@ const struct anon_pattern anon_patterns[] = {
      "shipping address|addr|Adresse|Anschrift|Wohnort|Postanschrift|adresse postale|Dirección|"
      "Direccion|Domicilio|Endereço|Endereco|Morada|Straße|Strasse|adres|adress|indirizzo|"
      "adresse de livraison|indirizzo di spedizione|bezorgadres|adres dostawy|leveransadress)"
-     "[ \\t]*(?::|=|\\||\\t|\\bis\\b|"
+     "[ \\t]*(?::|=|\\||\\t|\\bis\\b|\\blautet\\b|"
      "\\best\\b|\\bes\\b|\\bé\\b|\\bist\\b|\">)[ \\t]*",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
     {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址)(?::|：) ?|〒",
@@ -238,7 +341,8 @@ const struct anon_pattern anon_patterns[] = {
      "Grupo|Lugar|Manzana|Mercado|Monte|Muelle|Parcela|Parque|Pasaje|Poblado|Puerta|Quinta|Rampa|"
      "Rincón|Salida|Terrenos|Torrente|Apartamento|Vía Pública|Via Pública|Rotonda|Sendero|Senda|"
      "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie|Viale|Corso|Piazza|Piazzale|Vicolo|"
-     "Lungomare|Strada|ul\\.|os\\.) "
+     "Lungomare|Strada|ul\\.|os\\.|Barranco|Escalinata|Colonia|Costanilla|Ribera|Vereda|Bulevar|Carrer|"
+     "Passeig|Plaça|Avinguda|Rúa|Praza|Vico|Borgo|Contrada|Località|Frazione|Chaussée|Cours|Route|Square) "
      "(?:[A-Z]|\\xC3[\\x80-\\x9E]|[\\xC4\\xC5][\\x80-\\xBF])",
      0, AH_ADDR_STREET, 1},
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
@@ -253,7 +357,17 @@ const struct anon_pattern anon_patterns[] = {
      "födelsedatum|fødselsdato|syntymäaika)\\b|geb\\.|ur\\.)|\xF0\x9F\x8E\x82",
      HS_FLAG_CASELESS, AH_DOB, 0},
     {"生年月日|出生日期|出生年月日|生日|誕生日|дата рождения|Дата рождения|родился|родилась|"
-     "تاريخ الميلاد|תאריך לידה", 0, AH_DOB, 0},
+     "تاريخ الميلاد|תאריך לידה|"
+     /* tr id vi cs sk ro hu da no el uk ko hi, spelled in each case the text uses */
+     "doğum tarihi|Doğum tarihi|doğum tarihim|Doğum tarihim|doğum günü|Doğum günü|doğum tarihi:|"
+     "tanggal lahir|Tanggal lahir|Tanggal Lahir|tgl lahir|Tgl lahir|ngày sinh|Ngày sinh|"
+     "datum narození|Datum narození|narozen|Narozen|dátum narodenia|Dátum narodenia|narodený|narodená|"
+     "data nașterii|Data nașterii|data nasterii|Data nasterii|născut|născută|Născut|"
+     "születési dátum|Születési dátum|született|Született|szül\\.|"
+     "født|Født|fødd|Fødd|fødselsdag|Fødselsdag|"
+     "ημερομηνία γέννησης|Ημερομηνία γέννησης|γεννήθηκε|Γεννήθηκε|"
+     "дата народження|Дата народження|народився|народилася|"
+     "생년월일|생일|जन्म तिथि|जन्मतिथि|जन्म दिनांक|\nBDAY:|\nBDAY;VALUE=date:", 0, AH_DOB, 0},
 };
 
 const size_t anon_npatterns = sizeof(anon_patterns) / sizeof(anon_patterns[0]);
@@ -910,7 +1024,7 @@ static bool word_in(const struct anon_ctx *c, size_t s, size_t e, const struct w
     return false;
 }
 
-static struct wordset set_streets, set_particles, set_months, set_not_names;
+static struct wordset set_streets, set_particles, set_months, set_not_names, set_col_heads, set_thing_heads;
 
 /* ---- ADDRESS ---------------------------------------------------------------------------------- */
 
@@ -987,6 +1101,10 @@ static size_t addr_tail(const struct anon_ctx *c, size_t i, size_t limit)
             i = good = e;
             continue;
         }
+        if ((ch == 'l' || ch == 'd') && at(c, i + 1) == '\'' && upper_at(c, i + 2)) {
+            i += 2; /* French elision before a capitalised name: "de l'Église", "d'Italie" */
+            continue;
+        }
         if (is_lower(ch) || ch >= 0x80) {
             e = word_end(c, i);
             if (e == i || !(word_in(c, i, e, &set_particles) || word_in(c, i, e, &set_streets) ||
@@ -1045,6 +1163,12 @@ static void det_addr_postcode(struct anon_ctx *c, size_t end)
     add(c, s, addr_tail(c, k, 80), SL_PII_ADDRESS);
 }
 
+/* Street types that fr, it, es and pt write in lower case after the house number. */
+static const char *const romance_lower_streets[] = {
+    "rue", "avenue", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai", "cours",
+    "route", "square", "via", "viale", "piazza", "corso", "vicolo", "calle", "avenida", "paseo",
+    "plaza", "rua", "travessa", "praça", "largo", "estrada", NULL};
+
 /* House number then up to five words of which one is a street type ("193 Corkery Camp"). */
 static size_t parse_addr_numfirst(const struct anon_ctx *c, size_t i)
 {
@@ -1077,6 +1201,21 @@ static size_t parse_addr_numfirst(const struct anon_ctx *c, size_t i)
             return 0;
         if (street_word(c, k, e) && upper_at(c, k))
             return addr_tail(c, e, 120);
+        /* fr it es pt write the street type in lower case right after the number ("12 rue de la
+         * Paix", "5 via Roma"): then a particle or a capitalised word must follow it. */
+        if (w == 0 && at(c, e) == ' ' && word_is(c, k, e, romance_lower_streets)) {
+            size_t q = e + 1, qe;
+            int np;
+
+            for (np = 0; np < 3 && (qe = word_end(c, q)) > q && word_in(c, q, qe, &set_particles) &&
+                         at(c, qe) == ' ';
+                 np++)
+                q = qe + 1;
+            if ((at(c, q) == 'l' || at(c, q) == 'd') && at(c, q + 1) == '\'')
+                q += 2; /* "rue de l'Église" */
+            if (upper_at(c, q))
+                return addr_tail(c, e, 120);
+        }
         if (!upper_at(c, k) && !word_in(c, k, e, &set_particles))
             return 0;
         if (at(c, e) == '.')
@@ -1125,6 +1264,8 @@ static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
             k += 2;
         if ((is_digit(at(c, k)) && digit_run(c, k) <= 4) ||
             (at(c, k) == 's' && at(c, k + 1) == '/' && at(c, k + 2) == 'n')) {
+            if (at(c, k) == 's') /* "s/n" (sin número): the tail goes on after it */
+                k += at(c, k + 3) == '.' ? 4 : 3;
             add(c, s, addr_tail(c, k, 120), SL_PII_ADDRESS);
             return;
         }
@@ -1227,11 +1368,14 @@ static size_t skip_de(const struct anon_ctx *c, size_t i)
     return i;
 }
 
-/* 1987年3月14日 (CJK: year U+5E74, month U+6708, day U+65E5; 1-2 digit month and day). */
+/* 1987年3月14日 (CJK: year U+5E74, month U+6708, day U+65E5; 1-2 digit month and day), and the
+ * Korean 1990년 5월 3일 (U+B144, U+C6D4, U+C77C; a space may follow each mark). */
 static size_t parse_cjk_date(const struct anon_ctx *c, size_t i)
 {
-    static const unsigned char mark[3][3] = {{0xE5, 0xB9, 0xB4}, {0xE6, 0x9C, 0x88}, {0xE6, 0x97, 0xA5}};
+    static const unsigned char han[3][3] = {{0xE5, 0xB9, 0xB4}, {0xE6, 0x9C, 0x88}, {0xE6, 0x97, 0xA5}};
+    static const unsigned char ko[3][3] = {{0xEB, 0x85, 0x84}, {0xEC, 0x9B, 0x94}, {0xEC, 0x9D, 0xBC}};
     size_t r = digit_run(c, i);
+    const unsigned char(*mark)[3] = at(c, i + r) == 0xEB ? ko : han;
     int k;
 
     if (r != 4)
@@ -1242,6 +1386,8 @@ static size_t parse_cjk_date(const struct anon_ctx *c, size_t i)
         i += r + 3;
         if (k == 2)
             break;
+        if (mark == ko && at(c, i) == ' ')
+            i++;
         r = digit_run(c, i);
         if (r == 0 || r > 2)
             return 0;
@@ -1253,7 +1399,7 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
 {
     size_t r = digit_run(c, i), e;
 
-    if (r == 4 && at(c, i + 4) == 0xE5)
+    if (r == 4 && (at(c, i + 4) == 0xE5 || at(c, i + 4) == 0xEB))
         return parse_cjk_date(c, i);
     if (r > 0 && r <= 2 && at(c, i + r) == '-' && is_alpha(at(c, i + r + 1))) {
         e = word_end(c, i + r + 1); /* 14-Aug-1951: the word stops at the '-' before the digits */
@@ -1288,6 +1434,16 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
         }
         if (r > 2)
             return 0;
+        if (sep == '.' && at(c, i + r + 1) == ' ' && is_digit(at(c, i + r + 2))) {
+            /* "3. 4. 1985" (cs, sk, hu, de write a space after the dots) */
+            size_t m = i + r + 2;
+
+            r2 = digit_run(c, m);
+            if (r2 <= 2 && at(c, m + r2) == '.' && at(c, m + r2 + 1) == ' ' && digit_run(c, m + r2 + 2) == 4 &&
+                num_at(c, i, r) >= 1 && num_at(c, i, r) <= 31 && num_at(c, m, r2) >= 1 && num_at(c, m, r2) <= 12 &&
+                !is_alnum(at(c, m + r2 + 6)))
+                return m + r2 + 6;
+        }
         e = i + r;
         if (at(c, e) == '.')
             e++;
@@ -1383,8 +1539,28 @@ static const char *const not_names[] = {
     "sehr", "geehrte", "geehrter", "cher", "chère", "estimado", "estimada", "prezado", "prezada",
     "caro", "cara", "querido", "querida", "lieber", "name", "nom", "nombre", "nome", NULL};
 
+/* Column headers that are not names: after a "Name |" or "Name<TAB>" label such a word is the next
+ * header cell of a table, not the value. */
+static const char *const col_heads[] = {
+    "phone", "email", "e-mail", "mail", "address", "city", "country", "state", "zip", "postcode",
+    "id", "date", "status", "company", "role", "title", "department", "amount", "total", "notes",
+    "note", "comment", "comments", "age", "gender", "dob", "birthday", "mobile", "tel", "telephone",
+    "account", "iban", "card", "type", "value", "description", "price", "quantity", "qty", "order",
+    "product", "sku", "created", "updated", "score", "region", "team", "position", "number", "code",
+    "username", "user", "login", "telefon", "teléfono", "telefone", "téléphone", "telefono",
+    "adresse", "dirección", "endereço", "indirizzo", "ort", "stadt", "ciudad", "ville", "cidade",
+    "città", "land", "país", "pays", "paese", "datum", "fecha", "data", "firma", "empresa", NULL};
+/* Headers of tables whose "name" column names things, not people. */
+static const char *const thing_heads[] = {
+    "product", "item", "sku", "price", "cost", "file", "filename", "host", "hostname", "server",
+    "service", "company", "organisation", "organization", "org", "project", "model", "category",
+    "brand", "package", "module", "version", "repo", "repository", "app", "application", "dataset",
+    "table", "column", "field", "domain", "department", "artikel", "produkt", "producto", "produit",
+    "prodotto", "preis", "precio", "prix", "prezzo", "preço", "size", "bytes", "path", "url", NULL};
+
 static struct wordset set_streets = {street_types, {0}}, set_particles = {particles, {0}},
-                      set_months = {months, {0}}, set_not_names = {not_names, {0}};
+                      set_months = {months, {0}}, set_not_names = {not_names, {0}},
+                      set_col_heads = {col_heads, {0}}, set_thing_heads = {thing_heads, {0}};
 static pthread_once_t sets_once = PTHREAD_ONCE_INIT;
 
 static void sets_build(void)
@@ -1393,6 +1569,8 @@ static void sets_build(void)
     ws_build(&set_particles);
     ws_build(&set_months);
     ws_build(&set_not_names);
+    ws_build(&set_col_heads);
+    ws_build(&set_thing_heads);
 }
 
 void anon_detect_init(void)
@@ -1649,6 +1827,58 @@ static bool han_in(const struct anon_ctx *c, size_t i, const char *set)
     return false;
 }
 
+/* Family names, the most frequent in the national censuses (PRC 2020 in simplified and traditional
+ * characters, Taiwan; compound names first), and Korea's (Statistics Korea 2015). */
+static const char *const han_surnames2[] = {
+    "欧阳", "歐陽", "司马", "司馬", "上官", "诸葛", "諸葛", "东方", "東方", "皇甫", "尉迟", "尉遲", "公孙",
+    "公孫", "慕容", "令狐", "司徒", "夏侯", "长孙", "長孫", "宇文", "轩辕", "軒轅", "端木", "独孤", "獨孤",
+    "南宫", "南宮", "西门", "西門", "呼延", "申屠", "澹台", "太史", "闻人", "聞人", "钟离", "鍾離", "赫连",
+    "赫連", "拓跋", NULL};
+static const char han_surnames1[] =
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁"
+    "任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严"
+    "莫孔向常汤康易乔赖文施洪辛柯庄殷岳颜倪聂牛葛俞祝齐温鲁申欧安包章凌裴翟佟左舒单纪季阮童焦柴梅"
+    "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭蔣葉蘇呂盧鍾譚陸韋賈鄒閆龍陶賀顧龔萬錢嚴湯喬賴莊顏聶溫魯歐";
+static const char *const ko_surnames[] = {
+    "황보", "남궁", "제갈", "선우", "독고", "사공", "서문", "김", "이", "박", "최", "정", "강", "조", "윤",
+    "장", "임", "한", "오", "서", "신", "권", "황", "안", "송", "류", "전", "홍", "고", "문", "양", "손",
+    "배", "백", "허", "유", "남", "심", "노", "하", "곽", "성", "차", "주", "우", "구", "민", "진", "지",
+    "엄", "채", "원", "천", "방", "공", "현", "함", "변", "염", "여", "추", "도", "소", "석", "선", "설",
+    "마", "길", "연", "위", "표", "명", "기", "반", "라", "왕", "금", "옥", "육", "인", "맹", "제", "모",
+    "탁", "국", "어", "은", "편", "용", "예", "경", "봉", "사", "부", NULL};
+
+/* Length of the family name at i from list (two-syllable ones are listed first), 0 if none. */
+static size_t surname_at(const struct anon_ctx *c, size_t i, const char *const *list)
+{
+    for (; *list; list++) {
+        size_t L = strlen(*list);
+
+        if (i + L <= c->n && memcmp(c->p + i, *list, L) == 0)
+            return L;
+    }
+    return 0;
+}
+
+/* A Chinese name after "我是" or "客户": a census family name and one or two given-name characters,
+ * then punctuation, a particle, a non-ideograph or the text's end. Returns the end or 0. */
+static size_t parse_han_surname_name(const struct anon_ctx *c, size_t i)
+{
+    static const char stops[] = "的了是在和与及也就住来从今现目刚已想要需请我你他她，。、；：！？（）";
+    size_t k = surname_at(c, i, han_surnames2), e, n = 0;
+
+    if (!k && cjk_at(c, i) && han_in(c, i, han_surnames1))
+        k = 3;
+    if (!k)
+        return 0;
+    e = i + k;
+    while (cjk_at(c, e) && !han_in(c, e, stops)) {
+        if (++n > 2)
+            return 0;
+        e += 3;
+    }
+    return n >= 1 ? e : 0;
+}
+
 /* A Chinese name after "我叫": 2..4 ideographs up to punctuation, a particle or a common following
  * word; a longer run of ideographs is a sentence ("我叫外卖送到家"), not a name. Returns the end or 0. */
 static size_t parse_han_name(const struct anon_ctx *c, size_t i)
@@ -1710,6 +1940,9 @@ static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
         return e;
     if (e + 3 <= c->n && memcmp(c->p + e, "と", 3) == 0)
         return e;
+    if ((e + 6 <= c->n && memcmp(c->p + e, "さん", 6) == 0) || (e + 3 <= c->n && memcmp(c->p + e, "様", 3) == 0) ||
+        (e + 6 <= c->n && memcmp(c->p + e, "くん", 6) == 0) || (e + 9 <= c->n && memcmp(c->p + e, "ちゃん", 9) == 0))
+        return e; /* honorifics */
     return 0;
 }
 
@@ -1731,6 +1964,158 @@ static size_t ja_name_before(const struct anon_ctx *c, size_t cue_end, size_t *n
     return n >= 2 && n <= 8 ? s : SIZE_MAX;
 }
 
+/* A Hangul syllable (U+AC00..U+D7A3, three UTF-8 bytes) at i? */
+static bool hangul_at(const struct anon_ctx *c, size_t i)
+{
+    unsigned cp;
+
+    if (at(c, i) < 0xEA || at(c, i) > 0xED || (at(c, i + 1) & 0xC0) != 0x80 || (at(c, i + 2) & 0xC0) != 0x80)
+        return false;
+    cp = (unsigned)(at(c, i) & 0x0F) << 12 | (unsigned)(at(c, i + 1) & 0x3F) << 6 | (unsigned)(at(c, i + 2) & 0x3F);
+    return cp >= 0xAC00 && cp <= 0xD7A3;
+}
+
+/* A Korean name after a cue: 2..4 syllables, alone or followed without a space by the copula or an
+ * honorific ("김민수입니다", "김민수씨"). Returns the end, 0 if none. */
+static size_t parse_ko_name(const struct anon_ctx *c, size_t i)
+{
+    static const char *const endings[] = {"입니다", "이라고", "이에요", "이예요", "예요", "이고", "이며",
+                                          "이야", "씨", "님", "요", NULL};
+    const char *const *en;
+    size_t e = i, n = 0;
+
+    while (hangul_at(c, e) && n < 12) {
+        e += 3;
+        n++;
+    }
+    if (hangul_at(c, e))
+        return 0;
+    for (en = endings; *en; en++) {
+        size_t L = strlen(*en);
+
+        if (e - i > L && memcmp(c->p + e - L, *en, L) == 0) {
+            size_t m = (e - L - i) / 3;
+
+            return m >= 2 && m <= 4 ? e - L : 0;
+        }
+    }
+    if (n < 2 || n > 4)
+        return 0;
+    /* Without an ending the name must stand alone: then punctuation, a line end, the text's end, or
+     * a space and the copula ("김민수 입니다"); "제 이름은 아직 ..." ("not yet") is no name. */
+    if (at(c, e) == ' ') {
+        for (en = endings; *en && !(strlen(*en) > 3 && e + 1 + strlen(*en) <= c->n &&
+                                    memcmp(c->p + e + 1, *en, strlen(*en)) == 0);
+             en++)
+            ;
+        return *en ? e : 0;
+    }
+    return e;
+}
+
+/* A Korean name after "저는"/"고객": a family name from the census list, then given-name syllables
+ * up to 4 in all, which must end in the copula or an honorific ("저는 김민수입니다"). */
+static size_t parse_ko_surname_name(const struct anon_ctx *c, size_t i)
+{
+    size_t e;
+
+    if (!surname_at(c, i, ko_surnames) || !(e = parse_ko_name(c, i)))
+        return 0;
+    return hangul_at(c, e) || (at(c, e) == ' ' && hangul_at(c, e + 1)) ? e : 0;
+}
+
+/* Is [s,e) a "key" (in double quotes, then ':') from set? s is at the opening quote. */
+static bool json_key_in(const struct anon_ctx *c, size_t s, const struct wordset *set)
+{
+    size_t e = s + 1, k;
+
+    while (e < c->n && e < s + 40 && c->p[e] != '"')
+        e++;
+    if (at(c, e) != '"')
+        return false;
+    for (k = e + 1; at(c, k) == ' '; k++)
+        ;
+    return at(c, k) == ':' && word_in(c, s + 1, e, set);
+}
+
+/* A JSON "name" key whose object describes a thing: the key that holds the object, or a sibling
+ * key, is a product/item/host/... header ({"product": {"sku": 1, "name": "Widget"}}). end is just
+ * after the cue ("name": ). */
+static bool json_thing_object(const struct anon_ctx *c, size_t k);
+static size_t line_end(const struct anon_ctx *c, size_t i);
+
+static bool json_thing_name(struct anon_ctx *c, size_t end)
+{
+    size_t k = end, lo;
+    int depth = 0;
+
+    while (k > 0 && (c->p[k - 1] == ' ' || c->p[k - 1] == '\t'))
+        k--;
+    if (k < 7 || c->p[k - 1] != ':' || c->p[k - 2] != '"' || lower(c->p[k - 3]) != 'e' ||
+        lower(c->p[k - 4]) != 'm' || lower(c->p[k - 5]) != 'a' || lower(c->p[k - 6]) != 'n' || c->p[k - 7] != '"')
+        return false;
+    k -= 7; /* at the key's opening quote */
+    lo = k > 400 ? k - 400 : 0;
+    while (k > lo) { /* back to the '{' that opens this object */
+        int ch = c->p[--k];
+
+        if (ch == '}')
+            depth++;
+        else if (ch == '{' && depth-- == 0)
+            break;
+    }
+    if (c->p[k] != '{')
+        return false;
+    if (k != c->json_brace) { /* the keys of one object are read once, however many "name"s it has */
+        c->json_brace = k;
+        c->json_thing = json_thing_object(c, k);
+    }
+    return c->json_thing;
+}
+
+/* The object opening at k: held by a thing key, or holding one at its own level? */
+static bool json_thing_object(const struct anon_ctx *c, size_t k)
+{
+    size_t q = k, hi;
+    int depth;
+
+    while (q > 0 && (c->p[q - 1] == ' ' || c->p[q - 1] == '\n' || c->p[q - 1] == '\r' || c->p[q - 1] == '\t'))
+        q--;
+    if (q > 0 && c->p[q - 1] == ':') { /* "product": { */
+        q--;
+        while (q > 0 && c->p[q - 1] == ' ')
+            q--;
+        if (q > 1 && c->p[q - 1] == '"') {
+            size_t b = q - 1;
+
+            while (b > 0 && b + 40 > q && c->p[b - 1] != '"')
+                b--;
+            if (b > 0 && c->p[b - 1] == '"' && json_key_in(c, b - 1, &set_thing_heads))
+                return true;
+        }
+    }
+    hi = k + 600 < c->n ? k + 600 : c->n;
+    depth = 0;
+    for (q = k + 1; q < hi; q++) { /* sibling keys at this object's level */
+        int ch = c->p[q];
+
+        if (ch == '{' || ch == '[')
+            depth++;
+        else if (ch == '}' || ch == ']') {
+            if (depth-- == 0)
+                break;
+        } else if (ch == '"' && depth == 0 && (c->p[q - 1] == '{' || c->p[q - 1] == ',' || c->p[q - 1] == ' ' ||
+                                                c->p[q - 1] == '\n' || c->p[q - 1] == '\t')) {
+            if (json_key_in(c, q, &set_thing_heads))
+                return true;
+            q++;
+            while (q < hi && c->p[q] != '"') /* past the string */
+                q += c->p[q] == '\\' ? 2 : 1;
+        }
+    }
+    return false;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -1747,6 +2132,32 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     if (kind == PC_HAN || kind == PC_JA) {
         e = kind == PC_HAN ? parse_han_name(c, i) : parse_ja_name(c, i);
         if (e)
+            add(c, i, e, SL_PII_PERSON);
+        return;
+    }
+    if (kind == PC_KO || kind == PC_KO_SURNAME) {
+        while (at(c, i) == ' ')
+            i++;
+        if ((e = kind == PC_KO ? parse_ko_name(c, i) : parse_ko_surname_name(c, i)) != 0)
+            add(c, i, e, SL_PII_PERSON);
+        return;
+    }
+    if (kind == PC_VCARD) { /* "FN:Ana Ruiz", "N:Ruiz;Ana;;;": the whole value, if it holds a name */
+        size_t le = line_end(c, i), q;
+
+        while (le > i && (c->p[le - 1] == '\r' || c->p[le - 1] == ';' || c->p[le - 1] == ' '))
+            le--;
+        for (q = i; q < le && parse_name(c, q, false) == 0; q++)
+            while (q < le && c->p[q] != ';' && c->p[q] != ' ' && c->p[q] != ',')
+                q++;
+        if (q < le && le - i <= 200) {
+            (void)parse_name(c, q, true);
+            add(c, i, le, SL_PII_PERSON);
+        }
+        return;
+    }
+    if (kind == PC_HAN_SURNAME) {
+        if ((e = parse_han_surname_name(c, i)) != 0)
             add(c, i, e, SL_PII_PERSON);
         return;
     }
@@ -1784,12 +2195,200 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         return;
     if (kind == PC_CHAT && nx != ':')
         return;
+    if (kind == PC_NEXT && json_thing_name(c, end))
+        return;
+    if (kind == PC_NEXT && end > 0 && (c->p[end - 1] == '|' || c->p[end - 1] == '\t') &&
+        word_end(c, i) == e && word_in(c, i, e, &set_col_heads))
+        return; /* "| Name | Phone |": the next header cell, not a value */
     if (kind == PC_GREETING && nx && !strchr(",!:;.\r\n<", nx) &&
         !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
                         word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
         return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
     (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);
+}
+
+/* ---- tables --------------------------------------------------------------------------------- */
+
+#define TABLE_MAX_COLS 64
+#define TABLE_MAX_ROWS 100000
+
+/* Header cells that name a person column, lower case, '_' and '-' read as ' '. */
+static const char *const table_name_heads[] = {
+    "name", "full name", "fullname", "first name", "firstname", "last name", "lastname", "surname",
+    "given name", "family name", "customer", "customer name", "contact", "contact name", "client",
+    "client name", "patient", "patient name", "employee", "employee name", "account holder",
+    "cardholder", "card holder", "recipient", "recipient name", "sender", "sender name", "nombre",
+    "nombre completo", "apellido", "apellidos", "nom", "prénom", "nom complet", "nome",
+    "nome completo", "cognome", "naam", "voornaam", "achternaam", "namn", "förnamn", "efternamn",
+    "imię", "nazwisko", "imię i nazwisko", "vorname", "nachname", "kunde", "kundenname", NULL};
+
+/* Split the line [s,e) at sep into at most TABLE_MAX_COLS cells (a cell in double quotes may hold
+ * sep); a markdown row's outer pipes make no cells. Returns the count, 0 if more. */
+static size_t table_cells(const struct anon_ctx *c, size_t s, size_t e, int sep, size_t *cs, size_t *ce)
+{
+    size_t n = 0, i;
+
+    if (sep == '|') {
+        while (s < e && (c->p[s] == ' ' || c->p[s] == '\t'))
+            s++;
+        while (e > s && (c->p[e - 1] == ' ' || c->p[e - 1] == '\t' || c->p[e - 1] == '\r'))
+            e--;
+        if (s < e && c->p[s] == '|')
+            s++;
+        if (e > s && c->p[e - 1] == '|')
+            e--;
+    } else if (e > s && c->p[e - 1] == '\r') {
+        e--;
+    }
+    for (i = s;;) {
+        size_t a = i, b;
+        bool q = false;
+
+        while (a < e && (c->p[a] == ' ' || c->p[a] == '\t') && c->p[a] != sep)
+            a++;
+        for (b = a; b < e && (q || c->p[b] != sep); b++)
+            if (c->p[b] == '"')
+                q = !q;
+        if (n == TABLE_MAX_COLS)
+            return 0;
+        cs[n] = a;
+        ce[n] = b;
+        while (ce[n] > cs[n] && (c->p[ce[n] - 1] == ' ' || c->p[ce[n] - 1] == '\t'))
+            ce[n]--;
+        n++;
+        if (b >= e)
+            break;
+        i = b + 1;
+    }
+    return n;
+}
+
+static bool table_head_is_name(const struct anon_ctx *c, size_t s, size_t e)
+{
+    char w[32];
+    size_t L = 0, k;
+    const char *const *h;
+
+    if (e > s && (c->p[s] == '"' || c->p[s] == '\''))
+        s++;
+    if (e > s && (c->p[e - 1] == '"' || c->p[e - 1] == '\''))
+        e--;
+    for (k = s; k < e; k++) {
+        int ch = c->p[k];
+
+        if (L + 1 >= sizeof(w))
+            return false;
+        w[L++] = (char)(ch == '_' || ch == '-' ? ' ' : lower(ch));
+    }
+    w[L] = 0;
+    for (h = table_name_heads; *h; h++)
+        if (strcmp(w, *h) == 0) /* ASCII lower-casing only: "Prénom" has its é already lower */
+            return true;
+    return false;
+}
+
+/* A markdown table's delimiter row: pipes, dashes, colons and blanks only, with a dash. */
+static bool table_delim_row(const struct anon_ctx *c, size_t s, size_t e)
+{
+    bool dash = false;
+
+    for (; s < e; s++) {
+        int ch = c->p[s];
+
+        if (ch == '-')
+            dash = true;
+        else if (ch != '|' && ch != ':' && ch != ' ' && ch != '\t' && ch != '\r')
+            return false;
+    }
+    return dash;
+}
+
+static size_t line_end(const struct anon_ctx *c, size_t i)
+{
+    const unsigned char *nl = i < c->n ? memchr(c->p + i, '\n', c->n - i) : NULL;
+
+    return nl ? (size_t)(nl - c->p) : c->n;
+}
+
+/* The header line holding the trigger (end is just past the cell's separator or line end): find its
+ * separator, the columns whose header names a person, and take each following row with as many
+ * cells: the name in those columns is a PERSON. The table ends at the first row of another shape. */
+static void det_table(struct anon_ctx *c, size_t end)
+{
+    size_t cs[TABLE_MAX_COLS], ce[TABLE_MAX_COLS], hs, he, ncol, k, row, i;
+    bool namecol[TABLE_MAX_COLS];
+    int sep = 0, best = 0, nname = 0;
+    static const char seps[] = ",;\t|";
+
+    hs = end > 0 ? end - 1 : 0;
+    if (at(c, hs) == '\n' && hs > 0)
+        hs--; /* the trigger ended with the header line's newline */
+    if (hs < c->table_done)
+        return; /* a row of a table read already, or a line looked at already */
+    while (hs > 0 && c->p[hs - 1] != '\n')
+        hs--;
+    he = line_end(c, hs);
+    /* Each line is looked at once, however many header-like cells it holds: the work stays linear. */
+    c->table_done = he < c->n ? he + 1 : he;
+    for (k = 0; k < 4; k++) {
+        int n = 0;
+
+        for (i = hs; i < he; i++)
+            n += c->p[i] == seps[k];
+        if (n > best) {
+            best = n;
+            sep = seps[k];
+        }
+    }
+    if (!sep || (ncol = table_cells(c, hs, he, sep, cs, ce)) < 2)
+        return;
+    for (k = 0; k < ncol; k++)
+        if ((namecol[k] = table_head_is_name(c, cs[k], ce[k])))
+            nname++;
+    if (!nname)
+        return;
+    for (k = 0; k < ncol; k++) /* "product,name,price": the names of things */
+        if (!namecol[k] && word_end(c, cs[k] + (at(c, cs[k]) == '"')) > cs[k] &&
+            word_in(c, cs[k] + (at(c, cs[k]) == '"'), word_end(c, cs[k] + (at(c, cs[k]) == '"')), &set_thing_heads))
+            return;
+    i = he < c->n ? he + 1 : he;
+    if (sep == '|') { /* a markdown table has its delimiter row next */
+        size_t le = line_end(c, i);
+
+        if (!table_delim_row(c, i, le))
+            return;
+        i = le < c->n ? le + 1 : le;
+    }
+    c->table_done = i;
+    for (row = 0; row < TABLE_MAX_ROWS && i < c->n; row++) {
+        size_t le = line_end(c, i), rcs[TABLE_MAX_COLS], rce[TABLE_MAX_COLS];
+
+        if (table_cells(c, i, le, sep, rcs, rce) != ncol)
+            break;
+        for (k = 0; k < ncol; k++) {
+            size_t a = rcs[k], b = rce[k], e, q;
+
+            if (!namecol[k])
+                continue;
+            if (at(c, a) == '"' || at(c, a) == '\'')
+                a++;
+            if (b > a && (c->p[b - 1] == '"' || c->p[b - 1] == '\''))
+                b--;
+            e = parse_name(c, a, false);
+            if (!e || e > b)
+                continue;
+            /* The column says it is a name: the whole cell goes ("Lee, Ann", "Jo March"), unless
+             * it is long or holds digits. */
+            for (q = e; q < b && !is_digit(c->p[q]); q++)
+                ;
+            if (q == b && b - a <= 64)
+                e = b;
+            (void)parse_name(c, a, true);
+            add(c, a, e, SL_PII_PERSON);
+        }
+        c->table_done = i = le < c->n ? le + 1 : le;
+    }
 }
 
 /* Is the ASCII-lowercased word [s,e) (3+ letters) inside the email local part lp[0..n)? */
@@ -2126,6 +2725,12 @@ static bool in_cs(int ch, int cs)
         return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
     if (ch == '/')
         return cs == CS_ALNUM_SLASH;
+    if (ch == '_' || ch == '-')
+        return cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
+    if (ch == '.')
+        return cs == CS_ALNUM_US_DASH_DOT;
+    if (ch == '=')
+        return cs == CS_ALNUM_US_DASH_EQ;
     return false;
 }
 
@@ -2136,7 +2741,25 @@ static void det_prefix(struct anon_ctx *c, size_t end, int arg)
 
     while (e < c->n && in_cs(c->p[e], r->cs))
         e++;
+    while (e > end && c->p[e - 1] == '.') /* a sentence's full stop after the token */
+        e--;
     if (e - end >= r->minlen)
+        add(c, s, e, SL_PII_SECRET);
+}
+
+/* "123456789:AA..." (end is 10 bytes after the ':'): the bot id (6-12 digits) and 30-40 base64url
+ * characters after "AA". */
+static void det_telegram(struct anon_ctx *c, size_t end)
+{
+    size_t colon = end - 11, s = colon, e = colon + 1;
+
+    while (s > 0 && is_digit(c->p[s - 1]) && colon - s < 13)
+        s--;
+    if (colon - s < 6 || colon - s > 12 || (s > 0 && is_alnum(c->p[s - 1])))
+        return;
+    while (e < c->n && (is_alnum(c->p[e]) || c->p[e] == '_' || c->p[e] == '-'))
+        e++;
+    if (e - colon - 1 >= 32 && e - colon - 1 <= 42)
         add(c, s, e, SL_PII_SECRET);
 }
 
@@ -2211,10 +2834,38 @@ static bool not_a_word(const struct anon_ctx *c, size_t i, size_t e)
     return false;
 }
 
+/* The assignment's key ends before end: is it a word that only looks like a secret's ("author",
+ * "secretary", "passenger", "tokenizer")? */
+static bool assign_key_not_secret(const struct anon_ctx *c, size_t end)
+{
+    static const char *const stems[] = {"secretar", "passeng", "tokeniz", "tokenis", NULL};
+    char k[40];
+    size_t e = end, s, L = 0, j;
+    const char *const *st;
+
+    while (e > 0 && !is_alnum(c->p[e - 1]) && end - e < 8)
+        e--;
+    for (s = e; s > 0 && e - s < sizeof(k) - 1 && (is_alnum(c->p[s - 1]) || c->p[s - 1] == '_' || c->p[s - 1] == '-'); s--)
+        ;
+    for (j = s; j < e; j++)
+        k[L++] = (char)lower(c->p[j]);
+    k[L] = 0;
+    for (st = stems; *st; st++)
+        if (strstr(k, *st))
+            return true;
+    for (j = 0; j + 6 <= L; j++) /* "author", "authored", "authority"; not "authorization" */
+        if (memcmp(k + j, "author", 6) == 0 && !(j + 8 <= L && (memcmp(k + j + 6, "iz", 2) == 0 || memcmp(k + j + 6, "is", 2) == 0)))
+            return true;
+    return false;
+}
+
 static void det_assign(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int q = 0;
+
+    if (kind == AS_PLAIN && assign_key_not_secret(c, end))
+        return;
 
     while (at(c, i) == ' ' || at(c, i) == '\t')
         i++;
@@ -2566,6 +3217,8 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
         if (end >= 2 && label_before(c, end - 2))
             det_person(c, end, PC_NEXT);
         break;
+    case AH_TABLE: det_table(c, end); break;
+    case AH_TELEGRAM: det_telegram(c, end); break;
     default: break;
     }
 }

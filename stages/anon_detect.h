@@ -38,6 +38,9 @@ struct anon_ctx {
     size_t digit_skip; /* digit triggers before this lie inside an accepted number */
     size_t ipv6_done;
     size_t dscan; /* anon_scan_digits has looked at the bytes before this */
+    size_t table_done; /* det_table has read the table rows before this */
+    size_t json_brace; /* the '{' of the JSON object json_thing_name judged last (SIZE_MAX: none) */
+    bool json_thing;   /* its verdict */
     size_t wstart; /* start of the window being scanned: Vectorscan's \b and ^ hold there */
     struct anon_name names[ANON_MAX_NAMES];
     size_t nnames;

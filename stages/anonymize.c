@@ -669,6 +669,8 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
     c->digit_skip = 0;
     c->ipv6_done = 0;
     c->dscan = 0;
+    c->table_done = 0;
+    c->json_brace = SIZE_MAX;
     c->nnames = 0;
     if (!win) {
         rc = scan_window(a, s, src, 0, len);
