@@ -37,12 +37,9 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-export OPENAI_API_KEY="sk-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-
 . "$here/lib/nginx-canned.sh"
-bash "$here/gen-certs.sh" "$T/pki" >/dev/null 2>&1
-if ! nginx_canned_start "$T/nginx" "$T/pki"; then PIDS+=("${NGINX_PID:-}"); exit 1; fi
-PIDS+=("$NGINX_PID")
+# ---- nginx: one worker, h2 + h1 over TLS, a canned chat completion for every POST ----
+nginx_canned_setup "$T" || exit 1
 
 bash "$here/genjobs.sh" "$N" >"$T/jobs.jsonl"
 head -n "$CG_N" "$T/jobs.jsonl" >"$T/jobs-cg.jsonl"

@@ -40,14 +40,9 @@ cleanup() {
   if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
-export OPENAI_API_KEY="sk-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-
 . "$here/lib/nginx-canned.sh"
-bash "$here/gen-certs.sh" "$T/pki" >/dev/null 2>&1
-
 # ---- nginx: one worker, h2 + h1 over TLS, a canned chat completion for every POST ----
-if ! nginx_canned_start "$T/nginx" "$T/pki"; then PIDS+=("${NGINX_PID:-}"); exit 1; fi
-PIDS+=("$NGINX_PID")
+nginx_canned_setup "$T" || exit 1
 
 # ---- the bundled mock ----
 "$MOCKAPI" --cert "$T/pki/server.pem" --key "$T/pki/server.key" --listen 127.0.0.1:0 \

@@ -5,7 +5,12 @@
 # nginx_canned_start DIR PKI: writes DIR/nginx.conf and starts nginx with the certificates from
 # gen-certs.sh in PKI. Sets NGINX_PID, NGINX_URL (the main server) and NGINX_URL_LOG (the same
 # answer, each request logged with its wall-clock time in DIR/first.log: start-up measurements).
+# nginx_canned_setup DIR: a private CA and certificates in DIR/pki (gen-certs.sh), nginx in
+# DIR/nginx; appends nginx's PID to the caller's PIDS array (for its cleanup), and sets a random
+# OPENAI_API_KEY for the benchmark.
 # nginx_worker_ticks: CPU ticks (user+sys, 1/100 s) the worker process has used so far.
+
+NGINX_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { # wait_port PORT: until something listens there (5 s at most)
@@ -69,6 +74,13 @@ CONF
   wait_port "$port" || { cat "$d/error.log" >&2; echo "nginx did not start" >&2; return 1; }
   NGINX_URL="https://127.0.0.1:$port"
   NGINX_URL_LOG="https://127.0.0.1:$port2"
+}
+
+nginx_canned_setup() {
+  export OPENAI_API_KEY="sk-bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+  bash "$NGINX_LIB_DIR/../gen-certs.sh" "$1/pki" >/dev/null 2>&1
+  if ! nginx_canned_start "$1/nginx" "$1/pki"; then PIDS+=("${NGINX_PID:-}"); return 1; fi
+  PIDS+=("$NGINX_PID")
 }
 
 nginx_worker_ticks() {
