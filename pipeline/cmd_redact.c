@@ -46,6 +46,15 @@
 #include "utf8.h"
 
 #define READ_CHUNK ((size_t)1 << 20)
+#define YCACHE 8 /* yajl blocks kept between lines (a handle makes 5) */
+
+/* yajl has no reset: a handle is made and freed per line. Its blocks (handle, lexer, buffers,
+ * state stack) are kept here between lines instead of going back to malloc, and wiped (they may
+ * hold decoded string text) when the filter is destroyed. Each block has a size header. */
+struct ycache {
+    void *blk[YCACHE];
+    int n;
+};
 
 /* Bounded line reader over a FILE: data is buf[beg..end); buf[end] is always writable. */
 struct lines {
@@ -67,12 +76,74 @@ struct sl_redact {
     struct sl_buf fix; /* tmp made valid UTF-8, when the stage cut a character */
     /* the line being parsed */
     yajl_handle h;
+    yajl_alloc_funcs afs;
+    struct ycache yc;
     const char *line;
     size_t prev;   /* end of the previous string or key token */
     size_t copied; /* line[0..copied) is in out */
     size_t bad_at; /* offset of an unpaired surrogate escape */
     int fail;      /* why a callback stopped the parse: 1 bad escape, < 0 an error code */
 };
+
+#define YHDR 16 /* keeps malloc's alignment */
+
+static size_t ycap(void *blk) { return *(size_t *)blk; }
+
+static void *ymalloc(void *ctx, size_t sz)
+{
+    struct ycache *c = ctx;
+    void *b;
+    int i, best = -1;
+
+    for (i = 0; i < c->n; i++) /* the smallest cached block that fits */
+        if (ycap(c->blk[i]) >= sz && (best < 0 || ycap(c->blk[i]) < ycap(c->blk[best])))
+            best = i;
+    if (best >= 0) {
+        b = c->blk[best];
+        c->blk[best] = c->blk[--c->n];
+        return (char *)b + YHDR;
+    }
+    if (sz > SIZE_MAX - YHDR || !(b = malloc(sz + YHDR)))
+        return NULL;
+    *(size_t *)b = sz;
+    return (char *)b + YHDR;
+}
+
+static void yrelease(void *b)
+{
+    explicit_bzero((char *)b + YHDR, ycap(b));
+    free(b);
+}
+
+static void yfree(void *ctx, void *p)
+{
+    struct ycache *c = ctx;
+    void *b;
+
+    if (!p)
+        return;
+    b = (char *)p - YHDR;
+    if (c->n < YCACHE)
+        c->blk[c->n++] = b;
+    else
+        yrelease(b);
+}
+
+/* Grown by copy, so the old block is wiped, never handed back to malloc unwiped. */
+static void *yrealloc(void *ctx, void *p, size_t sz)
+{
+    void *q;
+
+    if (!p)
+        return ymalloc(ctx, sz);
+    if (ycap((char *)p - YHDR) >= sz)
+        return p;
+    if (!(q = ymalloc(ctx, sz)))
+        return NULL;
+    memcpy(q, p, ycap((char *)p - YHDR));
+    yrelease((char *)p - YHDR);
+    return q;
+}
 
 static void usage(void)
 {
@@ -383,7 +454,7 @@ int sl_redact_line(struct sl_redact *r, char *line, size_t len, size_t lineno, F
         report(err, lineno, "not valid JSON", off + 1);
         return 1;
     }
-    r->h = yajl_alloc(&callbacks, NULL, r);
+    r->h = yajl_alloc(&callbacks, &r->afs, r);
     if (!r->h)
         return -ENOMEM;
     yajl_config(r->h, yajl_dont_validate_strings, 1); /* checked strictly above */
@@ -443,6 +514,7 @@ int sl_redact_create(const struct sl_anon_opts *o, struct sl_redact **out)
     if (!r)
         return -ENOMEM;
     r->mode = o->mode;
+    r->afs = (yajl_alloc_funcs){.malloc = ymalloc, .realloc = yrealloc, .free = yfree, .ctx = &r->yc};
     sl_buf_init(&r->out, SL_REDACT_MAX_LINE * 2);
     sl_buf_init(&r->tmp, SL_REDACT_MAX_LINE * 2);
     sl_buf_init(&r->fix, SL_REDACT_MAX_LINE * 4);
@@ -466,6 +538,8 @@ void sl_redact_destroy(struct sl_redact *r)
     sl_buf_wipe(&r->out);
     sl_buf_wipe(&r->tmp);
     sl_buf_wipe(&r->fix);
+    while (r->yc.n > 0)
+        yrelease(r->yc.blk[--r->yc.n]);
     sl_anon_scratch_destroy(r->s);
     sl_anon_destroy(r->a);
     free(r);
