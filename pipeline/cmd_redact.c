@@ -428,30 +428,82 @@ static void report(FILE *err, size_t lineno, const char *what, size_t off)
         fprintf(err, "sluice redact: line %zu: %s\n", lineno, what);
 }
 
-/* Offset of the first \v or \f in p[0..n), or n. In a line yajl accepts they are between tokens
- * (inside a string yajl refuses them raw). */
-static size_t find_vf(const char *p, size_t n)
+/* Length of the leading run of p[0..n) of bytes 0x20..0x7F: nothing there for line_check. */
+static size_t plain_prefix(const char *p, size_t n)
 {
-    const char *v = memchr(p, '\v', n), *f = memchr(p, '\f', n);
+    size_t i = 0;
 
-    if (v && (!f || v < f))
-        return (size_t)(v - p);
-    return f ? (size_t)(f - p) : n;
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8(0x1F); /* signed compare: bytes >= 0x80 are negative */
+
+    for (; i + 32 <= n; i += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+
+        if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(a, lo), _mm_cmpgt_epi8(b, lo))) != 0xFFFF)
+            break;
+    }
+#endif
+    while (i < n && (signed char)p[i] > 0x1F)
+        i++;
+    return i;
+}
+
+/* Length of the leading run of p[0..n) of bytes >= 0x80. */
+static size_t high_prefix(const char *p, size_t n)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+
+        if (m != 0xFFFF)
+            return i + (size_t)__builtin_ctz(~m);
+    }
+#endif
+    while (i < n && (unsigned char)p[i] >= 0x80)
+        i++;
+    return i;
+}
+
+/* What yajl lets through in a line: ill-formed UTF-8 (strict) anywhere, and \v or \f (which can
+ * only be between tokens: inside a string yajl refuses them raw). One pass: printable ASCII, most
+ * of a line, is skipped 32 bytes at a time; each maximal run of bytes >= 0x80 is checked by
+ * sl_utf8_valid. An ASCII byte is a character of its own, so a run starts where a character of
+ * the whole line starts and a sequence cut by an ASCII byte is ill-formed at the same lead byte
+ * either way: run by run finds the first error that checking the whole line finds. Returns the
+ * 1-based column of the first ill-formed byte, else of the first \v or \f, else 0. */
+static size_t line_check(const char *p, size_t n)
+{
+    size_t i = 0, vf = 0, k, off;
+
+    while ((i += plain_prefix(p + i, n - i)) < n) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (c < 0x80) {
+            if (!vf && (c == '\v' || c == '\f'))
+                vf = i + 1;
+            i++;
+            continue;
+        }
+        k = i + high_prefix(p + i, n - i);
+        if (!sl_utf8_valid(p + i, k - i, &off))
+            return i + off + 1;
+        i = k;
+    }
+    return vf;
 }
 
 int sl_redact_line(struct sl_redact *r, char *line, size_t len, size_t lineno, FILE *out, FILE *err)
 {
     yajl_status st;
-    size_t asc = ascii_prefix(line, len), off;
+    size_t off = line_check(line, len);
     bool in_complete = false;
     int rc = 0;
 
-    if (!sl_utf8_valid(line + asc, len - asc, &off)) {
-        report(err, lineno, "not valid JSON", asc + off + 1);
-        return 1;
-    }
-    if ((off = find_vf(line, len)) < len) {
-        report(err, lineno, "not valid JSON", off + 1);
+    if (off) {
+        report(err, lineno, "not valid JSON", off);
         return 1;
     }
     r->h = yajl_alloc(&callbacks, &r->afs, r);

@@ -549,6 +549,80 @@ static void test_mask_keeps_utf8(void **state)
     assert_true(sl_utf8_valid(io.out, strlen(io.out), NULL));
 }
 
+/* The column of an invalid line's first ill-formed UTF-8 byte (else of its first \v or \f) is
+ * what checking the whole line at once gives, wherever the bad bytes fall: before, in or after a
+ * 32-byte block of plain ASCII, at the end of a run of multi-byte characters of any length,
+ * cut by an ASCII byte, with a \v before or after. Lines of valid UTF-8 around the same places
+ * are copied unchanged. One run over all the lines. */
+static void test_invalid_columns(void **state)
+{
+    static const struct {
+        const char *head, *run, *tail; /* line: [" head x*k run*m tail "] */
+    } shapes[] = {
+        {"", "", "\xff"},
+        {"", "", "\xc3" "A"},               /* a sequence cut by an ASCII byte */
+        {"", "\xc3\xa9", "\xed\xa0\x80"},   /* an encoded surrogate after m e-acutes */
+        {"", "\xe2\x82\xac", "\xe2\x82"},   /* cut by the closing quote */
+        {"", "\xf0\x9f\x98\x80", "\xc0\x80"}, /* overlong after m 4-byte characters */
+        {"\v", "\xc3\xa9", "\xff"},         /* \v first: the UTF-8 error is the one reported */
+        {"", "\xc3\xa9", "\",\f1,\""},      /* \f alone */
+        {"", "\xc3\xa9", ""},               /* valid */
+        {"\t", "\xe2\x82\xac", "\t"},       /* valid, tab inside a string is invalid JSON */
+    };
+    char *argv[] = {"redact", "--mode", "off", NULL};
+    size_t cap = 1 << 20, n = 0, nlines = 0, i, k, m, j;
+    char *in = xmalloc(cap), *out = xmalloc(cap), *err = xmalloc(cap), *want = xmalloc(cap);
+    static size_t wantcol[4096];
+    size_t wn = 0;
+    char line[512];
+
+    (void)state;
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        for (k = 0; k < 70; k += (k < 40 ? 1 : 7)) {
+            for (m = 0; m < 12; m += (i == 0 || i == 1 ? 12 : 1)) {
+                size_t ln = 0, vf, off;
+                const char *v, *f;
+
+                ln += (size_t)snprintf(line + ln, sizeof(line) - ln, "[\"%s", shapes[i].head);
+                for (j = 0; j < k; j++)
+                    line[ln++] = 'x';
+                for (j = 0; j < m; j++)
+                    ln += (size_t)snprintf(line + ln, sizeof(line) - ln, "%s", shapes[i].run);
+                ln += (size_t)snprintf(line + ln, sizeof(line) - ln, "%s\"]", shapes[i].tail);
+                v = memchr(line, '\v', ln);
+                f = memchr(line, '\f', ln);
+                vf = v ? (size_t)(v - line) + 1 : f ? (size_t)(f - line) + 1 : 0;
+                wantcol[nlines++] = !sl_utf8_valid(line, ln, &off) ? off + 1 : vf;
+                assert_true(nlines < sizeof(wantcol) / sizeof(wantcol[0]));
+                memcpy(in + n, line, ln);
+                n += ln;
+                in[n++] = '\n';
+                if (wantcol[nlines - 1] == 0 && !memchr(line, '\t', ln)) {
+                    memcpy(want + wn, line, ln);
+                    wn += ln;
+                    want[wn++] = '\n';
+                }
+            }
+        }
+    }
+    want[wn] = '\0';
+    assert_int_equal(run_raw(in, n, out, cap, err, cap, 3, argv), 3);
+    assert_string_equal(out, want);
+    for (i = 0; i < nlines; i++) {
+        char msg[96];
+
+        if (wantcol[i]) {
+            snprintf(msg, sizeof(msg), "line %zu: not valid JSON (column %zu)\n", i + 1, wantcol[i]);
+            if (!strstr(err, msg))
+                fail_msg("line %zu: want column %zu: %s", i + 1, wantcol[i], err);
+        }
+    }
+    free(in);
+    free(out);
+    free(err);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_invalid_cases),      cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_long_lines),         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_mask_keeps_utf8),    cmocka_unit_test(test_random_documents),
+        cmocka_unit_test(test_invalid_columns),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
