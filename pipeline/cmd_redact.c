@@ -227,11 +227,104 @@ static bool surrogates_paired(const char *t, size_t n, size_t *bad)
 #define ONES ((uint64_t)0x0101010101010101)
 #define HIGHS ((uint64_t)0x8080808080808080)
 
-/* Append s as a JSON string literal. The anonymized text of ordinary prose needs no escape: then
- * it is copied whole (a word-at-a-time check: no byte < 0x20, '"' or '\\'); else buf.c escapes. */
-static int append_json_str(struct sl_buf *b, const char *s, size_t n)
+/* Length of the leading run of p[0..n) of bytes 0x20..0x7F: nothing there for utf8_scan. */
+static size_t plain_prefix(const char *p, size_t n)
 {
     size_t i = 0;
+
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8(0x1F); /* signed compare: bytes >= 0x80 are negative */
+
+    for (; i + 32 <= n; i += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+
+        if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(a, lo), _mm_cmpgt_epi8(b, lo))) != 0xFFFF)
+            break;
+    }
+#endif
+    while (i < n && (signed char)p[i] > 0x1F)
+        i++;
+    return i;
+}
+
+/* Length of the leading run of p[0..n) of bytes >= 0x80. */
+static size_t high_prefix(const char *p, size_t n)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+
+        if (m != 0xFFFF)
+            return i + (size_t)__builtin_ctz(~m);
+    }
+#endif
+    while (i < n && (unsigned char)p[i] >= 0x80)
+        i++;
+    return i;
+}
+
+/* Offset of the first ill-formed (strict) UTF-8 byte of p[0..n), or n; *vf (if not NULL) the
+ * offset of the first \v or \f before it, or n. Printable ASCII, most of a text, is skipped 32
+ * bytes at a time; each maximal run of bytes >= 0x80 is checked by sl_utf8_valid. An ASCII byte is
+ * a character of its own, so a run starts where a character of the whole text starts, and a
+ * sequence cut by an ASCII byte is ill-formed at the same lead byte either way: run by run finds
+ * the first error that checking the whole text finds. */
+static size_t utf8_scan(const char *p, size_t n, size_t *vf)
+{
+    size_t i = 0, k, off;
+
+    if (vf)
+        *vf = n;
+    while ((i += plain_prefix(p + i, n - i)) < n) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (c < 0x80) {
+            if (vf && *vf == n && (c == '\v' || c == '\f'))
+                *vf = i;
+            i++;
+            continue;
+        }
+        k = i + high_prefix(p + i, n - i);
+        if (!sl_utf8_valid(p + i, k - i, &off))
+            return i + off;
+        i = k;
+    }
+    return n;
+}
+
+/* Length of the leading run of p[0..n) of bytes 0x20..0x7F but '"' and '\\': text that needs no
+ * UTF-8 check and no JSON escape. */
+static size_t json_plain_prefix(const char *p, size_t n)
+{
+    size_t i = 0;
+
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8(0x1F), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+
+    for (; i + 32 <= n; i += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+        __m128i sa = _mm_or_si128(_mm_cmpeq_epi8(a, q), _mm_cmpeq_epi8(a, bs));
+        __m128i sb = _mm_or_si128(_mm_cmpeq_epi8(b, q), _mm_cmpeq_epi8(b, bs));
+
+        if (_mm_movemask_epi8(_mm_and_si128(_mm_andnot_si128(sa, _mm_cmpgt_epi8(a, lo)),
+                                            _mm_andnot_si128(sb, _mm_cmpgt_epi8(b, lo)))) != 0xFFFF)
+            break;
+    }
+#endif
+    while (i < n && (signed char)p[i] > 0x1F && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/* Append s as a JSON string literal; s[0..i) is known to need no escape. The anonymized text of
+ * ordinary prose needs none: then it is copied whole (no byte < 0x20, '"' or '\\'); else buf.c
+ * escapes. */
+static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
+{
     int rc;
 
 #if defined(__SSE2__)
@@ -265,21 +358,6 @@ static int append_json_str(struct sl_buf *b, const char *s, size_t n)
     b->p[b->len++] = '"';
     b->p[b->len] = '\0';
     return 0;
-}
-
-/* Length of the all-ASCII prefix of p[0..n), 32 bytes at a time (to within 32 bytes). */
-static size_t ascii_prefix(const char *p, size_t n)
-{
-    size_t i = 0;
-
-    for (; i + 32 <= n; i += 32) {
-        uint64_t w[4];
-
-        memcpy(w, p + i, 32);
-        if ((w[0] | w[1] | w[2] | w[3]) & HIGHS)
-            break;
-    }
-    return i;
 }
 
 /* Locate the string token yajl just lexed: [*start, *end) with both quotes. Its body holds an
@@ -330,19 +408,20 @@ static int on_string(void *ctx, const unsigned char *v, size_t n)
     if (!rc && sl_anon_counts_total(&r->line_counts) != before &&
         (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
         const char *t = r->tmp.p;
-        size_t tn = r->tmp.len, a = ascii_prefix(t, tn), bad;
+        size_t tn = r->tmp.len, plain = json_plain_prefix(t, tn);
 
         /* The input was valid UTF-8; an operator that keeps part of a value (mask keeps the first
          * byte of an e-mail address) can cut a character: replace such bytes with U+FFFD so the
          * line stays valid JSON. */
-        if (!sl_utf8_valid(t + a, tn - a, &bad)) {
+        if (plain < tn && utf8_scan(t + plain, tn - plain, NULL) < tn - plain) {
             sl_buf_reset(&r->fix);
             rc = sl_utf8_repair(t, tn, &r->fix);
             t = r->fix.p;
             tn = r->fix.len;
+            plain = 0;
         }
         if (!rc && !(rc = sl_buf_append(&r->out, r->line + r->copied, s - r->copied)))
-            rc = append_json_str(&r->out, t, tn);
+            rc = append_json_str(&r->out, t, tn, plain);
         r->copied = e;
     }
     if (rc) { /* tmp and out hold only anonymized text: not wiped per line, only at the end */
@@ -428,82 +507,15 @@ static void report(FILE *err, size_t lineno, const char *what, size_t off)
         fprintf(err, "sluice redact: line %zu: %s\n", lineno, what);
 }
 
-/* Length of the leading run of p[0..n) of bytes 0x20..0x7F: nothing there for line_check. */
-static size_t plain_prefix(const char *p, size_t n)
-{
-    size_t i = 0;
-
-#if defined(__SSE2__)
-    const __m128i lo = _mm_set1_epi8(0x1F); /* signed compare: bytes >= 0x80 are negative */
-
-    for (; i + 32 <= n; i += 32) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-
-        if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(a, lo), _mm_cmpgt_epi8(b, lo))) != 0xFFFF)
-            break;
-    }
-#endif
-    while (i < n && (signed char)p[i] > 0x1F)
-        i++;
-    return i;
-}
-
-/* Length of the leading run of p[0..n) of bytes >= 0x80. */
-static size_t high_prefix(const char *p, size_t n)
-{
-    size_t i = 0;
-
-#if defined(__SSE2__)
-    for (; i + 16 <= n; i += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
-
-        if (m != 0xFFFF)
-            return i + (size_t)__builtin_ctz(~m);
-    }
-#endif
-    while (i < n && (unsigned char)p[i] >= 0x80)
-        i++;
-    return i;
-}
-
-/* What yajl lets through in a line: ill-formed UTF-8 (strict) anywhere, and \v or \f (which can
- * only be between tokens: inside a string yajl refuses them raw). One pass: printable ASCII, most
- * of a line, is skipped 32 bytes at a time; each maximal run of bytes >= 0x80 is checked by
- * sl_utf8_valid. An ASCII byte is a character of its own, so a run starts where a character of
- * the whole line starts and a sequence cut by an ASCII byte is ill-formed at the same lead byte
- * either way: run by run finds the first error that checking the whole line finds. Returns the
- * 1-based column of the first ill-formed byte, else of the first \v or \f, else 0. */
-static size_t line_check(const char *p, size_t n)
-{
-    size_t i = 0, vf = 0, k, off;
-
-    while ((i += plain_prefix(p + i, n - i)) < n) {
-        unsigned char c = (unsigned char)p[i];
-
-        if (c < 0x80) {
-            if (!vf && (c == '\v' || c == '\f'))
-                vf = i + 1;
-            i++;
-            continue;
-        }
-        k = i + high_prefix(p + i, n - i);
-        if (!sl_utf8_valid(p + i, k - i, &off))
-            return i + off + 1;
-        i = k;
-    }
-    return vf;
-}
-
 int sl_redact_line(struct sl_redact *r, char *line, size_t len, size_t lineno, FILE *out, FILE *err)
 {
     yajl_status st;
-    size_t off = line_check(line, len);
+    size_t vf, off = utf8_scan(line, len, &vf);
     bool in_complete = false;
     int rc = 0;
 
-    if (off) {
-        report(err, lineno, "not valid JSON", off);
+    if (off < len || vf < len) { /* the first ill-formed UTF-8 byte, else the first \v or \f */
+        report(err, lineno, "not valid JSON", (off < len ? off : vf) + 1);
         return 1;
     }
     r->h = yajl_alloc(&callbacks, &r->afs, r);

@@ -623,6 +623,54 @@ static void test_invalid_columns(void **state)
     free(want);
 }
 
+/* A changed string is re-encoded exactly as sl_buf_append_json_str encodes its new text, wherever
+ * a byte that needs an escape (or a non-ASCII character) falls: before, in or after the first
+ * 32-byte block of plain text, or nowhere. One run over all the lines. */
+static void test_reencode_offsets(void **state)
+{
+    static const struct {
+        const char *json, *text; /* a piece as written in the input, and its decoded text */
+    } pieces[] = {
+        {"", ""},           {"\\\"", "\""},       {"\\\\", "\\"},     {"\\n", "\n"},
+        {"\\u0001", "\x01"}, {"\xc3\xa9", "\xc3\xa9"}, {"\\u00e9", "\xc3\xa9"}, {"/", "/"},
+    };
+    char *argv[] = {"redact", NULL};
+    size_t cap = 1 << 20, n = 0, i, k, j;
+    char *in = xmalloc(cap), *out = xmalloc(cap), *err = xmalloc(cap);
+    struct sl_buf want, text;
+
+    (void)state;
+    sl_buf_init(&want, cap);
+    sl_buf_init(&text, cap);
+    for (i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+        for (k = 0; k < 90; k += (k < 40 ? 1 : 3)) {
+            for (j = 0; j < 2; j++) { /* the piece before, then after the address */
+                sl_buf_reset(&text);
+                n += (size_t)snprintf(in + n, cap - n, "{\"n\":%zu,\"t\":\"", k);
+                assert_int_equal(sl_buf_printf(&want, "{\"n\":%zu,\"t\":", k), 0);
+                memset(in + n, 'a', k);
+                n += k;
+                assert_int_equal(sl_buf_printf(&text, "%.*s", (int)k, in + n - k), 0);
+                n += (size_t)snprintf(in + n, cap - n, "%s john@example.com %s%.*s\"}\n",
+                                      j ? "" : pieces[i].json, j ? pieces[i].json : "",
+                                      (int)(k % 13), "bbbbbbbbbbbbb");
+                assert_int_equal(sl_buf_printf(&text, "%s [REDACTED_EMAIL] %s%.*s",
+                                               j ? "" : pieces[i].text, j ? pieces[i].text : "",
+                                               (int)(k % 13), "bbbbbbbbbbbbb"), 0);
+                assert_int_equal(sl_buf_append_json_str(&want, text.p, text.len), 0);
+                assert_int_equal(sl_buf_append(&want, "}\n", 2), 0);
+            }
+        }
+    }
+    assert_int_equal(run_raw(in, n, out, cap, err, cap, 1, argv), 0);
+    assert_string_equal(out, want.p);
+    sl_buf_free(&want);
+    sl_buf_free(&text);
+    free(in);
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,7 +680,7 @@ int main(void)
         cmocka_unit_test(test_invalid_cases),      cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_long_lines),         cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_mask_keeps_utf8),    cmocka_unit_test(test_random_documents),
-        cmocka_unit_test(test_invalid_columns),
+        cmocka_unit_test(test_invalid_columns),    cmocka_unit_test(test_reencode_offsets),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
