@@ -227,20 +227,42 @@ static bool surrogates_paired(const char *t, size_t n, size_t *bad)
 #define ONES ((uint64_t)0x0101010101010101)
 #define HIGHS ((uint64_t)0x8080808080808080)
 
+#if defined(__SSE2__)
+static inline __m128i load16(const char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* 0xFF in each byte of v that is 0x20..0x7F (signed compare: bytes >= 0x80 are negative). */
+static inline __m128i printable(__m128i v) { return _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)); }
+
+/* 0xFF in each byte of v that is 0x20..0x7F but '"' and '\\'. */
+static inline __m128i json_plain(__m128i v)
+{
+    return _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                            printable(v));
+}
+#endif
+
 /* Length of the leading run of p[0..n) of bytes 0x20..0x7F: nothing there for utf8_scan. */
 static size_t plain_prefix(const char *p, size_t n)
 {
     size_t i = 0;
 
 #if defined(__SSE2__)
-    const __m128i lo = _mm_set1_epi8(0x1F); /* signed compare: bytes >= 0x80 are negative */
+    for (; i + 64 <= n; i += 64) { /* a line is mostly printable ASCII: 64 bytes a step */
+        __m128i a = _mm_and_si128(printable(load16(p + i)), printable(load16(p + i + 16)));
+        __m128i b = _mm_and_si128(printable(load16(p + i + 32)), printable(load16(p + i + 48)));
 
-    for (; i + 32 <= n; i += 32) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-
-        if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(a, lo), _mm_cmpgt_epi8(b, lo))) != 0xFFFF)
+        if (_mm_movemask_epi8(_mm_and_si128(a, b)) != 0xFFFF)
             break;
+    }
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(printable(load16(p + i)));
+
+        if (m != 0xFFFF)
+            return i + (size_t)__builtin_ctz(~m);
     }
 #endif
     while (i < n && (signed char)p[i] > 0x1F)
@@ -255,7 +277,7 @@ static size_t high_prefix(const char *p, size_t n)
 
 #if defined(__SSE2__)
     for (; i + 16 <= n; i += 16) {
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+        unsigned m = (unsigned)_mm_movemask_epi8(load16(p + i));
 
         if (m != 0xFFFF)
             return i + (size_t)__builtin_ctz(~m);
@@ -267,7 +289,7 @@ static size_t high_prefix(const char *p, size_t n)
 }
 
 /* Offset of the first ill-formed (strict) UTF-8 byte of p[0..n), or n; *vf (if not NULL) the
- * offset of the first \v or \f before it, or n. Printable ASCII, most of a text, is skipped 32
+ * offset of the first \v or \f before it, or n. Printable ASCII, most of a text, is skipped 64
  * bytes at a time; each maximal run of bytes >= 0x80 is checked by sl_utf8_valid. An ASCII byte is
  * a character of its own, so a run starts where a character of the whole text starts, and a
  * sequence cut by an ASCII byte is ill-formed at the same lead byte either way: run by run finds
@@ -302,17 +324,17 @@ static size_t json_plain_prefix(const char *p, size_t n)
     size_t i = 0;
 
 #if defined(__SSE2__)
-    const __m128i lo = _mm_set1_epi8(0x1F), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-
     for (; i + 32 <= n; i += 32) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-        __m128i sa = _mm_or_si128(_mm_cmpeq_epi8(a, q), _mm_cmpeq_epi8(a, bs));
-        __m128i sb = _mm_or_si128(_mm_cmpeq_epi8(b, q), _mm_cmpeq_epi8(b, bs));
+        __m128i a = json_plain(load16(p + i)), b = json_plain(load16(p + i + 16));
 
-        if (_mm_movemask_epi8(_mm_and_si128(_mm_andnot_si128(sa, _mm_cmpgt_epi8(a, lo)),
-                                            _mm_andnot_si128(sb, _mm_cmpgt_epi8(b, lo)))) != 0xFFFF)
+        if (_mm_movemask_epi8(_mm_and_si128(a, b)) != 0xFFFF)
             break;
+    }
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(json_plain(load16(p + i)));
+
+        if (m != 0xFFFF)
+            return i + (size_t)__builtin_ctz(~m);
     }
 #endif
     while (i < n && (signed char)p[i] > 0x1F && p[i] != '"' && p[i] != '\\')

@@ -612,7 +612,8 @@ static void test_invalid_columns(void **state)
         char msg[96];
 
         if (wantcol[i]) {
-            snprintf(msg, sizeof(msg), "line %zu: not valid JSON (column %zu)\n", i + 1, wantcol[i]);
+            snprintf(msg, sizeof(msg), "line %zu: not valid JSON (column %zu)\n", i + 1,
+                     wantcol[i]);
             if (!strstr(err, msg))
                 fail_msg("line %zu: want column %zu: %s", i + 1, wantcol[i], err);
         }
