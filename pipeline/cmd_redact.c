@@ -56,11 +56,12 @@ struct ycache {
     int n;
 };
 
-/* Bounded line reader over a FILE: data is buf[beg..end); buf[end] is always writable. */
+/* Bounded line reader over a FILE: data is buf[beg..end); buf[end] is always writable; buf[0..hw)
+ * is all that was ever written (what to wipe). */
 struct lines {
     FILE *f;
     char *buf;
-    size_t cap, beg, end, max;
+    size_t cap, beg, end, max, hw;
     bool eof;
 };
 
@@ -503,17 +504,27 @@ static int lines_next(struct lines *l, char **p, size_t *len)
             l->beg = 0;
             l->end = scanned;
         }
-        if (l->cap - l->end < READ_CHUNK + 1) {
+        /* Room for half a chunk is enough: the rest of a line is rarely more, and a buffer of one
+         * chunk is half the memory (and the wipe) of two. Grown by copy: the old one is wiped. */
+        if (l->cap - l->end < READ_CHUNK / 2 + 1) {
             size_t nc = l->end + READ_CHUNK + 1 > l->cap * 2 ? l->end + READ_CHUNK + 1 : l->cap * 2;
-            char *nb = realloc(l->buf, nc);
+            char *nb = malloc(nc);
 
             if (!nb)
                 return -ENOMEM;
+            if (l->buf) {
+                memcpy(nb, l->buf, l->end);
+                explicit_bzero(l->buf, l->hw);
+                free(l->buf);
+            }
             l->buf = nb;
             l->cap = nc;
+            l->hw = l->end;
         }
         n = fread(l->buf + l->end, 1, l->cap - l->end - 1, l->f);
         l->end += n;
+        if (l->end + 1 > l->hw) /* with buf[end], where a last line's '\n' may be written */
+            l->hw = l->end + 1;
         if (n == 0)
             l->eof = true;
     }
@@ -749,7 +760,7 @@ int sl_cmd_redact(int argc, char **argv)
     if (stats)
         print_stats(r, lineno, bad);
     if (in.buf)
-        explicit_bzero(in.buf, in.cap);
+        explicit_bzero(in.buf, in.hw);
     free(in.buf);
     sl_redact_destroy(r);
     if (status)
