@@ -388,8 +388,15 @@ static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
  * decodes to); then its surrogate escapes are checked. Returns false (r->fail set) if unpaired. */
 static bool string_token(struct sl_redact *r, size_t n, size_t *start, size_t *end)
 {
-    size_t e = yajl_get_bytes_consumed(r->h), s, bad;
-    const char *q = e > r->prev ? memchr(r->line + r->prev, '"', e - r->prev) : NULL;
+    size_t e = yajl_get_bytes_consumed(r->h), s, bad, i = r->prev;
+    const char *q = NULL;
+
+    while (i < e && i < r->prev + 8 && r->line[i] != '"') /* mostly a byte or two away */
+        i++;
+    if (i < e && r->line[i] == '"')
+        q = r->line + i;
+    else if (i < e)
+        q = memchr(r->line + i, '"', e - i);
 
     if (!q || e - (size_t)(q - r->line) < 2 || r->line[e - 1] != '"') {
         r->fail = SL_EPARSE; /* yajl did not behave as documented above: stop, never guess */
@@ -417,19 +424,24 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
 
 static int on_string(void *ctx, const unsigned char *v, size_t n)
 {
+    static const struct sl_anon_counts none;
     struct sl_redact *r = ctx;
+    struct sl_anon_counts c = {{0}};
     size_t s, e;
-    int rc;
+    bool changed = false;
+    int rc, k;
 
     if (!string_token(r, n, &s, &e))
         return 0;
-    uint32_t before = sl_anon_counts_total(&r->line_counts);
-
     sl_buf_reset(&r->tmp);
-    rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &r->line_counts, r->vault);
+    rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &c, r->vault);
     /* Nothing replaced (no count added): the stage wrote the input back unchanged. */
-    if (!rc && sl_anon_counts_total(&r->line_counts) != before &&
-        (r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0)) {
+    if (!rc && memcmp(&c, &none, sizeof(c)) != 0) {
+        for (k = 0; k < SL_PII__COUNT; k++)
+            r->line_counts.n[k] += c.n[k];
+        changed = r->tmp.len != n || memcmp(r->tmp.p, v, n) != 0;
+    }
+    if (changed) {
         const char *t = r->tmp.p;
         size_t tn = r->tmp.len, plain = json_plain_prefix(t, tn);
 

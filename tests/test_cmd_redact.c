@@ -205,6 +205,11 @@ static void test_byte_exact(void **state)
         {"{\"a\":\"x@example.com\"}\r\n", "{\"a\":\"[REDACTED_EMAIL]\"}\n"},
         {"{\"a\":\"x@example.com\"}", "{\"a\":\"[REDACTED_EMAIL]\"}\n"}, /* no final newline */
         {"{\"a\": \"Grüße, x@example.com\" }\n", "{\"a\": \"Grüße, [REDACTED_EMAIL]\" }\n"},
+        /* the opening quote 7, 8 and 9 bytes after the previous token */
+        {"{\"a\":      \"x@example.com\"}\n", "{\"a\":      \"[REDACTED_EMAIL]\"}\n"},
+        {"{\"a\":       \"x@example.com\"}\n", "{\"a\":       \"[REDACTED_EMAIL]\"}\n"},
+        {"{\"a\":        \"x@example.com\"}\n", "{\"a\":        \"[REDACTED_EMAIL]\"}\n"},
+        {"[1,2,3,4,5,6,7,8,9,\"x@example.com\"]\n", "[1,2,3,4,5,6,7,8,9,\"[REDACTED_EMAIL]\"]\n"},
     };
     char *argv[] = {"redact", NULL};
     struct io io;
