@@ -225,8 +225,6 @@ static bool surrogates_paired(const char *t, size_t n, size_t *bad)
     return true;
 }
 
-#define ONES ((uint64_t)0x0101010101010101)
-#define HIGHS ((uint64_t)0x8080808080808080)
 
 #if defined(__SSE2__)
 static inline __m128i load16(const char *p)
@@ -343,44 +341,87 @@ static size_t json_plain_prefix(const char *p, size_t n)
     return i;
 }
 
-/* Append s as a JSON string literal; s[0..i) is known to need no escape. The anonymized text of
- * ordinary prose needs none: then it is copied whole (no byte < 0x20, '"' or '\\'); else buf.c
- * escapes. */
-static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
+#if defined(__SSE2__)
+/* 0xFF in each byte of v that JSON needs escaped: < 0x20 (min(byte, 0x1F) == byte), '"', '\\'. */
+static inline __m128i json_esc(__m128i v)
 {
-    int rc;
+    return _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v),
+                        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+#endif
+
+/* Length of the leading run of p[0..n) that needs no JSON escape (UTF-8 is written as it is). */
+static size_t json_noesc_prefix(const char *p, size_t n)
+{
+    size_t i = 0;
 
 #if defined(__SSE2__)
-    for (; i + 16 <= n; i += 16) { /* 16 bytes at a time: byte < 0x20 iff min(byte, 0x1F) == byte */
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i x = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    for (; i + 32 <= n; i += 32)
+        if (_mm_movemask_epi8(_mm_or_si128(json_esc(load16(p + i)), json_esc(load16(p + i + 16)))))
+            break;
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(json_esc(load16(p + i)));
 
-        if (_mm_movemask_epi8(x))
-            return sl_buf_append_json_str(b, s, n);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
     }
 #endif
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w, q, k;
+    while (i < n && (unsigned char)p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
 
-        memcpy(&w, s + i, 8);
-        q = w ^ (ONES * '"');
-        k = w ^ (ONES * '\\');
-        if ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((k - ONES) & ~k)) & HIGHS)
-            return sl_buf_append_json_str(b, s, n); /* some byte is < 0x20, '"' or '\\' */
-    }
-    for (; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
-            return sl_buf_append_json_str(b, s, n);
+/* Append s as a JSON string literal; s[0..i) is known to need no escape. The same bytes and the
+ * same sl_buf calls (so the same size-cap failures) as sl_buf_append_json_str, with the runs
+ * between escapes found 32 bytes at a time; the text of ordinary prose, with no escape, is
+ * copied whole. */
+static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    int rc;
+
+    i += json_noesc_prefix(s + i, n - i);
     if ((rc = sl_buf_reserve(b, n + 2)))
         return rc;
     b->p[b->len++] = '"';
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len++] = '"';
-    b->p[b->len] = '\0';
-    return 0;
+    if (i == n) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        b->p[b->len++] = '"';
+        b->p[b->len] = '\0';
+        return 0;
+    }
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6];
+        size_t elen = 2;
+
+        if ((rc = sl_buf_append(b, s + run, i - run)))
+            return rc;
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"':  esc[1] = '"';  break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n';  break;
+        case '\r': esc[1] = 'r';  break;
+        case '\t': esc[1] = 't';  break;
+        case '\b': esc[1] = 'b';  break;
+        case '\f': esc[1] = 'f';  break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            elen = 6;
+        }
+        if ((rc = sl_buf_append(b, esc, elen)))
+            return rc;
+        i = run + json_noesc_prefix(s + run, n - run);
+    }
+    if ((rc = sl_buf_append(b, s + run, n - run)))
+        return rc;
+    return sl_buf_append(b, "\"", 1);
 }
 
 /* Locate the string token yajl just lexed: [*start, *end) with both quotes. Its body holds an

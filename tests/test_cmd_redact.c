@@ -639,6 +639,9 @@ static void test_reencode_offsets(void **state)
     } pieces[] = {
         {"", ""},           {"\\\"", "\""},       {"\\\\", "\\"},     {"\\n", "\n"},
         {"\\u0001", "\x01"}, {"\xc3\xa9", "\xc3\xa9"}, {"\\u00e9", "\xc3\xa9"}, {"/", "/"},
+        {"\\n\\t\\r\\b\\f\\u0002\\u001f\\u007f\\u0080", "\n\t\r\b\f\x02\x1f\x7f\xc2\x80"},
+        {"ccccccccccccccccccccccccccccccccccccccc\\\"cccccccccccccccc\\\\\\u001e",
+         "ccccccccccccccccccccccccccccccccccccccc\"cccccccccccccccc\\\x1e"},
     };
     char *argv[] = {"redact", NULL};
     size_t cap = 1 << 20, n = 0, i, k, j;
