@@ -80,6 +80,7 @@ struct sl_redact {
     yajl_alloc_funcs afs;
     struct ycache yc;
     const char *line;
+    size_t len;
     size_t prev;   /* end of the previous string or key token */
     size_t copied; /* line[0..copied) is in out */
     size_t bad_at; /* offset of an unpaired surrogate escape */
@@ -424,10 +425,13 @@ static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
     return sl_buf_append(b, "\"", 1);
 }
 
-/* Locate the string token yajl just lexed: [*start, *end) with both quotes. Its body holds an
- * escape iff it is longer than the decoded text of n bytes (every escape is longer than what it
- * decodes to); then its surrogate escapes are checked. Returns false (r->fail set) if unpaired. */
-static bool string_token(struct sl_redact *r, size_t n, size_t *start, size_t *end)
+/* Locate the string token yajl just lexed: [*start, *end) with both quotes. A string without
+ * escapes yajl hands over as a pointer into the line, at the token's body: then the token is
+ * there (checked against the offset yajl reports, not assumed). Else its body holds an escape
+ * (every escape is longer than what it decodes to) and is found from the previous token; then
+ * its surrogate escapes are checked. Returns false (r->fail set) if unpaired. */
+static __attribute__((noinline)) bool string_token_search(struct sl_redact *r, size_t n,
+                                                           size_t *start, size_t *end)
 {
     size_t e = yajl_get_bytes_consumed(r->h), s, bad, i = r->prev;
     const char *q = NULL;
@@ -455,12 +459,26 @@ static bool string_token(struct sl_redact *r, size_t n, size_t *start, size_t *e
     return true;
 }
 
+static inline bool string_token(struct sl_redact *r, const unsigned char *v, size_t n,
+                                size_t *start, size_t *end)
+{
+    uintptr_t lp = (uintptr_t)r->line, o = (uintptr_t)v - lp; /* the body's offset, if in line */
+
+    if ((uintptr_t)v > lp && o < r->len && n < r->len - o && o - 1 >= r->prev &&
+        r->line[o - 1] == '"' && r->line[o + n] == '"' &&
+        yajl_get_bytes_consumed(r->h) == o + n + 1) {
+        *start = o - 1;
+        *end = r->prev = o + n + 1;
+        return true;
+    }
+    return string_token_search(r, n, start, end);
+}
+
 static int on_key(void *ctx, const unsigned char *k, size_t n)
 {
     size_t s, e;
 
-    (void)k;
-    return string_token(ctx, n, &s, &e);
+    return string_token(ctx, k, n, &s, &e);
 }
 
 static int on_string(void *ctx, const unsigned char *v, size_t n)
@@ -472,7 +490,7 @@ static int on_string(void *ctx, const unsigned char *v, size_t n)
     bool changed = false;
     int rc, k;
 
-    if (!string_token(r, n, &s, &e))
+    if (!string_token(r, v, n, &s, &e))
         return 0;
     sl_buf_reset(&r->tmp);
     rc = sl_anon_text(r->a, r->s, (const char *)v, n, &r->tmp, &c, r->vault);
@@ -609,6 +627,7 @@ int sl_redact_line(struct sl_redact *r, char *line, size_t len, size_t lineno, F
         return -ENOMEM;
     yajl_config(r->h, yajl_dont_validate_strings, 1); /* checked strictly above */
     r->line = line;
+    r->len = len;
     r->prev = r->copied = 0;
     r->fail = 0;
     memset(&r->line_counts, 0, sizeof(r->line_counts));
