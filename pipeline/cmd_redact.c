@@ -782,6 +782,8 @@ static int parse_args(int argc, char **argv, struct sl_anon_opts *o, unsigned ch
 
 int sl_cmd_redact(int argc, char **argv)
 {
+    static char obuf[(size_t)1 << 20]; /* stdout's buffer, for the life of the process */
+    static bool obuf_set;
     struct sl_anon_opts o = {.mode = SL_ANON_REDACT};
     struct sl_redact *r = NULL;
     struct lines in = {.f = stdin, .max = SL_REDACT_MAX_LINE};
@@ -801,6 +803,9 @@ int sl_cmd_redact(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "sluice redact: cannot build the anonymizer: %s\n", sl_strerror(rc));
         return 1;
+    }
+    if (!obuf_set && !isatty(STDOUT_FILENO)) { /* one write(2) a MB, not one each 4 KB */
+        obuf_set = setvbuf(stdout, obuf, _IOFBF, sizeof(obuf)) == 0;
     }
     while ((rc = lines_next(&in, &line, &len)) > 0) {
         lineno++;
