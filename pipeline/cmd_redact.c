@@ -23,7 +23,10 @@
  * quote and never beyond). The opening quote is the first '"' after the end of the previous string
  * or key token: the tokens in between (brackets, ',', ':', numbers, literals, spaces) hold none.
  * So only the string and map-key callbacks are set. The whole line is in one yajl_parse call, so
- * no string token straddles two calls; only a top-level number ends in yajl_complete_parse.
+ * no string token straddles two calls; only a top-level number ends in yajl_complete_parse. A
+ * string without escapes yajl passes as a pointer into the line: that locates it without a search
+ * (checked against the offset above). yajl 2.1 has no reset, so a handle is made per line; its
+ * blocks are kept between lines (struct ycache) and wiped at the end.
  */
 #include "cmd_redact.h"
 
