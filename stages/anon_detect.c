@@ -49,7 +49,7 @@ enum {
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
-       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD };
+       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -315,6 +315,22 @@ const struct anon_pattern anon_patterns[] = {
     /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
     {"(?:제 이름은|내 이름은|저의 이름은|이름은|(?:이름|성명|성함|고객명|담당자|수신인|보내는 사람)[ \\t]?:) ?", 0, AH_PERSON, PC_KO},
     {"(?:저는|나는|고객|담당자) ?", 0, AH_PERSON, PC_KO_SURNAME},
+    /* A person's role in prose, or who did something ("the customer John Smith", "Patient: Anna
+     * Kowalski", "opened by Peter Müller", "according to Jennifer Wilson"): the name must be two or
+     * more capitalised name words (det_person), so "the customer service team" and "Patient Portal"
+     * stay. */
+    {"\\b(?:customer|client|patient|employee|caller|tenant|passenger|student|applicant|candidate|"
+     "colleague|co-worker|coworker|technician|nurse|doctor|physician|attorney|lawyer|witness|resident|"
+     "landlord|spouse|husband|wife|son|daughter|mother|father|brother|sister|friend|neighbou?r|"
+     "full name|account holder|cardholder|recipient|requester|beneficiary|Kunde|Kundin|Patient|Patientin|"
+     "Mitarbeiter|Mitarbeiterin|cliente|paciente|empleado|empleada|funcionário|funcionária|employé|employée|"
+     "(?:opened|reported|created|submitted|requested|written|sent|raised|filed|logged|reviewed|authori[sz]ed|"
+     "verified|prepared|issued|completed|closed|updated|modified|owned|managed|referred|introduced|"
+     "called|visited|treated|seen|examined|interviewed|booked|ordered|paid|placed|cancel?led|made) by|"
+     "according to|on behalf of|please call|please contact|please ask|meeting with|met with|"
+     "talked with|thanks to|together with|in the name of|erstellt von|gemeldet von|laut|selon|según|"
+     "segundo|creado por|criado por|créé par|signalé par)(?: |, | - | \xE2\x80\x93 |: )",
+     HS_FLAG_CASELESS, AH_PERSON, PC_ROLE},
     /* Portuguese puts an article before a first name ("aqui é a Beatriz", "falo com o João"). */
     {"\\b(?:aqui é|aqui fala|eu sou|falo com|fala|sou) (?:a|o) ", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"(?:^|\\n)>?[ \\t]?(?:On|Am|Le|El|Em) [^\\n]{4,60}?, ", 0, AH_PERSON, PC_QUOTE_ON},
@@ -1537,7 +1553,17 @@ static const char *const not_names[] = {
     "gracias", "obrigado", "obrigada", "atenciosamente", "cordialement", "saludos", "grüße",
     "gruß", "mit", "viele", "beste", "liebe", "bien", "un", "muchas", "muito", "vielen",
     "sehr", "geehrte", "geehrter", "cher", "chère", "estimado", "estimada", "prezado", "prezada",
-    "caro", "cara", "querido", "querida", "lieber", "name", "nom", "nombre", "nome", NULL};
+    "caro", "cara", "querido", "querida", "lieber", "name", "nom", "nombre", "nome",
+    /* nouns in product and page titles after a role word ("Patient Portal Login", "Student Loan") */
+    "portal", "login", "access", "app", "apps", "desktop", "loan", "loans", "services", "center",
+    "centre", "care", "id", "number", "card", "record", "records", "file", "files", "list", "form",
+    "forms", "success", "experience", "relations", "satisfaction", "information", "details",
+    "profile", "dashboard", "management", "network", "program", "programme", "plan", "plans",
+    "insurance", "benefits", "handbook", "guide", "manual", "agreement", "policy", "report",
+    "reports", "survey", "feedback", "review", "reviews", "journey", "onboarding", "registration",
+    "database", "data", "api", "sdk", "us", "self", "area", "zone", "hub", "central", "direct",
+    "online", "web", "mobile", "help", "desk", "helpdesk", "line", "hotline", "day", "week", "month",
+    "year", "of", NULL};
 
 /* Column headers that are not names: after a "Name |" or "Name<TAB>" label such a word is the next
  * header cell of a table, not the value. */
@@ -2197,6 +2223,14 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         return;
     if (kind == PC_NEXT && json_thing_name(c, end))
         return;
+    if (kind == PC_ROLE) { /* two name words at least, and the title-case run ends with the name */
+        size_t k, words = 0;
+
+        for (k = i; k < e; k = word_end(c, k) + 1)
+            words += upper_at(c, k);
+        if (words < 2 || (nx == ' ' && upper_at(c, e + 1)))
+            return;
+    }
     if (kind == PC_NEXT && end > 0 && (c->p[end - 1] == '|' || c->p[end - 1] == '\t') &&
         word_end(c, i) == e && word_in(c, i, e, &set_col_heads))
         return; /* "| Name | Phone |": the next header cell, not a value */

@@ -166,6 +166,16 @@ static const struct dcase must[] = {
     {"Assigned to: Wei Zhang\n", "Zhang", SL_PII_PERSON},
     {"Signed, \nEmily Watson\n", "Watson", SL_PII_PERSON},
     {"Contact 'Tarja Maurer' via mail", "Maurer", SL_PII_PERSON},
+    /* A role in prose, or who did something, then a name of two or more words. */
+    {"Customer John Smith called about his refund.", "Smith", SL_PII_PERSON},
+    {"The customer, Maria Lopez, asked for a refund.", "Lopez", SL_PII_PERSON},
+    {"Patient Anna Kowalski was admitted on Monday.", "Kowalski", SL_PII_PERSON},
+    {"Ticket opened by Peter Müller", "Müller", SL_PII_PERSON},
+    {"Reported by: Ahmed Al-Farsi", "Farsi", SL_PII_PERSON},
+    {"Full name - Olivia Brown", "Brown", SL_PII_PERSON},
+    {"according to Jennifer Wilson, the order shipped", "Wilson", SL_PII_PERSON},
+    {"Please call Michael Johnson at the office", "Johnson", SL_PII_PERSON},
+    {"Kunde Hans Meier hat angerufen", "Meier", SL_PII_PERSON},
     /* Titles and "my name is" in more languages. */
     {"Bonjour Monsieur Dupont, merci", "Dupont", SL_PII_PERSON},
     {"la signora Francesca Bianchi ha chiamato", "Bianchi", SL_PII_PERSON},
@@ -211,6 +221,8 @@ static const struct dcase must[] = {
 };
 
 static const char *const must_not[] = {
+    "Patient Portal Login page", "Customer Success Manager role", "Customer Service Team",
+    "Contact Us Today", "Student Loan Forgiveness", "Client Portal Access",
     "version 1.2.3.4.5 released",
     "at 2023-10-19 04:26:07 UTC",
     "ts 20220404090558",
