@@ -49,7 +49,7 @@ enum {
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
-       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE };
+       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -315,6 +315,9 @@ const struct anon_pattern anon_patterns[] = {
     /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
     {"(?:제 이름은|내 이름은|저의 이름은|이름은|(?:이름|성명|성함|고객명|담당자|수신인|보내는 사람)[ \\t]?:) ?", 0, AH_PERSON, PC_KO},
     {"(?:저는|나는|고객|담당자) ?", 0, AH_PERSON, PC_KO_SURNAME},
+    /* Titles in capitals ("MR JOHN SMITH", "ATTN MRS. O'NEIL" on labels and in legacy systems): the
+     * name is read in capitals too. DR, MS and SR only with their dot ("12 MAIN DR", "MS SQL"). */
+    {"\\b(?:MR|MRS|MISS|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
     /* A person's role in prose, or who did something ("the customer John Smith", "Patient: Anna
      * Kowalski", "opened by Peter Müller", "according to Jennifer Wilson"): the name must be two or
      * more capitalised name words (det_person), so "the customer service team" and "Patient Portal"
@@ -2142,6 +2145,47 @@ static bool json_thing_object(const struct anon_ctx *c, size_t k)
     return false;
 }
 
+/* A name in capitals from i ("JOHN SMITH", "O'NEIL"): up to four words of capital letters, two or
+ * more letters each, none a known non-name; at least min_words of them. Returns the end, 0 if none. */
+static size_t parse_upper_name(struct anon_ctx *c, size_t i, size_t min_words, bool commit)
+{
+    size_t k = i, e, last = 0, nw = 0;
+
+    while (nw < 4) {
+        size_t q, letters = 0;
+
+        e = word_end(c, k);
+        for (q = k; q < e; q++) {
+            if (is_lower(c->p[q]) || is_digit(c->p[q]))
+                return nw >= min_words ? last : 0;
+            letters += is_upper(c->p[q]) || c->p[q] >= 0xC0;
+        }
+        if (letters < 2 || !upper_at(c, k) || word_in(c, k, e, &set_not_names))
+            break;
+        if (commit)
+            remember_name(c, k, e);
+        last = e;
+        nw++;
+        if (at(c, e) != ' ' || !upper_at(c, e + 1))
+            break;
+        k = e + 1;
+    }
+    return nw >= min_words ? last : 0;
+}
+
+/* Is the cue that ends at end written in capitals ("NAME:", "SHIP TO:")? Its last word is read. */
+static bool cue_upper(const struct anon_ctx *c, size_t end)
+{
+    size_t e = end, s;
+
+    while (e > 0 && !is_alpha(c->p[e - 1]) && end - e < 4)
+        e--;
+    for (s = e; s > 0 && is_alpha(c->p[s - 1]); s--)
+        if (is_lower(c->p[s - 1]))
+            return false;
+    return e - s >= 2;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -2212,6 +2256,14 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             i++;
     }
     i = skip_markup(c, i);
+    if (kind == PC_UPPER || ((kind == PC_NEXT || kind == PC_ROLE) && cue_upper(c, end) &&
+                             parse_upper_name(c, i, 2, false))) {
+        if ((e = parse_upper_name(c, i, kind == PC_UPPER ? 1 : 2, false)) != 0) {
+            (void)parse_upper_name(c, i, 1, true);
+            add(c, i, e, SL_PII_PERSON);
+        }
+        return;
+    }
     e = parse_name(c, i, false);
     if (!e)
         return;

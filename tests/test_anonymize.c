@@ -176,6 +176,10 @@ static const struct dcase must[] = {
     {"according to Jennifer Wilson, the order shipped", "Wilson", SL_PII_PERSON},
     {"Please call Michael Johnson at the office", "Johnson", SL_PII_PERSON},
     {"Kunde Hans Meier hat angerufen", "Meier", SL_PII_PERSON},
+    /* Names in capitals after a title or a label in capitals. */
+    {"MR JOHN SMITH, 12 HIGH STREET", "SMITH", SL_PII_PERSON},
+    {"ATTN: MRS. MARY O'NEIL", "O'NEIL", SL_PII_PERSON},
+    {"SHIP TO: ANNA MEYER\n", "MEYER", SL_PII_PERSON},
     /* Titles and "my name is" in more languages. */
     {"Bonjour Monsieur Dupont, merci", "Dupont", SL_PII_PERSON},
     {"la signora Francesca Bianchi ha chiamato", "Bianchi", SL_PII_PERSON},
@@ -223,6 +227,7 @@ static const struct dcase must[] = {
 static const char *const must_not[] = {
     "Patient Portal Login page", "Customer Success Manager role", "Customer Service Team",
     "Contact Us Today", "Student Loan Forgiveness", "Client Portal Access",
+    "MS SQL SERVER 2019", "STATUS: OPEN TICKET",
     "version 1.2.3.4.5 released",
     "at 2023-10-19 04:26:07 UTC",
     "ts 20220404090558",
