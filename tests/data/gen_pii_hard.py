@@ -974,6 +974,20 @@ def handwritten():
     d.t("Livraison au ").v("STREET_ADDRESS", "27 rue de la Fontaine, 69003 Lyon").t(", il reste ").n("NUMBER", "4 place")
     d.t("s de parking. Madame ").v("PERSON", "Gisèle Marchand").t(" signera.\n")
     D.append(d)
+    # A person's role or who did something in prose; names in capitals on a label; with product
+    # and page titles after the same role words as look-alikes.
+    d = Doc("en_US", "ticket")
+    d.t("Customer ").v("PERSON", "Harriet Lindqvist").t(" called twice. Ticket opened by ").v("PERSON", "Samuel Okoro")
+    d.t(", escalated per the ").n("PRODUCT", "Customer Success Manager").t(" playbook. According to ")
+    d.v("PERSON", "Ingrid Halvorsen").t(", the ").n("PRODUCT", "Patient Portal Login").t(" page is down.\n")
+    D.append(d)
+    d = Doc("en_GB", "label")
+    d.t("SHIP TO: ").v("PERSON", "MARGARET O'CONNELL").t("\n").v("STREET_ADDRESS", "14 HARBOUR ROAD").t("\nREF ")
+    d.n("ORDER_ID", "SO-4471-22").t("\nATTN MR ").v("PERSON", "DECLAN MURPHY").t("\n").n("PRODUCT", "MS SQL SERVER 2019").t(" LICENCE\n")
+    D.append(d)
+    d = Doc("de", "ticket")
+    d.t("Kunde ").v("PERSON", "Wolfgang Brenner").t(" meldet, laut ").v("PERSON", "Sabine Krüger").t(" fehlt die Rechnung.\n")
+    D.append(d)
     return D
 
 
