@@ -49,7 +49,7 @@ enum {
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
-       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER };
+       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -220,7 +220,7 @@ const struct anon_pattern anon_patterns[] = {
      "nazywam się|jestem|mam na imię|jag heter|mitt namn är|jag är|det är|"
      /* da no tr id vi cs sk ro hu fi */
      "jeg heter|jeg hedder|mitt navn er|mit navn er|benim adım|nama saya|tên tôi là|tôi tên là|"
-     "jmenuji se|volám sa|mă numesc|ma numesc|numele meu este|a nevem|nimeni on) ",
+     "jmenuji se|volám sa|mă numesc|ma numesc|numele meu este|a nevem|nimeni on|sou) ",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
     {"\\b(?:Dear|Hi|Hello|Hey|Greetings|Hallo|Liebe|Lieber|Sehr geehrte|Sehr geehrter|Moin|Servus|"
      "Bonjour|Bonsoir|Salut|Cher|Chère|Hola|Buenos días|Buenas tardes|Estimado|Estimada|Querido|"
@@ -315,6 +315,14 @@ const struct anon_pattern anon_patterns[] = {
     /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
     {"(?:제 이름은|내 이름은|저의 이름은|이름은|(?:이름|성명|성함|고객명|담당자|수신인|보내는 사람)[ \\t]?:) ?", 0, AH_PERSON, PC_KO},
     {"(?:저는|나는|고객|담당자) ?", 0, AH_PERSON, PC_KO_SURNAME},
+    /* German puts the verb last: "An Thomas eskaliert", "von Anna Berger weitergeleitet". The
+     * name is the capitalised words between the preposition and the verb (det_person walks back). */
+    {"\\b(?:an|An|von|Von|für|Für|mit|Mit) [^ \\n]{2,40}(?: [^ \\n]{2,40}){0,2} (?:eskaliert|weitergeleitet|"
+     "übergeben|zugewiesen|übermittelt|geschickt|gesendet|delegiert)\\b", 0, AH_PERSON, PC_DE_VERB},
+    /* The first cell of an HTML table row with no header ("<tr><td>Gael Braga</td><td>4052...</td>"):
+     * a name of two or more words, the cell holding nothing else, and the row holding a contact or
+     * card value (an '@' or ten digits), so rows of products stay. */
+    {"<tr[^>\\n]{0,40}>[ \\t\\r\\n]*<td[^>\\n]{0,40}>", HS_FLAG_CASELESS, AH_PERSON, PC_ROWCELL},
     /* Titles in capitals ("MR JOHN SMITH", "ATTN MRS. O'NEIL" on labels and in legacy systems): the
      * name is read in capitals too. DR, MS and SR only with their dot ("12 MAIN DR", "MS SQL"). */
     {"\\b(?:MR|MRS|MISS|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
@@ -322,7 +330,8 @@ const struct anon_pattern anon_patterns[] = {
      * Kowalski", "opened by Peter Müller", "according to Jennifer Wilson"): the name must be two or
      * more capitalised name words (det_person), so "the customer service team" and "Patient Portal"
      * stay. */
-    {"\\b(?:customer|client|patient|employee|caller|tenant|passenger|student|applicant|candidate|"
+    {"\\b(?:customer|client|patient|employee|caller|tenant|passenger|student|applicant|candidate|driver|"
+     "guest|member|agent|owner|user|manager|supervisor|"
      "colleague|co-worker|coworker|technician|nurse|doctor|physician|attorney|lawyer|witness|resident|"
      "landlord|spouse|husband|wife|son|daughter|mother|father|brother|sister|friend|neighbou?r|"
      "full name|account holder|cardholder|recipient|requester|beneficiary|Kunde|Kundin|Patient|Patientin|"
@@ -1043,7 +1052,8 @@ static bool word_in(const struct anon_ctx *c, size_t s, size_t e, const struct w
     return false;
 }
 
-static struct wordset set_streets, set_particles, set_months, set_not_names, set_col_heads, set_thing_heads;
+static struct wordset set_streets, set_particles, set_months, set_not_names, set_col_heads, set_thing_heads,
+    set_company;
 
 /* ---- ADDRESS ---------------------------------------------------------------------------------- */
 
@@ -1579,6 +1589,14 @@ static const char *const col_heads[] = {
     "username", "user", "login", "telefon", "teléfono", "telefone", "téléphone", "telefono",
     "adresse", "dirección", "endereço", "indirizzo", "ort", "stadt", "ciudad", "ville", "cidade",
     "città", "land", "país", "pays", "paese", "datum", "fecha", "data", "firma", "empresa", NULL};
+/* Words after a name that make it a company's ("Acme Corp", "Müller GmbH"). */
+static const char *const company[] = {
+    "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "llp", "plc", "gmbh", "ag",
+    "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "ab", "as", "oy", "co", "company", "group",
+    "holdings", "bank", "systems", "technologies", "solutions", "services", "partners", "associates",
+    "consulting", "labs", "studios", "foundation", "university", "college", "school", "hospital",
+    "clinic", "hotel", "restaurant", "airlines", "airways", NULL};
+
 /* Headers of tables whose "name" column names things, not people. */
 static const char *const thing_heads[] = {
     "product", "item", "sku", "price", "cost", "file", "filename", "host", "hostname", "server",
@@ -1589,7 +1607,8 @@ static const char *const thing_heads[] = {
 
 static struct wordset set_streets = {street_types, {0}}, set_particles = {particles, {0}},
                       set_months = {months, {0}}, set_not_names = {not_names, {0}},
-                      set_col_heads = {col_heads, {0}}, set_thing_heads = {thing_heads, {0}};
+                      set_col_heads = {col_heads, {0}}, set_thing_heads = {thing_heads, {0}},
+                      set_company = {company, {0}};
 static pthread_once_t sets_once = PTHREAD_ONCE_INIT;
 
 static void sets_build(void)
@@ -1600,6 +1619,7 @@ static void sets_build(void)
     ws_build(&set_not_names);
     ws_build(&set_col_heads);
     ws_build(&set_thing_heads);
+    ws_build(&set_company);
 }
 
 void anon_detect_init(void)
@@ -1636,6 +1656,23 @@ static void remember_name(struct anon_ctx *c, size_t s, size_t e)
     c->nnames++;
 }
 
+/* After a capitalised particle ending at e: " " and a family name in lower case ("Carlos Da silva",
+ * "Moïse Le gall") that ends the name (end, punctuation, or a capitalised word after it)? Its end,
+ * else 0. */
+static size_t lower_family_after(const struct anon_ctx *c, size_t e)
+{
+    size_t e3 = word_end(c, e + 1), q;
+    int after = at(c, e3);
+
+    for (q = e + 1; q < e3 && is_lower(c->p[q]); q++)
+        ;
+    if (q == e3 && e3 - (e + 1) >= 3 && (after == 0 || strchr(" \r\n,.;:<>()\"'|", after)) &&
+        !word_in(c, e + 1, e3, &set_not_names) && !word_in(c, e + 1, e3, &set_particles) &&
+        !(after == ' ' && is_lower(at(c, e3 + 1))))
+        return e3;
+    return 0;
+}
+
 /* Parse up to four name words from i; returns the end (0 if no name). */
 static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
 {
@@ -1651,8 +1688,23 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
                 remember_name(c, k, e);
             last = e;
             nw++;
+            if (nw > 1 && at(c, e) == ' ' && is_lower(at(c, e + 1)) && word_in(c, k, e, &set_particles)) {
+                size_t e3 = lower_family_after(c, e);
+
+                if (e3)
+                    last = e3;
+                break;
+            }
+        } else if (e == k + 1 && is_upper(c->p[k]) && at(c, e) == '.' && at(c, e + 1) == ' ' &&
+                   upper_at(c, e + 2)) {
+            e++; /* an initial ("John A. Smith", "J. R. Tolkien"): part of the name if a word follows */
         } else if (nw > 0 && word_in(c, k, e, &set_particles)) {
             size_t k2 = e; /* "van den Berg", "de la Cruz": particles up to a capitalised word */
+
+            if (upper_at(c, k) && at(c, e) == ' ' && is_lower(at(c, e + 1)) && lower_family_after(c, e)) {
+                last = lower_family_after(c, e); /* "Caribert Le roux" */
+                break;
+            }
 
             while (at(c, k2) == ' ' && !upper_at(c, k2 + 1)) {
                 size_t e2 = word_end(c, k2 + 1);
@@ -1867,7 +1919,10 @@ static const char han_surnames1[] =
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁"
     "任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严"
     "莫孔向常汤康易乔赖文施洪辛柯庄殷岳颜倪聂牛葛俞祝齐温鲁申欧安包章凌裴翟佟左舒单纪季阮童焦柴梅"
-    "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭蔣葉蘇呂盧鍾譚陸韋賈鄒閆龍陶賀顧龔萬錢嚴湯喬賴莊顏聶溫魯歐";
+    "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭蔣葉蘇呂盧鍾譚陸韋賈鄒閆龍陶賀顧龔萬錢嚴湯喬賴莊顏聶溫魯歐"
+    /* the census list further down, without the ones that are everyday words (来 全 路 关 车 ...) */
+    "毕邢阎卫谷苗管蓝尚耿游樊兰饶骆霍柳景隋佘巫滕冉詹祁涂苟卓蒲邬缪杭芦艾鲍褚戚宫麦刁晏郁伍牟巩屈喻尤姬卜桂柏庞"
+    "畢閻衛藍饒駱鮑龐鄔繆蘆鞏";
 static const char *const ko_surnames[] = {
     "황보", "남궁", "제갈", "선우", "독고", "사공", "서문", "김", "이", "박", "최", "정", "강", "조", "윤",
     "장", "임", "한", "오", "서", "신", "권", "황", "안", "송", "류", "전", "홍", "고", "문", "양", "손",
@@ -1936,6 +1991,26 @@ static bool katakana_at(const struct anon_ctx *c, size_t i)
 
 /* A Japanese name after "私の名前は": ideographs or katakana (2..8, one space allowed), which must end
  * at "で" (です), "と" (…と申します), Japanese or ASCII punctuation, a line end or the text's end. */
+/* A hiragana syllable (U+3041..U+3096) at i? */
+static bool hiragana_at(const struct anon_ctx *c, size_t i)
+{
+    int b1 = at(c, i + 1), b2 = at(c, i + 2);
+
+    return at(c, i) == 0xE3 && ((b1 == 0x81 && b2 >= 0x81) || (b1 == 0x82 && b2 <= 0x96));
+}
+
+/* Does the copula ("です", "で、", "では"), "と申します" or an honorific start at i (where a name ends)? */
+static bool ja_name_stop(const struct anon_ctx *c, size_t i)
+{
+    static const char *const stops[] = {"で", "と", "さん", "くん", "ちゃん", "様", NULL}; /* です で、 では */
+    size_t k;
+
+    for (k = 0; stops[k]; k++)
+        if (i + strlen(stops[k]) <= c->n && !memcmp(c->p + i, stops[k], strlen(stops[k])))
+            return true;
+    return false;
+}
+
 static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
 {
     size_t e = i, n = 0;
@@ -1943,8 +2018,9 @@ static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
     int b0, b1;
 
     for (;;) {
-        if ((cjk_at(c, e) || katakana_at(c, e)) && n < 8) {
-            e += 3;
+        if ((cjk_at(c, e) || katakana_at(c, e) ||
+             (n > 0 && at(c, e) == 0xE3 && at(c, e + 1) == 0x80 && at(c, e + 2) == 0x85)) && n < 8) {
+            e += 3; /* ideographs, katakana, and the repeat mark 々 after an ideograph ("奈々") */
             n++;
         } else if (!split && n > 0 && (at(c, e) == ' ' || (at(c, e) == 0xE3 && at(c, e + 1) == 0x80 &&
                                                            at(c, e + 2) == 0x80)) &&
@@ -1957,6 +2033,18 @@ static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
     }
     if (n < 2)
         return 0;
+    if (hiragana_at(c, e) && !ja_name_stop(c, e)) {
+        /* a given name in hiragana after the family name ("根本はる"), up to the copula or an
+         * honorific: never more than four syllables */
+        size_t k = e, h;
+
+        for (h = 0; h < 4 && hiragana_at(c, k); h++) {
+            k += 3;
+            if (ja_name_stop(c, k))
+                return k;
+        }
+        return 0;
+    }
     b0 = at(c, e);
     b1 = at(c, e + 1);
     if (b0 == 0 || b0 == '\n' || b0 == '\r' || b0 == ' ' || (b0 < 0x80 && strchr(".,!?;:)\"", b0)))
@@ -2160,7 +2248,7 @@ static size_t parse_upper_name(struct anon_ctx *c, size_t i, size_t min_words, b
                 return nw >= min_words ? last : 0;
             letters += is_upper(c->p[q]) || c->p[q] >= 0xC0;
         }
-        if (letters < 2 || !upper_at(c, k) || word_in(c, k, e, &set_not_names))
+        if (letters < 2 || !upper_at(c, k) || word_in(c, k, e, &set_not_names) || word_in(c, k, e, &set_company))
             break;
         if (commit)
             remember_name(c, k, e);
@@ -2231,6 +2319,60 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             add(c, i, e, SL_PII_PERSON);
         return;
     }
+    if (kind == PC_DE_VERB) { /* back over the verb, then name words back to the preposition */
+        size_t ve = end, vs, k, s0 = SIZE_MAX;
+        int words = 0;
+
+        for (vs = ve; vs > 0 && c->p[vs - 1] != ' '; vs--)
+            ;
+        if (vs == 0)
+            return;
+        e = vs - 1; /* the space before the verb */
+        for (k = e; words < 4;) {
+            size_t ws = k;
+
+            while (ws > 0 && c->p[ws - 1] != ' ')
+                ws--;
+            if (word_is(c, ws, k, (const char *const[]){"an", "von", "für", "mit", NULL})) {
+                s0 = k + 1;
+                break;
+            }
+            if (!name_word_ok(c, ws, k) || word_end(c, ws) != k || ws == 0)
+                return;
+            words++;
+            k = ws - 1;
+        }
+        if (s0 == SIZE_MAX || words == 0)
+            return;
+        (void)parse_name(c, s0, true);
+        add(c, s0, e, SL_PII_PERSON);
+        return;
+    }
+    if (kind == PC_ROWCELL) {
+        size_t k, row, digits = 0;
+        bool at_sign = false;
+
+        while (at(c, i) == ' ' || at(c, i) == '\t')
+            i++;
+        e = parse_name(c, i, false);
+        if (!e || word_end(c, i) == e)
+            return; /* two words at least */
+        for (k = e; at(c, k) == ' ' || at(c, k) == '\t'; k++)
+            ;
+        if (!(at(c, k) == '<' && at(c, k + 1) == '/' && (at(c, k + 2) | 0x20) == 't'))
+            return;
+        for (row = k; row < c->n && row < k + 600; row++) {
+            if (c->p[row] == '<' && at(c, row + 1) == '/' && (at(c, row + 2) | 0x20) == 't' && (at(c, row + 3) | 0x20) == 'r')
+                break;
+            digits += is_digit(c->p[row]);
+            at_sign |= c->p[row] == '@';
+        }
+        if (digits < 10 && !at_sign)
+            return;
+        (void)parse_name(c, i, true);
+        add(c, i, e, SL_PII_PERSON);
+        return;
+    }
     if (kind == PC_JA_BEFORE) {
         size_t s = ja_name_before(c, end, &e);
 
@@ -2264,6 +2406,17 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         }
         return;
     }
+    if ((kind == PC_NEXT || kind == PC_ROLE) && parse_upper_name(c, i, 1, false) == word_end(c, i) &&
+        at(c, word_end(c, i)) == ',' && at(c, word_end(c, i) + 1) == ' ' &&
+        parse_upper_name(c, word_end(c, i) + 2, 1, false)) {
+        size_t e1 = word_end(c, i); /* "Patient: SMITH, JOHN" */
+
+        e = parse_upper_name(c, e1 + 2, 1, false);
+        (void)parse_upper_name(c, i, 1, true);
+        (void)parse_upper_name(c, e1 + 2, 1, true);
+        add(c, i, e, SL_PII_PERSON);
+        return;
+    }
     e = parse_name(c, i, false);
     if (!e)
         return;
@@ -2290,6 +2443,29 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
                         word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
         return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
+    if (kind == PC_NEXT || kind == PC_ROLE) { /* "Bill to: Acme Corp", "Kunde: Müller GmbH" */
+        size_t k, ke;
+
+        size_t last = e + (nx == ' '); /* the names' words and the word after them */
+
+        for (k = i; k <= last; k = ke + 1) {
+            ke = word_end(c, k);
+            if (ke == k || word_in(c, k, ke, &set_company))
+                break;
+        }
+        if (k <= last && word_end(c, k) > k)
+            return;
+    }
+    if ((kind == PC_NEXT || kind == PC_ROLE) && nx == ',' && at(c, e + 1) == ' ' && word_end(c, i) == e) {
+        size_t e2 = parse_name(c, e + 2, false); /* "Smith, John": the family name, then the given names */
+        int after = at(c, e2);
+
+        if (e2 && (after == 0 || strchr("\r\n;|\t)", after) || (after == '.' && (at(c, e2 + 1) == 0 || at(c, e2 + 1) == ' ' ||
+                                                                           at(c, e2 + 1) == '\n')))) {
+            (void)parse_name(c, e + 2, true);
+            e = e2;
+        }
+    }
     (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);
 }
