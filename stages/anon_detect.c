@@ -49,7 +49,8 @@ enum {
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
-       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL };
+       PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL,
+       PC_BEFORE_MAIL };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -323,6 +324,11 @@ const struct anon_pattern anon_patterns[] = {
      * a name of two or more words, the cell holding nothing else, and the row holding a contact or
      * card value (an '@' or ten digits), so rows of products stay. */
     {"<tr[^>\\n]{0,40}>[ \\t\\r\\n]*<td[^>\\n]{0,40}>", HS_FLAG_CASELESS, AH_PERSON, PC_ROWCELL},
+    /* A name right before its e-mail address: "Ana Ruiz <ana@x.org>", "Ana Ruiz ✉️ ana@...",
+     * "Ana Ruiz · courriel : ...", "Ana Ruiz (ana@x.org)". Two or more capitalised name words. */
+    {"[A-Za-z\\x80-\\xFF] (?:<|\\()[A-Za-z0-9._%+\\-]{1,64}@|[A-Za-z\\x80-\\xFF] (?:\xE2\x9C\x89|\xF0\x9F\x93\xA7)|"
+     "[A-Za-z\\x80-\\xFF] \xC2\xB7 (?:courriel|e-?mail|mail|correo|E-?Mail|Email)\\b",
+     0, AH_PERSON, PC_BEFORE_MAIL},
     /* Titles in capitals ("MR JOHN SMITH", "ATTN MRS. O'NEIL" on labels and in legacy systems): the
      * name is read in capitals too. DR, MS and SR only with their dot ("12 MAIN DR", "MS SQL"). */
     {"\\b(?:MR|MRS|MISS|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
@@ -1595,7 +1601,8 @@ static const char *const company[] = {
     "kg", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "ab", "as", "oy", "co", "company", "group",
     "holdings", "bank", "systems", "technologies", "solutions", "services", "partners", "associates",
     "consulting", "labs", "studios", "foundation", "university", "college", "school", "hospital",
-    "clinic", "hotel", "restaurant", "airlines", "airways", NULL};
+    "clinic", "hotel", "restaurant", "airlines", "airways", "store", "stores", "shop", "shops",
+    "market", "outlet", "agency", "bureau", "office", "department", "dept", "club", "studio", NULL};
 
 /* Headers of tables whose "name" column names things, not people. */
 static const char *const thing_heads[] = {
@@ -2317,6 +2324,38 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     if (kind == PC_HAN_SURNAME) {
         if ((e = parse_han_surname_name(c, i)) != 0)
             add(c, i, e, SL_PII_PERSON);
+        return;
+    }
+    if (kind == PC_BEFORE_MAIL) {
+        size_t k = end, ne, s0 = SIZE_MAX, q;
+        int words = 0;
+
+        /* back to the marker ('<', '(', the envelope, '·'), then over the one space before it */
+        while (k > 0 && end - k < 80 && c->p[k - 1] != '<' && c->p[k - 1] != '(' && c->p[k - 1] != 0xE2 &&
+               c->p[k - 1] != 0xF0 && c->p[k - 1] != 0xC2)
+            k--;
+        if (k < 2 || c->p[k - 2] != ' ')
+            return;
+        ne = k - 2; /* the name's end */
+        for (q = ne; words < 4;) {
+            size_t ws = q;
+
+            while (ws > 0 && c->p[ws - 1] != ' ' && c->p[ws - 1] != '\n' && c->p[ws - 1] != '\t')
+                ws--;
+            if (word_end(c, ws) != q || !name_word_ok(c, ws, q))
+                break;
+            if (word_in(c, ws, q, &set_company))
+                return; /* "the Acme Store (sales@...)" */
+            s0 = ws;
+            words++;
+            if (ws == 0 || c->p[ws - 1] != ' ')
+                break;
+            q = ws - 1;
+        }
+        if (words < 2)
+            return;
+        (void)parse_name(c, s0, true);
+        add(c, s0, ne, SL_PII_PERSON);
         return;
     }
     if (kind == PC_DE_VERB) { /* back over the verb, then name words back to the preposition */

@@ -195,6 +195,10 @@ static const struct dcase must[] = {
     {"こんにちは！根本はるです。", "はる", SL_PII_PERSON},
     {"客户邢波的API密钥泄露了", "邢波", SL_PII_PERSON},
     {"Fabiano: sou Fabiano Oliveira, nasci em 1941", "Oliveira", SL_PII_PERSON},
+    /* A name right before its e-mail address. */
+    {"cc: Jane Doe <jane@x.example>, Bob Stone <bob@y.example>", "Stone", SL_PII_PERSON},
+    {"URGENT Melike Stoutjesdijk \xE2\x9C\x89\xEF\xB8\x8F alice91@mail.example", "Stoutjesdijk", SL_PII_PERSON},
+    {"Bonjour - Carlos Botello Vanegas \xC2\xB7 courriel : ana@x.example", "Vanegas", SL_PII_PERSON},
     /* Titles and "my name is" in more languages. */
     {"Bonjour Monsieur Dupont, merci", "Dupont", SL_PII_PERSON},
     {"la signora Francesca Bianchi ha chiamato", "Bianchi", SL_PII_PERSON},
@@ -342,6 +346,10 @@ static const struct {
     {"我叫王明今年十岁", "王明", "今年十岁"},
     {"私の名前は田中太郎です", "田中", "私の名前は"},
     {"はじめまして、佐藤花子と申します。", "佐藤", "はじめまして、"},
+    /* a name before its e-mail address goes; a shop's or a team's name stays */
+    {"cc: Jane Doe <jane@x.example>", "Doe", "cc: "},
+    {"the Acme Store (sales@acme.example)", "sales@", "the Acme Store ("},
+    {"Reply to Support Team <help@x.example>", "help@", "Reply to Support Team <"},
     /* tables: the name column goes, the header and the other columns stay */
     {"id,full_name,city\n1,John Carter,Boston\n", "John", "id,full_name,city\n1,"},
     {"id,full_name,city\n1,John Carter,Boston\n", "Carter", ",Boston\n"},
