@@ -431,11 +431,24 @@ static void add(struct anon_ctx *c, size_t s, size_t e, int type)
 
 static size_t digit_run(const struct anon_ctx *c, size_t i)
 {
-    size_t j = i;
+    const unsigned char *p = c->p;
+    size_t j = i, n = c->n;
 
-    while (is_digit(at(c, j)))
+    /* As while (is_digit(at(c, j))), with the bound and the buffer in registers: the digit
+     * detectors call this on every group of every number, several times over. */
+    while (j < n && (unsigned)(p[j] - '0') < 10u)
         j++;
     return j - i;
+}
+
+/* Copy the r digits at c->p + i to d: a byte loop, as runs are short and a memcpy call of a
+ * variable size costs more than the copy. */
+static void copy_digits(char *d, const struct anon_ctx *c, size_t i, size_t r)
+{
+    const unsigned char *p = c->p + i;
+
+    while (r--)
+        *d++ = (char)*p++;
 }
 
 static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
@@ -653,7 +666,7 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
 
         if (r == 0 || nd + r > maxd)
             break;
-        memcpy(digits + nd, c->p + i, r);
+        copy_digits(digits + nd, c, i, r);
         nd += r;
         i += r;
         ends[g] = i;
@@ -826,7 +839,7 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
         }
         if (nd + r > 15)
             return 0;
-        memcpy(d + nd, c->p + i, r);
+        copy_digits(d + nd, c, i, r);
         nd += r;
         glen[ng++] = r;
         i += r;
@@ -2961,7 +2974,7 @@ static void skip_number(struct anon_ctx *c, size_t pos)
 static void det_digit(struct anon_ctx *c, size_t pos)
 {
     size_t s = pos, e, best = 0;
-    bool plus = false;
+    bool plus = false, addr_ok, ssn_ok, card_ok;
     int pb;
 
     if (pos < c->digit_skip)
@@ -3023,9 +3036,9 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             c->digit_skip = e;
             return;
         }
+        addr_ok = !plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0));
         if (nd < 7) {
-            if (!plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0)) &&
-                (e = parse_addr_numfirst(c, pos)) != 0) {
+            if (addr_ok && (e = parse_addr_numfirst(c, pos)) != 0) {
                 add(c, pos, e, SL_PII_ADDRESS);
                 c->digit_skip = e;
             } else {
@@ -3033,12 +3046,18 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             }
             return;
         }
+        /* 7+ digits: each parser below rejects most numbers on their first run (dates, versions,
+         * long ids); these are the checks each makes first, so the others' shapes skip it. SSN: 3
+         * digits then '-' or ' '. Card: a 2-6 first digit (every issuer prefix iin_ok accepts),
+         * and 13+ digits in the first run or a ' '/'-' after it (groups' separators). */
+        ssn_ok = r0 == 3 && (after0 == '-' || after0 == ' ');
+        card_ok = c->p[pos] >= '2' && c->p[pos] <= '6' && (r0 >= 13 || after0 == ' ' || after0 == '-');
     }
-    if ((e = parse_ssn(c, pos)) != 0) {
+    if (ssn_ok && (e = parse_ssn(c, pos)) != 0) {
         add(c, pos, e, SL_PII_US_SSN);
         best = e;
     }
-    if ((e = parse_card(c, pos)) != 0) {
+    if (card_ok && (e = parse_card(c, pos)) != 0) {
         add(c, pos, e, SL_PII_CREDIT_CARD);
         best = e > best ? e : best;
     }
@@ -3046,7 +3065,7 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         add(c, s, e, SL_PII_PHONE);
         best = e;
     }
-    if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
+    if (addr_ok && (e = parse_addr_numfirst(c, pos)) != 0) {
         add(c, pos, e, SL_PII_ADDRESS);
         best = e > best ? e : best;
     }
