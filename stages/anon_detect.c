@@ -2635,6 +2635,10 @@ static void det_ipv6(struct anon_ctx *c, size_t end)
     int ng = 0;
     bool dbl = false, wide = false;
 
+    /* The trigger's last byte (end - 1) is a hex digit or ':', so the walk back below ends before
+     * end: a trigger inside the address parsed last is refused by the ipv6_done test without it. */
+    if (end <= c->ipv6_done)
+        return;
     while (s > 0 && (is_hex(c->p[s - 1]) || c->p[s - 1] == ':'))
         s--;
     if (s < c->ipv6_done || is_alnum(before(c, s)) || before(c, s) == '.' || before(c, s) == '_')
