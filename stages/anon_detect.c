@@ -1620,8 +1620,16 @@ static void remember_name(struct anon_ctx *c, size_t s, size_t e)
     c->nnames++;
 }
 
-/* Parse up to four name words from i; returns the end (0 if no name). */
-static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
+/* The name words parse_name_words accepted, for remember_names once the caller keeps the name:
+ * the callers parse first and commit after their own checks, and used to parse a second time to
+ * commit. */
+struct name_words {
+    size_t s[5], e[5];
+    int n;
+};
+
+/* Parse up to four name words from i; returns the end (0 if no name). The name words go to w. */
+static size_t parse_name_words(const struct anon_ctx *c, size_t i, struct name_words *w)
 {
     size_t e, last = 0, k = i;
     int nw = 0;
@@ -1631,8 +1639,8 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
         if (e == k)
             break;
         if (name_word_ok(c, k, e)) {
-            if (commit)
-                remember_name(c, k, e);
+            w->s[nw] = k;
+            w->e[nw] = e;
             last = e;
             nw++;
         } else if (nw > 0 && word_in(c, k, e, &set_particles)) {
@@ -1655,7 +1663,27 @@ static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
             break;
         k = e + 1;
     }
+    w->n = nw;
     return nw ? last : 0;
+}
+
+static void remember_names(struct anon_ctx *c, const struct name_words *w)
+{
+    int k;
+
+    for (k = 0; k < w->n; k++)
+        remember_name(c, w->s[k], w->e[k]);
+}
+
+/* parse_name_words, remembering the name words when commit is set. */
+static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
+{
+    struct name_words w;
+    size_t e = parse_name_words(c, i, &w);
+
+    if (commit)
+        remember_names(c, &w);
+    return e;
 }
 
 static size_t skip_markup(const struct anon_ctx *c, size_t i)
@@ -2133,6 +2161,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int nx;
+    struct name_words w;
 
     if (kind == PC_ARABIC || kind == PC_HEBREW) {
         e = parse_script_name(c, i, kind == PC_HEBREW, false);
@@ -2199,7 +2228,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             i++;
     }
     i = skip_markup(c, i);
-    e = parse_name(c, i, false);
+    e = parse_name_words(c, i, &w);
     if (!e)
         return;
     nx = at(c, e);
@@ -2217,7 +2246,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
                         word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
         return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
-    (void)parse_name(c, i, true);
+    remember_names(c, &w);
     add(c, i, e, SL_PII_PERSON);
 }
 
@@ -2381,6 +2410,7 @@ static void det_table(struct anon_ctx *c, size_t end)
             break;
         for (k = 0; k < ncol; k++) {
             size_t a = rcs[k], b = rce[k], e, q;
+            struct name_words w;
 
             if (!namecol[k])
                 continue;
@@ -2388,7 +2418,7 @@ static void det_table(struct anon_ctx *c, size_t end)
                 a++;
             if (b > a && (c->p[b - 1] == '"' || c->p[b - 1] == '\''))
                 b--;
-            e = parse_name(c, a, false);
+            e = parse_name_words(c, a, &w);
             if (!e || e > b)
                 continue;
             /* The column says it is a name: the whole cell goes ("Lee, Ann", "Jo March"), unless
@@ -2397,7 +2427,7 @@ static void det_table(struct anon_ctx *c, size_t end)
                 ;
             if (q == b && b - a <= 64)
                 e = b;
-            (void)parse_name(c, a, true);
+            remember_names(c, &w);
             add(c, a, e, SL_PII_PERSON);
         }
         c->table_done = i = le < c->n ? le + 1 : le;
@@ -2995,6 +3025,10 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
         add(c, pos, e, SL_PII_US_SSN);
         best = e;
     }
+    /* An SSN written with '-' is not followed by '-' and a digit (parse_ssn refuses that), so its
+     * 9 digits are all that groups can join for a card. With ' ' a card may go on after it. */
+    if (best && after0 == '-')
+        card_ok = false;
     if (card_ok && (e = parse_card(c, pos)) != 0) {
         add(c, pos, e, SL_PII_CREDIT_CARD);
         best = e > best ? e : best;
