@@ -434,8 +434,18 @@ static size_t digit_run(const struct anon_ctx *c, size_t i)
     const unsigned char *p = c->p;
     size_t j = i, n = c->n;
 
-    /* As while (is_digit(at(c, j))), with the bound and the buffer in registers: the digit
-     * detectors call this on every group of every number, several times over. */
+    /* The digit detectors call this on every group of every number, several times over. */
+#if defined(__SSE2__)
+    if (i + 16 <= n) { /* 16 bytes at once (digit test as in anon_scan_digits) */
+        __m128i v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), _mm_set1_epi8(0x50));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8((char)(0x80 + 10))));
+
+        if (m & 0xFFFF)
+            return (size_t)__builtin_ctz(m); /* the first non-digit */
+        j = i + 16;
+    }
+#endif
+    /* As while (is_digit(at(c, j))), with the bound and the buffer in registers. */
     while (j < n && (unsigned)(p[j] - '0') < 10u)
         j++;
     return j - i;
