@@ -1630,16 +1630,8 @@ static void remember_name(struct anon_ctx *c, size_t s, size_t e)
     c->nnames++;
 }
 
-/* The name words parse_name_words accepted, for remember_names once the caller keeps the name:
- * the callers parse first and commit after their own checks, and used to parse a second time to
- * commit. */
-struct name_words {
-    size_t s[5], e[5];
-    int n;
-};
-
-/* Parse up to four name words from i; returns the end (0 if no name). The name words go to w. */
-static size_t parse_name_words(const struct anon_ctx *c, size_t i, struct name_words *w)
+/* Parse up to four name words from i; returns the end (0 if no name). */
+static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
 {
     size_t e, last = 0, k = i;
     int nw = 0;
@@ -1649,8 +1641,8 @@ static size_t parse_name_words(const struct anon_ctx *c, size_t i, struct name_w
         if (e == k)
             break;
         if (name_word_ok(c, k, e)) {
-            w->s[nw] = k;
-            w->e[nw] = e;
+            if (commit)
+                remember_name(c, k, e);
             last = e;
             nw++;
         } else if (nw > 0 && word_in(c, k, e, &set_particles)) {
@@ -1673,27 +1665,7 @@ static size_t parse_name_words(const struct anon_ctx *c, size_t i, struct name_w
             break;
         k = e + 1;
     }
-    w->n = nw;
     return nw ? last : 0;
-}
-
-static void remember_names(struct anon_ctx *c, const struct name_words *w)
-{
-    int k;
-
-    for (k = 0; k < w->n; k++)
-        remember_name(c, w->s[k], w->e[k]);
-}
-
-/* parse_name_words, remembering the name words when commit is set. */
-static size_t parse_name(struct anon_ctx *c, size_t i, bool commit)
-{
-    struct name_words w;
-    size_t e = parse_name_words(c, i, &w);
-
-    if (commit)
-        remember_names(c, &w);
-    return e;
 }
 
 static size_t skip_markup(const struct anon_ctx *c, size_t i)
@@ -2171,7 +2143,6 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int nx;
-    struct name_words w;
 
     if (kind == PC_ARABIC || kind == PC_HEBREW) {
         e = parse_script_name(c, i, kind == PC_HEBREW, false);
@@ -2238,7 +2209,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             i++;
     }
     i = skip_markup(c, i);
-    e = parse_name_words(c, i, &w);
+    e = parse_name(c, i, false);
     if (!e)
         return;
     nx = at(c, e);
@@ -2256,7 +2227,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
                         word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
         return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
-    remember_names(c, &w);
+    (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);
 }
 
@@ -2420,7 +2391,6 @@ static void det_table(struct anon_ctx *c, size_t end)
             break;
         for (k = 0; k < ncol; k++) {
             size_t a = rcs[k], b = rce[k], e, q;
-            struct name_words w;
 
             if (!namecol[k])
                 continue;
@@ -2428,7 +2398,7 @@ static void det_table(struct anon_ctx *c, size_t end)
                 a++;
             if (b > a && (c->p[b - 1] == '"' || c->p[b - 1] == '\''))
                 b--;
-            e = parse_name_words(c, a, &w);
+            e = parse_name(c, a, false);
             if (!e || e > b)
                 continue;
             /* The column says it is a name: the whole cell goes ("Lee, Ann", "Jo March"), unless
@@ -2437,7 +2407,7 @@ static void det_table(struct anon_ctx *c, size_t end)
                 ;
             if (q == b && b - a <= 64)
                 e = b;
-            remember_names(c, &w);
+            (void)parse_name(c, a, true);
             add(c, a, e, SL_PII_PERSON);
         }
         c->table_done = i = le < c->n ? le + 1 : le;
