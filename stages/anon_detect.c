@@ -470,11 +470,34 @@ static void add(struct anon_ctx *c, size_t s, size_t e, int type)
 
 static size_t digit_run(const struct anon_ctx *c, size_t i)
 {
-    size_t j = i;
+    const unsigned char *p = c->p;
+    size_t j = i, n = c->n;
 
-    while (is_digit(at(c, j)))
+    /* The digit detectors call this on every group of every number, several times over. */
+#if defined(__SSE2__)
+    if (i + 16 <= n) { /* 16 bytes at once (digit test as in anon_scan_digits) */
+        __m128i v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), _mm_set1_epi8(0x50));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8((char)(0x80 + 10))));
+
+        if (m & 0xFFFF)
+            return (size_t)__builtin_ctz(m); /* the first non-digit */
+        j = i + 16;
+    }
+#endif
+    /* As while (is_digit(at(c, j))), with the bound and the buffer in registers. */
+    while (j < n && (unsigned)(p[j] - '0') < 10u)
         j++;
     return j - i;
+}
+
+/* Copy the r digits at c->p + i to d: a byte loop, as runs are short and a memcpy call of a
+ * variable size costs more than the copy. */
+static void copy_digits(char *d, const struct anon_ctx *c, size_t i, size_t r)
+{
+    const unsigned char *p = c->p + i;
+
+    while (r--)
+        *d++ = (char)*p++;
 }
 
 static unsigned num_at(const struct anon_ctx *c, size_t i, size_t len)
@@ -692,7 +715,7 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
 
         if (r == 0 || nd + r > maxd)
             break;
-        memcpy(digits + nd, c->p + i, r);
+        copy_digits(digits + nd, c, i, r);
         nd += r;
         i += r;
         ends[g] = i;
@@ -865,7 +888,7 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
         }
         if (nd + r > 15)
             return 0;
-        memcpy(d + nd, c->p + i, r);
+        copy_digits(d + nd, c, i, r);
         nd += r;
         glen[ng++] = r;
         i += r;
@@ -2940,6 +2963,10 @@ static void det_ipv6(struct anon_ctx *c, size_t end)
     int ng = 0;
     bool dbl = false, wide = false;
 
+    /* The trigger's last byte (end - 1) is a hex digit or ':', so the walk back below ends before
+     * end: a trigger inside the address parsed last is refused by the ipv6_done test without it. */
+    if (end <= c->ipv6_done)
+        return;
     while (s > 0 && (is_hex(c->p[s - 1]) || c->p[s - 1] == ':'))
         s--;
     if (s < c->ipv6_done || is_alnum(before(c, s)) || before(c, s) == '.' || before(c, s) == '_')
@@ -3276,87 +3303,31 @@ static void skip_number(struct anon_ctx *c, size_t pos)
         c->digit_skip = ends[g - 1];
 }
 
-static void det_digit(struct anon_ctx *c, size_t pos)
+/* A number of 7+ digits (or more runs) starting at pos, s with its '+' or '(' before it: SSN, card,
+ * phone, number-first address. Kept out of det_digit so that the short-number path, which most
+ * triggers take, is a small function (these parsers, inlined, need many registers). r0 is the
+ * first run's length, after0 the byte after it. */
+static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t s, size_t pos, bool plus,
+                                                     size_t r0, int after0)
 {
-    size_t s = pos, e, best = 0;
-    bool plus = false;
-    int pb;
+    size_t e, best = 0;
+    /* Each parser below rejects most long numbers (dates, versions, ids) on their first run; these
+     * are the checks each makes first. SSN: 3 digits then '-' or ' '. Card: a 2-6 first digit (every
+     * issuer prefix iin_ok accepts) and 13+ digits in the first run or a ' '/'-' after it (groups'
+     * separators). Address: 1-5 digits then ' ', ',' or a lower-case letter. */
+    bool ssn_ok = r0 == 3 && (after0 == '-' || after0 == ' ');
+    bool card_ok = c->p[pos] >= '2' && c->p[pos] <= '6' && (r0 >= 13 || after0 == ' ' || after0 == '-');
+    bool addr_ok = !plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0));
 
-    if (pos < c->digit_skip)
-        return;
-    if (before(c, s) == '+') {
-        plus = true;
-        s--;
-    }
-    if (before(c, s) == '(')
-        s--;
-    pb = before(c, s);
-    if (pb == '*' || ((pb == ' ' || pb == '-' || pb == '.' || pb == '/') && s >= 2 && c->p[s - 2] == '*')) {
-        skip_number(c, pos); /* the kept tail of a masked value ("**** 1111") is not a new value */
-        return;
-    }
-    if (!plus && (pb == '-' || pb == '.' || pb == '/' || pb == '_') && s >= 2 &&
-        (is_alnum(c->p[s - 2]) || c->p[s - 2] == ']' || c->p[s - 2] == '>'))
-        return; /* glued to a larger token (ORD-123, v1.2) or to a placeholder */
-    if (pb == '.' || pb == ',' || pb == ':')
-        if (s >= 2 && is_digit(c->p[s - 2]))
-            return;
-    {
-        size_t i = pos, nd = 0, r0 = 0, nruns = 0; /* fast path: most numbers in prose have few digits */
-        int after0;
-
-        while (nd < 7) {
-            size_t r = digit_run(c, i);
-
-            if (nd == 0)
-                r0 = r; /* the first run: pos is a digit, so 1 or more */
-            nd += r;
-            i += r;
-            nruns++;
-            if (at(c, i) == ')' && (at(c, i + 1) == ' ' || is_digit(at(c, i + 1)))) {
-                i++;
-                if (is_digit(at(c, i)))
-                    continue;
-            }
-            if (at(c, i) == ' ' && at(c, i + 1) == '(' && is_digit(at(c, i + 2))) {
-                i += 2;
-                continue;
-            }
-            {
-                int ch = at(c, i);
-
-                if (!(ch == ' ' || ch == '-' || ch == '.' || ch == '/') || !is_digit(at(c, i + 1)))
-                    break;
-            }
-            i++;
-        }
-        /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
-         * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
-        after0 = at(c, pos + r0);
-        /* An IPv4 address is four runs joined by '.' + digit, which this loop follows: stopped
-         * short of 7 digits, it has seen all four ("3.12.45" has three: no address). */
-        if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) &&
-            (e = parse_ipv4(c, pos)) != 0) { /* an IPv4 address has 4+ digits */
-            add(c, pos, e, SL_PII_IP);
-            c->digit_skip = e;
-            return;
-        }
-        if (nd < 7) {
-            if (!plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0)) &&
-                (e = parse_addr_numfirst(c, pos)) != 0) {
-                add(c, pos, e, SL_PII_ADDRESS);
-                c->digit_skip = e;
-            } else {
-                c->digit_skip = i;
-            }
-            return;
-        }
-    }
-    if ((e = parse_ssn(c, pos)) != 0) {
+    if (ssn_ok && (e = parse_ssn(c, pos)) != 0) {
         add(c, pos, e, SL_PII_US_SSN);
         best = e;
     }
-    if ((e = parse_card(c, pos)) != 0) {
+    /* An SSN written with '-' is not followed by '-' and a digit (parse_ssn refuses that), so its
+     * 9 digits are all that groups can join for a card. With ' ' a card may go on after it. */
+    if (best && after0 == '-')
+        card_ok = false;
+    if (card_ok && (e = parse_card(c, pos)) != 0) {
         add(c, pos, e, SL_PII_CREDIT_CARD);
         best = e > best ? e : best;
     }
@@ -3364,7 +3335,7 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         add(c, s, e, SL_PII_PHONE);
         best = e;
     }
-    if (!plus && (e = parse_addr_numfirst(c, pos)) != 0) {
+    if (addr_ok && (e = parse_addr_numfirst(c, pos)) != 0) {
         add(c, pos, e, SL_PII_ADDRESS);
         best = e > best ? e : best;
     }
@@ -3372,6 +3343,104 @@ static void det_digit(struct anon_ctx *c, size_t pos)
         c->digit_skip = best;
     } else {
         skip_number(c, pos);
+    }
+}
+
+static void det_digit(struct anon_ctx *c, size_t pos)
+{
+    const unsigned char *p = c->p;
+    size_t n = c->n, s = pos, e, i, nd = 0, r0, nruns = 0;
+    bool plus = false;
+    int pb, p2, after0;
+
+    if (pos < c->digit_skip)
+        return;
+    pb = before(c, s);
+    if (pb == '+') {
+        plus = true;
+        s--;
+        pb = before(c, s);
+    }
+    if (pb == '(') {
+        s--;
+        pb = before(c, s);
+    }
+    /* What comes before the number: most often a space or a letter-less byte, which passes. */
+    p2 = s >= 2 ? p[s - 2] : -1; /* -1: none (the checks below need s >= 2) */
+    switch (pb) {
+    case '*':
+        skip_number(c, pos); /* the kept tail of a masked value ("**** 1111") is not a new value */
+        return;
+    case ' ':
+    case '-':
+    case '.':
+    case '/':
+    case '_':
+        if (p2 == '*' && pb != '_') {
+            skip_number(c, pos); /* "**** 1111" */
+            return;
+        }
+        if (!plus && pb != ' ' && p2 >= 0 && (is_alnum(p2) || p2 == ']' || p2 == '>'))
+            return; /* glued to a larger token (ORD-123, v1.2) or to a placeholder */
+        if (pb == '.' && is_digit(p2))
+            return;
+        break;
+    case ',':
+    case ':':
+        if (is_digit(p2))
+            return;
+        break;
+    default:
+        break;
+    }
+    /* Fast path: most numbers in prose have few digits. Follow the runs joined by one separator
+     * (' ', '-', '.', '/') or a parenthesised group until 7 digits are seen. */
+    r0 = digit_run(c, pos); /* pos is a digit: 1 or more */
+    i = pos;
+    for (;;) {
+        size_t r = nd ? digit_run(c, i) : r0;
+        int ch;
+
+        nd += r;
+        i += r;
+        nruns++;
+        if (nd >= 7)
+            break;
+        ch = i < n ? p[i] : 0;
+        if (ch == ')' && i + 1 < n && (p[i + 1] == ' ' || is_digit(p[i + 1]))) {
+            i++;
+            if (i < n && is_digit(p[i]))
+                continue;
+            ch = i < n ? p[i] : 0;
+        }
+        if (ch == ' ' && i + 2 < n && p[i + 1] == '(' && is_digit(p[i + 2])) {
+            i += 2;
+            continue;
+        }
+        if (!(ch == ' ' || ch == '-' || ch == '.' || ch == '/') || i + 1 >= n || !is_digit(p[i + 1]))
+            break;
+        i++;
+    }
+    /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
+     * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
+    after0 = pos + r0 < n ? p[pos + r0] : 0;
+    /* An IPv4 address is four runs joined by '.' + digit, which this loop follows: stopped
+     * short of 7 digits, it has seen all four ("3.12.45" has three: no address). */
+    if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) && (e = parse_ipv4(c, pos)) != 0) {
+        add(c, pos, e, SL_PII_IP); /* an IPv4 address has 4+ digits */
+        c->digit_skip = e;
+        return;
+    }
+    if (nd >= 7) {
+        det_digit_long(c, s, pos, plus, r0, after0);
+        return;
+    }
+    if (!plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0)) &&
+        (e = parse_addr_numfirst(c, pos)) != 0) {
+        add(c, pos, e, SL_PII_ADDRESS);
+        c->digit_skip = e;
+    } else {
+        c->digit_skip = i;
     }
 }
 
@@ -3423,6 +3492,33 @@ void anon_scan_digits(struct anon_ctx *c, size_t upto)
      * IBAN candidate whose second digit lies at upto for the next call. Both triggers need a
      * byte before the digit that is not a digit: only the first digit of a run is looked at. */
 #if defined(__SSE2__)
+    /* 64 bytes a step while the block lies before upto: prose has a number every few hundred
+     * bytes, so most blocks hold no digit and cost a few instructions per 16 bytes. A digit d is
+     * d + 0x50 in 0x80..0x89, the 10 smallest signed bytes: one add and one compare per 16. */
+    while (j + 64 < upto) {
+        const __m128i bias = _mm_set1_epi8(0x50), lim10 = _mm_set1_epi8((char)(0x80 + 10));
+        const unsigned char *q = c->p + j;
+        uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), bias), lim10)) |
+                     (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 16)), bias), lim10))
+                         << 16 |
+                     (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 32)), bias), lim10))
+                         << 32 |
+                     (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 48)), bias), lim10))
+                         << 48;
+
+        if (m) {
+            uint64_t prev = j > 0 && is_digit(c->p[j - 1]);
+
+            m &= ~((m << 1) | prev); /* first digits of runs */
+            for (; m; m &= m - 1)
+                digit_at(c, j + (size_t)__builtin_ctzll(m));
+        }
+        j += 64;
+    }
     while (j + 16 < upto) { /* every trigger in the block ends at or before upto */
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + j));
         /* signed compare: bytes >= 0x80 are negative, never in '0'..'9' */
