@@ -382,7 +382,6 @@ static size_t json_noesc_prefix(const char *p, size_t n)
  * copied whole. */
 static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t run = 0;
     int rc;
 
@@ -400,26 +399,11 @@ static int append_json_str(struct sl_buf *b, const char *s, size_t n, size_t i)
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t elen = 2;
 
         if ((rc = sl_buf_append(b, s + run, i - run)))
             return rc;
         run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"':  esc[1] = '"';  break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n';  break;
-        case '\r': esc[1] = 'r';  break;
-        case '\t': esc[1] = 't';  break;
-        case '\b': esc[1] = 'b';  break;
-        case '\f': esc[1] = 'f';  break;
-        default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            elen = 6;
-        }
-        if ((rc = sl_buf_append(b, esc, elen)))
+        if ((rc = sl_buf_append(b, esc, sl_json_escape(c, esc))))
             return rc;
         i = run + json_noesc_prefix(s + run, n - run);
     }

@@ -77,9 +77,28 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
     return 0;
 }
 
-int sl_buf_append_json_str(struct sl_buf *b, const char *s, size_t n)
+size_t sl_json_escape(unsigned char c, char out[6])
 {
     static const char hex[] = "0123456789abcdef";
+
+    out[0] = '\\';
+    switch (c) {
+    case '"':  out[1] = '"';  return 2;
+    case '\\': out[1] = '\\'; return 2;
+    case '\n': out[1] = 'n';  return 2;
+    case '\r': out[1] = 'r';  return 2;
+    case '\t': out[1] = 't';  return 2;
+    case '\b': out[1] = 'b';  return 2;
+    case '\f': out[1] = 'f';  return 2;
+    default:
+        out[1] = 'u'; out[2] = '0'; out[3] = '0';
+        out[4] = hex[c >> 4]; out[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+int sl_buf_append_json_str(struct sl_buf *b, const char *s, size_t n)
+{
     size_t i, run = 0;
     int rc;
 
@@ -89,28 +108,13 @@ int sl_buf_append_json_str(struct sl_buf *b, const char *s, size_t n)
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6];
-        size_t elen;
 
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if ((rc = sl_buf_append(b, s + run, i - run)))
             return rc;
         run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"':  esc[1] = '"';  elen = 2; break;
-        case '\\': esc[1] = '\\'; elen = 2; break;
-        case '\n': esc[1] = 'n';  elen = 2; break;
-        case '\r': esc[1] = 'r';  elen = 2; break;
-        case '\t': esc[1] = 't';  elen = 2; break;
-        case '\b': esc[1] = 'b';  elen = 2; break;
-        case '\f': esc[1] = 'f';  elen = 2; break;
-        default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            elen = 6;
-        }
-        if ((rc = sl_buf_append(b, esc, elen)))
+        if ((rc = sl_buf_append(b, esc, sl_json_escape(c, esc))))
             return rc;
     }
     if ((rc = sl_buf_append(b, s + run, n - run)))

@@ -29,6 +29,9 @@ SL_MUST_CHECK int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (with quotes), escaping as RFC 8259 requires. */
 SL_MUST_CHECK int sl_buf_append_json_str(struct sl_buf *b, const char *s, size_t n);
+/* The JSON escape of c (a byte a JSON string must escape: '"', '\\' or below 0x20) into out; returns
+ * its length, 2 or 6. */
+size_t sl_json_escape(unsigned char c, char out[6]);
 /* Decimal digits of v written at out (room for 20, no NUL); returns their count. For line
  * builders that run once per job and would rather not go through printf. */
 size_t sl_fmt_u64(char *out, uint64_t v);
