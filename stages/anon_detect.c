@@ -868,10 +868,10 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
     if (at(c, s) == '(') {
         size_t r0 = digit_run(c, i);
 
-        if (at(c, i + r0) == ')')
+        if (at(c, i + r0) == ')' && r0 <= 5)
             paren = 1; /* "(81) 99335-6190": parenthesised area code */
         else
-            s = plus ? i - 1 : i; /* "(0161 574 3777)": the parentheses wrap the number */
+            s = plus ? i - 1 : i; /* "(0161 574 3777)", "(+33606632761)": they wrap the number */
     }
     for (;;) {
         size_t r = digit_run(c, i);

@@ -195,6 +195,8 @@ static const struct dcase must[] = {
     {"こんにちは！根本はるです。", "はる", SL_PII_PERSON},
     {"客户邢波的API密钥泄露了", "邢波", SL_PII_PERSON},
     {"Fabiano: sou Fabiano Oliveira, nasci em 1941", "Oliveira", SL_PII_PERSON},
+    /* A compact international number wrapped in parentheses (not a parenthesised area code). */
+    {"please call me at (+33606632761).", "33606632761", SL_PII_PHONE},
     /* A name right before its e-mail address. */
     {"cc: Jane Doe <jane@x.example>, Bob Stone <bob@y.example>", "Stone", SL_PII_PERSON},
     {"URGENT Melike Stoutjesdijk \xE2\x9C\x89\xEF\xB8\x8F alice91@mail.example", "Stoutjesdijk", SL_PII_PERSON},
