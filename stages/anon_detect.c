@@ -374,6 +374,9 @@ const struct anon_pattern anon_patterns[] = {
      "Bajada|Subida|Carretera|Cañada|Partida|Pasadizo|Polígono|Sector|Barrio|Rua|Travessa|"
      "Rodovia|Estrada|Praça|Largo|Marginal|Viela|Ladeira|Vila|Am|Im|An der|Auf dem|Zum|Zur|"
      "Arrabal|Calleja|Caserío|Caserio|Chalet|Colegio|Conjunto|Edificio|Explanada|Ferrocarril|"
+     /* more of the Spanish street-type vocabulary (the INE's tipos de vía) */
+     "Aldea|Extrarradio|Municipio|Diseminado|Ensanche|Paraje|Prolongación|Residencial|Plazuela|Carril|"
+     "Bloque|Complejo|Finca|Masía|"
      "Grupo|Lugar|Manzana|Mercado|Monte|Muelle|Parcela|Parque|Pasaje|Poblado|Puerta|Quinta|Rampa|"
      "Rincón|Salida|Terrenos|Torrente|Apartamento|Vía Pública|Via Pública|Rotonda|Sendero|Senda|"
      "Avenue|Boulevard|Rue|Allée|Chemin|Impasse|Place|Quai|Voie|Viale|Corso|Piazza|Piazzale|Vicolo|"
@@ -1110,6 +1113,7 @@ static const char *const street_types[] = {
     "alameda", "avenida", "rodovia", "estrada", "praça", "largo", "marginal", "viela", "ladeira",
     "vila", "calle", "camino", "paseo", "plaza", "ronda", "rambla", "carrera", "carretera",
     "alley", "anex", "arcade", "bayou", "canyon", "cove", "crest", "crossroad", "curve", "land",
+    "garden", "bank", "approach", "rise", "parade", "croft", "wynd", "quay",
     "loaf", "mall", "overpass", "spur", "stravenue", "chase", "brow", "mead", "end", "lea", "glade",
     "coppice", "rise", "yard", "gate", "croft", "fold", "garth", "dene", "drove", "parade", "quay",
     "approach", "circus", "grange", "leys", "pastures", "paddock", "side", "wynd", "broadway",

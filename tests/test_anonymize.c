@@ -106,6 +106,8 @@ static const struct dcase must[] = {
     {"I live at 221 Baker Street, London NW1 6XE.", "221 Baker Street", SL_PII_ADDRESS},
     {"Anschrift: Hauptstraße 5, 10115 Berlin", "Hauptstraße 5", SL_PII_ADDRESS},
     {"Vivo en Calle Mayor 12, 28013 Madrid", "Calle Mayor 12", SL_PII_ADDRESS},
+    {"Send it to 43363 Padberg Garden, please", "Padberg Garden", SL_PII_ADDRESS},
+    {"Mi dirección: Municipio Daniela s/n.", "Municipio Daniela", SL_PII_ADDRESS},
     {"DOB: 1990-02-15", "1990-02-15", SL_PII_DATE_OF_BIRTH},
     {"née le 3 mars 1985 à Lyon", "3 mars 1985", SL_PII_DATE_OF_BIRTH},
     {"fecha de nacimiento: 12/05/1970", "12/05/1970", SL_PII_DATE_OF_BIRTH},
