@@ -50,7 +50,7 @@ enum {
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
        PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL,
-       PC_BEFORE_MAIL };
+       PC_BEFORE_MAIL, PC_DEVA, PC_THAI };
 
 /* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
  * be a plain word. */
@@ -330,6 +330,12 @@ const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z\\x80-\\xFF] (?:<|\\()[A-Za-z0-9._%+\\-]{1,64}@|[A-Za-z\\x80-\\xFF] (?:\xE2\x9C\x89|\xF0\x9F\x93\xA7)|"
      "[A-Za-z\\x80-\\xFF] \xC2\xB7 (?:courriel|e-?mail|mail|correo|E-?Mail|Email)\\b",
      0, AH_PERSON, PC_BEFORE_MAIL},
+    /* Hindi: "my name is", the name label, titles; the name is one to three Devanagari words up to
+     * the copula or a particle (det_person). Thai writes no spaces between words: only "my name is"
+     * (with its pronoun) and the name labels, and the name runs to a space, punctuation or a polite
+     * particle. */
+    {"(?:मेरा नाम|मेरा नाम है|(?:नाम|पूरा नाम|ग्राहक का नाम)[ \\t]?:|श्री|श्रीमती|सुश्री|कुमारी) ", 0, AH_PERSON, PC_DEVA},
+    {"(?:ผมชื่อ|ฉันชื่อ|ดิฉันชื่อ|หนูชื่อ|(?:ชื่อ|ชื่อ-นามสกุล|ชื่อ-สกุล|ชื่อลูกค้า)[ \\t]?:) ?", 0, AH_PERSON, PC_THAI},
     /* Titles in capitals ("MR JOHN SMITH", "ATTN MRS. O'NEIL" on labels and in legacy systems): the
      * name is read in capitals too. DR, MS and SR only with their dot ("12 MAIN DR", "MS SQL"). */
     {"\\b(?:MR|MRS|MISS|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
@@ -1899,6 +1905,81 @@ static const char *const hebrew_links[] = {"בן", "בת", "בר", NULL};
 /* A name of up to three words (plus connectors) in Arabic or Hebrew letters from i; 0 if none. The
  * first word must not be a determined noun ("السيد الرئيس"); a later word that starts with the
  * conjunction wa/ve ("وأسكن", "ואני") or a preposition fused to the article ("بالرياض") ends it. */
+/* A Devanagari letter or sign (U+0900..U+0963, U+0966..U+097F: not the dandas) at i? */
+static bool deva_at(const struct anon_ctx *c, size_t i)
+{
+    int b1 = at(c, i + 1), b2 = at(c, i + 2);
+
+    return at(c, i) == 0xE0 && ((b1 == 0xA4 && b2 >= 0x80 && b2 <= 0xBF) ||
+                                (b1 == 0xA5 && b2 >= 0x80 && b2 <= 0xBF && b2 != 0xA4 && b2 != 0xA5));
+}
+
+/* A Thai letter, vowel or tone mark (U+0E01..U+0E4E) at i? */
+static bool thai_at(const struct anon_ctx *c, size_t i)
+{
+    int b1 = at(c, i + 1), b2 = at(c, i + 2);
+
+    return at(c, i) == 0xE0 && ((b1 == 0xB8 && b2 >= 0x81) || (b1 == 0xB9 && b2 <= 0x8E));
+}
+
+/* A Hindi name after its cue: one to three Devanagari words, not the copula or a particle. */
+static size_t parse_deva_name(struct anon_ctx *c, size_t i, bool commit)
+{
+    static const char *const stop[] = {"है", "हूँ", "हूं", "हैं", "था", "थी", "और", "का", "की", "के", "को",
+                                       "से", "में", "जी", "नहीं", "मैं", "यह", "वह", "आप", "हम", "ने", "भी", "तो", "ही", "पर",
+                                       "लिए", NULL};
+    size_t k = i, e, last = 0;
+    int nw = 0;
+
+    while (nw < 3) {
+        for (e = k; deva_at(c, e); e += 3)
+            ;
+        if (e - k < 6 || word_is(c, k, e, stop))
+            break;
+        if (commit)
+            remember_name(c, k, e);
+        nw++;
+        last = e;
+        if (at(c, e) != ' ')
+            break;
+        k = e + 1;
+    }
+    return last;
+}
+
+/* A Thai name after its cue: a run of Thai letters (then, after one space, the family name), a
+ * polite particle at its end left out. */
+static size_t parse_thai_name(const struct anon_ctx *c, size_t i)
+{
+    static const char *const polite[] = {"ครับ", "ค่ะ", "คะ", "นะ", "จ้ะ", "จ้า", NULL};
+    size_t k = i, e = i, last = 0;
+    int nw = 0;
+
+    while (nw < 2) {
+        size_t q, L;
+
+        for (e = k; thai_at(c, e); e += 3)
+            ;
+        if (word_is(c, k, e, polite))
+            break; /* "มาลี ค่ะ": the particle alone after the name */
+        for (q = 0; polite[q]; q++) { /* "สมชายครับ": the particle is not the name */
+            L = strlen(polite[q]);
+            if (e - k > L && !memcmp(c->p + e - L, polite[q], L)) {
+                e -= L;
+                break;
+            }
+        }
+        if (e - k < 6)
+            break;
+        nw++;
+        last = e;
+        if (polite[q] || at(c, e) != ' ' || !thai_at(c, e + 1))
+            break;
+        k = e + 1;
+    }
+    return last;
+}
+
 static size_t parse_script_name(struct anon_ctx *c, size_t i, bool hebrew, bool commit)
 {
     const char *const *stop = hebrew ? hebrew_not_names : arabic_not_names;
@@ -2326,6 +2407,17 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         while (k > 0 && (is_wordbyte(c->p[k - 1]) || c->p[k - 1] == '\'' || c->p[k - 1] == '-'))
             k--;
         i = k;
+    }
+    if (kind == PC_DEVA || kind == PC_THAI) {
+        while (at(c, i) == ' ')
+            i++;
+        e = kind == PC_DEVA ? parse_deva_name(c, i, false) : parse_thai_name(c, i);
+        if (e) {
+            if (kind == PC_DEVA)
+                (void)parse_deva_name(c, i, true);
+            add(c, i, e, SL_PII_PERSON);
+        }
+        return;
     }
     if (kind == PC_ARABIC || kind == PC_HEBREW) {
         e = parse_script_name(c, i, kind == PC_HEBREW, false);

@@ -197,6 +197,11 @@ static const struct dcase must[] = {
     {"こんにちは！根本はるです。", "はる", SL_PII_PERSON},
     {"客户邢波的API密钥泄露了", "邢波", SL_PII_PERSON},
     {"Fabiano: sou Fabiano Oliveira, nasci em 1941", "Oliveira", SL_PII_PERSON},
+    /* Hindi and Thai. */
+    {"नमस्ते, मेरा नाम राहुल शर्मा है।", "शर्मा", SL_PII_PERSON},
+    {"नाम: प्रिया पटेल", "पटेल", SL_PII_PERSON},
+    {"สวัสดีครับ ผมชื่อสมชายครับ", "สมชาย", SL_PII_PERSON},
+    {"ชื่อ: สมชาย ใจดี โทร 02 123 4567", "ใจดี", SL_PII_PERSON},
     /* A compact international number wrapped in parentheses (not a parenthesised area code). */
     {"please call me at (+33606632761).", "33606632761", SL_PII_PHONE},
     /* A name right before its e-mail address. */
@@ -253,6 +258,7 @@ static const char *const must_not[] = {
     "MS SQL SERVER 2019", "STATUS: OPEN TICKET",
     "An Support eskaliert", "an das Team eskaliert", "<tr><td>Trail Runner Max</td><td>89.00</td></tr>",
     "Bill to: Acme Corp", "Customer: Müller GmbH",
+    "ชื่อเสียงของบริษัท", /* "reputation of the company": ชื่อ starts a word here, no label */
     "version 1.2.3.4.5 released",
     "at 2023-10-19 04:26:07 UTC",
     "ts 20220404090558",
@@ -350,6 +356,11 @@ static const struct {
     {"我叫王明今年十岁", "王明", "今年十岁"},
     {"私の名前は田中太郎です", "田中", "私の名前は"},
     {"はじめまして、佐藤花子と申します。", "佐藤", "はじめまして、"},
+    /* Hindi: the copula and particles stay; Thai: the polite particle stays */
+    {"श्री अमित कुमार ने कॉल किया", "अमित", "ने कॉल किया"},
+    {"मेरा नाम राहुल शर्मा है।", "राहुल", "है।"},
+    {"ดิฉันชื่อมาลี ค่ะ", "มาลี", " ค่ะ"},
+    {"ผมชื่อสมชายครับ", "สมชาย", "ครับ"},
     /* a name before its e-mail address goes; a shop's or a team's name stays */
     {"cc: Jane Doe <jane@x.example>", "Doe", "cc: "},
     {"the Acme Store (sales@acme.example)", "sales@", "the Acme Store ("},
