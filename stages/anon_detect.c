@@ -1117,9 +1117,9 @@ static const char *const street_types[] = {
     "rue", "allée", "allee", "chemin", "impasse", "voie", "cours", "passage", "quai", "rond-point",
     "sentier", "faubourg", "esplanade", "promenade", "parvis", "hameau", "rua", "travessa",
     "alameda", "avenida", "rodovia", "estrada", "praça", "largo", "marginal", "viela", "ladeira",
-    "vila", "calle", "camino", "paseo", "plaza", "ronda", "rambla", "carrera", "carretera",
+    "vila", "calle", "camino", "paseo", "ronda", "rambla", "carrera", "carretera",
     "alley", "anex", "arcade", "bayou", "canyon", "cove", "crest", "crossroad", "curve", "land",
-    "garden", "bank", "approach", "rise", "parade", "croft", "wynd", "quay",
+    "garden", "bank",
     "loaf", "mall", "overpass", "spur", "stravenue", "chase", "brow", "mead", "end", "lea", "glade",
     "coppice", "rise", "yard", "gate", "croft", "fold", "garth", "dene", "drove", "parade", "quay",
     "approach", "circus", "grange", "leys", "pastures", "paddock", "side", "wynd", "broadway",
@@ -1605,7 +1605,7 @@ static const char *const not_names[] = {
     "billing", "sales", "security", "privacy", "manager", "agent", "bot", "system", "noreply",
     "no-reply", "info", "contact", "hallo", "bonjour", "hola", "olá", "oi", "danke", "merci",
     "gracias", "obrigado", "obrigada", "atenciosamente", "cordialement", "saludos", "grüße",
-    "gruß", "mit", "viele", "beste", "liebe", "bien", "un", "muchas", "muito", "vielen",
+    "gruß", "mit", "viele", "beste", "liebe", "bien", "muchas", "muito", "vielen",
     "sehr", "geehrte", "geehrter", "cher", "chère", "estimado", "estimada", "prezado", "prezada",
     "caro", "cara", "querido", "querida", "lieber", "name", "nom", "nombre", "nome",
     /* nouns in product and page titles after a role word ("Patient Portal Login", "Student Loan") */
@@ -1617,7 +1617,7 @@ static const char *const not_names[] = {
     "reports", "survey", "feedback", "review", "reviews", "journey", "onboarding", "registration",
     "database", "data", "api", "sdk", "us", "self", "area", "zone", "hub", "central", "direct",
     "online", "web", "mobile", "help", "desk", "helpdesk", "line", "hotline", "day", "week", "month",
-    "year", "of", NULL};
+    "year", NULL};
 
 /* Column headers that are not names: after a "Name |" or "Name<TAB>" label such a word is the next
  * header cell of a table, not the value. */
@@ -2391,6 +2391,53 @@ static bool cue_upper(const struct anon_ctx *c, size_t end)
     return e - s >= 2;
 }
 
+/* Capitalised words in [s, e) (the words of a parsed name, particles not counted). */
+static size_t name_words(const struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t k, n = 0;
+
+    for (k = s; k < e; k = word_end(c, k) + 1)
+        n += upper_at(c, k);
+    return n;
+}
+
+/* A company's word among the words of [s, e] ("Acme Corp", "Müller GmbH", "Acme Store")? */
+static bool company_in(const struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t k, ke;
+
+    for (k = s; k <= e && k < c->n; k = ke + 1) {
+        ke = word_end(c, k);
+        if (ke == k)
+            break;
+        if (word_in(c, k, ke, &set_company))
+            return true;
+    }
+    return false;
+}
+
+/* "Smith, John" or "SMITH, JOHN" after a label: the family name ends at e, then ", " and the given
+ * names, which must end the field (end, line end, ';', '|', tab, ')' or a full stop). Returns
+ * their end (recorded as names), or 0. */
+static size_t given_after_family(struct anon_ctx *c, size_t e, bool upper)
+{
+    size_t e2;
+    int after;
+
+    if (at(c, e) != ',' || at(c, e + 1) != ' ')
+        return 0;
+    e2 = upper ? parse_upper_name(c, e + 2, 1, false) : parse_name(c, e + 2, false);
+    after = at(c, e2);
+    if (!e2 || !(after == 0 || strchr("\r\n;|\t)", after) ||
+                 (after == '.' && (at(c, e2 + 1) == 0 || at(c, e2 + 1) == ' ' || at(c, e2 + 1) == '\n'))))
+        return 0;
+    if (upper)
+        (void)parse_upper_name(c, e + 2, 1, true);
+    else
+        (void)parse_name(c, e + 2, true);
+    return e2;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -2477,16 +2524,14 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
                 ws--;
             if (word_end(c, ws) != q || !name_word_ok(c, ws, q))
                 break;
-            if (word_in(c, ws, q, &set_company))
-                return; /* "the Acme Store (sales@...)" */
             s0 = ws;
             words++;
             if (ws == 0 || c->p[ws - 1] != ' ')
                 break;
             q = ws - 1;
         }
-        if (words < 2)
-            return;
+        if (words < 2 || company_in(c, s0, ne - 1))
+            return; /* "the Acme Store (sales@...)" */
         (void)parse_name(c, s0, true);
         add(c, s0, ne, SL_PII_PERSON);
         return;
@@ -2527,8 +2572,8 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         while (at(c, i) == ' ' || at(c, i) == '\t')
             i++;
         e = parse_name(c, i, false);
-        if (!e || word_end(c, i) == e)
-            return; /* two words at least */
+        if (!e || name_words(c, i, e) < 2)
+            return; /* two name words at least */
         for (k = e; at(c, k) == ' ' || at(c, k) == '\t'; k++)
             ;
         if (!(at(c, k) == '<' && at(c, k + 1) == '/' && (at(c, k + 2) | 0x20) == 't'))
@@ -2578,16 +2623,15 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         }
         return;
     }
-    if ((kind == PC_NEXT || kind == PC_ROLE) && parse_upper_name(c, i, 1, false) == word_end(c, i) &&
-        at(c, word_end(c, i)) == ',' && at(c, word_end(c, i) + 1) == ' ' &&
-        parse_upper_name(c, word_end(c, i) + 2, 1, false)) {
-        size_t e1 = word_end(c, i); /* "Patient: SMITH, JOHN" */
+    if ((kind == PC_NEXT || kind == PC_ROLE) && (e = parse_upper_name(c, i, 1, false)) != 0 &&
+        e == word_end(c, i)) {
+        size_t e2 = given_after_family(c, e, true); /* "Patient: SMITH, JOHN" */
 
-        e = parse_upper_name(c, e1 + 2, 1, false);
-        (void)parse_upper_name(c, i, 1, true);
-        (void)parse_upper_name(c, e1 + 2, 1, true);
-        add(c, i, e, SL_PII_PERSON);
-        return;
+        if (e2) {
+            (void)parse_upper_name(c, i, 1, true);
+            add(c, i, e2, SL_PII_PERSON);
+            return;
+        }
     }
     e = parse_name(c, i, false);
     if (!e)
@@ -2600,14 +2644,8 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         return;
     if (kind == PC_NEXT && json_thing_name(c, end))
         return;
-    if (kind == PC_ROLE) { /* two name words at least, and the title-case run ends with the name */
-        size_t k, words = 0;
-
-        for (k = i; k < e; k = word_end(c, k) + 1)
-            words += upper_at(c, k);
-        if (words < 2 || (nx == ' ' && upper_at(c, e + 1)))
-            return;
-    }
+    if (kind == PC_ROLE && (name_words(c, i, e) < 2 || (nx == ' ' && upper_at(c, e + 1))))
+        return; /* two name words at least, and the title-case run ends with the name */
     if (kind == PC_NEXT && end > 0 && (c->p[end - 1] == '|' || c->p[end - 1] == '\t') &&
         word_end(c, i) == e && word_in(c, i, e, &set_col_heads))
         return; /* "| Name | Phone |": the next header cell, not a value */
@@ -2615,28 +2653,14 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         !(nx == ' ' && (at(c, e + 1) == '-' || at(c, e + 1) == '(' || at(c, e + 1) == '&' || at(c, e + 1) == '<' ||
                         word_is(c, e + 1, word_end(c, e + 1), (const char *const[]){"and", "und", "et", "y", "e", NULL}))))
         return; /* a greeting ends with its name ("Dear Ana,"); "Dear Prudence is ..." is a title */
-    if (kind == PC_NEXT || kind == PC_ROLE) { /* "Bill to: Acme Corp", "Kunde: Müller GmbH" */
-        size_t k, ke;
+    /* "Bill to: Acme Corp", "Kunde: Müller GmbH": the name's words and the word after them */
+    if ((kind == PC_NEXT || kind == PC_ROLE) && company_in(c, i, e + (nx == ' ')))
+        return;
+    if ((kind == PC_NEXT || kind == PC_ROLE) && word_end(c, i) == e) {
+        size_t e2 = given_after_family(c, e, false); /* "Smith, John" */
 
-        size_t last = e + (nx == ' '); /* the names' words and the word after them */
-
-        for (k = i; k <= last; k = ke + 1) {
-            ke = word_end(c, k);
-            if (ke == k || word_in(c, k, ke, &set_company))
-                break;
-        }
-        if (k <= last && word_end(c, k) > k)
-            return;
-    }
-    if ((kind == PC_NEXT || kind == PC_ROLE) && nx == ',' && at(c, e + 1) == ' ' && word_end(c, i) == e) {
-        size_t e2 = parse_name(c, e + 2, false); /* "Smith, John": the family name, then the given names */
-        int after = at(c, e2);
-
-        if (e2 && (after == 0 || strchr("\r\n;|\t)", after) || (after == '.' && (at(c, e2 + 1) == 0 || at(c, e2 + 1) == ' ' ||
-                                                                           at(c, e2 + 1) == '\n')))) {
-            (void)parse_name(c, e + 2, true);
+        if (e2)
             e = e2;
-        }
     }
     (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);

@@ -191,6 +191,7 @@ static const struct dcase must[] = {
     {"De : Aymeric Da silva <aymeric7@mail.example>", "silva", SL_PII_PERSON},
     {"je suis Caribert Le roux, née le 22/06/1965", "roux", SL_PII_PERSON},
     {"Contact: John A. Smith", "Smith", SL_PII_PERSON},
+    {"Dear J. R. Tolkien,", "Tolkien", SL_PII_PERSON},
     {"Name: Smith, John\n", "John", SL_PII_PERSON},
     {"Patient: SMITH, JOHN\n", "JOHN", SL_PII_PERSON},
     {"こんにちは！三好奈々です。", "奈々", SL_PII_PERSON},
@@ -257,7 +258,7 @@ static const char *const must_not[] = {
     "Contact Us Today", "Student Loan Forgiveness", "Client Portal Access",
     "MS SQL SERVER 2019", "STATUS: OPEN TICKET",
     "An Support eskaliert", "an das Team eskaliert", "<tr><td>Trail Runner Max</td><td>89.00</td></tr>",
-    "Bill to: Acme Corp", "Customer: Müller GmbH",
+    "Bill to: Acme Corp", "Customer: Müller GmbH", "Customer: John Smith Ltd",
     "ชื่อเสียงของบริษัท", /* "reputation of the company": ชื่อ starts a word here, no label */
     "version 1.2.3.4.5 released",
     "at 2023-10-19 04:26:07 UTC",
