@@ -2,7 +2,8 @@
 # scan_cost.sh [[-]ID,ID,...|loo]: callgrind instructions per MB of the anonymizer's Vectorscan scan
 # alone (all trigger patterns; only the listed indexes of anon_patterns[]; with a leading '-', all
 # but them; "loo": each pattern left out in turn, clean text only) and of sl_anon_text, on 4 MB of
-# bench_anon clean and dense text. Deterministic: the same binary and input give the same count.
+# bench_anon clean and dense text; then what one hs_scan call costs on a 9-byte text.
+# Deterministic: the same binary and input give the same count.
 # The patterns compile natively; only the scan runs under valgrind. Needs a built libsl_stages.a:
 # BUILD=build-dir (default build-rel, e.g. cmake -DCMAKE_BUILD_TYPE=Release).
 set -euo pipefail
@@ -32,3 +33,9 @@ for kind in clean dense; do
   echo "scan alone   $kind: $(cg scan_all "$work/scan_cost" scan "$work/sel.db" "$work/$kind.txt")"
   [ -n "${1:-}" ] || echo "sl_anon_text $kind: $(cg sl_anon_text "$work/bench_anon" run "$work/$kind.txt")"
 done
+# The set-up each hs_scan call pays however short the text: 100,000 calls on 9-byte lines.
+awk 'BEGIN { for (i = 0; i < 100000; i++) print "abc def g" }' > "$work/short.txt"
+valgrind --tool=callgrind --toggle-collect=scan_all --callgrind-out-file=/dev/null \
+  "$work/scan_cost" scan "$work/sel.db" "$work/short.txt" 2>&1 |
+  sed -n 's/.*Collected : \([0-9]*\).*/\1/p' |
+  awk '{ printf "per hs_scan call (100,000 calls on 9-byte lines): %.0f instructions\n", $1 / 1e5 }'
