@@ -13,12 +13,16 @@
  */
 #include "anon_detect.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #endif
 
 #include <hs/hs.h>
@@ -235,10 +239,11 @@ const struct anon_pattern anon_patterns[] = {
      "Nombre|Nom|Imię i nazwisko|Nazwisko|Kunde|Vorname|Nachname|Prénom|Cliente|Klant|Kund)[ \\t]*:?[ \\t]*"
      "</t[dh]>[ \\t\\r\\n]*<td[^>\\n]{0,40}>",
      HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
-    /* Form labels. A label, an optional quote and space, then ':', '=', '|' or a tab. The space form
-     * ("Customer :") is found from its rarer end (" :") with the label checked in C (label_before):
-     * as one pattern every "customer " in prose cost Vectorscan ~450 instructions (+1.5 a byte). */
-    {"\\b(?:" LABEL_WORDS ")(?:[\"'][ \\t]?)?(?::|=|\\||\\t)", HS_FLAG_CASELESS, AH_PERSON, PC_NEXT},
+    /* Form labels: a label, an optional quote and space, then ':', '=', '|' or a tab. Not a
+     * pattern: anon_triggers finds the four end bytes in its SIMD pass and label_at looks the word
+     * up (label_before); as a pattern of ~150 caseless words this cost Vectorscan 1.7 instructions
+     * a byte of prose. The space form ("Customer :") is found from its rarer end (" :"), the label again
+     * checked by label_before. */
     {"[ \\t](?::|=|\\||\\t)", 0, AH_LABEL_SPACE, 0},
     /* A table's header cell naming a person column (CSV, TSV, semicolon or markdown tables): the
      * values below it are names. The trigger is a header cell holding "name" or a language's word
@@ -1653,8 +1658,54 @@ static struct wordset set_streets = {street_types, {0}}, set_particles = {partic
                       set_company = {company, {0}};
 static pthread_once_t sets_once = PTHREAD_ONCE_INIT;
 
+/* LABEL_WORDS by the last byte (ASCII folded to lower case), for label_before: ~150 labels, a
+ * handful under each last byte. */
+#define LB_MAX 256
+#define LB_LEN 32
+
+static struct {
+    unsigned char w[LB_LEN]; /* ASCII letters folded to lower case, other bytes as written */
+    unsigned char len;
+    unsigned short next; /* index + 1 of the next label with the same last byte, 0 = none */
+} lb_words[LB_MAX];
+static unsigned short lb_head[256]; /* last byte -> index + 1 */
+
+static void labels_build(void)
+{
+    const char *w = LABEL_WORDS, *bar;
+    unsigned n = 0;
+
+    for (; *w; w = *bar ? bar + 1 : bar) {
+        size_t len, k;
+
+        bar = strchr(w, '|');
+        if (!bar)
+            bar = w + strlen(w);
+        len = (size_t)(bar - w);
+        if (n >= LB_MAX || len == 0 || len > LB_LEN)
+            abort(); /* LABEL_WORDS outgrew the table: a build-time mistake */
+        for (k = 0; k < len; k++)
+            lb_words[n].w[k] = (unsigned char)lower((unsigned char)w[k]);
+        lb_words[n].len = (unsigned char)len;
+        lb_words[n].next = lb_head[lb_words[n].w[len - 1]];
+        lb_head[lb_words[n].w[len - 1]] = (unsigned short)(n + 1);
+        n++;
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* anon_triggers' AVX2 path: the CPU has it, and SL_ANON_NO_AVX2 is not set (the test suite runs
+ * once with it set, so the portable path is tested on machines that have AVX2). */
+static bool use_avx2;
+#endif
+
 static void sets_build(void)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") && !getenv("SL_ANON_NO_AVX2");
+#endif
+    labels_build();
     ws_build(&set_streets);
     ws_build(&set_particles);
     ws_build(&set_months);
@@ -3587,6 +3638,40 @@ static bool is_wordb(int ch)
     return is_alnum(ch) || ch == '_';
 }
 
+/* Does a LABEL_WORDS label (ASCII caseless, as HS_FLAG_CASELESS) end at e, with a word boundary
+ * before it as Vectorscan's \b sees it (the scanned window's start is one)? */
+static bool label_before(const struct anon_ctx *c, size_t e)
+{
+    unsigned i;
+
+    if (e <= c->wstart)
+        return false;
+    for (i = lb_head[lower(c->p[e - 1])]; i; i = lb_words[i - 1].next) {
+        size_t len = lb_words[i - 1].len, s, k;
+
+        if (e - c->wstart < len)
+            continue;
+        s = e - len;
+        for (k = len - 1; k > 0 && lower(c->p[s + k - 1]) == lb_words[i - 1].w[k - 1]; k--)
+            ;
+        if (k == 0 && (s == c->wstart || !is_wordb(c->p[s - 1])))
+            return true;
+    }
+    return false;
+}
+
+/* A form label's end byte (':', '=', '|' or a tab) at t: the label, an optional quote and one
+ * optional blank after it ("Name:", "\"name\": ", "Kunde' =") end before it; the name follows. */
+static void label_at(struct anon_ctx *c, size_t t)
+{
+    const unsigned char *p = c->p;
+    bool q1 = t >= 1 && (p[t - 1] == '"' || p[t - 1] == '\''),
+         q2 = t >= 2 && (p[t - 1] == ' ' || p[t - 1] == '\t') && (p[t - 2] == '"' || p[t - 2] == '\'');
+
+    if (label_before(c, t) || (q1 && label_before(c, t - 1)) || (q2 && label_before(c, t - 2)))
+        det_person(c, t + 1, PC_NEXT);
+}
+
 /* One candidate digit at j: the digit trigger (non-word byte before) or the IBAN trigger (a
  * non-word byte, two ASCII letters, two digits). */
 static void digit_at(struct anon_ctx *c, size_t j)
@@ -3599,119 +3684,136 @@ static void digit_at(struct anon_ctx *c, size_t j)
     }
 }
 
+/* One trigger at j: a digit that starts a run, or a label's end byte. */
+static void trigger_at(struct anon_ctx *c, size_t j)
+{
+    if (is_digit(c->p[j]))
+        digit_at(c, j);
+    else
+        label_at(c, j);
+}
+
+/* The trigger bits of the 64 bytes at q (prev: the byte before q is a digit): first digits of runs
+ * and label end bytes, bit i for q[i]. A digit d is d + 0x50 in 0x80..0x89, the 10 smallest signed
+ * bytes: one add and one compare. */
+static uint64_t triggers64(const unsigned char *q, unsigned prev)
+{
+    uint64_t d = 0, t = 0;
+#if defined(__SSE2__)
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 16 * k));
+        __m128i tm = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('|')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+
+        d |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                 _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8((char)(0x80 + 10))))
+             << (16 * k);
+        t |= (uint64_t)(unsigned)_mm_movemask_epi8(tm) << (16 * k);
+    }
+#else
+    int k;
+
+    for (k = 0; k < 64; k++) {
+        d |= (uint64_t)is_digit(q[k]) << k;
+        t |= (uint64_t)(q[k] == ':' || q[k] == '=' || q[k] == '|' || q[k] == '\t') << k;
+    }
+#endif
+    return t | (d & ~((d << 1) | prev));
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_TRIGGERS_AVX2 1
+/* The same for the blocks [b, e) (64 bytes each, all readable) with AVX2, chosen at run time. */
+__attribute__((target("avx2"))) static void triggers_avx2(const unsigned char *p, size_t b, size_t e, uint64_t *bits)
+{
+    /* A label end byte is the one byte with its low nibble in this table (':' 0x3A, '=' 0x3D, '|'
+     * 0x7C, tab 0x09; the other entries hold a byte whose low nibble is not their index). */
+    const __m256i ends = _mm256_setr_epi8(1, 0, 0, 0, 0, 0, 0, 0, 0, '\t', ':', 0, '|', '=', 0, 0,
+                                          1, 0, 0, 0, 0, 0, 0, 0, 0, '\t', ':', 0, '|', '=', 0, 0);
+    const __m256i bias = _mm256_set1_epi8(0x50), lim10 = _mm256_set1_epi8((char)(0x80 + 10)),
+                  nib = _mm256_set1_epi8(0x0F);
+    uint64_t prev = b > 0 && is_digit(p[b - 1]);
+
+    for (; b < e; b += 64) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + b)),
+                v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + b + 32));
+        uint64_t d = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(lim10, _mm256_add_epi8(v0, bias))) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(lim10, _mm256_add_epi8(v1, bias))) << 32;
+        uint64_t t = (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                         _mm256_cmpeq_epi8(_mm256_shuffle_epi8(ends, _mm256_and_si256(v0, nib)), v0)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                         _mm256_cmpeq_epi8(_mm256_shuffle_epi8(ends, _mm256_and_si256(v1, nib)), v1)) << 32;
+
+        bits[b / 64] = t | (d & ~((d << 1) | prev));
+        prev = d >> 63;
+    }
+}
+#endif
+
+int anon_triggers(struct anon_ctx *c, size_t ws, size_t we)
+{
+    size_t words = (c->n + 63) / 64, b = ws & ~(size_t)63, full;
+
+    if (we > c->n)
+        we = c->n;
+    if (words > c->tcap) {
+        uint64_t *nb = realloc(c->tbits, words * sizeof(*nb));
+
+        if (!nb)
+            return -ENOMEM;
+        c->tbits = nb;
+        c->tcap = words;
+    }
+    full = we < (c->n & ~(size_t)63) ? (we + 63) & ~(size_t)63 : c->n & ~(size_t)63; /* whole blocks */
+#ifdef HAVE_TRIGGERS_AVX2
+    if (use_avx2 && b < full) {
+        triggers_avx2(c->p, b, full, c->tbits);
+        b = full;
+    }
+#endif
+    for (; b < full; b += 64)
+        c->tbits[b / 64] = triggers64(c->p + b, b > 0 && is_digit(c->p[b - 1]));
+    if (b < we) { /* the text's last, partial block */
+        unsigned char q[64] = {0};
+
+        memcpy(q, c->p + b, c->n - b);
+        c->tbits[b / 64] = triggers64(q, b > 0 && is_digit(c->p[b - 1])) & ((1ull << (c->n - b)) - 1);
+    }
+    return 0;
+}
+
 void anon_scan_digits(struct anon_ctx *c, size_t upto)
 {
     size_t j = c->dscan;
 
     if (upto > c->n)
         upto = c->n;
-    /* A digit at j triggers by end j + 1 (digit) or j + 2 (IBAN): look at j < upto, and leave an
-     * IBAN candidate whose second digit lies at upto for the next call. Both triggers need a
-     * byte before the digit that is not a digit: only the first digit of a run is looked at. */
-#if defined(__SSE2__)
-    /* 64 bytes a step while the block lies before upto: prose has a number every few hundred
-     * bytes, so most blocks hold no digit and cost a few instructions per 16 bytes. A digit d is
-     * d + 0x50 in 0x80..0x89, the 10 smallest signed bytes: one add and one compare per 16. */
-    while (j + 64 < upto) {
-        const __m128i bias = _mm_set1_epi8(0x50), lim10 = _mm_set1_epi8((char)(0x80 + 10));
-        const unsigned char *q = c->p + j;
-        uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
-                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), bias), lim10)) |
-                     (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
-                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 16)), bias), lim10))
-                         << 16 |
-                     (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
-                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 32)), bias), lim10))
-                         << 32 |
-                     (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
-                         _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 48)), bias), lim10))
-                         << 48;
+    /* A digit at j triggers by end j + 1 (digit) or j + 2 (IBAN), a label end byte by j + 1: look
+     * at j < upto, and leave an IBAN candidate whose second digit lies at upto for the next call.
+     * The digit triggers need a byte before the digit that is not a digit: only the first digit of
+     * a run is a trigger bit (anon_triggers). */
+    while (j < upto) {
+        size_t w = j / 64, wend = (w + 1) * 64;
+        uint64_t m = c->tbits[w] & (~0ull << (j % 64));
 
-        if (m) {
-            uint64_t prev = j > 0 && is_digit(c->p[j - 1]);
-
-            m &= ~((m << 1) | prev); /* first digits of runs */
-            for (; m; m &= m - 1)
-                digit_at(c, j + (size_t)__builtin_ctzll(m));
+        if (wend > upto) {
+            m &= (1ull << (upto % 64)) - 1;
+            wend = upto;
         }
-        j += 64;
-    }
-    while (j + 16 < upto) { /* every trigger in the block ends at or before upto */
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + j));
-        /* signed compare: bytes >= 0x80 are negative, never in '0'..'9' */
-        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-        unsigned m = (unsigned)_mm_movemask_epi8(d);
-
-        if (m) {
-            unsigned prev = j > 0 && is_digit(c->p[j - 1]);
-
-            m &= ~((m << 1) | prev); /* first digits of runs */
-            for (; m; m &= m - 1)
-                digit_at(c, j + (size_t)__builtin_ctz(m));
-        }
-        j += 16;
-    }
-    /* The rest (under 17 bytes) as one block when 16 bytes can be read, the bits at upto and
-     * after cleared; the IBAN hold-back below as in the byte loop. */
-    if (j < upto && j + 16 <= c->n) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + j));
-        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-        unsigned m = (unsigned)_mm_movemask_epi8(d), prev = j > 0 && is_digit(c->p[j - 1]);
-        size_t lim = upto - j < 16 ? upto - j : 16;
-
-        m &= ~((m << 1) | prev);
-        if (lim < 16)
-            m &= (1u << lim) - 1;
         for (; m; m &= m - 1) {
-            size_t k = j + (size_t)__builtin_ctz(m);
+            size_t k = w * 64 + (size_t)__builtin_ctzll(m);
 
-            if (k + 2 > upto && upto < c->n && k > 0 && is_wordb(c->p[k - 1])) {
-                c->dscan = k;
+            if (k + 2 > upto && upto < c->n && k > 0 && is_digit(c->p[k]) && is_wordb(c->p[k - 1])) {
+                c->dscan = k; /* a possible IBAN trigger ending after upto: later */
                 return;
             }
-            digit_at(c, k);
+            trigger_at(c, k);
         }
-        j += lim;
-    }
-#endif
-    for (; j < upto; j++) {
-        if (!is_digit(c->p[j]) || (j > 0 && is_digit(c->p[j - 1])))
-            continue;
-        if (j + 2 > upto && upto < c->n && j > 0 && is_wordb(c->p[j - 1]))
-            break; /* a possible IBAN trigger ending after upto: later */
-        digit_at(c, j);
+        j = wend;
     }
     c->dscan = j;
-}
-
-/* AH_LABEL_SPACE: does a LABEL_WORDS label (ASCII caseless, as HS_FLAG_CASELESS) end at e, with a
- * word boundary before it as Vectorscan's \b sees it (the scanned window's start is one)? */
-static bool label_before(const struct anon_ctx *c, size_t e)
-{
-    const char *w = LABEL_WORDS, *bar;
-
-    for (; *w; w = *bar ? bar + 1 : bar) {
-        size_t len, k, s;
-
-        bar = strchr(w, '|');
-        if (!bar)
-            bar = w + strlen(w);
-        len = (size_t)(bar - w);
-        if (len > e || e - len < c->wstart)
-            continue;
-        s = e - len;
-        for (k = 0; k < len; k++) {
-            unsigned char a = c->p[s + k], b = (unsigned char)w[k];
-
-            if (a != b && !(is_alpha(a) && (a | 0x20) == (b | 0x20)))
-                break;
-        }
-        if (k == len && (s == c->wstart || !is_wordb(c->p[s - 1])))
-            return true;
-    }
-    return false;
 }
 
 void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)

@@ -42,6 +42,8 @@ struct anon_ctx {
     size_t json_brace; /* the '{' of the JSON object json_thing_name judged last (SIZE_MAX: none) */
     bool json_thing;   /* its verdict */
     size_t wstart; /* start of the window being scanned: Vectorscan's \b and ^ hold there */
+    uint64_t *tbits; /* anon_triggers: bit i for a trigger byte at i (owned, kept between texts) */
+    size_t tcap;     /* its words */
     struct anon_name names[ANON_MAX_NAMES];
     size_t nnames;
 };
@@ -60,10 +62,14 @@ extern const size_t anon_npatterns;
 void anon_detect_init(void);
 /* Run the detector for pattern id whose match ended at end. Returns 0 (always continue). */
 void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end);
-/* Run the digit and IBAN detectors for every trigger ending at or before upto not yet seen
- * (c->dscan, 0 at the start), in text order; the scan callback calls it before each dispatch so
- * the detectors see their triggers in the same order as when they were patterns. */
+/* Run the digit, IBAN and form-label detectors for every trigger ending at or before upto not yet
+ * seen (c->dscan, 0 at the start; the bits anon_triggers found), in text order; the scan callback
+ * calls it before each dispatch so the detectors see their triggers in the same order as when they
+ * were patterns. */
 void anon_scan_digits(struct anon_ctx *c, size_t upto);
+/* Before scanning p[ws, we): find the bytes anon_scan_digits dispatches (first digits of runs,
+ * label end bytes) in one SIMD pass. 0 or -ENOMEM. */
+int anon_triggers(struct anon_ctx *c, size_t ws, size_t we);
 /* After the scan: every other whole-word occurrence of a detected name token becomes PERSON. */
 void anon_corefer_persons(struct anon_ctx *c);
 

@@ -225,6 +225,7 @@ void sl_anon_scratch_destroy(struct sl_anon_scratch *s)
         return;
     hs_free_scratch(s->hs);
     EVP_MAC_CTX_free(s->mac);
+    free(s->ctx.tbits);
     if (s->ctx.sp)
         explicit_bzero(s->ctx.sp, s->ctx.capsp * sizeof(*s->ctx.sp));
     free(s->ctx.sp);
@@ -636,6 +637,8 @@ static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const
 
     c->dscan = ws;
     c->wstart = ws;
+    if (anon_triggers(c, ws, we))
+        return -ENOMEM;
     if (hs_scan(a->db, src + ws, (unsigned)(we - ws), 0, s->hs, on_match, &sa) != HS_SUCCESS && !c->oom)
         return -EINVAL;
     if (!c->oom)

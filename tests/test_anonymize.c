@@ -455,6 +455,49 @@ static void test_large_input(void **state)
     free(big);
 }
 
+/* The label end bytes (':' '=' '|' tab) and the first digits of numbers are found by a 64-byte SIMD
+ * pass before the scan (anon_triggers): a label or a number at every offset around the block edges,
+ * with and without text after it (the last, partial block), is found as anywhere else. */
+static void test_trigger_offsets(void **state)
+{
+    static const struct {
+        const char *form, *value;
+        int type;
+    } forms[] = {
+        {"Name: Anna Kowalski", "Kowalski", SL_PII_PERSON},
+        {"\"customer\": \"Anna Kowalski\"", "Kowalski", SL_PII_PERSON},
+        {"Kunde' =Anna Kowalski", "Kowalski", SL_PII_PERSON},
+        {"| Cardholder | Anna Kowalski |", "Kowalski", SL_PII_PERSON},
+        {"Recipient\tAnna Kowalski", "Kowalski", SL_PII_PERSON},
+        {"iban DE89370400440532013000", "0532013000", SL_PII_IBAN},
+        {"card 4111 1111 1111 1111", "1111 1111", SL_PII_CREDIT_CARD},
+    };
+    char text[512];
+    size_t f, off, tail;
+
+    (void)state;
+    for (f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        for (off = 0; off <= 140; off++) {
+            for (tail = 0; tail <= 70; tail += 35) {
+                size_t flen = strlen(forms[f].form), k, n = 0;
+                struct ctx c;
+
+                for (k = 0; k < off; k++)
+                    text[n++] = k + 1 == off ? ' ' : "lorem ipsum dolor "[k % 18];
+                memcpy(text + n, forms[f].form, flen);
+                n += flen;
+                for (k = 0; k < tail; k++)
+                    text[n++] = k == 0 ? ' ' : "sit amet "[k % 9];
+                ctx_open(&c, SL_ANON_REDACT, 0);
+                run(&c, text, n, NULL);
+                if (c.cnt.n[forms[f].type] < 1 || memmem(c.out.p, c.out.len, forms[f].value, strlen(forms[f].value)))
+                    fail_msg("form %zu at offset %zu, tail %zu: %.*s", f, off, tail, (int)c.out.len, c.out.p);
+                ctx_close(&c);
+            }
+        }
+    }
+}
+
 static void test_types_filter(void **state)
 {
     struct ctx c;
@@ -715,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_script_name_extent),
         cmocka_unit_test(test_redact_format),  cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_large_input),    cmocka_unit_test(test_types_filter),
+        cmocka_unit_test(test_trigger_offsets),
         cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),
         cmocka_unit_test(test_tokenize_restore), cmocka_unit_test(test_outputs_not_detected),
         cmocka_unit_test(test_rescan_windows),
