@@ -455,9 +455,10 @@ static void test_large_input(void **state)
     free(big);
 }
 
-/* The label end bytes (':' '=' '|' tab) and the first digits of numbers are found by a 64-byte SIMD
- * pass before the scan (anon_triggers): a label or a number at every offset around the block edges,
- * with and without text after it (the last, partial block), is found as anywhere else. */
+/* The label end bytes (':' '=' '|' tab), line ends and the first digits of numbers are found by a
+ * SIMD pass before the scan (anon_triggers): a label, a sign-off or a number at every offset around
+ * the 64-byte block edges, with and without text after it (the last, partial block), is found as
+ * anywhere else. */
 static void test_trigger_offsets(void **state)
 {
     static const struct {
@@ -471,6 +472,8 @@ static void test_trigger_offsets(void **state)
         {"Recipient\tAnna Kowalski", "Kowalski", SL_PII_PERSON},
         {"iban DE89370400440532013000", "0532013000", SL_PII_IBAN},
         {"card 4111 1111 1111 1111", "1111 1111", SL_PII_CREDIT_CARD},
+        {"\nBest regards,\r\nAnna Kowalski", "Kowalski", SL_PII_PERSON},
+        {"\nMit freundlichen Grüßen \nAnna Kowalski", "Kowalski", SL_PII_PERSON},
     };
     char text[512];
     size_t f, off, tail;
