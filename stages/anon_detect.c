@@ -394,12 +394,12 @@ const struct anon_pattern anon_patterns[] = {
      "Sozialversicherungsnummer|número de seguro social)\\b",
      HS_FLAG_CASELESS, AH_SSN_CUE, 0},
     /* DATE_OF_BIRTH cues; the date follows. */
-    {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date of birth|birth date|birthdate|birthday|"
+    {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date[ _\\-]?of[ _\\-]?birth|birth[ _\\-]?date|birthday|"
      "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"
      "fecha de nacimiento|nacido el|nacida el|nací el|nacimiento|data de nascimento|"
      "nascido em|nascida em|nasci em|nascimento|data di nascita|nato il|nata il|geboren op|"
      "geboortedatum|data urodzenia|urodzony|urodzona|urodzi(?:ł|l)(?:a|em|am)? si(?:ę|e)|född|"
-     "födelsedatum|fødselsdato|syntymäaika)\\b|geb\\.|ur\\.)|\xF0\x9F\x8E\x82",
+     "födelsedatum|fødselsdato|syntymäaika)\\b|geb\\.|ur\\.|fecha (?:de )?nac\\.|f\\. (?:de )?nac\\.)|\xF0\x9F\x8E\x82",
      HS_FLAG_CASELESS, AH_DOB, 0},
     {"生年月日|出生日期|出生年月日|生日|誕生日|дата рождения|Дата рождения|родился|родилась|"
      "تاريخ الميلاد|תאריך לידה|"
@@ -1465,6 +1465,40 @@ static size_t parse_cjk_date(const struct anon_ctx *c, size_t i)
     return i;
 }
 
+/* A Japanese era name (明治 大正 昭和 平成 令和) ending at i: its length in bytes, or 0. */
+static size_t ja_era_before(const struct anon_ctx *c, size_t i)
+{
+    static const char *const eras[] = {"明治", "大正", "昭和", "平成", "令和", NULL};
+    size_t k;
+
+    if (i < 6)
+        return 0;
+    for (k = 0; eras[k]; k++)
+        if (memcmp(c->p + i - 6, eras[k], 6) == 0)
+            return 6;
+    return 0;
+}
+
+/* 昭和60年3月4日: an era, its 1-2 digit year (or 元, the first), then month and day as in
+ * parse_cjk_date. i is at the year's first digit. */
+static size_t parse_ja_era_date(const struct anon_ctx *c, size_t i)
+{
+    size_t r = digit_run(c, i), k;
+
+    if (r == 0 || r > 2 || at(c, i + r) != 0xE5 || at(c, i + r + 1) != 0xB9 || at(c, i + r + 2) != 0xB4)
+        return 0;
+    i += r + 3;
+    for (k = 0; k < 2; k++) {
+        r = digit_run(c, i);
+        if (r == 0 || r > 2 || at(c, i + r) != 0xE6)
+            return 0;
+        if (at(c, i + r + 1) != (k == 0 ? 0x9C : 0x97) || at(c, i + r + 2) != (k == 0 ? 0x88 : 0xA5))
+            return 0;
+        i += r + 3;
+    }
+    return i;
+}
+
 static size_t parse_date(const struct anon_ctx *c, size_t i)
 {
     size_t r = digit_run(c, i), e;
@@ -1482,6 +1516,13 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
         int sep = at(c, i + r);
         size_t r2, r3;
 
+        if (r == 8 && !is_alnum(sep)) {
+            /* 19850304 (ISO 8601 basic form, as in HL7 and forms): only after a cue, so a valid
+             * year, month and day is enough */
+            unsigned y = num_at(c, i, 4), mo = num_at(c, i + 4, 2), d = num_at(c, i + 6, 2);
+
+            return y >= 1900 && y <= 2099 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 ? i + 8 : 0;
+        }
         if (r > 4)
             return 0;
         if ((sep == '-' || sep == '/' || sep == '.') && is_digit(at(c, i + r + 1))) {
@@ -1524,6 +1565,8 @@ static size_t parse_date(const struct anon_ctx *c, size_t i)
         if (at(c, e) != ' ')
             return 0;
         e = skip_de(c, e + 1);
+        if (at(c, e) == 'o' && at(c, e + 1) == 'f' && at(c, e + 2) == ' ')
+            e += 3; /* "4th of March" */
         r = word_end(c, e);
         if (r == e || !word_in(c, e, r, &set_months))
             return 0;
@@ -1574,6 +1617,8 @@ static void det_dob(struct anon_ctx *c, size_t end)
         if (!is_alnum(c->p[i]))
             continue;
         e = parse_date(c, i);
+        if (!e && ja_era_before(c, i) && (e = parse_ja_era_date(c, i)) != 0)
+            i -= ja_era_before(c, i);
         if (e) {
             add(c, i, e, SL_PII_DATE_OF_BIRTH);
             return;

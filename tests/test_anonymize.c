@@ -236,6 +236,14 @@ static const struct dcase must[] = {
     {"meine neue Adresse lautet Niederblecher 170.", "Niederblecher 170", SL_PII_ADDRESS},
     {"BEGIN:VCARD\nFN:John Smith\nN:Smith;John;;;\nBDAY:1980-04-12\nEND:VCARD", "John", SL_PII_PERSON},
     {"BEGIN:VCARD\nBDAY:1980-04-12\n", "1980-04-12", SL_PII_DATE_OF_BIRTH},
+    /* DOB keys in snake_case and camelCase, the compact ISO form, "4th of March", Japanese eras */
+    {"{\"dateOfBirth\":\"1985-03-04\"}", "1985-03-04", SL_PII_DATE_OF_BIRTH},
+    {"date_of_birth: 1990-11-23", "1990-11-23", SL_PII_DATE_OF_BIRTH},
+    {"{\"birth_date\": \"04/03/1985\"}", "04/03/1985", SL_PII_DATE_OF_BIRTH},
+    {"Date of birth\t19770202", "19770202", SL_PII_DATE_OF_BIRTH},
+    {"born on the 4th of March, 1985", "March, 1985", SL_PII_DATE_OF_BIRTH},
+    {"生年月日: 昭和60年3月4日", "60年3月4日", SL_PII_DATE_OF_BIRTH},
+    {"Fecha nac.: 12/05/1990", "12/05/1990", SL_PII_DATE_OF_BIRTH},
     {"dn: cn=Robert Brown,ou=People,dc=example,dc=com", "Brown", SL_PII_PERSON},
     {"<input type=\"text\" name=\"fullname\" value=\"Karen Miles\">", "Miles", SL_PII_PERSON},
     {"ts=1 user=\"Jane Doe\" action=login", "Doe", SL_PII_PERSON},
@@ -254,6 +262,8 @@ static const struct dcase must[] = {
 };
 
 static const char *const must_not[] = {
+    "{\"created_date\":\"1985-03-04\",\"build\":\"19770202\"}", "released on the 4th of March, 1985",
+    "令和6年3月4日に発売", "DOB: 19771302 is not a date",
     "Patient Portal Login page", "Customer Success Manager role", "Customer Service Team",
     "Contact Us Today", "Student Loan Forgiveness", "Client Portal Access",
     "MS SQL SERVER 2019", "STATUS: OPEN TICKET",
