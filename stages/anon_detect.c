@@ -126,7 +126,12 @@ static const struct prefix_rule prefix_rules[] = {
     "Ad Soyad|Adı Soyadı|İsim|Nom|Author|Maintainer|Creator|Driver|Passenger|Beneficiary|Guest|Tenant|" \
     "Traveller|Traveler|Insured|Policyholder|Policy holder|Student|Witness|Attendee|Participant|" \
     "Candidate|Applicant|Emergency contact|Next of kin|Spouse|Landlord|Buyer|Seller|Payee|Payer|" \
-    "Debtor|Creditor|Guardian|Parent|Secretary|Assistant"
+    "Debtor|Creditor|Guardian|Parent|Secretary|Assistant|Nombre completo|Nome completo|Nom complet|" \
+    "Vollständiger Name|Volledige naam|Fullständigt namn|Caller|Caller name|Insured name|Subscriber|" \
+    "Claimant|Plaintiff|Defendant|Organizer|Organiser|Organisateur|Organisator|Speaker|Presenter|" \
+    "Moderator|Interviewer|Physician|Referring physician|Attending physician|Mitarbeiter|Mitarbeiterin|" \
+    "Attendees|Participants|Invitees|Teilnehmer|Teilnehmende|Anwesend|Participantes|Partecipanti|" \
+    "Deelnemers|Aanwezig|Uczestnicy|Deltagare|Katılımcılar"
 
 const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
@@ -1662,7 +1667,10 @@ static const char *const not_names[] = {
     "reports", "survey", "feedback", "review", "reviews", "journey", "onboarding", "registration",
     "database", "data", "api", "sdk", "us", "self", "area", "zone", "hub", "central", "direct",
     "online", "web", "mobile", "help", "desk", "helpdesk", "line", "hotline", "day", "week", "month",
-    "year", NULL};
+    "year",
+    /* departments and placeholders a participant or organiser label may hold */
+    "engineering", "marketing", "finance", "legal", "operations", "hr", "it", "product", "design",
+    "research", "management", "tbd", "tba", "various", "everyone", "keynote", NULL};
 
 /* Column headers that are not names: after a "Name |" or "Name<TAB>" label such a word is the next
  * header cell of a table, not the value. */
@@ -1682,7 +1690,10 @@ static const char *const company[] = {
     "holdings", "bank", "systems", "technologies", "solutions", "services", "partners", "associates",
     "consulting", "labs", "studios", "foundation", "university", "college", "school", "hospital",
     "clinic", "hotel", "restaurant", "airlines", "airways", "store", "stores", "shop", "shops",
-    "market", "outlet", "agency", "bureau", "office", "department", "dept", "club", "studio", NULL};
+    "market", "outlet", "agency", "bureau", "office", "department", "dept", "club", "studio",
+    /* groups and events, which a participant or organiser label can name as well as a person */
+    "team", "committee", "board", "council", "session", "meetup", "conference", "workshop", "webinar",
+    "summit", "panel", "plan", "staff", "crew", "squad", NULL};
 
 /* Headers of tables whose "name" column names things, not people. */
 static const char *const thing_heads[] = {
@@ -2483,6 +2494,86 @@ static size_t given_after_family(struct anon_ctx *c, size_t e, bool upper)
     return e2;
 }
 
+/* Labels whose value is a list of people ("Attendees: Ana Ruiz, Tom Berg; Li Wei"). */
+static const char *const list_labels[] = {"attendees", "participants", "invitees", "teilnehmer", "teilnehmende",
+                                          "anwesend", "participantes", "partecipanti", "deelnemers", "aanwezig",
+                                          "uczestnicy", "deltagare", "katılımcılar", "cc", "bcc", "to", "speakers",
+                                          "organizers", "organisers", "present", "présents", "presentes", NULL};
+
+/* The last word of the label that ends at the cue end (before its ':' or '='): [*ws, return). 0 if none. */
+static size_t label_word(const struct anon_ctx *c, size_t end, size_t *ws)
+{
+    size_t k = end;
+
+    while (k > 0 && (c->p[k - 1] == ' ' || c->p[k - 1] == '\t'))
+        k--;
+    if (k == 0 || (c->p[k - 1] != ':' && c->p[k - 1] != '='))
+        return 0;
+    k--;
+    while (k > 0 && (c->p[k - 1] == ' ' || c->p[k - 1] == '"' || c->p[k - 1] == '\''))
+        k--;
+    *ws = k;
+    while (*ws > 0 && is_wordbyte(c->p[*ws - 1]))
+        (*ws)--;
+    return *ws < k ? k : 0;
+}
+
+/* Words before "Name" in a label that names a thing, besides thing_heads (which also mark a
+ * record's sibling keys, where "city" or "team" sit next to a person's name). */
+static const char *const thing_label_words[] = {
+    "event", "team", "store", "shop", "hotel", "course", "device", "campaign", "venue", "city", "town",
+    "street", "building", "site", "location", "task", "feature", "program", "programme", "book", "song",
+    "album", "game", "vendor", "supplier", "merchant", "bank", "school", "university", "group", "channel",
+    "folder", "document", "report", "bucket", "queue", "topic", "cluster", "instance", "database", "network",
+    "region", "plan", "pet", "business", "trade", "brand", "firm", "product", "project", "ship", NULL};
+
+/* "Product Name:", "project_name =": a name label whose word before "name" is a thing's. */
+static bool thing_name_label(const struct anon_ctx *c, size_t end)
+{
+    size_t ws, we = label_word(c, end, &ws), ps;
+
+    if (!we || we - ws != 4 || lower(c->p[ws]) != 'n' || lower(c->p[ws + 1]) != 'a' || lower(c->p[ws + 2]) != 'm' ||
+        lower(c->p[ws + 3]) != 'e' || ws < 2 || !(c->p[ws - 1] == ' ' || c->p[ws - 1] == '_' || c->p[ws - 1] == '-'))
+        return false;
+    for (ps = ws - 1; ps > 0 && is_alpha(c->p[ps - 1]); ps--)
+        ;
+    return ps < ws - 1 && (word_in(c, ps, ws - 1, &set_thing_heads) || word_is(c, ps, ws - 1, thing_label_words));
+}
+
+/* After a list label's first name ending at e: the further names, each followed by a separator
+ * (", ", "; ", " and "...) or the line's end. Stops at the first item that is not a name. */
+static void name_list_after(struct anon_ctx *c, size_t e)
+{
+    static const char *const conj[] = {"and", "und", "et", "y", "e", "en", "och", "i", "ve", NULL};
+    int n;
+
+    for (n = 0; n < 32; n++) {
+        size_t i = e, e2, we;
+        int nx;
+
+        if (at(c, i) == ',' || at(c, i) == ';')
+            i++;
+        else if (at(c, i) == ' ' && (we = word_end(c, i + 1)) > i + 1 && at(c, we) == ' ' &&
+                 word_is(c, i + 1, we, conj))
+            i = we;
+        else
+            return;
+        while (at(c, i) == ' ')
+            i++;
+        e2 = parse_name(c, i, false);
+        if (!e2 || company_in(c, i, e2 + (at(c, e2) == ' ')))
+            return;
+        nx = at(c, e2);
+        if (!(nx == 0 || nx == ',' || nx == ';' || nx == '\n' || nx == '\r' || nx == ' ' || nx == '<'))
+            return;
+        if (nx == ' ' && !((we = word_end(c, e2 + 1)) > e2 + 1 && word_is(c, e2 + 1, we, conj)) && at(c, e2 + 1) != '(')
+            return;
+        (void)parse_name(c, i, true);
+        add(c, i, e2, SL_PII_PERSON);
+        e = e2;
+    }
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -2687,7 +2778,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         return;
     if (kind == PC_CHAT && nx != ':')
         return;
-    if (kind == PC_NEXT && json_thing_name(c, end))
+    if (kind == PC_NEXT && (json_thing_name(c, end) || thing_name_label(c, end)))
         return;
     if (kind == PC_ROLE && (name_words(c, i, e) < 2 || (nx == ' ' && upper_at(c, e + 1))))
         return; /* two name words at least, and the title-case run ends with the name */
@@ -2709,6 +2800,12 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     }
     (void)parse_name(c, i, true);
     add(c, i, e, SL_PII_PERSON);
+    if (kind == PC_NEXT) {
+        size_t ws, we = label_word(c, end, &ws);
+
+        if (we && word_is(c, ws, we, list_labels))
+            name_list_after(c, e);
+    }
 }
 
 /* ---- tables --------------------------------------------------------------------------------- */

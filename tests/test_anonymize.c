@@ -236,6 +236,13 @@ static const struct dcase must[] = {
     {"meine neue Adresse lautet Niederblecher 170.", "Niederblecher 170", SL_PII_ADDRESS},
     {"BEGIN:VCARD\nFN:John Smith\nN:Smith;John;;;\nBDAY:1980-04-12\nEND:VCARD", "John", SL_PII_PERSON},
     {"BEGIN:VCARD\nBDAY:1980-04-12\n", "1980-04-12", SL_PII_DATE_OF_BIRTH},
+    /* list labels (every name of the list), full-name labels, person labels of calendars and forms */
+    {"Attendees: Rachel Green, Ross Geller and Monica Geller\nAgenda: Q3", "Monica Geller", SL_PII_PERSON},
+    {"Teilnehmer: Jan Becker, Lisa Wagner", "Lisa Wagner", SL_PII_PERSON},
+    {"cc: Anita Desai; Vikram Singh", "Vikram Singh", SL_PII_PERSON},
+    {"Nombre completo: José Luis Martínez García", "Martínez García", SL_PII_PERSON},
+    {"Organizer: Kevin Liu\nSUMMARY:Quarterly review", "Kevin Liu", SL_PII_PERSON},
+    {"Mitarbeiter: Klaus Schneider (Pers.-Nr. 4471)", "Schneider", SL_PII_PERSON},
     /* DOB keys in snake_case and camelCase, the compact ISO form, "4th of March", Japanese eras */
     {"{\"dateOfBirth\":\"1985-03-04\"}", "1985-03-04", SL_PII_DATE_OF_BIRTH},
     {"date_of_birth: 1990-11-23", "1990-11-23", SL_PII_DATE_OF_BIRTH},
@@ -262,6 +269,8 @@ static const struct dcase must[] = {
 };
 
 static const char *const must_not[] = {
+    "Attendees: Engineering, Sales and Marketing", "Organizer: Berlin Tech Meetup", "Subscriber: Premium Plan",
+    "Product Name: Ultra Comfort Pillow", "Project Name: Apollo Migration", "Event name: Spring Gala 2025",
     "{\"created_date\":\"1985-03-04\",\"build\":\"19770202\"}", "released on the 4th of March, 1985",
     "令和6年3月4日に発売", "DOB: 19771302 is not a date",
     "Patient Portal Login page", "Customer Success Manager role", "Customer Service Team",
