@@ -60,8 +60,12 @@ enum { AS_PLAIN, AS_PROSE };
 enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
        CS_ALNUM_US_DASH_EQ };
 
+/* A prefix_rule's plen for triggers of several prefix lengths: the prefix is the letters before its
+ * last byte. */
+#define PLEN_LETTERS 0xFF
+
 struct prefix_rule {
-    unsigned char plen;   /* length of the literal prefix the trigger ends with */
+    unsigned char plen;   /* length of the literal prefix the trigger ends with, or PLEN_LETTERS */
     unsigned char cs;     /* body charset */
     unsigned char minlen; /* minimum body length */
 };
@@ -74,7 +78,7 @@ static const struct prefix_rule prefix_rules[] = {
     {8, CS_ALNUM, 10},         /* 4 Stripe sk_live_ rk_live_ pk_live_ sk_test_ ... */
     {4, CS_ALNUM_US_DASH, 30}, /* 5 Google AIza */
     {0, CS_ALNUM_SLASH, 20},   /* 6 Slack incoming-webhook path after hooks.slack.com/services/ */
-    {6, CS_ALNUM_US_DASH, 20}, /* 7 GitLab glpat- glptt- glcbt- (personal, trigger, CI job tokens) */
+    {PLEN_LETTERS, CS_ALNUM_US_DASH, 20}, /* 7 GitLab glpat- glptt- glcbt- gldt- glrt- ... (GitLab's token prefixes) */
     {4, CS_ALNUM, 36},         /* 8 npm npm_ */
     {5, CS_ALNUM_US_DASH, 50}, /* 9 PyPI pypi- (a macaroon) */
     {3, CS_ALNUM, 30},         /* 10 Hugging Face hf_ */
@@ -142,7 +146,7 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bgithub_pat_", 0, AH_PREFIX, 2},
     {"\\b(?:xox[abprse]|xapp)-", 0, AH_PREFIX, 3},
     {"hooks\\.slack\\.com/services/", 0, AH_PREFIX, 6},
-    {"\\bgl(?:pat|ptt|cbt)-", 0, AH_PREFIX, 7},
+    {"\\bgl(?:pat|ptt|cbt|dt|rt|rtr|ft|imt|soat|oas|agent|wt|ffct)-", 0, AH_PREFIX, 7},
     {"\\bnpm_", 0, AH_PREFIX, 8},
     {"\\bpypi-", 0, AH_PREFIX, 9},
     {"\\bhf_", 0, AH_PREFIX, 10},
@@ -179,7 +183,7 @@ const struct anon_pattern anon_patterns[] = {
     {"[0-9]:AA[A-Za-z0-9_\\-]{8}", 0, AH_TELEGRAM, 0},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
     {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
-    {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
+    {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----", 0, AH_PEM, 0}, /* PGP: "... PRIVATE KEY BLOCK" */
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
      "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|account[_\\-]?key|shared[_\\-]?access[_\\-]?key|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
      "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
@@ -3181,14 +3185,14 @@ static bool in_cs(int ch, int cs)
 {
     if (is_alnum(ch))
         return true;
+    /* '_' and '-' belong to the US_DASH sets, and to the two wider ones (SendGrid's and Atlassian's
+     * bodies hold them too: an early return here once cut those tokens at their first '-'). */
     if (ch == '_')
-        return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH;
+        return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH || cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '-')
-        return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
+        return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH || cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '/')
         return cs == CS_ALNUM_SLASH;
-    if (ch == '_' || ch == '-')
-        return cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '.')
         return cs == CS_ALNUM_US_DASH_DOT;
     if (ch == '=')
@@ -3199,8 +3203,11 @@ static bool in_cs(int ch, int cs)
 static void det_prefix(struct anon_ctx *c, size_t end, int arg)
 {
     const struct prefix_rule *r = &prefix_rules[arg];
-    size_t s = end - r->plen, e = end;
+    size_t s = end - (r->plen == PLEN_LETTERS ? 1 : r->plen), e = end;
 
+    if (r->plen == PLEN_LETTERS)
+        while (s > 0 && is_alpha(c->p[s - 1]))
+            s--;
     while (e < c->n && in_cs(c->p[e], r->cs))
         e++;
     while (e > end && c->p[e - 1] == '.') /* a sentence's full stop after the token */

@@ -251,6 +251,11 @@ static const struct dcase must[] = {
     {"XAI_API_KEY=xai-0123456789abcdefghijABCDEFGHIJ0123456789abcdefghijABCDEFGHIJ", "0123456789abcdefghijABCDEF", SL_PII_SECRET},
     {"groq gsk_0123456789abcdefghijABCDEFGHIJ0123456789abcd", "gsk_0123456789abcdefghij", SL_PII_SECRET},
     {"AccountName=a;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq==;", "Eby8vdM02xNOcqFl", SL_PII_SECRET},
+    /* SendGrid bodies hold '-' and '_'; GitLab's other token prefixes; PGP's key block. */
+    {"key 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 in repo", "uMksDur", SL_PII_SECRET},
+    {"deploy gldt-uD5EhjGdO5YQ7nJE1shq ok", "uD5EhjGdO5YQ7nJE1shq", SL_PII_SECRET},
+    {"runner glrt-WmxBqp7pgysA5kd1UsjO ok", "glrt-WmxBqp7pgysA5kd1UsjO", SL_PII_SECRET},
+    {"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBFXxioOn4rhcGi4zNAPe\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----", "lQOYBFXxioOn4rhcGi4zNAPe", SL_PII_SECRET},
 };
 
 static const char *const must_not[] = {
@@ -327,6 +332,8 @@ static const char *const must_not[] = {
     "user=root action=login",
     "SG.short is not a key, dapi is a word, secret_key_base = x",
     "at 12:30:AA and 1:AAbc",
+    "gl-dt is not a token, nor gldt-short",
+    "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBFXxioOn4rhcGi4zNAPe\n-----END PGP PUBLIC KEY BLOCK-----",
     "",
 };
 
