@@ -440,6 +440,36 @@ static bool in_set(const char *set, int ch)
     return false;
 }
 
+static int at(const struct anon_ctx *c, size_t i);
+
+/* A digit-group separator at i from seps: the byte itself; when seps holds ' ', also a no-break,
+ * narrow no-break or thin space (U+00A0, U+202F, U+2009: French and other typography group phone,
+ * card and account numbers with them); when it holds '/', also a slash between spaces ("0221 / 123
+ * 45 67", the older German style). Returns the separator as ASCII (those spaces as ' ') with its
+ * length in *len, or 0. */
+static int sep_at(const struct anon_ctx *c, size_t i, const char *seps, size_t *len)
+{
+    int ch = at(c, i);
+
+    if (ch == ' ' && at(c, i + 1) == '/' && at(c, i + 2) == ' ' && strchr(seps, '/')) {
+        *len = 3;
+        return '/';
+    }
+    if (ch && in_set(seps, ch)) {
+        *len = 1;
+        return ch;
+    }
+    if (ch == 0xC2 && at(c, i + 1) == 0xA0 && strchr(seps, ' ')) {
+        *len = 2;
+        return ' ';
+    }
+    if (ch == 0xE2 && at(c, i + 1) == 0x80 && (at(c, i + 2) == 0xAF || at(c, i + 2) == 0x89) && strchr(seps, ' ')) {
+        *len = 3;
+        return ' ';
+    }
+    return 0;
+}
+
 /* Byte at i, or 0 outside the buffer: every parser reads through this, so it cannot overrun. */
 static int at(const struct anon_ctx *c, size_t i) { return i < c->n ? c->p[i] : 0; }
 static int before(const struct anon_ctx *c, size_t i) { return i > 0 && i <= c->n ? c->p[i - 1] : 0; }
@@ -699,6 +729,10 @@ static bool iin_ok(const char *d, size_t n)
         return n == 13 || n == 16 || n == 19;           /* Visa */
     if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
         return n == 16;                                  /* Mastercard */
+    if (p4 >= 2200 && p4 <= 2204)
+        return n >= 16;                                  /* Mir */
+    if (p2 == 81 || p2 == 82)
+        return n == 16;                                  /* RuPay */
     if (p2 == 34 || p2 == 37)
         return n == 15;                                  /* Amex */
     if (p4 == 6011 || p2 == 65 || (p3 >= 644 && p3 <= 649) || p2 == 62)
@@ -717,8 +751,8 @@ static bool iin_ok(const char *d, size_t n)
 static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *ends, size_t *cum,
                   int maxg, char *digits, size_t maxd)
 {
-    int g = 0, sep = 0;
-    size_t nd = 0;
+    int g = 0, sep = 0, sc;
+    size_t nd = 0, sl;
 
     while (g < maxg) {
         size_t r = digit_run(c, i);
@@ -731,12 +765,13 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
         ends[g] = i;
         cum[g] = nd;
         g++;
-        if (!in_set(seps, at(c, i)) || !is_digit(at(c, i + 1)))
+        sc = sep_at(c, i, seps, &sl);
+        if (!sc || !is_digit(at(c, i + sl)))
             break;
-        if (sep && at(c, i) != sep)
+        if (sep && sc != sep)
             break;
-        sep = at(c, i);
-        i++;
+        sep = sc;
+        i += sl;
     }
     return g;
 }
@@ -756,7 +791,7 @@ static size_t parse_card(const struct anon_ctx *c, size_t i)
 {
     size_t ends[8], cum[8];
     char d[20];
-    int g = groups(c, i, " -", ends, cum, 8, d, 19);
+    int g = groups(c, i, " -.", ends, cum, 8, d, 19); /* "4111.1111.1111.1111" too */
 
     for (; g > 0; g--) {
         size_t e = ends[g - 1];
@@ -836,7 +871,8 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "llam", "contactar", "telefone", "ligue", "ligar", "contato", "\xe9\x9b\xbb\xe8\xa9\xb1",
         "\xe7\x94\xb5\xe8\xaf\x9d", "kom.", "komórk", "cellulare", "telefoon", "mobiel", "bel ",
         "\xd1\x82\xd0\xb5\xd0\xbb", "\xd0\xbc\xd0\xbe\xd0\xb1", /* тел моб */
-        "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", NULL}; /* 手机 番号 */
+        "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", /* 手机 番号 */
+        "mob", "ph:", "ph.", "cel", "fone", "ruf", "zadzwo", "tfn", "puh", NULL};
 
     static const char *const ids[] = {
         "order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice", "rechnung",
@@ -870,13 +906,42 @@ static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
     return (b == 0 || b == '\n') && (a == 0 || a == '\n' || a == '\r');
 }
 
+/* An extension after a phone number ending at e: "ext. 123", ", ext 7", "extension 42", ";ext=123"
+ * (RFC 3966), "x123", " x 123", "#123". Returns its end, or 0. */
+static size_t phone_ext(const struct anon_ctx *c, size_t e)
+{
+    size_t k = e, r;
+
+    if (at(c, k) == ' ' || at(c, k) == ';')
+        k++;
+    else if (at(c, k) == ',')
+        k += at(c, k + 1) == ' ' ? 2 : 1;
+    if (lower(at(c, k)) == 'e' && lower(at(c, k + 1)) == 'x' && lower(at(c, k + 2)) == 't') {
+        k += 3;
+        if (lower(at(c, k)) == 'e' && lower(at(c, k + 1)) == 'n' && lower(at(c, k + 5)) == 'n')
+            k += 6; /* "extension" */
+        if (at(c, k) == '.' || at(c, k) == '=' || at(c, k) == ':')
+            k++;
+    } else if ((lower(at(c, k)) == 'x' || at(c, k) == '#') && (k == e || at(c, k - 1) == ' ')) {
+        k++;
+    } else {
+        return 0;
+    }
+    if (at(c, k) == ' ')
+        k++;
+    r = digit_run(c, k);
+    if (r == 0 || r > 6 || is_alnum(at(c, k + r)))
+        return 0;
+    return k + r;
+}
+
 /* Phone numbers: E.164 with '+', or national forms with a trunk '0', a parenthesised area code, the
  * NANP 3-3-4 plan, or space-grouped 9-11 digit numbers. Dates, times, ISBNs, long ids are not. */
 static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plus)
 {
-    size_t glen[16], nd = 0, e, last_end = i;
+    size_t glen[16], nd = 0, e, last_end = i, sl, ext;
     char d[16];
-    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0;
+    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0, sc;
 
     if (at(c, s) == '(') {
         size_t r0 = digit_run(c, i);
@@ -918,11 +983,11 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
             i += 2;
             continue;
         }
-        if (in_set(" -./", at(c, i)) && is_digit(at(c, i + 1))) {
-            if (sep && sep != at(c, i))
+        if ((sc = sep_at(c, i, " -./", &sl)) != 0 && is_digit(at(c, i + sl))) {
+            if (sep && sep != sc)
                 nsep++;
-            sep = at(c, i);
-            i++;
+            sep = sc;
+            i += sl;
             continue;
         }
         break;
@@ -930,20 +995,11 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
     e = i;
     if (paren == 1 || nd < 7)
         return 0;
-    if (is_alnum(at(c, e)) || (at(c, e) == ':' && is_digit(at(c, e + 1))) || at(c, e) == '@')
+    ext = phone_ext(c, e);
+    if (!ext && (is_alnum(at(c, e)) || (at(c, e) == ':' && is_digit(at(c, e + 1))) || at(c, e) == '@'))
         return 0;
-    /* extension */
-    if ((at(c, e) == ' ' || at(c, e) == ',') && lower(at(c, e + 1)) == 'e' && lower(at(c, e + 2)) == 'x' &&
-        lower(at(c, e + 3)) == 't') {
-        size_t k = e + 4;
-
-        if (at(c, k) == '.')
-            k++;
-        if (at(c, k) == ' ')
-            k++;
-        if (digit_run(c, k) > 0 && digit_run(c, k) <= 6)
-            e = k + digit_run(c, k);
-    }
+    if (ext)
+        e = ext;
     if (plus)
         return nd >= 8 && d[0] != '0' ? e : 0;
     if (ng == 1 && d[0] == '0' && d[1] != '0' && nd >= 10 && nd <= 11)
@@ -960,6 +1016,8 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
         return e; /* "tel. 601-798-489": a phone cue and a subscriber number's length, any grouping */
     if (nsep > 1)
         return 0;
+    if (d[0] == '0' && d[1] == '0' && d[2] != '0' && glen[0] >= 2 && glen[0] <= 5 && ng >= 2 && nd >= 10)
+        return e; /* "0044 20 7946 0958": the international prefix 00 instead of '+' */
     if (d[0] == '0')
         return nd >= 8 && nd <= 12 && d[1] != '0' ? e : 0;
     if (paren == 2)
@@ -3436,11 +3494,12 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
 {
     size_t e, best = 0;
     /* Each parser below rejects most long numbers (dates, versions, ids) on their first run; these
-     * are the checks each makes first. SSN: 3 digits then '-' or ' '. Card: a 2-6 first digit (every
-     * issuer prefix iin_ok accepts) and 13+ digits in the first run or a ' '/'-' after it (groups'
-     * separators). Address: 1-5 digits then ' ', ',' or a lower-case letter. */
+     * are the checks each makes first. SSN: 3 digits then '-' or ' '. Card: a 2-8 first digit (every
+     * issuer prefix iin_ok accepts) and 13+ digits in the first run or a separator groups() takes
+     * after it (' ', '-', '.', or a no-break space's lead byte). Address: 1-5 digits then ' ', ',' or a lower-case letter. */
     bool ssn_ok = r0 == 3 && (after0 == '-' || after0 == ' ');
-    bool card_ok = c->p[pos] >= '2' && c->p[pos] <= '6' && (r0 >= 13 || after0 == ' ' || after0 == '-');
+    bool card_ok = c->p[pos] >= '2' && c->p[pos] <= '8' &&
+                   (r0 >= 13 || after0 == ' ' || after0 == '-' || after0 == '.' || after0 == 0xC2 || after0 == 0xE2);
     bool addr_ok = !plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0));
 
     if (ssn_ok && (e = parse_ssn(c, pos)) != 0) {
@@ -3541,9 +3600,19 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             i += 2;
             continue;
         }
-        if (!(ch == ' ' || ch == '-' || ch == '.' || ch == '/') || i + 1 >= n || !is_digit(p[i + 1]))
-            break;
-        i++;
+        if ((ch == ' ' || ch == '-' || ch == '.' || ch == '/') && i + 1 < n && is_digit(p[i + 1])) {
+            i++;
+            continue;
+        }
+        if (ch == ' ' || ch >= 0x80) { /* " / " and the no-break and thin spaces (sep_at) */
+            size_t sl;
+
+            if (sep_at(c, i, " /", &sl) && is_digit(at(c, i + sl))) {
+                i += sl;
+                continue;
+            }
+        }
+        break;
     }
     /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
      * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
