@@ -3112,10 +3112,13 @@ static void det_iban(struct anon_ctx *c, size_t end)
     if (!want)
         return;
     while (got < want && i < c->n) {
+        size_t sl = 0;
+
         if (is_alnum(c->p[i])) {
             v[got++] = (char)upc(c->p[i++]);
-        } else if (c->p[i] == ' ' && got >= 4 && is_alnum(at(c, i + 1))) {
-            i++;
+        } else if (got >= 4 && ((c->p[i] == ' ' && at(c, i + 1) == ' ' && (sl = 2)) || sep_at(c, i, " -", &sl)) &&
+                   is_alnum(at(c, i + sl))) {
+            i += sl; /* groups apart by ' ', '-', a no-break or thin space, or two spaces */
         } else {
             break;
         }

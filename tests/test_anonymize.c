@@ -264,6 +264,10 @@ static const struct dcase must[] = {
     {"carte 4526\xE2\x80\xAF" "0181\xE2\x80\xAF" "5908\xE2\x80\xAF" "3012", "5908", SL_PII_CREDIT_CARD},
     {"Mir 2200 8190 9378 6579", "9378 6579", SL_PII_CREDIT_CARD},
     {"RuPay 8165 0752 9170 3425", "9170 3425", SL_PII_CREDIT_CARD},
+    /* IBANs grouped with '-', no-break spaces or two spaces. */
+    {"Konto: ES52-7412-1547-2803-8528-0841", "8528-0841", SL_PII_IBAN},
+    {"| IBAN | NL90\xC2\xA0" "ABNA\xC2\xA0" "4852\xC2\xA0" "5388\xC2\xA0" "85 |", "5388", SL_PII_IBAN},
+    {"IBAN: IT34  X928  1590  1396  2459  5711  777", "5711", SL_PII_IBAN},
     /* SendGrid bodies hold '-' and '_'; GitLab's other token prefixes; PGP's key block. */
     {"key 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 in repo", "uMksDur", SL_PII_SECRET},
     {"deploy gldt-uD5EhjGdO5YQ7nJE1shq ok", "uD5EhjGdO5YQ7nJE1shq", SL_PII_SECRET},
@@ -349,6 +353,7 @@ static const char *const must_not[] = {
     "card 4526.0181.5908.3013 and 8165 0752 9170 3426",
     "box 12 x 3456 and 2 x4",
     "ratio 12 / 34 / 56",
+    "Konto: ES52-7412-1547-2803-8528-0842",
     "gl-dt is not a token, nor gldt-short",
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBFXxioOn4rhcGi4zNAPe\n-----END PGP PUBLIC KEY BLOCK-----",
     "",
