@@ -862,9 +862,9 @@ static bool sentence_dot(const struct anon_ctx *c, size_t k)
     return k - w >= 5;
 }
 
-static bool phone_cue(const struct anon_ctx *c, size_t s)
-{
-    static const char *const cues[] = {
+static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *const *list);
+
+static const char *const phone_cues[] = {
         "phone", "tel", "tél", "mobile", "cell", "call", "reach", "sms", "text me", "whatsapp",
         "fax", "contact", "número", "numéro", "number", "nummer", "handy", "mobil", "anruf",
         "rückruf", "erreich", "portable", "joindre", "rappel", "appel", "móvil", "movil", "celular",
@@ -874,6 +874,50 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", /* 手机 番号 */
         "mob", "ph:", "ph.", "cel", "fone", "ruf", "zadzwo", "tfn", "puh", NULL};
 
+/* Is the word right before s (past at most three of " \t:#.=-") one that names an id ("order",
+ * "tracking", "part no.", "Sendung", ...), with no phone cue just before that word ("Tel. no.")?
+ * Then the digits after it are that id ("DHL tracking 1234 5678 90", "part no. 0123-4567-89"). */
+static bool id_word_before(const struct anon_ctx *c, size_t s)
+{
+    static const char *const stems[] = {"order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice",
+                                        "rechnung", "factur", "fatura", "ticket", "tracking", "sendung", "suivi",
+                                        "seguimiento", "rastreamento", "serial", "batch", "dossier", "vorgang",
+                                        "transac", "parcel", "shipment", "awb", NULL};
+    static const char *const exact[] = {"nr", "id", "ref", "part", "sku", "item", "lot", "case", "po", NULL};
+    static const char *const no[] = {"no", NULL}; /* "no." only: Portuguese "retornar no 02 45 ..." is "at" */
+    size_t e = s, w, k = 0;
+    const char *const *st;
+
+    while (e > 0 && k < 3 && strchr(" \t:#.=-", c->p[e - 1]) && c->p[e - 1]) {
+        e--;
+        k++;
+    }
+    for (w = e; w > 0 && is_alpha(c->p[w - 1]) && e - w < 16; w--)
+        ;
+    if (w == e || (w > 0 && is_wordbyte(c->p[w - 1])))
+        return false;
+    if (word_is(c, w, e, no)) {
+        if (c->p[e] != '.')
+            return false;
+    } else if (!word_is(c, w, e, exact)) {
+        for (st = stems; *st; st++) {
+            size_t L = strlen(*st), j;
+
+            if (L > e - w)
+                continue;
+            for (j = 0; j < L && lower(c->p[w + j]) == (unsigned char)(*st)[j]; j++)
+                ;
+            if (j == L)
+                break;
+        }
+        if (!*st)
+            return false;
+    }
+    return !cue_before(c, w, 16, phone_cues);
+}
+
+static bool phone_cue(const struct anon_ctx *c, size_t s)
+{
     static const char *const ids[] = {
         "order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice", "rechnung",
         "factur", "fatura", "ticket", "ref", "id", "#", "nr", "no.", "vorgang", "tracking",
@@ -881,7 +925,7 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
         "transac", "serial", "version", NULL};
     static const char *const numwords[] = {"number", "nummer", "numéro", "número", "numero", "no.", "nr", NULL};
-    size_t pc = cue_before(c, s, 40, cues), id = cue_before(c, s, 40, ids), k;
+    size_t pc = cue_before(c, s, 40, phone_cues), id = cue_before(c, s, 40, ids), k;
 
     if (!pc || id >= pc)
         return false;
@@ -1000,6 +1044,18 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
         return 0;
     if (ext)
         e = ext;
+    if (!plus && id_word_before(c, s))
+        return 0;
+    /* "123 456 789,00 €": thousands in groups of three and decimals, not a CSV field after it */
+    if (!plus && sep == ' ' && ng >= 3 && glen[0] <= 3 && (at(c, e) == ',' || at(c, e) == '.') &&
+        digit_run(c, e + 1) == 2 && !is_alnum(at(c, e + 3)) && (!at(c, e + 3) || !strchr(",;\t", at(c, e + 3)))) {
+        int k;
+
+        for (k = 1; k < ng && glen[k] == 3; k++)
+            ;
+        if (k == ng)
+            return 0;
+    }
     if (plus)
         return nd >= 8 && d[0] != '0' ? e : 0;
     if (ng == 1 && d[0] == '0' && d[1] != '0' && nd >= 10 && nd <= 11)
@@ -3532,6 +3588,21 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
     }
 }
 
+/* "version 4.2.1.0", "release: 1.2.3.4", "build 10.0.0.1": a dotted quad right after a word that
+ * names a version is one. */
+static bool version_before(const struct anon_ctx *c, size_t s)
+{
+    static const char *const words[] = {"version", "versión", "versão", "release", "build", "ver", "rev", "revision",
+                                        "firmware", "fw", "patch", "update", "v", NULL};
+    size_t e = s, w;
+
+    while (e > 0 && s - e < 3 && (c->p[e - 1] == ' ' || c->p[e - 1] == ':' || c->p[e - 1] == '='))
+        e--;
+    for (w = e; w > 0 && is_wordbyte(c->p[w - 1]) && e - w < 12; w--)
+        ;
+    return w < e && (w == 0 || !is_wordbyte(c->p[w - 1])) && word_is(c, w, e, words);
+}
+
 static void det_digit(struct anon_ctx *c, size_t pos)
 {
     const unsigned char *p = c->p;
@@ -3622,7 +3693,8 @@ static void det_digit(struct anon_ctx *c, size_t pos)
     after0 = pos + r0 < n ? p[pos + r0] : 0;
     /* An IPv4 address is four runs joined by '.' + digit, which this loop follows: stopped
      * short of 7 digits, it has seen all four ("3.12.45" has three: no address). */
-    if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) && (e = parse_ipv4(c, pos)) != 0) {
+    if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) && (e = parse_ipv4(c, pos)) != 0 &&
+        !version_before(c, s)) {
         add(c, pos, e, SL_PII_IP); /* an IPv4 address has 4+ digits */
         c->digit_skip = e;
         return;

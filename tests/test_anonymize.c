@@ -264,6 +264,11 @@ static const struct dcase must[] = {
     {"carte 4526\xE2\x80\xAF" "0181\xE2\x80\xAF" "5908\xE2\x80\xAF" "3012", "5908", SL_PII_CREDIT_CARD},
     {"Mir 2200 8190 9378 6579", "9378 6579", SL_PII_CREDIT_CARD},
     {"RuPay 8165 0752 9170 3425", "9170 3425", SL_PII_CREDIT_CARD},
+    /* Next to the id-word, price and version look-alikes below. */
+    {"Tel. no. 020 7946 0958", "7946 0958", SL_PII_PHONE},
+    {"Cliente contatado, retornar no 02 45 97 97 56.", "97 97 56", SL_PII_PHONE},
+    {"Ann,912 345 678,42,Madrid", "345 678", SL_PII_PHONE},
+    {"server 10.1.2.3 down", "10.1.2.3", SL_PII_IP},
     /* IBANs grouped with '-', no-break spaces or two spaces. */
     {"Konto: ES52-7412-1547-2803-8528-0841", "8528-0841", SL_PII_IBAN},
     {"| IBAN | NL90\xC2\xA0" "ABNA\xC2\xA0" "4852\xC2\xA0" "5388\xC2\xA0" "85 |", "5388", SL_PII_IBAN},
@@ -354,6 +359,10 @@ static const char *const must_not[] = {
     "box 12 x 3456 and 2 x4",
     "ratio 12 / 34 / 56",
     "Konto: ES52-7412-1547-2803-8528-0842",
+    "DHL tracking 1234 5678 90",
+    "part no. 0123-4567-89",
+    "total 123 456 789,00 \xE2\x82\xAC",
+    "release 1.2.3.4 and version: 4.2.1.0",
     "gl-dt is not a token, nor gldt-short",
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBFXxioOn4rhcGi4zNAPe\n-----END PGP PUBLIC KEY BLOCK-----",
     "",
