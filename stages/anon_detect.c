@@ -52,9 +52,10 @@ enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARA
        PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL,
        PC_BEFORE_MAIL, PC_DEVA, PC_THAI };
 
-/* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
- * be a plain word. */
-enum { AS_PLAIN, AS_PROSE };
+/* det_assign variants: a plain assignment, a prose form ("password is ...") whose value must not be
+ * a plain word, or a key that only names a secret when its value looks like one ("signing_key",
+ * "masterKey", "session", "Signature": AS_TOKEN, see token_like). */
+enum { AS_PLAIN, AS_PROSE, AS_TOKEN };
 
 /* Body charsets for the prefix rules. */
 enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
@@ -189,8 +190,17 @@ const struct anon_pattern anon_patterns[] = {
      "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
      "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
      "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
-     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A)",
+     /* then ':', '=', or an XML attribute's value ('name="password" value="..."', 'key="db.password">...') */
+     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A|[ \\t]value=|>)",
      HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    /* Keys that name a secret only with a token-like value: compound "*_key"/"*Key" (signing_key,
+     * app_key, masterKey, Ocp-Apim-Subscription-Key), sessions and their cookies (session,
+     * JSESSIONID, PHPSESSID, connect.sid), signatures (Signature=, X-Amz-Signature=, &sig=). */
+    {"(?:[_\\-.](?:key|sid|sig)|session(?:[_\\-]?(?:id|key|token))?|sessid|signature|[&?]sig)[\"']?[ \\t]{0,3}(?::|=|=>)",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_TOKEN},
+    {"[a-z]Key[\"']?[ \\t]{0,3}(?::|=)", 0, AH_ASSIGN, AS_TOKEN},
+    /* SQL: "ALTER USER ... WITH PASSWORD '...'", "CREATE USER ... IDENTIFIED BY '...'" */
+    {"(?:password|identified by)[ \\t]+'", HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
     /* XML elements, command-line flags with a space, curl's -u user:password, and prose. */
     {"<(?:[A-Za-z]+:)?(?:password|passwd|pwd|secret|token|api[_\\-]?key|apikey|client[_\\-]?secret|"
      "access[_\\-]?token|private[_\\-]?key)>",
@@ -447,7 +457,7 @@ static int at(const struct anon_ctx *c, size_t i);
  * card and account numbers with them); when it holds '/', also a slash between spaces ("0221 / 123
  * 45 67", the older German style). Returns the separator as ASCII (those spaces as ' ') with its
  * length in *len, or 0. */
-static int sep_at(const struct anon_ctx *c, size_t i, const char *seps, size_t *len)
+static int sep_at_wide(const struct anon_ctx *c, size_t i, const char *seps, size_t *len)
 {
     int ch = at(c, i);
 
@@ -468,6 +478,22 @@ static int sep_at(const struct anon_ctx *c, size_t i, const char *seps, size_t *
         return ' ';
     }
     return 0;
+}
+
+/* sep_at_wide with the common one-byte case inline (the digit parsers call it on every group). */
+static inline int sep_at(const struct anon_ctx *c, size_t i, const char *seps, size_t *len)
+{
+    int ch = at(c, i);
+
+    if (ch != ' ' && ch < 0x80) {
+        *len = 1;
+        return ch && in_set(seps, ch) ? ch : 0;
+    }
+    if (ch == ' ' && at(c, i + 1) != '/') {
+        *len = 1;
+        return in_set(seps, ' ') ? ' ' : 0;
+    }
+    return sep_at_wide(c, i, seps, len);
 }
 
 /* Byte at i, or 0 outside the buffer: every parser reads through this, so it cannot overrun. */
@@ -3445,12 +3471,65 @@ static bool assign_key_not_secret(const struct anon_ctx *c, size_t end)
     return false;
 }
 
+/* A value that looks like a generated secret: 16-512 bytes of base64/hex/token characters with a
+ * letter and a digit, not a UUID, a path or a URL. */
+static bool token_like(const struct anon_ctx *c, size_t i, size_t e)
+{
+    size_t k;
+    bool dg = false, al = false, slash = false, dot = false;
+
+    if (e - i < 16 || e - i > 512 || at(c, i) == '/' || at(c, i) == '.' || at(c, i) == '~')
+        return false;
+    for (k = i; k < e; k++) {
+        int ch = c->p[k];
+
+        if (is_digit(ch))
+            dg = true;
+        else if (is_alpha(ch))
+            al = true;
+        else if (ch == '/')
+            slash = true;
+        else if (ch == '.')
+            dot = true;
+        else if (!strchr("+=_-~%:", ch))
+            return false;
+    }
+    if (e - i == 36 && c->p[i + 8] == '-' && c->p[i + 13] == '-' && c->p[i + 18] == '-' && c->p[i + 23] == '-')
+        return false; /* a UUID (an idempotency or correlation key) */
+    return dg && al && !(slash && dot);
+}
+
+/* The assignment's trigger ended with '>': 'key="db.password">value' (an attribute naming the
+ * secret, then the element's text) or an opening element "<password>"; not a closing tag, a
+ * "for=" or "class=" attribute, or an arrow. */
+static bool assign_gt_ok(const struct anon_ctx *c, size_t end)
+{
+    size_t k = end - 1, lim = end > 80 ? end - 80 : 0;
+    int q = before(c, k);
+
+    if (q == '"' || q == '\'') {
+        for (k -= 2; k > lim && c->p[k] != q; k--)
+            if (c->p[k] == '<' || c->p[k] == '>' || c->p[k] == '\n')
+                return false;
+        if (c->p[k] != q || k < 4 || c->p[k - 1] != '=')
+            return false;
+        return (lower(c->p[k - 4]) == 'k' && lower(c->p[k - 3]) == 'e' && lower(c->p[k - 2]) == 'y') ||
+               (k >= 5 && lower(c->p[k - 5]) == 'n' && lower(c->p[k - 4]) == 'a' && lower(c->p[k - 3]) == 'm' &&
+                lower(c->p[k - 2]) == 'e');
+    }
+    while (k > lim && (is_alnum(c->p[k - 1]) || c->p[k - 1] == '_' || c->p[k - 1] == '-' || c->p[k - 1] == ':'))
+        k--;
+    return before(c, k) == '<';
+}
+
 static void det_assign(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int q = 0;
 
-    if (kind == AS_PLAIN && assign_key_not_secret(c, end))
+    if (kind != AS_PROSE && assign_key_not_secret(c, end))
+        return;
+    if (before(c, end) == '>' && before(c, end - 1) != '=' && !assign_gt_ok(c, end))
         return;
 
     while (at(c, i) == ' ' || at(c, i) == '\t')
@@ -3481,8 +3560,8 @@ static void det_assign(struct anon_ctx *c, size_t end, int kind)
         while (e < c->n && !val_stop(c->p[e]))
             e++;
     }
-    if (at(c, i) == '-' || (kind == AS_PROSE && !not_a_word(c, i, e)))
-        return; /* "--password --help": another flag; prose: an ordinary word */
+    if (at(c, i) == '-' || (kind == AS_PROSE && !not_a_word(c, i, e)) || (kind == AS_TOKEN && !token_like(c, i, e)))
+        return; /* "--password --help": another flag; prose: an ordinary word; a key's plain value */
     if (e >= i + 4)
         add(c, i, e, SL_PII_SECRET);
 }
@@ -3588,9 +3667,18 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
     }
 }
 
+/* The length of a no-break or thin space or " / " at i with a digit after it, or 0 (out of line: a
+ * local whose address sep_at_wide takes would cost det_digit a stack frame on every call). */
+static __attribute__((noinline)) size_t digit_sep_wide(const struct anon_ctx *c, size_t i)
+{
+    size_t sl;
+
+    return sep_at_wide(c, i, " /", &sl) && is_digit(at(c, i + sl)) ? sl : 0;
+}
+
 /* "version 4.2.1.0", "release: 1.2.3.4", "build 10.0.0.1": a dotted quad right after a word that
  * names a version is one. */
-static bool version_before(const struct anon_ctx *c, size_t s)
+static __attribute__((noinline)) bool version_before(const struct anon_ctx *c, size_t s)
 {
     static const char *const words[] = {"version", "versión", "versão", "release", "build", "ver", "rev", "revision",
                                         "firmware", "fw", "patch", "update", "v", NULL};
@@ -3678,10 +3766,10 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             i++;
             continue;
         }
-        if (ch == ' ' || ch >= 0x80) { /* " / " and the no-break and thin spaces (sep_at) */
-            size_t sl;
+        if ((ch == ' ' && i + 1 < n && p[i + 1] == '/') || ch == 0xC2 || ch == 0xE2) {
+            size_t sl = digit_sep_wide(c, i);
 
-            if (sep_at(c, i, " /", &sl) && is_digit(at(c, i + sl))) {
+            if (sl) {
                 i += sl;
                 continue;
             }
