@@ -56,16 +56,21 @@ enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARA
        PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL,
        PC_BEFORE_MAIL, PC_DEVA, PC_THAI };
 
-/* det_assign variants: a plain assignment, or a prose form ("password is ...") whose value must not
- * be a plain word. */
-enum { AS_PLAIN, AS_PROSE };
+/* det_assign variants: a plain assignment, a prose form ("password is ...") whose value must not be
+ * a plain word, or a key that only names a secret when its value looks like one ("signing_key",
+ * "masterKey", "session", "Signature": AS_TOKEN, see token_like). */
+enum { AS_PLAIN, AS_PROSE, AS_TOKEN };
 
 /* Body charsets for the prefix rules. */
 enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
        CS_ALNUM_US_DASH_EQ };
 
+/* A prefix_rule's plen for triggers of several prefix lengths: the prefix is the letters before its
+ * last byte. */
+#define PLEN_LETTERS 0xFF
+
 struct prefix_rule {
-    unsigned char plen;   /* length of the literal prefix the trigger ends with */
+    unsigned char plen;   /* length of the literal prefix the trigger ends with, or PLEN_LETTERS */
     unsigned char cs;     /* body charset */
     unsigned char minlen; /* minimum body length */
 };
@@ -78,7 +83,7 @@ static const struct prefix_rule prefix_rules[] = {
     {8, CS_ALNUM, 10},         /* 4 Stripe sk_live_ rk_live_ pk_live_ sk_test_ ... */
     {4, CS_ALNUM_US_DASH, 30}, /* 5 Google AIza */
     {0, CS_ALNUM_SLASH, 20},   /* 6 Slack incoming-webhook path after hooks.slack.com/services/ */
-    {6, CS_ALNUM_US_DASH, 20}, /* 7 GitLab glpat- glptt- glcbt- (personal, trigger, CI job tokens) */
+    {PLEN_LETTERS, CS_ALNUM_US_DASH, 20}, /* 7 GitLab glpat- glptt- glcbt- gldt- glrt- ... (GitLab's token prefixes) */
     {4, CS_ALNUM, 36},         /* 8 npm npm_ */
     {5, CS_ALNUM_US_DASH, 50}, /* 9 PyPI pypi- (a macaroon) */
     {3, CS_ALNUM, 30},         /* 10 Hugging Face hf_ */
@@ -168,7 +173,7 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bgithub_pat_", 0, AH_PREFIX, 2},
     {"\\b(?:xox[abprse]|xapp)-", 0, AH_PREFIX, 3},
     {"hooks\\.slack\\.com/services/", 0, AH_PREFIX, 6},
-    {"\\bgl(?:pat|ptt|cbt)-", 0, AH_PREFIX, 7},
+    {"\\bgl(?:pat|ptt|cbt|dt|rt|rtr|ft|imt|soat|oas|agent|wt|ffct)-", 0, AH_PREFIX, 7},
     {"\\bnpm_", 0, AH_PREFIX, 8},
     {"\\bpypi-", 0, AH_PREFIX, 9},
     {"\\bhf_", 0, AH_PREFIX, 10},
@@ -205,14 +210,23 @@ const struct anon_pattern anon_patterns[] = {
     {"[0-9]:AA[A-Za-z0-9_\\-]{8}", 0, AH_TELEGRAM, 0},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
     {"\\beyJ[A-Za-z0-9_\\-]{4}", 0, AH_JWT, 0},
-    {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----", 0, AH_PEM, 0},
+    {"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----", 0, AH_PEM, 0}, /* PGP: "... PRIVATE KEY BLOCK" */
     {"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\\-]?key|apikey|access[_\\-]?key|"
      "private[_\\-]?key|client[_\\-]?secret|auth|credentials?|account[_\\-]?key|shared[_\\-]?access[_\\-]?key|passwort|kennwort|mot[_\\- ]de[_\\- ]passe|"
      "contrase(?:ñ|n)a|senha|wachtwoord|has(?:ł|l)o|l(?:ö|o)senord|adgangskode|salasana|"
      "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
      "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
-     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A)",
+     /* then ':', '=', or an XML attribute's value ('name="password" value="..."', 'key="db.password">...') */
+     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A|[ \\t]value=|>)",
      HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
+    /* Keys that name a secret only with a token-like value: compound "*_key"/"*Key" (signing_key,
+     * app_key, masterKey, Ocp-Apim-Subscription-Key), sessions and their cookies (session,
+     * JSESSIONID, PHPSESSID, connect.sid), signatures (Signature=, X-Amz-Signature=, &sig=). */
+    {"(?:[_\\-.](?:key|sid|sig)|session(?:[_\\-]?(?:id|key|token))?|sessid|signature|[&?]sig)[\"']?[ \\t]{0,3}(?::|=|=>)",
+     HS_FLAG_CASELESS, AH_ASSIGN, AS_TOKEN},
+    {"[a-z]Key[\"']?[ \\t]{0,3}(?::|=)", 0, AH_ASSIGN, AS_TOKEN},
+    /* SQL: "ALTER USER ... WITH PASSWORD '...'", "CREATE USER ... IDENTIFIED BY '...'" */
+    {"(?:password|identified by)[ \\t]+'", HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
     /* XML elements, command-line flags with a space, curl's -u user:password, and prose. */
     {"<(?:[A-Za-z]+:)?(?:password|passwd|pwd|secret|token|api[_\\-]?key|apikey|client[_\\-]?secret|"
      "access[_\\-]?token|private[_\\-]?key)>",
@@ -451,6 +465,52 @@ static bool in_set(const char *set, int ch)
         if ((unsigned char)*set == ch)
             return true;
     return false;
+}
+
+static int at(const struct anon_ctx *c, size_t i);
+
+/* A digit-group separator at i from seps: the byte itself; when seps holds ' ', also a no-break,
+ * narrow no-break or thin space (U+00A0, U+202F, U+2009: French and other typography group phone,
+ * card and account numbers with them); when it holds '/', also a slash between spaces ("0221 / 123
+ * 45 67", the older German style). Returns the separator as ASCII (those spaces as ' ') with its
+ * length in *len, or 0. */
+static int sep_at_wide(const struct anon_ctx *c, size_t i, const char *seps, size_t *len)
+{
+    int ch = at(c, i);
+
+    if (ch == ' ' && at(c, i + 1) == '/' && at(c, i + 2) == ' ' && strchr(seps, '/')) {
+        *len = 3;
+        return '/';
+    }
+    if (ch && in_set(seps, ch)) {
+        *len = 1;
+        return ch;
+    }
+    if (ch == 0xC2 && at(c, i + 1) == 0xA0 && strchr(seps, ' ')) {
+        *len = 2;
+        return ' ';
+    }
+    if (ch == 0xE2 && at(c, i + 1) == 0x80 && (at(c, i + 2) == 0xAF || at(c, i + 2) == 0x89) && strchr(seps, ' ')) {
+        *len = 3;
+        return ' ';
+    }
+    return 0;
+}
+
+/* sep_at_wide with the common one-byte case inline (the digit parsers call it on every group). */
+static inline int sep_at(const struct anon_ctx *c, size_t i, const char *seps, size_t *len)
+{
+    int ch = at(c, i);
+
+    if (ch != ' ' && ch < 0x80) {
+        *len = 1;
+        return ch && in_set(seps, ch) ? ch : 0;
+    }
+    if (ch == ' ' && at(c, i + 1) != '/') {
+        *len = 1;
+        return in_set(seps, ' ') ? ' ' : 0;
+    }
+    return sep_at_wide(c, i, seps, len);
 }
 
 /* Byte at i, or 0 outside the buffer: every parser reads through this, so it cannot overrun. */
@@ -712,6 +772,10 @@ static bool iin_ok(const char *d, size_t n)
         return n == 13 || n == 16 || n == 19;           /* Visa */
     if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
         return n == 16;                                  /* Mastercard */
+    if (p4 >= 2200 && p4 <= 2204)
+        return n >= 16;                                  /* Mir */
+    if (p2 == 81 || p2 == 82)
+        return n == 16;                                  /* RuPay */
     if (p2 == 34 || p2 == 37)
         return n == 15;                                  /* Amex */
     if (p4 == 6011 || p2 == 65 || (p3 >= 644 && p3 <= 649) || p2 == 62)
@@ -730,8 +794,8 @@ static bool iin_ok(const char *d, size_t n)
 static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *ends, size_t *cum,
                   int maxg, char *digits, size_t maxd)
 {
-    int g = 0, sep = 0;
-    size_t nd = 0;
+    int g = 0, sep = 0, sc;
+    size_t nd = 0, sl;
 
     while (g < maxg) {
         size_t r = digit_run(c, i);
@@ -744,12 +808,13 @@ static int groups(const struct anon_ctx *c, size_t i, const char *seps, size_t *
         ends[g] = i;
         cum[g] = nd;
         g++;
-        if (!in_set(seps, at(c, i)) || !is_digit(at(c, i + 1)))
+        sc = sep_at(c, i, seps, &sl);
+        if (!sc || !is_digit(at(c, i + sl)))
             break;
-        if (sep && at(c, i) != sep)
+        if (sep && sc != sep)
             break;
-        sep = at(c, i);
-        i++;
+        sep = sc;
+        i += sl;
     }
     return g;
 }
@@ -769,7 +834,7 @@ static size_t parse_card(const struct anon_ctx *c, size_t i)
 {
     size_t ends[8], cum[8];
     char d[20];
-    int g = groups(c, i, " -", ends, cum, 8, d, 19);
+    int g = groups(c, i, " -.", ends, cum, 8, d, 19); /* "4111.1111.1111.1111" too */
 
     for (; g > 0; g--) {
         size_t e = ends[g - 1];
@@ -840,17 +905,62 @@ static bool sentence_dot(const struct anon_ctx *c, size_t k)
     return k - w >= 5;
 }
 
-static bool phone_cue(const struct anon_ctx *c, size_t s)
-{
-    static const char *const cues[] = {
+static bool word_is(const struct anon_ctx *c, size_t s, size_t e, const char *const *list);
+
+static const char *const phone_cues[] = {
         "phone", "tel", "tél", "mobile", "cell", "call", "reach", "sms", "text me", "whatsapp",
         "fax", "contact", "número", "numéro", "number", "nummer", "handy", "mobil", "anruf",
         "rückruf", "erreich", "portable", "joindre", "rappel", "appel", "móvil", "movil", "celular",
         "llam", "contactar", "telefone", "ligue", "ligar", "contato", "\xe9\x9b\xbb\xe8\xa9\xb1",
         "\xe7\x94\xb5\xe8\xaf\x9d", "kom.", "komórk", "cellulare", "telefoon", "mobiel", "bel ",
         "\xd1\x82\xd0\xb5\xd0\xbb", "\xd0\xbc\xd0\xbe\xd0\xb1", /* тел моб */
-        "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", NULL}; /* 手机 番号 */
+        "\xe6\x89\x8b\xe6\x9c\xba", "\xe7\x95\xaa\xe5\x8f\xb7", /* 手机 番号 */
+        "mob", "ph:", "ph.", "cel", "fone", "ruf", "zadzwo", "tfn", "puh", NULL};
 
+/* Is the word right before s (past at most three of " \t:#.=-") one that names an id ("order",
+ * "tracking", "part no.", "Sendung", ...), with no phone cue just before that word ("Tel. no.")?
+ * Then the digits after it are that id ("DHL tracking 1234 5678 90", "part no. 0123-4567-89"). */
+static bool id_word_before(const struct anon_ctx *c, size_t s)
+{
+    static const char *const stems[] = {"order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice",
+                                        "rechnung", "factur", "fatura", "ticket", "tracking", "sendung", "suivi",
+                                        "seguimiento", "rastreamento", "serial", "batch", "dossier", "vorgang",
+                                        "transac", "parcel", "shipment", "awb", NULL};
+    static const char *const exact[] = {"nr", "id", "ref", "part", "sku", "item", "lot", "case", "po", NULL};
+    static const char *const no[] = {"no", NULL}; /* "no." only: Portuguese "retornar no 02 45 ..." is "at" */
+    size_t e = s, w, k = 0;
+    const char *const *st;
+
+    while (e > 0 && k < 3 && strchr(" \t:#.=-", c->p[e - 1]) && c->p[e - 1]) {
+        e--;
+        k++;
+    }
+    for (w = e; w > 0 && is_alpha(c->p[w - 1]) && e - w < 16; w--)
+        ;
+    if (w == e || (w > 0 && is_wordbyte(c->p[w - 1])))
+        return false;
+    if (word_is(c, w, e, no)) {
+        if (c->p[e] != '.')
+            return false;
+    } else if (!word_is(c, w, e, exact)) {
+        for (st = stems; *st; st++) {
+            size_t L = strlen(*st), j;
+
+            if (L > e - w)
+                continue;
+            for (j = 0; j < L && lower(c->p[w + j]) == (unsigned char)(*st)[j]; j++)
+                ;
+            if (j == L)
+                break;
+        }
+        if (!*st)
+            return false;
+    }
+    return !cue_before(c, w, 16, phone_cues);
+}
+
+static bool phone_cue(const struct anon_ctx *c, size_t s)
+{
     static const char *const ids[] = {
         "order", "bestell", "auftrag", "commande", "pedido", "encomenda", "invoice", "rechnung",
         "factur", "fatura", "ticket", "ref", "id", "#", "nr", "no.", "vorgang", "tracking",
@@ -858,7 +968,7 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
         "transac", "serial", "version", NULL};
     static const char *const numwords[] = {"number", "nummer", "numéro", "número", "numero", "no.", "nr", NULL};
-    size_t pc = cue_before(c, s, 40, cues), id = cue_before(c, s, 40, ids), k;
+    size_t pc = cue_before(c, s, 40, phone_cues), id = cue_before(c, s, 40, ids), k;
 
     if (!pc || id >= pc)
         return false;
@@ -883,13 +993,42 @@ static bool alone_on_line(const struct anon_ctx *c, size_t s, size_t e)
     return (b == 0 || b == '\n') && (a == 0 || a == '\n' || a == '\r');
 }
 
+/* An extension after a phone number ending at e: "ext. 123", ", ext 7", "extension 42", ";ext=123"
+ * (RFC 3966), "x123", " x 123", "#123". Returns its end, or 0. */
+static size_t phone_ext(const struct anon_ctx *c, size_t e)
+{
+    size_t k = e, r;
+
+    if (at(c, k) == ' ' || at(c, k) == ';')
+        k++;
+    else if (at(c, k) == ',')
+        k += at(c, k + 1) == ' ' ? 2 : 1;
+    if (lower(at(c, k)) == 'e' && lower(at(c, k + 1)) == 'x' && lower(at(c, k + 2)) == 't') {
+        k += 3;
+        if (lower(at(c, k)) == 'e' && lower(at(c, k + 1)) == 'n' && lower(at(c, k + 5)) == 'n')
+            k += 6; /* "extension" */
+        if (at(c, k) == '.' || at(c, k) == '=' || at(c, k) == ':')
+            k++;
+    } else if ((lower(at(c, k)) == 'x' || at(c, k) == '#') && (k == e || at(c, k - 1) == ' ')) {
+        k++;
+    } else {
+        return 0;
+    }
+    if (at(c, k) == ' ')
+        k++;
+    r = digit_run(c, k);
+    if (r == 0 || r > 6 || is_alnum(at(c, k + r)))
+        return 0;
+    return k + r;
+}
+
 /* Phone numbers: E.164 with '+', or national forms with a trunk '0', a parenthesised area code, the
  * NANP 3-3-4 plan, or space-grouped 9-11 digit numbers. Dates, times, ISBNs, long ids are not. */
 static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plus)
 {
-    size_t glen[16], nd = 0, e, last_end = i;
+    size_t glen[16], nd = 0, e, last_end = i, sl, ext;
     char d[16];
-    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0;
+    int ng = 0, sep = 0, nsep = 0, nsep_last = 0, paren = 0, sc;
 
     if (at(c, s) == '(') {
         size_t r0 = digit_run(c, i);
@@ -931,11 +1070,11 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
             i += 2;
             continue;
         }
-        if (in_set(" -./", at(c, i)) && is_digit(at(c, i + 1))) {
-            if (sep && sep != at(c, i))
+        if ((sc = sep_at(c, i, " -./", &sl)) != 0 && is_digit(at(c, i + sl))) {
+            if (sep && sep != sc)
                 nsep++;
-            sep = at(c, i);
-            i++;
+            sep = sc;
+            i += sl;
             continue;
         }
         break;
@@ -943,19 +1082,22 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
     e = i;
     if (paren == 1 || nd < 7)
         return 0;
-    if (is_alnum(at(c, e)) || (at(c, e) == ':' && is_digit(at(c, e + 1))) || at(c, e) == '@')
+    ext = phone_ext(c, e);
+    if (!ext && (is_alnum(at(c, e)) || (at(c, e) == ':' && is_digit(at(c, e + 1))) || at(c, e) == '@'))
         return 0;
-    /* extension */
-    if ((at(c, e) == ' ' || at(c, e) == ',') && lower(at(c, e + 1)) == 'e' && lower(at(c, e + 2)) == 'x' &&
-        lower(at(c, e + 3)) == 't') {
-        size_t k = e + 4;
+    if (ext)
+        e = ext;
+    if (!plus && id_word_before(c, s))
+        return 0;
+    /* "123 456 789,00 €": thousands in groups of three and decimals, not a CSV field after it */
+    if (!plus && sep == ' ' && ng >= 3 && glen[0] <= 3 && (at(c, e) == ',' || at(c, e) == '.') &&
+        digit_run(c, e + 1) == 2 && !is_alnum(at(c, e + 3)) && (!at(c, e + 3) || !strchr(",;\t", at(c, e + 3)))) {
+        int k;
 
-        if (at(c, k) == '.')
-            k++;
-        if (at(c, k) == ' ')
-            k++;
-        if (digit_run(c, k) > 0 && digit_run(c, k) <= 6)
-            e = k + digit_run(c, k);
+        for (k = 1; k < ng && glen[k] == 3; k++)
+            ;
+        if (k == ng)
+            return 0;
     }
     if (plus)
         return nd >= 8 && d[0] != '0' ? e : 0;
@@ -973,6 +1115,8 @@ static size_t parse_phone(const struct anon_ctx *c, size_t s, size_t i, bool plu
         return e; /* "tel. 601-798-489": a phone cue and a subscriber number's length, any grouping */
     if (nsep > 1)
         return 0;
+    if (d[0] == '0' && d[1] == '0' && d[2] != '0' && glen[0] >= 2 && glen[0] <= 5 && ng >= 2 && nd >= 10)
+        return e; /* "0044 20 7946 0958": the international prefix 00 instead of '+' */
     if (d[0] == '0')
         return nd >= 8 && nd <= 12 && d[1] != '0' ? e : 0;
     if (paren == 2)
@@ -3303,10 +3447,13 @@ static void det_iban(struct anon_ctx *c, size_t end)
     if (!want)
         return;
     while (got < want && i < c->n) {
+        size_t sl = 0;
+
         if (is_alnum(c->p[i])) {
             v[got++] = (char)upc(c->p[i++]);
-        } else if (c->p[i] == ' ' && got >= 4 && is_alnum(at(c, i + 1))) {
-            i++;
+        } else if (got >= 4 && ((c->p[i] == ' ' && at(c, i + 1) == ' ' && (sl = 2)) || sep_at(c, i, " -", &sl)) &&
+                   is_alnum(at(c, i + sl))) {
+            i += sl; /* groups apart by ' ', '-', a no-break or thin space, or two spaces */
         } else {
             break;
         }
@@ -3434,14 +3581,14 @@ static bool in_cs(int ch, int cs)
 {
     if (is_alnum(ch))
         return true;
+    /* '_' and '-' belong to the US_DASH sets, and to the two wider ones (SendGrid's and Atlassian's
+     * bodies hold them too: an early return here once cut those tokens at their first '-'). */
     if (ch == '_')
-        return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH;
+        return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH || cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '-')
-        return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH;
+        return cs == CS_ALNUM_DASH || cs == CS_ALNUM_US_DASH || cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '/')
         return cs == CS_ALNUM_SLASH;
-    if (ch == '_' || ch == '-')
-        return cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '.')
         return cs == CS_ALNUM_US_DASH_DOT;
     if (ch == '=')
@@ -3452,8 +3599,11 @@ static bool in_cs(int ch, int cs)
 static void det_prefix(struct anon_ctx *c, size_t end, int arg)
 {
     const struct prefix_rule *r = &prefix_rules[arg];
-    size_t s = end - r->plen, e = end;
+    size_t s = end - (r->plen == PLEN_LETTERS ? 1 : r->plen), e = end;
 
+    if (r->plen == PLEN_LETTERS)
+        while (s > 0 && is_alpha(c->p[s - 1]))
+            s--;
     while (e < c->n && in_cs(c->p[e], r->cs))
         e++;
     while (e > end && c->p[e - 1] == '.') /* a sentence's full stop after the token */
@@ -3574,12 +3724,65 @@ static bool assign_key_not_secret(const struct anon_ctx *c, size_t end)
     return false;
 }
 
+/* A value that looks like a generated secret: 16-512 bytes of base64/hex/token characters with a
+ * letter and a digit, not a UUID, a path or a URL. */
+static bool token_like(const struct anon_ctx *c, size_t i, size_t e)
+{
+    size_t k;
+    bool dg = false, al = false, slash = false, dot = false;
+
+    if (e - i < 16 || e - i > 512 || at(c, i) == '/' || at(c, i) == '.' || at(c, i) == '~')
+        return false;
+    for (k = i; k < e; k++) {
+        int ch = c->p[k];
+
+        if (is_digit(ch))
+            dg = true;
+        else if (is_alpha(ch))
+            al = true;
+        else if (ch == '/')
+            slash = true;
+        else if (ch == '.')
+            dot = true;
+        else if (!strchr("+=_-~%:", ch))
+            return false;
+    }
+    if (e - i == 36 && c->p[i + 8] == '-' && c->p[i + 13] == '-' && c->p[i + 18] == '-' && c->p[i + 23] == '-')
+        return false; /* a UUID (an idempotency or correlation key) */
+    return dg && al && !(slash && dot);
+}
+
+/* The assignment's trigger ended with '>': 'key="db.password">value' (an attribute naming the
+ * secret, then the element's text) or an opening element "<password>"; not a closing tag, a
+ * "for=" or "class=" attribute, or an arrow. */
+static bool assign_gt_ok(const struct anon_ctx *c, size_t end)
+{
+    size_t k = end - 1, lim = end > 80 ? end - 80 : 0;
+    int q = before(c, k);
+
+    if (q == '"' || q == '\'') {
+        for (k -= 2; k > lim && c->p[k] != q; k--)
+            if (c->p[k] == '<' || c->p[k] == '>' || c->p[k] == '\n')
+                return false;
+        if (c->p[k] != q || k < 4 || c->p[k - 1] != '=')
+            return false;
+        return (lower(c->p[k - 4]) == 'k' && lower(c->p[k - 3]) == 'e' && lower(c->p[k - 2]) == 'y') ||
+               (k >= 5 && lower(c->p[k - 5]) == 'n' && lower(c->p[k - 4]) == 'a' && lower(c->p[k - 3]) == 'm' &&
+                lower(c->p[k - 2]) == 'e');
+    }
+    while (k > lim && (is_alnum(c->p[k - 1]) || c->p[k - 1] == '_' || c->p[k - 1] == '-' || c->p[k - 1] == ':'))
+        k--;
+    return before(c, k) == '<';
+}
+
 static void det_assign(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
     int q = 0;
 
-    if (kind == AS_PLAIN && assign_key_not_secret(c, end))
+    if (kind != AS_PROSE && assign_key_not_secret(c, end))
+        return;
+    if (before(c, end) == '>' && before(c, end - 1) != '=' && !assign_gt_ok(c, end))
         return;
 
     while (at(c, i) == ' ' || at(c, i) == '\t')
@@ -3610,8 +3813,8 @@ static void det_assign(struct anon_ctx *c, size_t end, int kind)
         while (e < c->n && !val_stop(c->p[e]))
             e++;
     }
-    if (at(c, i) == '-' || (kind == AS_PROSE && !not_a_word(c, i, e)))
-        return; /* "--password --help": another flag; prose: an ordinary word */
+    if (at(c, i) == '-' || (kind == AS_PROSE && !not_a_word(c, i, e)) || (kind == AS_TOKEN && !token_like(c, i, e)))
+        return; /* "--password --help": another flag; prose: an ordinary word; a key's plain value */
     if (e >= i + 4)
         add(c, i, e, SL_PII_SECRET);
 }
@@ -3682,11 +3885,12 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
 {
     size_t e, best = 0;
     /* Each parser below rejects most long numbers (dates, versions, ids) on their first run; these
-     * are the checks each makes first. SSN: 3 digits then '-' or ' '. Card: a 2-6 first digit (every
-     * issuer prefix iin_ok accepts) and 13+ digits in the first run or a ' '/'-' after it (groups'
-     * separators). Address: 1-5 digits then ' ', ',' or a lower-case letter. */
+     * are the checks each makes first. SSN: 3 digits then '-' or ' '. Card: a 2-8 first digit (every
+     * issuer prefix iin_ok accepts) and 13+ digits in the first run or a separator groups() takes
+     * after it (' ', '-', '.', or a no-break space's lead byte). Address: 1-5 digits then ' ', ',' or a lower-case letter. */
     bool ssn_ok = r0 == 3 && (after0 == '-' || after0 == ' ');
-    bool card_ok = c->p[pos] >= '2' && c->p[pos] <= '6' && (r0 >= 13 || after0 == ' ' || after0 == '-');
+    bool card_ok = c->p[pos] >= '2' && c->p[pos] <= '8' &&
+                   (r0 >= 13 || after0 == ' ' || after0 == '-' || after0 == '.' || after0 == 0xC2 || after0 == 0xE2);
     bool addr_ok = !plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0));
 
     if (ssn_ok && (e = parse_ssn(c, pos)) != 0) {
@@ -3794,6 +3998,30 @@ static bool pobox(struct anon_ctx *c, size_t d)
     return true;
 }
 
+/* The length of a no-break or thin space or " / " at i with a digit after it, or 0 (out of line: a
+ * local whose address sep_at_wide takes would cost det_digit a stack frame on every call). */
+static __attribute__((noinline)) size_t digit_sep_wide(const struct anon_ctx *c, size_t i)
+{
+    size_t sl;
+
+    return sep_at_wide(c, i, " /", &sl) && is_digit(at(c, i + sl)) ? sl : 0;
+}
+
+/* "version 4.2.1.0", "release: 1.2.3.4", "build 10.0.0.1": a dotted quad right after a word that
+ * names a version is one. */
+static __attribute__((noinline)) bool version_before(const struct anon_ctx *c, size_t s)
+{
+    static const char *const words[] = {"version", "versión", "versão", "release", "build", "ver", "rev", "revision",
+                                        "firmware", "fw", "patch", "update", "v", NULL};
+    size_t e = s, w;
+
+    while (e > 0 && s - e < 3 && (c->p[e - 1] == ' ' || c->p[e - 1] == ':' || c->p[e - 1] == '='))
+        e--;
+    for (w = e; w > 0 && is_wordbyte(c->p[w - 1]) && e - w < 12; w--)
+        ;
+    return w < e && (w == 0 || !is_wordbyte(c->p[w - 1])) && word_is(c, w, e, words);
+}
+
 static void det_digit(struct anon_ctx *c, size_t pos)
 {
     const unsigned char *p = c->p;
@@ -3867,16 +4095,27 @@ static void det_digit(struct anon_ctx *c, size_t pos)
             i += 2;
             continue;
         }
-        if (!(ch == ' ' || ch == '-' || ch == '.' || ch == '/') || i + 1 >= n || !is_digit(p[i + 1]))
-            break;
-        i++;
+        if ((ch == ' ' || ch == '-' || ch == '.' || ch == '/') && i + 1 < n && is_digit(p[i + 1])) {
+            i++;
+            continue;
+        }
+        if ((ch == ' ' && i + 1 < n && p[i + 1] == '/') || ch == 0xC2 || ch == 0xE2) {
+            size_t sl = digit_sep_wide(c, i);
+
+            if (sl) {
+                i += sl;
+                continue;
+            }
+        }
+        break;
     }
     /* What parse_ipv4 and parse_addr_numfirst check first, on the first run (they return 0
      * otherwise): 1-3 digits then '.'; 1-5 digits then ' ', ',' or a lower-case letter. */
     after0 = pos + r0 < n ? p[pos + r0] : 0;
     /* An IPv4 address is four runs joined by '.' + digit, which this loop follows: stopped
      * short of 7 digits, it has seen all four ("3.12.45" has three: no address). */
-    if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) && (e = parse_ipv4(c, pos)) != 0) {
+    if (nd >= 4 && r0 <= 3 && after0 == '.' && (nd >= 7 || nruns >= 4) && (e = parse_ipv4(c, pos)) != 0 &&
+        !version_before(c, s)) {
         add(c, pos, e, SL_PII_IP); /* an IPv4 address has 4+ digits */
         c->digit_skip = e;
         return;
