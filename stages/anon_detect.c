@@ -939,14 +939,17 @@ static bool id_word_before(const struct anon_ctx *c, size_t s)
         ;
     if (w == e || (w > 0 && is_wordbyte(c->p[w - 1])))
         return false;
+    /* every digit run after a blank comes here: the first letter rules out most words at once */
+    if (!strchr("obacipefrtsvlnd", lower(c->p[w])))
+        return false;
     if (word_is(c, w, e, no)) {
         if (c->p[e] != '.')
             return false;
     } else if (!word_is(c, w, e, exact)) {
         for (st = stems; *st; st++) {
-            size_t L = strlen(*st), j;
+            size_t L, j;
 
-            if (L > e - w)
+            if (lower(c->p[w]) != (unsigned char)(*st)[0] || (L = strlen(*st)) > e - w)
                 continue;
             for (j = 0; j < L && lower(c->p[w + j]) == (unsigned char)(*st)[j]; j++)
                 ;
