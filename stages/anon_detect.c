@@ -163,7 +163,7 @@ const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
     {"[\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]|[A-Za-z0-9_%+\\-]@[\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 */
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
-     * after one") are found by anon_scan_digits in C: as patterns they cost a third of the scan. */
+     * after one") are found by anon_scan_triggers in C: as patterns they cost a third of the scan. */
     /* An IPv6 address holds "::" or eight groups: "h:h...:" or "::h" somewhere ("12:34" does not). */
     {"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:", 0, AH_IPV6, 0},
     {"::[0-9A-Fa-f]", 0, AH_IPV6, 0},
@@ -558,7 +558,7 @@ static size_t digit_run(const struct anon_ctx *c, size_t i)
 
     /* The digit detectors call this on every group of every number, several times over. */
 #if defined(__SSE2__)
-    if (i + 16 <= n) { /* 16 bytes at once (digit test as in anon_scan_digits) */
+    if (i + 16 <= n) { /* 16 bytes at once (digit test as in anon_scan_triggers) */
         __m128i v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), _mm_set1_epi8(0x50));
         unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8((char)(0x80 + 10))));
 
@@ -1620,8 +1620,6 @@ static void det_addr_label(struct anon_ctx *c, size_t end)
     if (digit && e > i + 4)
         add(c, i, e, SL_PII_ADDRESS);
 }
-
-
 
 /* ---- DATE_OF_BIRTH -------------------------------------------------------------------------- */
 
@@ -4258,20 +4256,20 @@ static void trigger_at(struct anon_ctx *c, size_t j)
 }
 
 /* The trigger bits of the 64 bytes at q (prev: the byte before q is a digit): first digits of runs,
- * label end bytes and line ends, bit i for q[i]. A digit d is d + 0x50 in 0x80..0x89, the 10 smallest signed
- * bytes: one add and one compare. */
+ * label end bytes and line ends, bit i for q[i]. 16 bytes at a time with SSE2: a digit d is d + 0x50
+ * in 0x80..0x89, the 10 smallest signed bytes: one add and one compare. */
 static uint64_t triggers64(const unsigned char *q, unsigned prev)
 {
     uint64_t d = 0, t = 0;
-#if defined(__SSE2__)
     int k;
 
+#if defined(__SSE2__)
     for (k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 16 * k));
-        __m128i tm = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
-                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('|')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
-
-        tm = _mm_or_si128(tm, _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+        __m128i tm = _mm_or_si128(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('|')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')))),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
 
         d |= (uint64_t)(unsigned)_mm_movemask_epi8(
                  _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8((char)(0x80 + 10))))
@@ -4279,8 +4277,6 @@ static uint64_t triggers64(const unsigned char *q, unsigned prev)
         t |= (uint64_t)(unsigned)_mm_movemask_epi8(tm) << (16 * k);
     }
 #else
-    int k;
-
     for (k = 0; k < 64; k++) {
         d |= (uint64_t)is_digit(q[k]) << k;
         t |= (uint64_t)(q[k] == ':' || q[k] == '=' || q[k] == '|' || q[k] == '\t' || q[k] == '\n') << k;
@@ -4344,16 +4340,17 @@ int anon_triggers(struct anon_ctx *c, size_t ws, size_t we)
 #endif
     for (; b < full; b += 64)
         c->tbits[b / 64] = triggers64(c->p + b, b > 0 && is_digit(c->p[b - 1]));
-    if (b < we) { /* the text's last, partial block */
+    if (b < we) { /* the text's last, partial block: copied out (and wiped: it is text) */
         unsigned char q[64] = {0};
 
         memcpy(q, c->p + b, c->n - b);
         c->tbits[b / 64] = triggers64(q, b > 0 && is_digit(c->p[b - 1])) & ((1ull << (c->n - b)) - 1);
+        explicit_bzero(q, sizeof(q));
     }
     return 0;
 }
 
-void anon_scan_digits(struct anon_ctx *c, size_t upto)
+void anon_scan_triggers(struct anon_ctx *c, size_t upto)
 {
     size_t j = c->dscan;
 

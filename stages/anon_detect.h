@@ -37,7 +37,7 @@ struct anon_ctx {
     int oom;
     size_t digit_skip; /* digit triggers before this lie inside an accepted number */
     size_t ipv6_done;
-    size_t dscan; /* anon_scan_digits has looked at the bytes before this */
+    size_t dscan; /* anon_scan_triggers has looked at the bytes before this */
     size_t table_done; /* det_table has read the table rows before this */
     size_t json_brace; /* the '{' of the JSON object json_thing_name judged last (SIZE_MAX: none) */
     bool json_thing;   /* its verdict */
@@ -66,9 +66,9 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end);
  * seen (c->dscan, 0 at the start; the bits anon_triggers found), in text order; the scan callback
  * calls it before each dispatch so the detectors see their triggers in the same order as when they
  * were patterns. */
-void anon_scan_digits(struct anon_ctx *c, size_t upto);
-/* Before scanning p[ws, we): find the bytes anon_scan_digits dispatches (first digits of runs,
- * label end bytes) in one SIMD pass. 0 or -ENOMEM. */
+void anon_scan_triggers(struct anon_ctx *c, size_t upto);
+/* Before scanning p[ws, we): find the bytes anon_scan_triggers dispatches (first digits of runs,
+ * label end bytes, line ends) in one SIMD pass. 0 or -ENOMEM. */
 int anon_triggers(struct anon_ctx *c, size_t ws, size_t we);
 /* After the scan: every other whole-word occurrence of a detected name token becomes PERSON. */
 void anon_corefer_persons(struct anon_ctx *c);

@@ -526,7 +526,7 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     if (sa->base > 0 && c->p[sa->base - 1] != '\n' && line_anchored(id) &&
         (end < sa->base + 1 || !memchr(c->p + sa->base, '\n', end - 1 - sa->base)))
         return 0;
-    anon_scan_digits(c, end);
+    anon_scan_triggers(c, end);
     anon_dispatch(c, id, end);
     return c->oom ? 1 : 0;
 }
@@ -642,7 +642,7 @@ static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const
     if (hs_scan(a->db, src + ws, (unsigned)(we - ws), 0, s->hs, on_match, &sa) != HS_SUCCESS && !c->oom)
         return -EINVAL;
     if (!c->oom)
-        anon_scan_digits(c, we);
+        anon_scan_triggers(c, we);
     return c->oom ? -ENOMEM : 0;
 }
 
