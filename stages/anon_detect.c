@@ -322,8 +322,9 @@ const struct anon_pattern anon_patterns[] = {
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
     {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人|差出人|宛先|送信者|担当者|发件人|寄件人|申请人|客户)(?:：|:) ?",
      0, AH_PERSON, PC_CJK},
-    /* Arabic and Hebrew: "my name is", titles, form labels; the name follows in its own script. */
-    {"(?:^|[ \\t\\r\\n,.;:(\"'>]|،)(?:اسمي|اسمي هو|السيد|السيدة|الأستاذ|الأستاذة|الدكتور|الدكتورة|"
+    /* Arabic and Hebrew: "my name is", titles, form labels; the name follows in its own script.
+     * Arabic writes "and" (و) and "so" (ف) glued to the next word: "واسمي" is "and my name is". */
+    {"(?:^|[ \\t\\r\\n,.;:(\"'>]|،)(?:و|ف)?(?:اسمي|اسمي هو|السيد|السيدة|الأستاذ|الأستاذة|الدكتور|الدكتورة|"
      "(?:الاسم|الاسم الكامل)[ \\t]?:) ",
      0, AH_PERSON, PC_ARABIC},
     {"(?:^|[ \\t\\r\\n,.;:(\"'>])(?:שמי|שמי הוא|שמי היא|קוראים לי|מר|גברת|גב'|ד\"ר|ד״ר|(?:שם|שם מלא)[ \\t]?:) ",
@@ -877,7 +878,9 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
         for (i = b; i + L <= s; i++) {
             size_t k;
 
-            if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#')
+            /* a cue starts a word; not in scripts written without spaces (CJK, Hangul: lead
+             * bytes 0xE0 and up), where "我的手机" holds the cue "手机" glued to the word before */
+            if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#' && (unsigned char)(*cues)[0] < 0xE0)
                 continue;
             if (i > 0 && (c->p[i - 1] == '_' || c->p[i - 1] == '<') && (at(c, i + L) == ']' || at(c, i + L) == '_'))
                 continue; /* inside an operator's placeholder ("[REDACTED_PHONE]", "<PHONE_1>") */

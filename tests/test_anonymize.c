@@ -133,6 +133,7 @@ static const struct dcase must[] = {
     /* Arabic, Hebrew, Chinese and Japanese cues: the last part of the name must be gone too. */
     {"اسمي أحمد الخطيب وأسكن في الرياض", "الخطيب", SL_PII_PERSON},
     {"اسمي هو خالد", "خالد", SL_PII_PERSON},
+    {"رقم هاتفي 0501234567 واسمي محمد العتيبي", "العتيبي", SL_PII_PERSON}, /* "and my name is" */
     {"السيد محمد علي من فضلك", "علي", SL_PII_PERSON},
     {"السيدة فاطمة بنت عبد الله الزهراني، شكرا", "الزهراني", SL_PII_PERSON},
     {"الاسم: عبد الرحمن بن سعيد\n", "سعيد", SL_PII_PERSON},
@@ -144,6 +145,8 @@ static const struct dcase must[] = {
     {"我叫王小明，今年十岁", "小明", SL_PII_PERSON},
     {"我的名字是李华。", "李华", SL_PII_PERSON},
     {"你好，我叫陈静", "陈静", SL_PII_PERSON},
+    {"我的手机号是13812345678，邮箱见下", "13812345678", SL_PII_PHONE}, /* cue glued to the word before */
+    {"我的电话是010-62345678", "62345678", SL_PII_PHONE},
     {"私の名前は田中太郎です", "太郎", SL_PII_PERSON},
     {"私の名前は鈴木一郎で、大阪から来ました", "一郎", SL_PII_PERSON},
     {"私の名前はマイケル・スミスです。", "スミス", SL_PII_PERSON},
@@ -362,6 +365,8 @@ static const char *const must_not[] = {
     "the password is incorrect",
     "et al. Smith 2019",
     /* Arabic/Hebrew/Chinese/Japanese cues alone or before a word that is not a name. */
+    "订单号是13812345678", /* an order number: no phone cue, glued or not */
+    "وصلت الرسالة والسيدات هنا",
     "اسمي",
     "اسمي الكامل غير مسجل",
     "السيد الرئيس وصل",
