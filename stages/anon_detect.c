@@ -18,10 +18,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+/* SIMD: SSE2 (every x86-64) and AVX2 (chosen at run time). -DSL_NO_SIMD builds the portable byte
+ * loops that other CPUs run instead, so that the test suite checks them on x86 too. */
+#if defined(__SSE2__) && !defined(SL_NO_SIMD)
+#define SL_SSE2 1
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SL_NO_SIMD)
+#define SL_X86_AVX2 1
 #include <immintrin.h>
 #endif
 
@@ -558,7 +562,7 @@ static size_t digit_run(const struct anon_ctx *c, size_t i)
     size_t j = i, n = c->n;
 
     /* The digit detectors call this on every group of every number, several times over. */
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     if (i + 16 <= n) { /* 16 bytes at once (digit test as in anon_scan_triggers) */
         __m128i v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), _mm_set1_epi8(0x50));
         unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8((char)(0x80 + 10))));
@@ -1956,7 +1960,7 @@ static void endtab_build(struct endtab *t, const char *w, bool fold)
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(SL_X86_AVX2)
 /* anon_triggers' AVX2 path: the CPU has it, and SL_ANON_NO_AVX2 is not set (the test suite runs
  * once with it set, so the portable path is tested on machines that have AVX2). */
 static bool use_avx2;
@@ -1964,7 +1968,7 @@ static bool use_avx2;
 
 static void sets_build(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(SL_X86_AVX2)
     __builtin_cpu_init();
     use_avx2 = __builtin_cpu_supports("avx2") && !getenv("SL_ANON_NO_AVX2");
 #endif
@@ -3286,7 +3290,7 @@ static void email_names(struct anon_ctx *c, const struct anon_span *em)
         {
             size_t stop = k < em->start && em->start < lim ? em->start : lim;
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
             while (k + 16 <= stop) {
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c->p + k));
                 __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
@@ -3384,7 +3388,7 @@ void anon_corefer_persons(struct anon_ctx *c)
             simd = false;
     }
     k = 0;
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     /* corefer_at does nothing at a byte that starts no name: with a few distinct first bytes,
      * look 16 bytes at a time for them alone. */
     if (nfb <= sizeof(fb)) {
@@ -4266,7 +4270,7 @@ static uint64_t triggers64(const unsigned char *q, unsigned prev)
     uint64_t d = 0, t = 0;
     int k;
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     for (k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(q + 16 * k));
         __m128i tm = _mm_or_si128(
@@ -4288,7 +4292,7 @@ static uint64_t triggers64(const unsigned char *q, unsigned prev)
     return t | (d & ~((d << 1) | prev));
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(SL_X86_AVX2)
 #define HAVE_TRIGGERS_AVX2 1
 /* The same for the blocks [b, e) (64 bytes each, all readable) with AVX2, chosen at run time. The
  * label end bytes by one table lookup on the low nibble; line ends apart ('\n' shares ':''s). */
