@@ -872,6 +872,27 @@ static bool isbn_like(const char *d, size_t n, int ng, int sep, size_t lastlen)
     return false;
 }
 
+/* In scripts written without spaces a cue (lead byte 0xE0 and up) starts a word after CJK
+ * punctuation (U+3000..U+303F: 、。「」) or after a particle or pronoun that cannot end a compound:
+ * "我的手机号是..." ("my mobile number is"), "お客様の電話...", "请拨打电话...". After any other
+ * ideograph it is the tail of a compound ("注文番号": order number, not phone number). */
+static bool cjk_cue_start(const struct anon_ctx *c, size_t i, const char *cue)
+{
+    static const char particles[] = "的是为為和或及与與请請拨撥打我您你他她のはをにがも";
+    const unsigned char *q;
+    size_t k;
+
+    if ((unsigned char)cue[0] < 0xE0 || i < 3)
+        return false;
+    q = c->p + i - 3;
+    if (q[0] == 0xE3 && q[1] == 0x80)
+        return true;
+    for (k = 0; particles[k]; k += 3)
+        if (memcmp(q, particles + k, 3) == 0)
+            return true;
+    return false;
+}
+
 /* Offset just after the nearest cue (a word start matching one of cues) in [s - win, s), or 0. */
 static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const char *const *cues)
 {
@@ -882,10 +903,8 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
         for (i = b; i + L <= s; i++) {
             size_t k;
 
-            /* a cue starts a word; not in scripts written without spaces (CJK, Hangul: lead
-             * bytes 0xE0 and up), where "我的手机" holds the cue "手机" glued to the word before */
-            if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#' && (unsigned char)(*cues)[0] < 0xE0)
-                continue;
+            if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#' && !cjk_cue_start(c, i, *cues))
+                continue; /* a cue starts a word */
             if (i > 0 && (c->p[i - 1] == '_' || c->p[i - 1] == '<') && (at(c, i + L) == ']' || at(c, i + L) == '_'))
                 continue; /* inside an operator's placeholder ("[REDACTED_PHONE]", "<PHONE_1>") */
             for (k = 0; k < L && lower(c->p[i + k]) == (unsigned char)(*cues)[k]; k++)
@@ -976,14 +995,16 @@ static bool phone_cue(const struct anon_ctx *c, size_t s)
         "factur", "fatura", "ticket", "ref", "id", "#", "nr", "no.", "vorgang", "tracking",
         "sendung", "suivi", "seguimiento", "rastreamento", "account", "konto", "compte", "cuenta",
         "conta", "customer", "kunden", "client", "cliente", "case", "fall", "dossier", "caso",
-        "transac", "serial", "version", NULL};
+        "transac", "serial", "version",
+        "订单", "訂單", "单号", "單號", "编号", "編號", "注文", "受付", "会员", "會員", "会員", NULL};
     static const char *const numwords[] = {"number", "nummer", "numéro", "número", "numero", "no.", "nr", NULL};
     size_t pc = cue_before(c, s, 40, phone_cues), id = cue_before(c, s, 40, ids), k;
 
     if (!pc || id >= pc)
         return false;
     for (k = pc; k < s; k++) /* the cue is in the same sentence: no line or sentence end between */
-        if (c->p[k] == '\n' || ((c->p[k] == '!' || c->p[k] == '?' || sentence_dot(c, k)) && at(c, k + 1) == ' '))
+        if (c->p[k] == '\n' || ((c->p[k] == '!' || c->p[k] == '?' || sentence_dot(c, k)) && at(c, k + 1) == ' ') ||
+            (c->p[k] == 0xE3 && at(c, k + 1) == 0x80 && at(c, k + 2) == 0x82)) /* 。 */
             return false;
     if (cue_before(c, s, 40, numwords) == pc) {
         size_t b = pc > 8 ? pc - 8 : 0; /* the number word's start is at or after b */
@@ -2483,8 +2504,8 @@ static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
     }
     b0 = at(c, e);
     b1 = at(c, e + 1);
-    if (b0 == 0 || b0 == '\n' || b0 == '\r' || b0 == ' ' || (b0 < 0x80 && strchr(".,!?;:)\"", b0)))
-        return e;
+    if (b0 == 0 || b0 == '\n' || b0 == '\r' || b0 == ' ' || (b0 < 0x80 && strchr(".,!?;:)(\"'[]<>/-", b0)))
+        return e; /* (full-width punctuation reaches the detectors folded to ASCII) */
     if (b0 == 0xE3 && b1 == 0x80 && (at(c, e + 2) == 0x81 || at(c, e + 2) == 0x82)) /* 、。 */
         return e;
     if (b0 == 0xEF && b1 == 0xBC) /* fullwidth ！，？ etc. */

@@ -48,6 +48,9 @@ struct sl_anon_scratch {
     struct anon_ctx ctx;
     struct anon_ranges rg[2]; /* replaced by the last pass / by the one running */
     struct sl_buf tmp;        /* the re-scan's output, kept between calls */
+    unsigned char *fold;      /* the text with hiding characters folded (fold_text), wiped after use */
+    uint32_t *fmap;           /* fold[i] came from src[fmap[i]] */
+    size_t fcap;
 };
 
 struct vent {
@@ -232,6 +235,10 @@ void sl_anon_scratch_destroy(struct sl_anon_scratch *s)
     free(s->rg[0].r);
     free(s->rg[1].r);
     sl_buf_wipe(&s->tmp);
+    if (s->fold)
+        explicit_bzero(s->fold, s->fcap);
+    free(s->fold);
+    free(s->fmap);
     free(s);
 }
 
@@ -646,6 +653,101 @@ static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const
     return c->oom ? -ENOMEM : 0;
 }
 
+/* Characters that hide a value from the detectors but not from a reader (or a model): zero-width
+ * spaces and joiners, the word joiner, the BOM, the soft hyphen ("4111<ZWSP>1111..."), Unicode
+ * hyphens and the minus sign ("078<U+2011>05<U+2011>1120"), full-width ASCII forms and the
+ * ideographic space ("０９０－１２３４", "jane＠example.com"). The detectors run on the text with these
+ * folded (dropped, or made the ASCII character they stand for); what they find is replaced in the
+ * text as written, so nothing else of it changes. No-break and thin spaces are not folded: the
+ * detectors read them as separators already.
+ *
+ * The character at p[i] (n bytes left, a lead byte >= 0xC2): its length if it folds, with *out the
+ * ASCII byte it becomes or -1 to drop it; 0 if it stays as it is. */
+static size_t fold_char(const unsigned char *p, size_t n, int *out)
+{
+    unsigned cp;
+
+    if (p[0] == 0xC2)
+        return n >= 2 && p[1] == 0xAD ? (*out = -1, 2) : 0; /* soft hyphen */
+    if (n < 3 || (p[0] != 0xE2 && p[0] != 0xE3 && p[0] != 0xEF) || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+        return 0;
+    cp = ((unsigned)(p[0] & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6) | (unsigned)(p[2] & 0x3F);
+    if ((cp >= 0x200B && cp <= 0x200D) || cp == 0x2060 || cp == 0xFEFF)
+        *out = -1;
+    else if ((cp >= 0x2010 && cp <= 0x2013) || cp == 0x2212)
+        *out = '-';
+    else if (cp >= 0xFF01 && cp <= 0xFF5E)
+        *out = (int)(cp - 0xFEE0);
+    else if (cp == 0x3000)
+        *out = ' ';
+    else
+        return 0;
+    return 3;
+}
+
+/* Does src hold a character that fold_char folds? Eight bytes at a time past ASCII. */
+static bool needs_fold(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    int o;
+
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+
+            memcpy(&w, p + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (p[i] >= 0xC2 && fold_char(p + i, n - i, &o))
+            return true;
+        i++;
+    }
+    return false;
+}
+
+/* Fold src[0, len) into s->fold (see fold_char), with s->fmap; returns the folded length, or
+ * SIZE_MAX without memory. fmap[k] for k = the folded length is len. */
+static size_t fold_text(struct sl_anon_scratch *s, const unsigned char *src, size_t len)
+{
+    size_t i = 0, k = 0, f;
+    int o;
+
+    if (len + 1 > s->fcap) {
+        unsigned char *nf = malloc(len + 1);
+        uint32_t *nm = malloc((len + 1) * sizeof(*nm));
+
+        if (!nf || !nm) {
+            free(nf);
+            free(nm);
+            return SIZE_MAX;
+        }
+        if (s->fold)
+            explicit_bzero(s->fold, s->fcap);
+        free(s->fold);
+        free(s->fmap);
+        s->fold = nf;
+        s->fmap = nm;
+        s->fcap = len + 1;
+    }
+    while (i < len) {
+        if (src[i] >= 0xC2 && (f = fold_char(src + i, len - i, &o))) {
+            if (o >= 0) {
+                s->fmap[k] = (uint32_t)i;
+                s->fold[k++] = (unsigned char)o;
+            }
+            i += f;
+            continue;
+        }
+        s->fmap[k] = (uint32_t)i;
+        s->fold[k++] = src[i++];
+    }
+    s->fmap[k] = (uint32_t)len;
+    return k;
+}
+
 /* One pass over src: scan the windows win[0..nwin) (pairs; NULL = all of src), resolve overlaps,
  * write the text with every accepted span replaced to dst and the replaced output ranges (relative
  * to dst's length on entry) to rg. */
@@ -654,7 +756,8 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
                      struct sl_anon_vault *vault, struct anon_ranges *rg)
 {
     struct anon_ctx *c = &s->ctx;
-    size_t k, pos = 0, base = dst->len;
+    size_t k, pos = 0, base = dst->len, flen = len;
+    const char *det = src; /* the text the detectors read: src, or src folded */
     int rc = 0;
 
     rg->n = 0;
@@ -664,8 +767,14 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
         return -EINVAL;
     if (len > UINT_MAX)
         return SL_ETOOBIG;
-    c->p = (const unsigned char *)src;
-    c->n = len;
+    if (needs_fold((const unsigned char *)src, len)) {
+        if ((flen = fold_text(s, (const unsigned char *)src, len)) == SIZE_MAX)
+            return -ENOMEM;
+        det = (const char *)s->fold;
+        win = NULL; /* windows are offsets into src: the folded text is scanned whole (rare) */
+    }
+    c->p = (const unsigned char *)det;
+    c->n = flen;
     c->types = a->types;
     c->nsp = 0;
     c->oom = 0;
@@ -676,14 +785,22 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
     c->json_brace = SIZE_MAX;
     c->nnames = 0;
     if (!win) {
-        rc = scan_window(a, s, src, 0, len);
+        rc = scan_window(a, s, det, 0, flen);
     } else {
         for (k = 0; k < nwin && !rc; k++)
-            rc = scan_window(a, s, src, win[2 * k], win[2 * k + 1]);
+            rc = scan_window(a, s, det, win[2 * k], win[2 * k + 1]);
+    }
+    if (!rc)
+        anon_corefer_persons(c);
+    if (det != src) {
+        explicit_bzero(s->fold, flen);
+        for (k = 0; k < c->nsp; k++) { /* to offsets into src: a span takes the characters dropped after it */
+            c->sp[k].start = s->fmap[c->sp[k].start];
+            c->sp[k].end = s->fmap[c->sp[k].end];
+        }
     }
     if (rc)
         return rc;
-    anon_corefer_persons(c);
     if (c->oom)
         return -ENOMEM;
     if (c->nsp == 0) /* nothing found: the output is the input */

@@ -147,6 +147,15 @@ static const struct dcase must[] = {
     {"你好，我叫陈静", "陈静", SL_PII_PERSON},
     {"我的手机号是13812345678，邮箱见下", "13812345678", SL_PII_PHONE}, /* cue glued to the word before */
     {"我的电话是010-62345678", "62345678", SL_PII_PHONE},
+    /* characters that hide a value from a scanner but not from a reader: zero-width space, soft
+     * hyphen, no-break hyphen, full-width forms */
+    {"card 4111\u200b1111\u200b1111\u200b1111 ok", "1111", SL_PII_CREDIT_CARD},
+    {"card 4111\u00ad1111\u00ad1111\u00ad1111", "1111", SL_PII_CREDIT_CARD},
+    {"SSN 078\u201105\u20111120", "1120", SL_PII_US_SSN},
+    {"mail jane\u200b.doe@example.com", "example", SL_PII_EMAIL},
+    {"電話：\uff10\uff19\uff10\uff0d\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18", "\uff15\uff16\uff17\uff18", SL_PII_PHONE},
+    {"email jane.doe\uff20example.com", "example", SL_PII_EMAIL},
+    {"key sk-proj-\u200bAb12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90", "Ab12Cd34", SL_PII_SECRET},
     {"私の名前は田中太郎です", "太郎", SL_PII_PERSON},
     {"私の名前は鈴木一郎で、大阪から来ました", "一郎", SL_PII_PERSON},
     {"私の名前はマイケル・スミスです。", "スミス", SL_PII_PERSON},
@@ -366,6 +375,9 @@ static const char *const must_not[] = {
     "et al. Smith 2019",
     /* Arabic/Hebrew/Chinese/Japanese cues alone or before a word that is not a name. */
     "订单号是13812345678", /* an order number: no phone cue, glued or not */
+    "注文番号1234567890",                        /* "order number": 番号 is the tail of a compound */
+    "您好，电话见下。订单号5625873257还没到",     /* the phone cue is in the sentence before */
+    "\uff48\uff45\uff4c\uff4c\uff4f\u3000\uff57\uff4f\uff52\uff4c\uff44 a\u200bb \u2011 1.2.3", /* folded for the detectors only */
     "وصلت الرسالة والسيدات هنا",
     "اسمي",
     "اسمي الكامل غير مسجل",
