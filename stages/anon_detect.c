@@ -899,11 +899,15 @@ static size_t cue_before(const struct anon_ctx *c, size_t s, size_t win, const c
     size_t b = s > win ? s - win : 0, i, L, best = 0;
 
     for (; *cues; cues++) {
+        unsigned char c0 = (unsigned char)(*cues)[0];
+
         L = strlen(*cues);
         for (i = b; i + L <= s; i++) {
             size_t k;
 
-            if (i > 0 && is_wordbyte(c->p[i - 1]) && (*cues)[0] != '#' && !cjk_cue_start(c, i, *cues))
+            if (lower(c->p[i]) != c0) /* most bytes: the cheapest test first */
+                continue;
+            if (i > 0 && is_wordbyte(c->p[i - 1]) && c0 != '#' && !cjk_cue_start(c, i, *cues))
                 continue; /* a cue starts a word */
             if (i > 0 && (c->p[i - 1] == '_' || c->p[i - 1] == '<') && (at(c, i + L) == ']' || at(c, i + L) == '_'))
                 continue; /* inside an operator's placeholder ("[REDACTED_PHONE]", "<PHONE_1>") */

@@ -13,6 +13,10 @@
 #include "anonymize.h"
 
 #include <errno.h>
+#if defined(__SSE2__) && !defined(SL_NO_SIMD)
+#define SL_SSE2 1
+#include <emmintrin.h>
+#endif
 #include <hs/hs.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -685,26 +689,51 @@ static size_t fold_char(const unsigned char *p, size_t n, int *out)
     return 3;
 }
 
-/* Does src hold a character that fold_char folds? Eight bytes at a time past ASCII. */
+#if defined(SL_SSE2)
+/* The offsets in the 16 bytes at p of the lead bytes fold_char knows, as a bit mask. */
+static unsigned fold_leads16(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xC2)), _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE2))),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xE3)), _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xEF)))));
+}
+#endif
+
+/* Does src hold a character that fold_char folds? ASCII is skipped 64 bytes at a time (one test of
+ * the OR of four loads); elsewhere only the lead bytes fold_char knows are looked at. */
 static bool needs_fold(const unsigned char *p, size_t n)
 {
     size_t i = 0;
     int o;
 
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t w;
+#if defined(SL_SSE2)
+    for (; i + 16 <= n; i += 16) {
+        unsigned m;
 
-            memcpy(&w, p + i, 8);
-            if (!(w & 0x8080808080808080ULL)) {
-                i += 8;
+        if (i + 64 <= n) {
+            __m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+                                     _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)));
+            __m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 32)),
+                                     _mm_loadu_si128((const __m128i *)(const void *)(p + i + 48)));
+
+            if (!_mm_movemask_epi8(_mm_or_si128(a, b))) {
+                i += 48; /* and 16 by the loop */
                 continue;
             }
         }
+        for (m = fold_leads16(p + i); m; m &= m - 1) {
+            size_t j = i + (size_t)__builtin_ctz(m);
+
+            if (fold_char(p + j, n - j, &o))
+                return true;
+        }
+    }
+#endif
+    for (; i < n; i++)
         if (p[i] >= 0xC2 && fold_char(p + i, n - i, &o))
             return true;
-        i++;
-    }
     return false;
 }
 
