@@ -660,7 +660,9 @@ static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const
 /* Characters that hide a value from the detectors but not from a reader (or a model): zero-width
  * spaces and joiners, the word joiner, the BOM, the soft hyphen ("4111<ZWSP>1111..."), Unicode
  * hyphens and the minus sign ("078<U+2011>05<U+2011>1120"), full-width ASCII forms and the
- * ideographic space ("０９０－１２３４", "jane＠example.com"). The detectors run on the text with these
+ * ideographic space ("０９０－１２３４", "jane＠example.com"); and in ASCII, HTML character references
+ * ("jane&#64;example.com"), %2B and %20, and '+' as a space in form-encoded values
+ * ("?name=Jane+Doe"). The detectors run on the text with these
  * folded (dropped, or made the ASCII character they stand for); what they find is replaced in the
  * text as written, so nothing else of it changes. No-break and thin spaces are not folded: the
  * detectors read them as separators already.
@@ -701,12 +703,98 @@ static unsigned fold_leads16(const unsigned char *p)
 }
 #endif
 
+static int hex_digit(unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch |= 0x20;
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* An HTML character reference at p[0] == '&' that stands for a printable ASCII character
+ * ("jane&#64;example&#46;com", "&#x40;", "&commat;"; with its ';'): its length, with *out the
+ * character; 0 if there is none. */
+static size_t fold_entity(const unsigned char *p, size_t n, int *out)
+{
+    static const struct {
+        const char *name; /* with its ';' */
+        char ch;
+    } named[] = {{"commat;", '@'}, {"period;", '.'}, {"amp;", '&'}, {"plus;", '+'}, {"colon;", ':'},
+                 {"sol;", '/'}, {"lowbar;", '_'}, {"hyphen;", '-'}, {"dash;", '-'}, {"num;", '#'},
+                 {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}, {"nbsp;", ' '}};
+    size_t k, st, L;
+    unsigned v = 0;
+    int d, base = 10;
+
+    if (n >= 4 && p[1] == '#') {
+        st = k = (p[2] == 'x' || p[2] == 'X') ? 3 : 2;
+        if (k == 3)
+            base = 16;
+        for (; k < n && k - st < 7 && (d = hex_digit(p[k])) >= 0 && d < base; k++)
+            v = v * (unsigned)base + (unsigned)d;
+        if (k == st || k >= n || p[k] != ';' || v < 0x20 || v > 0x7E)
+            return 0;
+        *out = (int)v;
+        return k + 1;
+    }
+    for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
+        if ((L = strlen(named[k].name)) < n && memcmp(p + 1, named[k].name, L) == 0) {
+            *out = named[k].ch;
+            return L + 1;
+        }
+    return 0;
+}
+
+/* A percent-encoded '+' or space at p[0] == '%' ("phone=%2B1%20415..."): 3, with *out the
+ * character; else 0. Other escapes stay: %40, %3A, %2F are the structure of URLs and their
+ * credentials, which the detectors read as written. */
+static size_t fold_percent(const unsigned char *p, size_t n, int *out)
+{
+    if (n < 3 || p[1] != '2')
+        return 0;
+    if (p[2] == '0')
+        *out = ' ';
+    else if ((p[2] | 0x20) == 'b')
+        *out = '+';
+    else
+        return 0;
+    return 3;
+}
+
+/* Is the '+' at p[i] a space in a form-encoded value ("?name=Jane+Doe&phone=%2B1+415+555+0132")?
+ * Inside a blank-free token, after the value's '=' (not right after it: "=+4930..." is a phone's
+ * prefix), in a query ('?', '&' or ';' before that key), and not in a value holding an '@' (a
+ * sub-address "jane+news@example.com" keeps its '+'). */
+static bool plus_is_space(const unsigned char *p, size_t n, size_t i)
+{
+    size_t k, lim = i > 256 ? i - 256 : 0;
+    bool eq = false;
+
+    if (i == 0 || i + 1 >= n || p[i - 1] == '=' || p[i + 1] <= ' ' || p[i - 1] <= ' ')
+        return false;
+    for (k = i + 1; k < n && p[k] > ' ' && p[k] != '&' && p[k] != ';'; k++)
+        if (p[k] == '@')
+            return false;
+    for (k = i; k > lim && p[k - 1] > ' '; k--) {
+        unsigned char ch = p[k - 1];
+
+        if (ch == '@')
+            return false;
+        if (ch == '=')
+            eq = true;
+        else if (ch == '&' || ch == '?' || ch == ';')
+            return eq;
+    }
+    return false;
+}
+
 /* Does src hold a character that fold_char folds? ASCII is skipped 64 bytes at a time (one test of
  * the OR of four loads); elsewhere only the lead bytes fold_char knows are looked at. */
 static bool needs_fold(const unsigned char *p, size_t n)
 {
+    const unsigned char *q;
     size_t i = 0;
-    int o;
+    int o, plus = 0;
 
 #if defined(SL_SSE2)
     for (; i + 16 <= n; i += 16) {
@@ -734,6 +822,24 @@ static bool needs_fold(const unsigned char *p, size_t n)
     for (; i < n; i++)
         if (p[i] >= 0xC2 && fold_char(p + i, n - i, &o))
             return true;
+    for (q = memchr(p, '%', n); q; q = memchr(q + 1, '%', n - (size_t)(q + 1 - p)))
+        if (fold_percent(q, n - (size_t)(q - p), &o))
+            return true;
+    /* HTML references and form-encoded values: both need an '&' (rare in prose; memchr is fast) */
+    for (q = memchr(p, '&', n); q; q = memchr(q + 1, '&', n - (size_t)(q + 1 - p))) {
+        if (fold_entity(q, n - (size_t)(q - p), &o))
+            return true;
+        if (!plus)
+            plus = 1 + (memchr(p, '+', n) != NULL);
+        if (plus == 2) {
+            const unsigned char *r;
+
+            for (r = memchr(p, '+', n); r; r = memchr(r + 1, '+', n - (size_t)(r + 1 - p)))
+                if (plus_is_space(p, n, (size_t)(r - p)))
+                    return true;
+            plus = 1; /* no '+' folds: don't look again */
+        }
+    }
     return false;
 }
 
@@ -762,7 +868,10 @@ static size_t fold_text(struct sl_anon_scratch *s, const unsigned char *src, siz
         s->fcap = len + 1;
     }
     while (i < len) {
-        if (src[i] >= 0xC2 && (f = fold_char(src + i, len - i, &o))) {
+        if ((src[i] >= 0xC2 && (f = fold_char(src + i, len - i, &o))) ||
+            (src[i] == '&' && (f = fold_entity(src + i, len - i, &o))) ||
+            (src[i] == '%' && (f = fold_percent(src + i, len - i, &o))) ||
+            (src[i] == '+' && plus_is_space(src, len, i) && ((o = ' '), (f = 1)))) {
             if (o >= 0) {
                 s->fmap[k] = (uint32_t)i;
                 s->fold[k++] = (unsigned char)o;

@@ -156,6 +156,12 @@ static const struct dcase must[] = {
     {"電話：\uff10\uff19\uff10\uff0d\uff11\uff12\uff13\uff14\uff0d\uff15\uff16\uff17\uff18", "\uff15\uff16\uff17\uff18", SL_PII_PHONE},
     {"email jane.doe\uff20example.com", "example", SL_PII_EMAIL},
     {"key sk-proj-\u200bAb12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90", "Ab12Cd34", SL_PII_SECRET},
+    /* HTML character references and form encoding */
+    {"contact jane.doe&#64;example.com today", "jane.doe", SL_PII_EMAIL},
+    {"or jane&#x40;example&#46;org", "example", SL_PII_EMAIL},
+    {"bob&commat;example.net", "bob", SL_PII_EMAIL},
+    {"GET /signup?name=Jane+Doe&plan=pro HTTP/1.1", "Doe", SL_PII_PERSON},
+    {"POST /c?tel=%2B1+415+555+0132&x=1", "0132", SL_PII_PHONE},
     {"私の名前は田中太郎です", "太郎", SL_PII_PERSON},
     {"私の名前は鈴木一郎で、大阪から来ました", "一郎", SL_PII_PERSON},
     {"私の名前はマイケル・スミスです。", "スミス", SL_PII_PERSON},
@@ -375,6 +381,8 @@ static const char *const must_not[] = {
     "et al. Smith 2019",
     /* Arabic/Hebrew/Chinese/Japanese cues alone or before a word that is not a name. */
     "订单号是13812345678", /* an order number: no phone cue, glued or not */
+    "q=hello+world&page=2 and a+b=c, 1+1=2 & more", /* '+' folds in form values only, for the detectors */
+    "Tom &amp; Jerry, 5 &lt; 6, see https://example.com/?a=1&amp;b=2, 100%20",
     "注文番号1234567890",                        /* "order number": 番号 is the tail of a compound */
     "您好，电话见下。订单号5625873257还没到",     /* the phone cue is in the sentence before */
     "\uff48\uff45\uff4c\uff4c\uff4f\u3000\uff57\uff4f\uff52\uff4c\uff44 a\u200bb \u2011 1.2.3", /* folded for the detectors only */
