@@ -772,8 +772,8 @@ static bool plus_is_space(const unsigned char *p, size_t n, size_t i)
 
     if (i == 0 || i + 1 >= n || p[i - 1] == '=' || p[i + 1] <= ' ' || p[i - 1] <= ' ')
         return false;
-    for (k = i + 1; k < n && p[k] > ' ' && p[k] != '&' && p[k] != ';'; k++)
-        if (p[k] == '@')
+    for (k = i + 1; k < n && k - i < 256 && p[k] > ' ' && p[k] != '&' && p[k] != ';'; k++)
+        if (p[k] == '@') /* (an e-mail's local part is at most 64 bytes: 256 on is another value) */
             return false;
     for (k = i; k > lim && p[k - 1] > ' '; k--) {
         unsigned char ch = p[k - 1];
