@@ -763,18 +763,20 @@ static size_t fold_percent(const unsigned char *p, size_t n, int *out)
 
 /* Is the '+' at p[i] a space in a form-encoded value ("?name=Jane+Doe&phone=%2B1+415+555+0132")?
  * Inside a blank-free token, after the value's '=' (not right after it: "=+4930..." is a phone's
- * prefix), in a query ('?', '&' or ';' before that key), and not in a value holding an '@' (a
+ * prefix), in a query ('?', '&' or ';' before that key, or the token a form body: the key first
+ * and another field after the value), and not in a value holding an '@' (a
  * sub-address "jane+news@example.com" keeps its '+'). */
 static bool plus_is_space(const unsigned char *p, size_t n, size_t i)
 {
     size_t k, lim = i > 256 ? i - 256 : 0;
-    bool eq = false;
+    bool eq = false, amp;
 
     if (i == 0 || i + 1 >= n || p[i - 1] == '=' || p[i + 1] <= ' ' || p[i - 1] <= ' ')
         return false;
     for (k = i + 1; k < n && k - i < 256 && p[k] > ' ' && p[k] != '&' && p[k] != ';'; k++)
         if (p[k] == '@') /* (an e-mail's local part is at most 64 bytes: 256 on is another value) */
             return false;
+    amp = k < n && p[k] == '&'; /* another field follows */
     for (k = i; k > lim && p[k - 1] > ' '; k--) {
         unsigned char ch = p[k - 1];
 
@@ -785,7 +787,7 @@ static bool plus_is_space(const unsigned char *p, size_t n, size_t i)
         else if (ch == '&' || ch == '?' || ch == ';')
             return eq;
     }
-    return false;
+    return eq && amp && (k == 0 || p[k - 1] <= ' '); /* a form body: "name=Jane+Doe&plan=pro" */
 }
 
 /* Does src hold a character that fold_char folds? ASCII is skipped 64 bytes at a time (one test of

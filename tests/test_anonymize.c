@@ -161,6 +161,7 @@ static const struct dcase must[] = {
     {"or jane&#x40;example&#46;org", "example", SL_PII_EMAIL},
     {"bob&commat;example.net", "bob", SL_PII_EMAIL},
     {"GET /signup?name=Jane+Doe&plan=pro HTTP/1.1", "Doe", SL_PII_PERSON},
+    {"name=Jane+Doe&email=x", "Doe", SL_PII_PERSON}, /* a form body */
     {"POST /c?tel=%2B1+415+555+0132&x=1", "0132", SL_PII_PHONE},
     {"私の名前は田中太郎です", "太郎", SL_PII_PERSON},
     {"私の名前は鈴木一郎で、大阪から来ました", "一郎", SL_PII_PERSON},
