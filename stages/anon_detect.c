@@ -50,6 +50,7 @@ enum {
     AH_LABEL_SPACE, /* "[ \t][:=|\t]": a PERSON form label before the space? */
     AH_TABLE, /* a name column's header cell in a CSV/TSV/markdown table */
     AH_TELEGRAM,
+    AH_VENDOR, /* more providers' prefixes in one pattern; det_vendor tells them apart by the bytes */
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
@@ -63,7 +64,7 @@ enum { AS_PLAIN, AS_PROSE, AS_TOKEN };
 
 /* Body charsets for the prefix rules. */
 enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
-       CS_ALNUM_US_DASH_EQ };
+       CS_ALNUM_US_DASH_EQ, CS_B64 /* base64 and base64url: + / = _ - */ };
 
 /* A prefix_rule's plen for triggers of several prefix lengths: the prefix is the letters before its
  * last byte. */
@@ -206,6 +207,13 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bpul-", 0, AH_PREFIX, 35},
     {"\\bntn_", 0, AH_PREFIX, 36},
     {"\\bsecret_", 0, AH_PREFIX, 37},
+    /* More documented token prefixes as one pattern (a pattern each cost the scan more); det_vendor
+     * reads which one matched. Airtable's "pat" is too common a word alone: its 14-character id and
+     * '.' are part of the trigger. Azure AD client secrets hold "<digit>Q~" after three characters;
+     * Mailchimp API keys end in "-us<datacenter>". */
+    {"\\b(?:sntry[su]_|NR(?:AK|II|JS)-|HRKU-|tskey-|pscale_(?:tkn|pw|oauth)_|nfp_|figd_|bkua_|CCIPAT_|"
+     "CFPAT-|dt0c01\\.|pcsk_|lsv2_(?:pt|sk)_|sgp_|key-|1//0|EAA|pat[A-Za-z0-9]{14}\\.)|[0-9]Q~|[0-9a-f]-us[0-9]",
+     0, AH_VENDOR, 0},
     /* Telegram bot tokens: the bot's numeric id, ':', then "AA" and 33 base64url characters */
     {"[0-9]:AA[A-Za-z0-9_\\-]{8}", 0, AH_TELEGRAM, 0},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
@@ -3584,6 +3592,8 @@ static bool in_cs(int ch, int cs)
         return true;
     /* '_' and '-' belong to the US_DASH sets, and to the two wider ones (SendGrid's and Atlassian's
      * bodies hold them too: an early return here once cut those tokens at their first '-'). */
+    if (cs == CS_B64)
+        return ch == '+' || ch == '/' || ch == '=' || ch == '_' || ch == '-';
     if (ch == '_')
         return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH || cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '-')
@@ -3611,6 +3621,111 @@ static void det_prefix(struct anon_ctx *c, size_t end, int arg)
         e--;
     if (e - end >= r->minlen)
         add(c, s, e, SL_PII_SECRET);
+}
+
+/* The prefixes behind AH_VENDOR with their documented bodies (vendors' docs and their
+ * secret-scanning partner formats): the body charset, its least and (when fixed) most length, and
+ * whether it is lower-case hex. */
+enum { VB_ANY, VB_HEX };
+struct vendor_rule {
+    const char *lit;
+    unsigned char cs, minlen, maxlen, hex;
+};
+static const struct vendor_rule vendor_rules[] = {
+    {"sntrys_", CS_B64, 60, 0, VB_ANY},           /* Sentry org auth token: base64 JSON, '_', secret */
+    {"sntryu_", CS_ALNUM, 64, 64, VB_HEX},        /* Sentry user auth token */
+    {"NRAK-", CS_ALNUM, 27, 27, VB_ANY},          /* New Relic user API key */
+    {"NRII-", CS_ALNUM_US_DASH, 32, 32, VB_ANY},  /* New Relic insert key */
+    {"NRJS-", CS_ALNUM, 19, 19, VB_HEX},          /* New Relic browser key */
+    {"HRKU-", CS_ALNUM_US_DASH, 60, 0, VB_ANY},   /* Heroku API key (HRKU-AA + 58) */
+    {"tskey-", CS_ALNUM_DASH, 30, 0, VB_ANY},     /* Tailscale tskey-auth-<id>-<secret>, -api-, -client- */
+    {"pscale_tkn_", CS_ALNUM_US_DASH_DOT, 32, 0, VB_ANY}, /* PlanetScale service token */
+    {"pscale_pw_", CS_ALNUM_US_DASH_DOT, 32, 0, VB_ANY},  /* PlanetScale password */
+    {"pscale_oauth_", CS_ALNUM_US_DASH_DOT, 32, 0, VB_ANY},
+    {"nfp_", CS_ALNUM, 36, 0, VB_ANY},            /* Netlify personal access token */
+    {"figd_", CS_ALNUM_US_DASH, 40, 0, VB_ANY},   /* Figma personal access token */
+    {"bkua_", CS_ALNUM, 40, 40, VB_HEX},          /* Buildkite API access token */
+    {"CCIPAT_", CS_ALNUM_US, 60, 0, VB_ANY},      /* CircleCI personal token: 22, '_', 40 hex */
+    {"CFPAT-", CS_ALNUM_US_DASH, 43, 0, VB_ANY},  /* Contentful personal access token */
+    {"dt0c01.", CS_ALNUM_US_DASH_DOT, 89, 0, VB_ANY}, /* Dynatrace: 24, '.', 64 */
+    {"pcsk_", CS_ALNUM_US, 50, 0, VB_ANY},        /* Pinecone API key */
+    {"lsv2_pt_", CS_ALNUM_US, 43, 0, VB_ANY},     /* LangSmith: 32 hex, '_', 10 hex */
+    {"lsv2_sk_", CS_ALNUM_US, 43, 0, VB_ANY},
+    {"sgp_", CS_ALNUM_US, 40, 0, VB_ANY},         /* Sourcegraph: 40 hex, or "local_"/16 hex '_' 40 hex */
+    {"key-", CS_ALNUM, 32, 32, VB_HEX},           /* Mailgun private API key */
+    {"1//0", CS_ALNUM_US_DASH, 40, 0, VB_ANY},    /* Google OAuth refresh token (base64url) */
+    {"EAA", CS_ALNUM, 100, 0, VB_ANY},            /* Meta/Facebook access token */
+};
+
+static bool hex_lower(int ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f'); }
+
+/* A run of hex_lower bytes of exactly len ending at e (not preceded by an alphanumeric)? */
+static bool hex_before(const struct anon_ctx *c, size_t e, size_t len)
+{
+    size_t i;
+
+    if (e < len)
+        return false;
+    for (i = e - len; i < e; i++)
+        if (!hex_lower(c->p[i]))
+            return false;
+    return !is_alnum(before(c, e - len));
+}
+
+static void det_vendor(struct anon_ctx *c, size_t end)
+{
+    size_t i, s, e;
+
+    /* Mailchimp: 32 hex, "-us", 1-2 digits (end is after the first digit) */
+    if (end >= 36 && c->p[end - 1] >= '0' && c->p[end - 1] <= '9' && c->p[end - 2] == 's' && c->p[end - 3] == 'u' &&
+        c->p[end - 4] == '-') {
+        e = end + (is_digit(at(c, end)) ? 1 : 0);
+        if (hex_before(c, end - 4, 32) && !is_alnum(at(c, e)))
+            add(c, end - 36, e, SL_PII_SECRET);
+        return;
+    }
+    /* Azure AD client secret: 3 of [A-Za-z0-9_~.], a digit, "Q~", 31-34 of [A-Za-z0-9_~.-] */
+    if (end >= 6 && c->p[end - 1] == '~' && c->p[end - 2] == 'Q') {
+        s = end - 6;
+        for (i = s; i < end - 3; i++)
+            if (!is_alnum(c->p[i]) && c->p[i] != '_' && c->p[i] != '~' && c->p[i] != '.')
+                return;
+        if (is_alnum(before(c, s)) || before(c, s) == '_' || before(c, s) == '~')
+            return;
+        for (e = end; e < c->n && e - end <= 34 && (is_alnum(c->p[e]) || in_set("_~.-", c->p[e])); e++)
+            ;
+        while (e > end && c->p[e - 1] == '.')
+            e--;
+        if (e - end >= 31 && e - end <= 34)
+            add(c, s, e, SL_PII_SECRET);
+        return;
+    }
+    /* Airtable personal access token: "pat", 14 alphanumerics, '.', 64 hex */
+    if (end >= 18 && c->p[end - 1] == '.' && memcmp(c->p + end - 18, "pat", 3) == 0) {
+        for (e = end; e < c->n && hex_lower(c->p[e]); e++)
+            ;
+        if (e - end == 64 && !is_alnum(at(c, e))) {
+            add(c, end - 18, e, SL_PII_SECRET);
+            return;
+        }
+    }
+    for (i = 0; i < sizeof(vendor_rules) / sizeof(vendor_rules[0]); i++) {
+        const struct vendor_rule *r = &vendor_rules[i];
+        size_t l = strlen(r->lit);
+
+        if (end < l || memcmp(c->p + end - l, r->lit, l) != 0)
+            continue;
+        s = end - l;
+        for (e = end; e < c->n && in_cs(c->p[e], r->cs); e++)
+            if (r->hex == VB_HEX && !hex_lower(c->p[e]))
+                break;
+        while (e > end && c->p[e - 1] == '.') /* a sentence's full stop after the token */
+            e--;
+        if (e - end < r->minlen || (r->maxlen && (e - end > r->maxlen || is_alnum(at(c, e)))))
+            return;
+        add(c, s, e, SL_PII_SECRET);
+        return;
+    }
 }
 
 /* "123456789:AA..." (end is 10 bytes after the ':'): the bot id (6-12 digits) and 30-40 base64url
@@ -4418,6 +4533,7 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
         break;
     case AH_TABLE: det_table(c, end); break;
     case AH_TELEGRAM: det_telegram(c, end); break;
+    case AH_VENDOR: det_vendor(c, end); break;
     default: break;
     }
 }
