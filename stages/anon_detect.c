@@ -50,6 +50,7 @@ enum {
     AH_LABEL_SPACE, /* "[ \t][:=|\t]": a PERSON form label before the space? */
     AH_TABLE, /* a name column's header cell in a CSV/TSV/markdown table */
     AH_TELEGRAM,
+    AH_CLI, /* a client that takes a password as -p<value> (mysql) or -p <value> (sshpass); arg: CLI_* */
     AH_VENDOR, /* more providers' prefixes in one pattern; det_vendor tells them apart by the bytes */
 };
 
@@ -61,6 +62,10 @@ enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARA
  * a plain word, or a key that only names a secret when its value looks like one ("signing_key",
  * "masterKey", "session", "Signature": AS_TOKEN, see token_like). */
 enum { AS_PLAIN, AS_PROSE, AS_TOKEN };
+
+/* det_cli: MySQL/MariaDB clients take the password glued to -p ("-p secret" prompts, and "secret" is
+ * the database); sshpass takes it glued or as the next word. */
+enum { CLI_MYSQL, CLI_SSHPASS };
 
 /* Body charsets for the prefix rules. */
 enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
@@ -207,6 +212,11 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bpul-", 0, AH_PREFIX, 35},
     {"\\bntn_", 0, AH_PREFIX, 36},
     {"\\bsecret_", 0, AH_PREFIX, 37},
+    /* Passwords on command lines: "mysql -uroot -pS3cret db", "sshpass -p S3cret ssh host" (--password=
+     * and PGPASSWORD= are assignments above). */
+    {"(?:^|[ \\t;|&(\"'`$])(?:mysql(?:dump|admin|import|check|sh)?|mariadb(?:-dump|-admin|dump|admin)?)[ \\t]", 0,
+     AH_CLI, CLI_MYSQL},
+    {"\\bsshpass[ \\t]", 0, AH_CLI, CLI_SSHPASS},
     /* More documented token prefixes as one pattern (a pattern each cost the scan more); det_vendor
      * reads which one matched. Airtable's "pat" is too common a word alone: its 14-character id and
      * '.' are part of the trigger. Azure AD client secrets hold "<digit>Q~" after three characters;
@@ -3935,6 +3945,37 @@ static void det_assign(struct anon_ctx *c, size_t end, int kind)
         add(c, i, e, SL_PII_SECRET);
 }
 
+/* The rest of a command line after "mysql "/"sshpass ": its -p option's value, up to a shell
+ * separator or the line's end (bounded: 512 bytes). "-p" alone prompts; "$VAR" and "<password>"
+ * are placeholders. */
+static void det_cli(struct anon_ctx *c, size_t end, int kind)
+{
+    size_t i = end, lim = end + 512 < c->n ? end + 512 : c->n, s, e;
+    int q;
+
+    while (i < lim && c->p[i] != '\n' && !strchr(";|&", c->p[i])) {
+        if (c->p[i] == '-' && at(c, i + 1) == 'p' && (i == end || c->p[i - 1] == ' ' || c->p[i - 1] == '\t')) {
+            s = i + 2;
+            if (kind == CLI_SSHPASS)
+                while (s < lim && (c->p[s] == ' ' || c->p[s] == '\t'))
+                    s++;
+            q = at(c, s) == '\'' || at(c, s) == '"' ? at(c, s) : 0;
+            s += q ? 1 : 0;
+            e = s;
+            if (q)
+                while (e < lim && c->p[e] != q && c->p[e] != '\n')
+                    e++;
+            else
+                while (e < lim && !val_stop(c->p[e]))
+                    e++;
+            if (e >= s + 4 && (q ? at(c, e) == q : true) && !is_placeholder(c, s, e))
+                add(c, s, e, SL_PII_SECRET);
+            return;
+        }
+        i++;
+    }
+}
+
 static void det_bearer(struct anon_ctx *c, size_t end)
 {
     size_t e = end;
@@ -4534,6 +4575,7 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
     case AH_TABLE: det_table(c, end); break;
     case AH_TELEGRAM: det_telegram(c, end); break;
     case AH_VENDOR: det_vendor(c, end); break;
+    case AH_CLI: det_cli(c, end, pt->arg); break;
     default: break;
     }
 }

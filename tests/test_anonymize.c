@@ -315,6 +315,10 @@ static const struct dcase must[] = {
     {"key 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 in repo", "uMksDur", SL_PII_SECRET},
     {"deploy gldt-uD5EhjGdO5YQ7nJE1shq ok", "uD5EhjGdO5YQ7nJE1shq", SL_PII_SECRET},
     {"runner glrt-WmxBqp7pgysA5kd1UsjO ok", "glrt-WmxBqp7pgysA5kd1UsjO", SL_PII_SECRET},
+    /* command-line passwords: mysql's glued -p, sshpass -p */
+    {"mysqldump -h db -uroot -pHunter22 shop > shop.sql", "Hunter22", SL_PII_SECRET},
+    {"mysql -u app -p'S3cret pass' appdb", "S3cret pass", SL_PII_SECRET},
+    {"sshpass -p Tr0ub4dor ssh deploy@host", "Tr0ub4dor", SL_PII_SECRET},
     /* providers' documented token formats (det_vendor) */
     {"sentry org token sntrys_eyJpYXQiOjE3MDAwMDAwMDAuMCwidXJsIjoiaHR0cHM6Ly9zZW50cnkuaW8ifQ==_U8JZpDE0iGXlD6gNCFbaEPFjbD0kH8Oool8DklZDOCj in config", "sntrys_eyJpYXQiOjE3MDAwMDAwMDAuMCwidXJsIjoiaHR0cHM6Ly9zZW50cnkuaW8ifQ==_U8JZpDE0iGXlD6gNCFbaEPFjbD0kH8Oool8DklZDOCj", SL_PII_SECRET},
     {"sentry user token 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 in config", "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", SL_PII_SECRET},
@@ -437,6 +441,8 @@ static const char *const must_not[] = {
     "release 1.2.3.4 and version: 4.2.1.0",
     "gl-dt is not a token, nor gldt-short",
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBFXxioOn4rhcGi4zNAPe\n-----END PGP PUBLIC KEY BLOCK-----",
+    /* -p that is no password: mysql prompts (the next word is the database), ports, a variable */
+    "mysql -u root -p shopdb; ssh -p 2222 host; docker run -p 8080:80 img; mysql -uroot -p$MYSQL_PWD db",
     /* look-alikes of the det_vendor prefixes: too short, wrong charset, or plain words */
     "a key-value store, key-0123abcd, sgp_ and nfp_ alone, EAA member, NRAK-1234 and tskey-auth-short",
     "ticket NRJS-ZZZZZZZZZZZZZZZZZZZ, bkua_notahexvaluenotahexvaluenotahexvalue0",
