@@ -63,6 +63,9 @@ enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARA
  * "masterKey", "session", "Signature": AS_TOKEN, see token_like). */
 enum { AS_PLAIN, AS_PROSE, AS_TOKEN };
 
+/* AH_EMAIL variants: '@', "%40" (URL-encoded), "[at]"/"(at)"/"{at}" (written out to dodge harvesters). */
+enum { EM_AT, EM_PCT40, EM_OBFUSCATED };
+
 /* det_cli: MySQL/MariaDB clients take the password glued to -p ("-p secret" prompts, and "secret" is
  * the database); sshpass takes it glued or as the next word. */
 enum { CLI_MYSQL, CLI_SSHPASS };
@@ -168,6 +171,10 @@ static const struct prefix_rule prefix_rules[] = {
 const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
     {"[\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]|[A-Za-z0-9_%+\\-]@[\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 */
+    {"[A-Za-z0-9_.+\\-]%40[A-Za-z0-9]", 0, AH_EMAIL, EM_PCT40},
+    /* "jane.doe [at] example [dot] com", "jane(at)example.com": only with the brackets ("at" and
+     * "dot" as plain words are prose) */
+    {"(?:\\[|\\(|\\{)at(?:\\]|\\)|\\})", HS_FLAG_CASELESS, AH_EMAIL, EM_OBFUSCATED},
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_triggers in C: as patterns they cost a third of the scan. */
     /* An IPv6 address holds "::" or eight groups: "h:h...:" or "::h" somewhere ("12:34" does not). */
@@ -683,15 +690,16 @@ static size_t cjk_local_start(const struct anon_ctx *c, size_t atpos)
     return s;
 }
 
-static void det_email(struct anon_ctx *c, size_t end)
+/* atlen: the '@' as written, 1 byte or 3 ("%40", URL-encoded in a query string or path) */
+static void det_email(struct anon_ctx *c, size_t end, size_t atlen)
 {
-    size_t atpos = end - 2, s = atpos, e = end - 1, lastdot = 0, k;
+    size_t atpos = end - 1 - atlen, s = atpos, e = end - 1, lastdot = 0, k;
 
     while (s > 0 && is_local(c->p[s - 1]))
         s--;
     while (s < atpos && ((c->p[s] >= 0x80 && c->p[s] < 0xC0) || c->p[s] == '.' || c->p[s] == '\''))
         s++; /* start on a character boundary */
-    if (s == atpos)
+    if (s == atpos && atlen == 1)
         s = cjk_local_start(c, atpos);
     while (e < c->n && domain_char(c, e))
         e += domain_char(c, e);
@@ -709,6 +717,62 @@ static void det_email(struct anon_ctx *c, size_t end)
             return;
     if (at(c, s - 1) == '<' && in_msgid_header(c, s))
         return;
+    add(c, s, e, SL_PII_EMAIL);
+}
+
+/* A bracketed "dot" ("[dot]", "(dot)", "{dot}", any case) at i, with up to one space either side:
+ * its end, or 0. */
+static size_t obf_dot_at(const struct anon_ctx *c, size_t i)
+{
+    static const char open[] = "[({", close[] = "])}";
+    int k;
+
+    if (at(c, i) == ' ')
+        i++;
+    for (k = 0; k < 3; k++)
+        if (at(c, i) == open[k] && lower(at(c, i + 1)) == 'd' && lower(at(c, i + 2)) == 'o' &&
+            lower(at(c, i + 3)) == 't' && at(c, i + 4) == close[k])
+            return at(c, i + 5) == ' ' ? i + 6 : i + 5;
+    return 0;
+}
+
+/* "jane.doe [at] example [dot] com", "jane(at)example.com" (end is after the bracketed "at"): a
+ * local part right before (one space allowed), then domain labels joined by '.' or a bracketed
+ * "dot", at least two labels, the last one (the TLD) two or more letters. */
+static void det_email_obf(struct anon_ctx *c, size_t end)
+{
+    size_t atpos = end - 4, s = atpos, e, lab = 0, tld = 0, labels = 0, d;
+
+    if (s > 0 && c->p[s - 1] == ' ')
+        s--;
+    d = s;
+    while (s > 0 && d - s < 64 && (is_alnum(c->p[s - 1]) || in_set("._+-", c->p[s - 1])))
+        s--;
+    while (s < d && c->p[s] == '.')
+        s++;
+    if (s == d || c->p[s] == '-')
+        return;
+    e = at(c, end) == ' ' ? end + 1 : end;
+    while (e < c->n && e - end < 256) {
+        lab = e;
+        while (e < c->n && (is_alnum(c->p[e]) || c->p[e] == '-'))
+            e++;
+        if (e == lab)
+            break;
+        labels++;
+        tld = lab;
+        if (at(c, e) == '.' && is_alnum(at(c, e + 1)))
+            e++;
+        else if ((d = obf_dot_at(c, e)) && is_alnum(at(c, d)))
+            e = d;
+        else
+            break;
+    }
+    if (labels < 2 || e - tld < 2)
+        return;
+    for (d = tld; d < e; d++)
+        if (!is_alpha(c->p[d]))
+            return;
     add(c, s, e, SL_PII_EMAIL);
 }
 
@@ -4546,7 +4610,12 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
         return;
     pt = &anon_patterns[id];
     switch (pt->handler) {
-    case AH_EMAIL: det_email(c, end); break;
+    case AH_EMAIL:
+        if (pt->arg == EM_OBFUSCATED)
+            det_email_obf(c, end);
+        else
+            det_email(c, end, pt->arg == EM_PCT40 ? 3 : 1);
+        break;
     case AH_DIGIT: det_digit(c, end - 1); break;
     case AH_IBAN: det_iban(c, end); break;
     case AH_IPV6: det_ipv6(c, end); break;

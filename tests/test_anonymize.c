@@ -315,6 +315,10 @@ static const struct dcase must[] = {
     {"key 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 in repo", "uMksDur", SL_PII_SECRET},
     {"deploy gldt-uD5EhjGdO5YQ7nJE1shq ok", "uD5EhjGdO5YQ7nJE1shq", SL_PII_SECRET},
     {"runner glrt-WmxBqp7pgysA5kd1UsjO ok", "glrt-WmxBqp7pgysA5kd1UsjO", SL_PII_SECRET},
+    /* e-mail addresses URL-encoded or written out with a bracketed "at"/"dot" */
+    {"GET /unsubscribe?email=jane.doe%40example.com&list=7", "jane.doe%40example.com", SL_PII_EMAIL},
+    {"write to jane.doe [at] example [dot] com today", "jane.doe [at] example [dot] com", SL_PII_EMAIL},
+    {"contact: j.smith(at)mail.example.org.", "j.smith(at)mail.example.org", SL_PII_EMAIL},
     /* command-line passwords: mysql's glued -p, sshpass -p */
     {"mysqldump -h db -uroot -pHunter22 shop > shop.sql", "Hunter22", SL_PII_SECRET},
     {"mysql -u app -p'S3cret pass' appdb", "S3cret pass", SL_PII_SECRET},
@@ -441,6 +445,8 @@ static const char *const must_not[] = {
     "release 1.2.3.4 and version: 4.2.1.0",
     "gl-dt is not a token, nor gldt-short",
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBFXxioOn4rhcGi4zNAPe\n-----END PGP PUBLIC KEY BLOCK-----",
+    /* a bracketed "at" in prose, "at"/"dot" as words, and "%40" that is no address */
+    "meet us (at) noon, we are [at] the office, info at example dot com, 5%40 off, q=a%40b",
     /* -p that is no password: mysql prompts (the next word is the database), ports, a variable */
     "mysql -u root -p shopdb; ssh -p 2222 host; docker run -p 8080:80 img; mysql -uroot -p$MYSQL_PWD db",
     /* look-alikes of the det_vendor prefixes: too short, wrong charset, or plain words */
