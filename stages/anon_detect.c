@@ -447,7 +447,9 @@ const struct anon_pattern anon_patterns[] = {
      "(?:[A-Z]|\\xC3[\\x80-\\x9E]|[\\xC4\\xC5][\\x80-\\xBF])",
      0, AH_ADDR_STREET, 1},
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
-     "Sozialversicherungsnummer|número de seguro social)\\b",
+     "Sozialversicherungsnummer|número de seguro social)\\b|"
+     /* record keys: "customer_ssn", "employee.ssn", "ssn_number", "ssnNumber" */
+     "[_\\-.]ssn\\b|\\bssn[_\\-]?(?:number|num|no|nr|id)\\b",
      HS_FLAG_CASELESS, AH_SSN_CUE, 0},
     /* DATE_OF_BIRTH cues; the date follows. */
     {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date[ _\\-]?of[ _\\-]?birth|birth[ _\\-]?date|birthday|"
@@ -799,7 +801,9 @@ static size_t parse_ipv4(const struct anon_ctx *c, size_t i)
     return i;
 }
 
-static size_t parse_ssn(const struct anon_ctx *c, size_t i)
+/* dots: '.' also separates the groups ("123.45.6789"), taken only after an SSN cue (without one it
+ * reads as a version or a decimal). */
+static size_t parse_ssn(const struct anon_ctx *c, size_t i, bool dots)
 {
     static const unsigned char lens[3] = {3, 2, 4};
     unsigned v[3];
@@ -813,7 +817,7 @@ static size_t parse_ssn(const struct anon_ctx *c, size_t i)
         if (g < 2) {
             if (g == 0)
                 sep = at(c, i);
-            if ((sep != '-' && sep != ' ') || at(c, i) != sep)
+            if ((sep != '-' && sep != ' ' && (!dots || sep != '.')) || at(c, i) != sep)
                 return 0;
             i++;
         }
@@ -4114,7 +4118,7 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
                    (r0 >= 13 || after0 == ' ' || after0 == '-' || after0 == '.' || after0 == 0xC2 || after0 == 0xE2);
     bool addr_ok = !plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0));
 
-    if (ssn_ok && (e = parse_ssn(c, pos)) != 0) {
+    if (ssn_ok && (e = parse_ssn(c, pos, false)) != 0) {
         add(c, pos, e, SL_PII_US_SSN);
         best = e;
     }
@@ -4363,7 +4367,7 @@ static void det_ssn_cue(struct anon_ctx *c, size_t end)
             return; /* an earlier operator's output or the line end ends the search */
         if (!is_digit(c->p[i]) || is_alnum(before(c, i)))
             continue;
-        if ((e = parse_ssn(c, i)) != 0) {
+        if ((e = parse_ssn(c, i, true)) != 0) {
             add(c, i, e, SL_PII_US_SSN);
         } else if (digit_run(c, i) == 9 && !is_alnum(at(c, i + 9))) {
             unsigned area = num_at(c, i, 3), grp = num_at(c, i + 3, 2), ser = num_at(c, i + 5, 4);
