@@ -692,6 +692,14 @@ static size_t cjk_local_start(const struct anon_ctx *c, size_t atpos)
     return s;
 }
 
+/* "3A" "2F" "3F" "3D" "26" at i (any case): a percent-encoded ':' '/' '?' '=' '&' */
+static bool pct_delim(const struct anon_ctx *c, size_t i)
+{
+    int a = at(c, i), b = lower(at(c, i + 1));
+
+    return (a == '3' && (b == 'a' || b == 'f' || b == 'd')) || (a == '2' && (b == 'f' || b == '6'));
+}
+
 /* atlen: the '@' as written, 1 byte or 3 ("%40", URL-encoded in a query string or path) */
 static void det_email(struct anon_ctx *c, size_t end, size_t atlen)
 {
@@ -703,6 +711,10 @@ static void det_email(struct anon_ctx *c, size_t end, size_t atlen)
         s++; /* start on a character boundary */
     if (s == atpos && atlen == 1)
         s = cjk_local_start(c, atpos);
+    if (atlen == 3) /* URL-encoded: the local part starts after an encoded ':', '/', '?', '=' or '&' */
+        for (k = s; k + 3 <= atpos; k++)
+            if (c->p[k] == '%' && (pct_delim(c, k + 1)))
+                s = k + 3;
     while (e < c->n && domain_char(c, e))
         e += domain_char(c, e);
     if (e > c->n)

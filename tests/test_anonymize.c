@@ -504,6 +504,9 @@ static const struct {
     {"id,full_name,city\n1,John Carter,Boston\n", "Carter", ",Boston\n"},
     {"| Name | Phone |\n|---|---|\n| Priya Patel | 555 |", "Priya", "| Name | Phone |\n|---|---|\n| "},
     {"안녕하세요, 제 이름은 김민수입니다.", "김민수", "입니다."},
+    /* a URL-encoded address inside an encoded URL: the encoded delimiters before it stay */
+    {"login?next=https%3A%2F%2Fapp.example%2F%3Femail%3Djane.doe%40example.com&a=1", "jane.doe",
+     "login?next=https%3A%2F%2Fapp.example%2F%3Femail%"},
     {"livraison au 12 rue de la Paix, 75002 Paris.", "Paix", "livraison au "},
 };
 
