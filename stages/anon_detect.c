@@ -447,10 +447,12 @@ const struct anon_pattern anon_patterns[] = {
      "(?:[A-Z]|\\xC3[\\x80-\\x9E]|[\\xC4\\xC5][\\x80-\\xBF])",
      0, AH_ADDR_STREET, 1},
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
-     "Sozialversicherungsnummer|número de seguro social)\\b|"
-     /* record keys: "customer_ssn", "employee.ssn", "ssn_number", "ssnNumber" */
-     "[_\\-.]ssn\\b|\\bssn[_\\-]?(?:number|num|no|nr|id)\\b",
+     "Sozialversicherungsnummer|número de seguro social)\\b",
      HS_FLAG_CASELESS, AH_SSN_CUE, 0},
+    /* record keys: "customer_ssn", "employee.ssn", "ssn_number", "ssnNumber", "CUSTOMER_SSN" (key
+     * spellings, so case as written). */
+    {"[_\\-.]ssn\\b|\\bssn(?:[_\\-](?:number|num|no|nr|id)|Number|Num|No|Nr|Id)\\b|_SSN\\b",
+     0, AH_SSN_CUE, 0},
     /* DATE_OF_BIRTH cues; the date follows. */
     {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date[ _\\-]?of[ _\\-]?birth|birth[ _\\-]?date|birthday|"
      "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"

@@ -319,6 +319,7 @@ static const struct dcase must[] = {
     {"SSN: 219.09.9999 on file", "219.09.9999", SL_PII_US_SSN},
     {"{\"customer_ssn\":\"219099999\"}", "219099999", SL_PII_US_SSN},
     {"ssnNumber: 078-05-1120", "078-05-1120", SL_PII_US_SSN},
+    {"CUSTOMER_SSN=219099999", "219099999", SL_PII_US_SSN},
     /* e-mail addresses URL-encoded or written out with a bracketed "at"/"dot" */
     {"GET /unsubscribe?email=jane.doe%40example.com&list=7", "jane.doe%40example.com", SL_PII_EMAIL},
     {"write to jane.doe [at] example [dot] com today", "jane.doe [at] example [dot] com", SL_PII_EMAIL},
@@ -450,7 +451,7 @@ static const char *const must_not[] = {
     "gl-dt is not a token, nor gldt-short",
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBFXxioOn4rhcGi4zNAPe\n-----END PGP PUBLIC KEY BLOCK-----",
     /* dotted 3-2-4 numbers without an SSN cue are versions; an invalid SSN under an ssn key stays */
-    "version 219.09.9999 released, lesson 123.45.6789, {\"ssn_id\":\"000-00-0000\"}",
+    "version 219.09.9999 released, lesson 123.45.6789, {\"ssn_id\":\"000-00-0000\"}, ORDER_NUMBER=219099999",
     /* a bracketed "at" in prose, "at"/"dot" as words, and "%40" that is no address */
     "meet us (at) noon, we are [at] the office, info at example dot com, 5%40 off, q=a%40b",
     /* -p that is no password: mysql prompts (the next word is the database), ports, a variable */
