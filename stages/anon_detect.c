@@ -54,6 +54,8 @@ enum {
     AH_LABEL_SPACE, /* "[ \t][:=|\t]": a PERSON form label before the space? */
     AH_TABLE, /* a name column's header cell in a CSV/TSV/markdown table */
     AH_TELEGRAM,
+    AH_CLI, /* a client that takes a password as -p<value> (mysql) or -p <value> (sshpass); arg: CLI_* */
+    AH_VENDOR, /* more providers' prefixes in one pattern; det_vendor tells them apart by the bytes */
 };
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
@@ -65,9 +67,16 @@ enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARA
  * "masterKey", "session", "Signature": AS_TOKEN, see token_like). */
 enum { AS_PLAIN, AS_PROSE, AS_TOKEN };
 
+/* AH_EMAIL variants: '@', "%40" (URL-encoded), "[at]"/"(at)"/"{at}" (written out to dodge harvesters). */
+enum { EM_AT, EM_PCT40, EM_OBFUSCATED };
+
+/* det_cli: MySQL/MariaDB clients take the password glued to -p ("-p secret" prompts, and "secret" is
+ * the database); sshpass takes it glued or as the next word. */
+enum { CLI_MYSQL, CLI_SSHPASS };
+
 /* Body charsets for the prefix rules. */
 enum { CS_ALNUM, CS_ALNUM_US, CS_ALNUM_US_DASH, CS_ALNUM_DASH, CS_ALNUM_SLASH, CS_ALNUM_US_DASH_DOT,
-       CS_ALNUM_US_DASH_EQ };
+       CS_ALNUM_US_DASH_EQ, CS_B64 /* base64 and base64url: + / = _ - */ };
 
 /* A prefix_rule's plen for triggers of several prefix lengths: the prefix is the letters before its
  * last byte. */
@@ -166,6 +175,10 @@ static const struct prefix_rule prefix_rules[] = {
 const struct anon_pattern anon_patterns[] = {
     {"[A-Za-z0-9_%+\\-]@[A-Za-z0-9]", 0, AH_EMAIL, 0},
     {"[\\x80-\\xBF]@[A-Za-z0-9\\xC2-\\xF4]|[A-Za-z0-9_%+\\-]@[\\xC2-\\xF4]", 0, AH_EMAIL, 0}, /* RFC 6531: UTF-8 */
+    {"[A-Za-z0-9_.+\\-]%40[A-Za-z0-9]", 0, AH_EMAIL, EM_PCT40},
+    /* "jane.doe [at] example [dot] com", "jane(at)example.com": only with the brackets ("at" and
+     * "dot" as plain words are prose) */
+    {"(?:\\[|\\(|\\{)at(?:\\]|\\)|\\})", HS_FLAG_CASELESS, AH_EMAIL, EM_OBFUSCATED},
     /* The digit and IBAN triggers ("a digit after a non-word byte", "two letters and two digits
      * after one") are found by anon_scan_triggers in C: as patterns they cost a third of the scan. */
     /* An IPv6 address holds "::" or eight groups: "h:h...:" or "::h" somewhere ("12:34" does not). */
@@ -210,6 +223,18 @@ const struct anon_pattern anon_patterns[] = {
     {"\\bpul-", 0, AH_PREFIX, 35},
     {"\\bntn_", 0, AH_PREFIX, 36},
     {"\\bsecret_", 0, AH_PREFIX, 37},
+    /* Passwords on command lines: "mysql -uroot -pS3cret db", "sshpass -p S3cret ssh host" (--password=
+     * and PGPASSWORD= are assignments above). */
+    {"(?:^|[ \\t;|&(\"'`$])(?:mysql(?:dump|admin|import|check|sh)?|mariadb(?:-dump|-admin|dump|admin)?)[ \\t]", 0,
+     AH_CLI, CLI_MYSQL},
+    {"\\bsshpass[ \\t]", 0, AH_CLI, CLI_SSHPASS},
+    /* More documented token prefixes as one pattern (a pattern each cost the scan more); det_vendor
+     * reads which one matched. Airtable's "pat" is too common a word alone: its 14-character id and
+     * '.' are part of the trigger. Azure AD client secrets hold "<digit>Q~" after three characters;
+     * Mailchimp API keys end in "-us<datacenter>". */
+    {"\\b(?:sntry[su]_|NR(?:AK|II|JS)-|HRKU-|tskey-|pscale_(?:tkn|pw|oauth)_|nfp_|figd_|bkua_|CCIPAT_|"
+     "CFPAT-|dt0c01\\.|pcsk_|lsv2_(?:pt|sk)_|sgp_|key-|1//0|EAA|pat[A-Za-z0-9]{14}\\.)|[0-9]Q~|[0-9a-f]-us[0-9]",
+     0, AH_VENDOR, 0},
     /* Telegram bot tokens: the bot's numeric id, ':', then "AA" and 33 base64url characters */
     {"[0-9]:AA[A-Za-z0-9_\\-]{8}", 0, AH_TELEGRAM, 0},
     {"\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}", 0, AH_AWS_ID, 0},
@@ -429,6 +454,10 @@ const struct anon_pattern anon_patterns[] = {
     {"\\b(?:SSN|SSN#|social security(?: number| no\\.?| #)?|numéro de sécurité sociale|"
      "Sozialversicherungsnummer|número de seguro social)\\b",
      HS_FLAG_CASELESS, AH_SSN_CUE, 0},
+    /* record keys: "customer_ssn", "employee.ssn", "ssn_number", "ssnNumber", "CUSTOMER_SSN" (key
+     * spellings, so case as written). */
+    {"[_\\-.]ssn\\b|\\bssn(?:[_\\-](?:number|num|no|nr|id)|Number|Num|No|Nr|Id)\\b|_SSN\\b",
+     0, AH_SSN_CUE, 0},
     /* DATE_OF_BIRTH cues; the date follows. */
     {"\\b(?:(?:born|born on|DOB|D\\.O\\.B|date[ _\\-]?of[ _\\-]?birth|birth[ _\\-]?date|birthday|"
      "Geburtsdatum|Geburtstag|geboren|geboren am|né le|née le|né|née|date de naissance|"
@@ -670,16 +699,29 @@ static size_t cjk_local_start(const struct anon_ctx *c, size_t atpos)
     return s;
 }
 
-static void det_email(struct anon_ctx *c, size_t end)
+/* "3A" "2F" "3F" "3D" "26" at i (any case): a percent-encoded ':' '/' '?' '=' '&' */
+static bool pct_delim(const struct anon_ctx *c, size_t i)
 {
-    size_t atpos = end - 2, s = atpos, e = end - 1, lastdot = 0, k;
+    int a = at(c, i), b = lower(at(c, i + 1));
+
+    return (a == '3' && (b == 'a' || b == 'f' || b == 'd')) || (a == '2' && (b == 'f' || b == '6'));
+}
+
+/* atlen: the '@' as written, 1 byte or 3 ("%40", URL-encoded in a query string or path) */
+static void det_email(struct anon_ctx *c, size_t end, size_t atlen)
+{
+    size_t atpos = end - 1 - atlen, s = atpos, e = end - 1, lastdot = 0, k;
 
     while (s > 0 && is_local(c->p[s - 1]))
         s--;
     while (s < atpos && ((c->p[s] >= 0x80 && c->p[s] < 0xC0) || c->p[s] == '.' || c->p[s] == '\''))
         s++; /* start on a character boundary */
-    if (s == atpos)
+    if (s == atpos && atlen == 1)
         s = cjk_local_start(c, atpos);
+    if (atlen == 3) /* URL-encoded: the local part starts after an encoded ':', '/', '?', '=' or '&' */
+        for (k = s; k + 3 <= atpos; k++)
+            if (c->p[k] == '%' && (pct_delim(c, k + 1)))
+                s = k + 3;
     while (e < c->n && domain_char(c, e))
         e += domain_char(c, e);
     if (e > c->n)
@@ -696,6 +738,62 @@ static void det_email(struct anon_ctx *c, size_t end)
             return;
     if (at(c, s - 1) == '<' && in_msgid_header(c, s))
         return;
+    add(c, s, e, SL_PII_EMAIL);
+}
+
+/* A bracketed "dot" ("[dot]", "(dot)", "{dot}", any case) at i, with up to one space either side:
+ * its end, or 0. */
+static size_t obf_dot_at(const struct anon_ctx *c, size_t i)
+{
+    static const char open[] = "[({", close[] = "])}";
+    int k;
+
+    if (at(c, i) == ' ')
+        i++;
+    for (k = 0; k < 3; k++)
+        if (at(c, i) == open[k] && lower(at(c, i + 1)) == 'd' && lower(at(c, i + 2)) == 'o' &&
+            lower(at(c, i + 3)) == 't' && at(c, i + 4) == close[k])
+            return at(c, i + 5) == ' ' ? i + 6 : i + 5;
+    return 0;
+}
+
+/* "jane.doe [at] example [dot] com", "jane(at)example.com" (end is after the bracketed "at"): a
+ * local part right before (one space allowed), then domain labels joined by '.' or a bracketed
+ * "dot", at least two labels, the last one (the TLD) two or more letters. */
+static void det_email_obf(struct anon_ctx *c, size_t end)
+{
+    size_t atpos = end - 4, s = atpos, e, lab = 0, tld = 0, labels = 0, d;
+
+    if (s > 0 && c->p[s - 1] == ' ')
+        s--;
+    d = s;
+    while (s > 0 && d - s < 64 && (is_alnum(c->p[s - 1]) || in_set("._+-", c->p[s - 1])))
+        s--;
+    while (s < d && c->p[s] == '.')
+        s++;
+    if (s == d || c->p[s] == '-')
+        return;
+    e = at(c, end) == ' ' ? end + 1 : end;
+    while (e < c->n && e - end < 256) {
+        lab = e;
+        while (e < c->n && (is_alnum(c->p[e]) || c->p[e] == '-'))
+            e++;
+        if (e == lab)
+            break;
+        labels++;
+        tld = lab;
+        if (at(c, e) == '.' && is_alnum(at(c, e + 1)))
+            e++;
+        else if ((d = obf_dot_at(c, e)) && is_alnum(at(c, d)))
+            e = d;
+        else
+            break;
+    }
+    if (labels < 2 || e - tld < 2)
+        return;
+    for (d = tld; d < e; d++)
+        if (!is_alpha(c->p[d]))
+            return;
     add(c, s, e, SL_PII_EMAIL);
 }
 
@@ -722,7 +820,9 @@ static size_t parse_ipv4(const struct anon_ctx *c, size_t i)
     return i;
 }
 
-static size_t parse_ssn(const struct anon_ctx *c, size_t i)
+/* dots: '.' also separates the groups ("123.45.6789"), taken only after an SSN cue (without one it
+ * reads as a version or a decimal). */
+static size_t parse_ssn(const struct anon_ctx *c, size_t i, bool dots)
 {
     static const unsigned char lens[3] = {3, 2, 4};
     unsigned v[3];
@@ -736,7 +836,7 @@ static size_t parse_ssn(const struct anon_ctx *c, size_t i)
         if (g < 2) {
             if (g == 0)
                 sep = at(c, i);
-            if ((sep != '-' && sep != ' ') || at(c, i) != sep)
+            if ((sep != '-' && sep != ' ' && (!dots || sep != '.')) || at(c, i) != sep)
                 return 0;
             i++;
         }
@@ -3616,6 +3716,8 @@ static bool in_cs(int ch, int cs)
         return true;
     /* '_' and '-' belong to the US_DASH sets, and to the two wider ones (SendGrid's and Atlassian's
      * bodies hold them too: an early return here once cut those tokens at their first '-'). */
+    if (cs == CS_B64)
+        return ch == '+' || ch == '/' || ch == '=' || ch == '_' || ch == '-';
     if (ch == '_')
         return cs == CS_ALNUM_US || cs == CS_ALNUM_US_DASH || cs == CS_ALNUM_US_DASH_DOT || cs == CS_ALNUM_US_DASH_EQ;
     if (ch == '-')
@@ -3643,6 +3745,111 @@ static void det_prefix(struct anon_ctx *c, size_t end, int arg)
         e--;
     if (e - end >= r->minlen)
         add(c, s, e, SL_PII_SECRET);
+}
+
+/* The prefixes behind AH_VENDOR with their documented bodies (vendors' docs and their
+ * secret-scanning partner formats): the body charset, its least and (when fixed) most length, and
+ * whether it is lower-case hex. */
+enum { VB_ANY, VB_HEX };
+struct vendor_rule {
+    const char *lit;
+    unsigned char cs, minlen, maxlen, hex;
+};
+static const struct vendor_rule vendor_rules[] = {
+    {"sntrys_", CS_B64, 60, 0, VB_ANY},           /* Sentry org auth token: base64 JSON, '_', secret */
+    {"sntryu_", CS_ALNUM, 64, 64, VB_HEX},        /* Sentry user auth token */
+    {"NRAK-", CS_ALNUM, 27, 27, VB_ANY},          /* New Relic user API key */
+    {"NRII-", CS_ALNUM_US_DASH, 32, 32, VB_ANY},  /* New Relic insert key */
+    {"NRJS-", CS_ALNUM, 19, 19, VB_HEX},          /* New Relic browser key */
+    {"HRKU-", CS_ALNUM_US_DASH, 60, 0, VB_ANY},   /* Heroku API key (HRKU-AA + 58) */
+    {"tskey-", CS_ALNUM_DASH, 30, 0, VB_ANY},     /* Tailscale tskey-auth-<id>-<secret>, -api-, -client- */
+    {"pscale_tkn_", CS_ALNUM_US_DASH_DOT, 32, 0, VB_ANY}, /* PlanetScale service token */
+    {"pscale_pw_", CS_ALNUM_US_DASH_DOT, 32, 0, VB_ANY},  /* PlanetScale password */
+    {"pscale_oauth_", CS_ALNUM_US_DASH_DOT, 32, 0, VB_ANY},
+    {"nfp_", CS_ALNUM, 36, 0, VB_ANY},            /* Netlify personal access token */
+    {"figd_", CS_ALNUM_US_DASH, 40, 0, VB_ANY},   /* Figma personal access token */
+    {"bkua_", CS_ALNUM, 40, 40, VB_HEX},          /* Buildkite API access token */
+    {"CCIPAT_", CS_ALNUM_US, 60, 0, VB_ANY},      /* CircleCI personal token: 22, '_', 40 hex */
+    {"CFPAT-", CS_ALNUM_US_DASH, 43, 0, VB_ANY},  /* Contentful personal access token */
+    {"dt0c01.", CS_ALNUM_US_DASH_DOT, 89, 0, VB_ANY}, /* Dynatrace: 24, '.', 64 */
+    {"pcsk_", CS_ALNUM_US, 50, 0, VB_ANY},        /* Pinecone API key */
+    {"lsv2_pt_", CS_ALNUM_US, 43, 0, VB_ANY},     /* LangSmith: 32 hex, '_', 10 hex */
+    {"lsv2_sk_", CS_ALNUM_US, 43, 0, VB_ANY},
+    {"sgp_", CS_ALNUM_US, 40, 0, VB_ANY},         /* Sourcegraph: 40 hex, or "local_"/16 hex '_' 40 hex */
+    {"key-", CS_ALNUM, 32, 32, VB_HEX},           /* Mailgun private API key */
+    {"1//0", CS_ALNUM_US_DASH, 40, 0, VB_ANY},    /* Google OAuth refresh token (base64url) */
+    {"EAA", CS_ALNUM, 100, 0, VB_ANY},            /* Meta/Facebook access token */
+};
+
+static bool hex_lower(int ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f'); }
+
+/* A run of hex_lower bytes of exactly len ending at e (not preceded by an alphanumeric)? */
+static bool hex_before(const struct anon_ctx *c, size_t e, size_t len)
+{
+    size_t i;
+
+    if (e < len)
+        return false;
+    for (i = e - len; i < e; i++)
+        if (!hex_lower(c->p[i]))
+            return false;
+    return !is_alnum(before(c, e - len));
+}
+
+static void det_vendor(struct anon_ctx *c, size_t end)
+{
+    size_t i, s, e;
+
+    /* Mailchimp: 32 hex, "-us", 1-2 digits (end is after the first digit) */
+    if (end >= 36 && c->p[end - 1] >= '0' && c->p[end - 1] <= '9' && c->p[end - 2] == 's' && c->p[end - 3] == 'u' &&
+        c->p[end - 4] == '-') {
+        e = end + (is_digit(at(c, end)) ? 1 : 0);
+        if (hex_before(c, end - 4, 32) && !is_alnum(at(c, e)))
+            add(c, end - 36, e, SL_PII_SECRET);
+        return;
+    }
+    /* Azure AD client secret: 3 of [A-Za-z0-9_~.], a digit, "Q~", 31-34 of [A-Za-z0-9_~.-] */
+    if (end >= 6 && c->p[end - 1] == '~' && c->p[end - 2] == 'Q') {
+        s = end - 6;
+        for (i = s; i < end - 3; i++)
+            if (!is_alnum(c->p[i]) && c->p[i] != '_' && c->p[i] != '~' && c->p[i] != '.')
+                return;
+        if (is_alnum(before(c, s)) || before(c, s) == '_' || before(c, s) == '~')
+            return;
+        for (e = end; e < c->n && e - end <= 34 && (is_alnum(c->p[e]) || in_set("_~.-", c->p[e])); e++)
+            ;
+        while (e > end && c->p[e - 1] == '.')
+            e--;
+        if (e - end >= 31 && e - end <= 34)
+            add(c, s, e, SL_PII_SECRET);
+        return;
+    }
+    /* Airtable personal access token: "pat", 14 alphanumerics, '.', 64 hex */
+    if (end >= 18 && c->p[end - 1] == '.' && memcmp(c->p + end - 18, "pat", 3) == 0) {
+        for (e = end; e < c->n && hex_lower(c->p[e]); e++)
+            ;
+        if (e - end == 64 && !is_alnum(at(c, e))) {
+            add(c, end - 18, e, SL_PII_SECRET);
+            return;
+        }
+    }
+    for (i = 0; i < sizeof(vendor_rules) / sizeof(vendor_rules[0]); i++) {
+        const struct vendor_rule *r = &vendor_rules[i];
+        size_t l = strlen(r->lit);
+
+        if (end < l || memcmp(c->p + end - l, r->lit, l) != 0)
+            continue;
+        s = end - l;
+        for (e = end; e < c->n && in_cs(c->p[e], r->cs); e++)
+            if (r->hex == VB_HEX && !hex_lower(c->p[e]))
+                break;
+        while (e > end && c->p[e - 1] == '.') /* a sentence's full stop after the token */
+            e--;
+        if (e - end < r->minlen || (r->maxlen && (e - end > r->maxlen || is_alnum(at(c, e)))))
+            return;
+        add(c, s, e, SL_PII_SECRET);
+        return;
+    }
 }
 
 /* "123456789:AA..." (end is 10 bytes after the ':'): the bot id (6-12 digits) and 30-40 base64url
@@ -3852,6 +4059,37 @@ static void det_assign(struct anon_ctx *c, size_t end, int kind)
         add(c, i, e, SL_PII_SECRET);
 }
 
+/* The rest of a command line after "mysql "/"sshpass ": its -p option's value, up to a shell
+ * separator or the line's end (bounded: 512 bytes). "-p" alone prompts; "$VAR" and "<password>"
+ * are placeholders. */
+static void det_cli(struct anon_ctx *c, size_t end, int kind)
+{
+    size_t i = end, lim = end + 512 < c->n ? end + 512 : c->n, s, e;
+    int q;
+
+    while (i < lim && c->p[i] != '\n' && !strchr(";|&", c->p[i])) {
+        if (c->p[i] == '-' && at(c, i + 1) == 'p' && (i == end || c->p[i - 1] == ' ' || c->p[i - 1] == '\t')) {
+            s = i + 2;
+            if (kind == CLI_SSHPASS)
+                while (s < lim && (c->p[s] == ' ' || c->p[s] == '\t'))
+                    s++;
+            q = at(c, s) == '\'' || at(c, s) == '"' ? at(c, s) : 0;
+            s += q ? 1 : 0;
+            e = s;
+            if (q)
+                while (e < lim && c->p[e] != q && c->p[e] != '\n')
+                    e++;
+            else
+                while (e < lim && !val_stop(c->p[e]))
+                    e++;
+            if (e >= s + 4 && (q ? at(c, e) == q : true) && !is_placeholder(c, s, e))
+                add(c, s, e, SL_PII_SECRET);
+            return;
+        }
+        i++;
+    }
+}
+
 static void det_bearer(struct anon_ctx *c, size_t end)
 {
     size_t e = end;
@@ -3926,7 +4164,7 @@ static __attribute__((noinline)) void det_digit_long(struct anon_ctx *c, size_t 
                    (r0 >= 13 || after0 == ' ' || after0 == '-' || after0 == '.' || after0 == 0xC2 || after0 == 0xE2);
     bool addr_ok = !plus && r0 <= 5 && (after0 == ' ' || after0 == ',' || is_lower(after0));
 
-    if (ssn_ok && (e = parse_ssn(c, pos)) != 0) {
+    if (ssn_ok && (e = parse_ssn(c, pos, false)) != 0) {
         add(c, pos, e, SL_PII_US_SSN);
         best = e;
     }
@@ -4175,7 +4413,7 @@ static void det_ssn_cue(struct anon_ctx *c, size_t end)
             return; /* an earlier operator's output or the line end ends the search */
         if (!is_digit(c->p[i]) || is_alnum(before(c, i)))
             continue;
-        if ((e = parse_ssn(c, i)) != 0) {
+        if ((e = parse_ssn(c, i, true)) != 0) {
             add(c, i, e, SL_PII_US_SSN);
         } else if (digit_run(c, i) == 9 && !is_alnum(at(c, i + 9))) {
             unsigned area = num_at(c, i, 3), grp = num_at(c, i + 3, 2), ser = num_at(c, i + 5, 4);
@@ -4422,7 +4660,12 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
         return;
     pt = &anon_patterns[id];
     switch (pt->handler) {
-    case AH_EMAIL: det_email(c, end); break;
+    case AH_EMAIL:
+        if (pt->arg == EM_OBFUSCATED)
+            det_email_obf(c, end);
+        else
+            det_email(c, end, pt->arg == EM_PCT40 ? 3 : 1);
+        break;
     case AH_DIGIT: det_digit(c, end - 1); break;
     case AH_IBAN: det_iban(c, end); break;
     case AH_IPV6: det_ipv6(c, end); break;
@@ -4450,6 +4693,8 @@ void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)
         break;
     case AH_TABLE: det_table(c, end); break;
     case AH_TELEGRAM: det_telegram(c, end); break;
+    case AH_VENDOR: det_vendor(c, end); break;
+    case AH_CLI: det_cli(c, end, pt->arg); break;
     default: break;
     }
 }

@@ -991,6 +991,97 @@ def handwritten():
     return D
 
 
+# ---- appended generators (their own random stream, so every line above stays byte-identical) ------
+
+R2 = random.Random(20261127)
+HEX = "0123456789abcdef"
+B62 = string.ascii_letters + string.digits
+
+
+def tok2(n, alphabet=B62):
+    return "".join(R2.choice(alphabet) for _ in range(n))
+
+
+def vendor_token():
+    """A token in one of the providers' documented shapes (prefix, charset, length)."""
+    b32 = string.ascii_uppercase + "234567"
+    return R2.choice([
+        lambda: "sntryu_" + tok2(64, HEX),
+        lambda: "NRAK-" + tok2(27, string.ascii_uppercase + string.digits),
+        lambda: "pat" + tok2(14) + "." + tok2(64, HEX),
+        lambda: "1//0" + tok2(R2.randint(90, 110), B62 + "-_"),
+        lambda: "EAAB" + tok2(R2.randint(150, 200)),
+        lambda: "HRKU-AA" + tok2(58, B62 + "-_"),
+        lambda: "tskey-auth-k" + tok2(10) + "CNTRL-" + tok2(32),
+        lambda: "pscale_tkn_" + tok2(43, B62 + "_"),
+        lambda: "nfp_" + tok2(36),
+        lambda: "figd_" + tok2(40, B62 + "-_"),
+        lambda: "bkua_" + tok2(40, HEX),
+        lambda: "CCIPAT_" + tok2(22) + "_" + tok2(40, HEX),
+        lambda: "CFPAT-" + tok2(43, B62 + "-_"),
+        lambda: "dt0c01." + tok2(24, b32) + "." + tok2(64, b32),
+        lambda: "pcsk_" + tok2(6) + "_" + tok2(63),
+        lambda: "lsv2_" + R2.choice(["pt", "sk"]) + "_" + tok2(32, HEX) + "_" + tok2(10, HEX),
+        lambda: "sgp_" + tok2(16, HEX) + "_" + tok2(40, HEX),
+        lambda: "key-" + tok2(32, HEX),
+        lambda: tok2(3) + str(R2.randint(0, 9)) + "Q~" + tok2(34, B62 + "_-"),
+        lambda: tok2(32, HEX) + "-us" + str(R2.randint(1, 21)),
+    ])()
+
+
+def ssn2():
+    area = R2.choice([a for a in range(1, 900) if a != 666])
+    return "%03d" % area, "%02d" % R2.randint(1, 99), "%04d" % R2.randint(1, 9999)
+
+
+def t_vendor():
+    d = Doc("en_US", R2.choice(["config", "chat"]))
+    for _ in range(3):
+        pre, post = R2.choice([("token: ", "\n"), ("export KEY=", "\n"), ("key is ", " and "),
+                               ('{"apiKey": "', '"}\n'), ("here: ", ". ")])
+        d.t(pre).v("OTHER_TOKEN", vendor_token()).t(post)
+    d.t("commit ").n("GIT_SHA", tok2(40, HEX)).t(", request ")
+    u = tok2(32, HEX)
+    d.n("UUID", "%s-%s-%s-%s-%s" % (u[:8], u[8:12], u[12:16], u[16:20], u[20:])).t("\n")
+    return d
+
+
+def t_cli2():
+    d = Doc("en_US", "shell")
+    d.t("$ mysqldump -h db.internal -uroot -p").v("PASSWORD", tok2(R2.randint(8, 14)) + R2.choice(["", "!", "9"]))
+    d.t(" shop > shop.sql\n$ mysql -u app -p'").v("PASSWORD", tok2(6) + " " + tok2(6)).t("' app\n")
+    d.t("$ sshpass -p ").v("PASSWORD", tok2(12)).t(" ssh -p ").n("NUMBER", str(R2.randint(1025, 65000)))
+    d.t(" deploy@host\n")
+    return d
+
+
+def t_email2():
+    d = Doc("en_US", R2.choice(["url", "email"]))
+    first, last = R2.choice(["anna", "mike", "sara", "j"]), R2.choice(["smith", "rossi", "nowak", "berg"])
+    dom = R2.choice(["example.com", "mail.example.org", "example.co.uk"])
+    d.t("GET /unsubscribe?email=").v("EMAIL", "%s.%s%%40%s" % (first, last, dom)).t("&list=")
+    d.n("NUMBER", str(R2.randint(100, 999))).t("\nWrite to ")
+    w = R2.choice([("[at]", "[dot]", " "), ("(at)", "(dot)", ""), ("(at)", ".", ""), ("[AT]", "[DOT]", " ")])
+    sp = w[2]
+    d.v("EMAIL", "%s%s%s%s%s%s%s" % (first, sp, w[0], sp, dom.replace(".", sp + w[1] + sp, 1), "", ""))
+    d.t(" or meet us (at) noon.\n")
+    return d
+
+
+def t_ssn2():
+    d = Doc("en_US", R2.choice(["form", "config"]))
+    a, g, s_ = ssn2()
+    d.t(R2.choice(["SSN: ", "Social Security No. ", "SSN# "])).v("US_SSN", "%s.%s.%s" % (a, g, s_)).t("\n")
+    a, g, s_ = ssn2()
+    pre, post = R2.choice([('{"customer_ssn":"', '"}'), ('{"employee.ssn": "', '"}'), ("ssn_number=", "")])
+    d.t(pre).v("US_SSN", R2.choice(["%s%s%s", "%s-%s-%s"]) % (a, g, s_)).t(post + "\n")
+    d.t("release ").n("SEMVER", "%d.%d.%d" % (R2.randint(1, 20), R2.randint(0, 40), R2.randint(0, 300))).t("\n")
+    return d
+
+
+APPENDED = [t_vendor, t_cli2, t_email2, t_ssn2]
+
+
 def main():
     out = sys.stdout
     for idx, doc in enumerate(handwritten()):
@@ -1002,6 +1093,13 @@ def main():
     for idx in range(600):
         doc = R.choice(TEMPLATES)()
         o = doc.obj(idx)
+        for s in o["spans"] + o["negatives"]:
+            assert o["text"].encode()[s["start"]:s["end"]].decode() == s["value"]
+        out.write(json.dumps(o, ensure_ascii=False) + "\n")
+    for idx in range(60):
+        doc = APPENDED[idx % len(APPENDED)]()
+        o = doc.obj(idx)
+        o["id"] = "hard-s%05d" % idx
         for s in o["spans"] + o["negatives"]:
             assert o["text"].encode()[s["start"]:s["end"]].decode() == s["value"]
         out.write(json.dumps(o, ensure_ascii=False) + "\n")
