@@ -142,6 +142,14 @@ static const struct prefix_rule prefix_rules[] = {
     "Hormat saya|Trân trọng|S pozdravem|Cu stimă|Üdvözlettel|С уважением|Спасибо|С наилучшими пожеланиями|" \
     "Всего доброго|С уважением и наилучшими пожеланиями"
 
+/* The verbs an e-mail client writes after the writer's name in a reply's quote header, before
+ * its ':' at the line end ("Jane Doe wrote:", "Max Müller schrieb:", "Marie Dupont a écrit :",
+ * "Jan Kowalski napisał(a):"). Case as written. */
+#define QUOTE_VERBS \
+    "wrote|writes|schrieb|schreibt|a écrit|escribió|escreveu|ha scritto|scrisse|schreef|napisał|" \
+    "napisała|napisał(a)|pisze|skrev|skriver|kirjoitti|napsal|napsala|napsal(a)|írta|yazdı|a scris|" \
+    "написал|написала|написал(а)|пишет"
+
 #define LABEL_WORDS \
     "Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|" \
     "Patient|Employee|Agent|Assignee|Reporter|Requester|Owner|Sender|Recipient|" \
@@ -1928,7 +1936,7 @@ struct endtab {
     unsigned short head[256]; /* last byte -> index + 1 */
 };
 
-static struct endtab et_labels, et_signoffs;
+static struct endtab et_labels, et_signoffs, et_quotes;
 
 static void endtab_build(struct endtab *t, const char *w, bool fold)
 {
@@ -1967,6 +1975,7 @@ static void sets_build(void)
 #endif
     endtab_build(&et_labels, LABEL_WORDS, true);
     endtab_build(&et_signoffs, SIGNOFF_WORDS, false);
+    endtab_build(&et_quotes, QUOTE_VERBS, false);
     ws_build(&set_streets);
     ws_build(&set_particles);
     ws_build(&set_months);
@@ -4220,6 +4229,8 @@ static void signoff_at(struct anon_ctx *c, size_t t)
         det_person(c, t + 1, PC_LINE_AFTER);
 }
 
+static void quote_at(struct anon_ctx *c, size_t t);
+
 /* A form label's end byte (':', '=', '|' or a tab) at t: the label, an optional quote and one
  * optional blank after it ("Name:", "\"name\": ", "Kunde' =") end before it; the name follows. */
 static void label_at(struct anon_ctx *c, size_t t)
@@ -4230,6 +4241,127 @@ static void label_at(struct anon_ctx *c, size_t t)
 
     if (label_before(c, t) || (q1 && label_before(c, t - 1)) || (q2 && label_before(c, t - 2)))
         det_person(c, t + 1, PC_NEXT);
+    else if (p[t] == ':')
+        quote_at(c, t);
+}
+
+/* Capitalised name words (and the particles between them: "Jan de Vries") that end at e, walked
+ * back: at most four name words. Returns the first one's start, SIZE_MAX if none. */
+static size_t name_back(const struct anon_ctx *c, size_t e)
+{
+    size_t k = e, s0 = SIZE_MAX;
+    int nw = 0, nt = 0;
+
+    while (nw < 4 && nt < 7) {
+        size_t ws = k;
+
+        while (ws > 0 && k - ws < 40 && (is_wordbyte(c->p[ws - 1]) || c->p[ws - 1] == '\'' || c->p[ws - 1] == '-'))
+            ws--;
+        if (ws == k || word_end(c, ws) != k)
+            break;
+        if (name_word_ok(c, ws, k) && !word_is(c, ws, k, (const char *const[]){"someone", "somebody", "anonymous",
+                                                                                 "jemand", "quelqu'un", "alguien", NULL})) {
+            nw++;
+            s0 = ws;
+        } else if (!(nw > 0 && word_in(c, ws, k, &set_particles))) {
+            break;
+        }
+        nt++;
+        if (ws == 0 || c->p[ws - 1] != ' ')
+            break;
+        k = ws - 1;
+    }
+    return s0;
+}
+
+/* Back from e over " <jane@x.com>", " (<ana@x.es>)" or " [EMAIL]" between a name and what follows
+ * it; e if there is none. */
+static size_t skip_addr_back(const struct anon_ctx *c, size_t e)
+{
+    size_t k = e;
+    int close = k > 0 ? c->p[k - 1] : 0, open = close == '>' ? '<' : close == ')' ? '(' : close == ']' ? '[' : 0;
+
+    if (!open)
+        return e;
+    for (k--; k > 0 && e - k < 100 && c->p[k - 1] != open && c->p[k - 1] != '\n'; k--)
+        ;
+    if (k == 0 || c->p[k - 1] != open || k < 2 || c->p[k - 2] != ' ')
+        return e;
+    return k - 2;
+}
+
+/* Start of a QUOTE_VERBS verb that ends at e (a word boundary before it), SIZE_MAX if none. */
+static size_t quote_verb_start(const struct anon_ctx *c, size_t e)
+{
+    unsigned i;
+
+    if (e <= c->wstart)
+        return SIZE_MAX;
+    for (i = et_quotes.head[c->p[e - 1]]; i; i = et_quotes.word[i - 1].next) {
+        size_t len = et_quotes.word[i - 1].len;
+
+        if (e - c->wstart >= len && memcmp(c->p + e - len, et_quotes.word[i - 1].w, len) == 0 &&
+            boundary_before(c, e - len))
+            return e - len;
+    }
+    return SIZE_MAX;
+}
+
+/* Does a quote header's name start at s: at its line's start (after quote marks '>'), after the
+ * date's comma, or after a time ("10:12 ", "10:12 AM ")? */
+static bool quote_name_start(const struct anon_ctx *c, size_t s)
+{
+    size_t k = s;
+
+    while (k > c->wstart && (c->p[k - 1] == ' ' || c->p[k - 1] == '>' || c->p[k - 1] == '\t'))
+        k--;
+    if (k == 0 || c->p[k - 1] == '\n')
+        return true;
+    if (s < 2 || c->p[s - 1] != ' ')
+        return false;
+    if (c->p[s - 2] == ',' || is_digit(c->p[s - 2]))
+        return true;
+    return s >= 4 && (lower(c->p[s - 2]) == 'm' && (lower(c->p[s - 3]) == 'a' || lower(c->p[s - 3]) == 'p')) &&
+           c->p[s - 4] == ' ' && s >= 5 && is_digit(c->p[s - 5]);
+}
+
+/* A ':' at t that ends its line: a reply's quote header? Either the writer's name, then the verb
+ * ("Jane Doe wrote:", "El ..., Ana García (<ana@x.es>) escribió:"), the name starting its line or
+ * following the date; or the German, Dutch and Scandinavian order, verb first ("Am 03.06.2024 um
+ * 10:12 schrieb Max Müller:", "Den ... skrev Lars Berg <lars@x.se>:"). */
+static void quote_at(struct anon_ctx *c, size_t t)
+{
+    size_t k = t, vs, s0, ne;
+    int nx = at(c, t + 1);
+
+    if (!(nx == 0 || nx == '\n' || nx == '\r' || (nx == ' ' && (at(c, t + 2) == 0 || at(c, t + 2) == '\n'))))
+        return;
+    if (k > 0 && c->p[k - 1] == ' ') /* French: "a écrit :" */
+        k--;
+    vs = quote_verb_start(c, k);
+    if (vs != SIZE_MAX) { /* the name before the verb */
+        if (vs < 2 || c->p[vs - 1] != ' ')
+            return;
+        ne = skip_addr_back(c, vs - 1);
+        s0 = name_back(c, ne);
+        if (s0 == SIZE_MAX || !quote_name_start(c, s0))
+            return;
+    } else { /* the verb before the name */
+        size_t we;
+
+        ne = skip_addr_back(c, k);
+        s0 = name_back(c, ne);
+        if (s0 == SIZE_MAX || s0 < 2 || c->p[s0 - 1] != ' ')
+            return;
+        for (we = s0 - 1; we > 0 && is_wordbyte(c->p[we - 1]); we--)
+            ;
+        if (!word_is(c, we, s0 - 1, (const char *const[]){"schrieb", "schreef", "skrev", NULL}))
+            return;
+    }
+    if (company_in(c, s0, ne - 1))
+        return;
+    (void)parse_name(c, s0, true);
+    add(c, s0, ne, SL_PII_PERSON);
 }
 
 /* One candidate digit at j: the digit trigger (non-word byte before) or the IBAN trigger (a

@@ -409,6 +409,9 @@ static const char *const must_not[] = {
     "ssl_key: /etc/ssl/private/server2024.key",
     "routing_key=orders.created, session_timeout=3600, primary_key: id",
     "Signature: John",
+    /* quote-header look-alikes: no name before or after the verb, or no line end after the ':' */
+    "Someone wrote:\n> x\nHe wrote:\nSupport wrote:\nThe Team wrote:\nAcme Corp wrote:\n",
+    "As Jane Austen wrote: it is a truth universally acknowledged",
     "DHL tracking 1234 5678 90",
     "part no. 0123-4567-89",
     "total 123 456 789,00 \xE2\x82\xAC",
@@ -460,6 +463,14 @@ static const struct {
     {"| Name | Phone |\n|---|---|\n| Priya Patel | 555 |", "Priya", "| Name | Phone |\n|---|---|\n| "},
     {"안녕하세요, 제 이름은 김민수입니다.", "김민수", "입니다."},
     {"livraison au 12 rue de la Paix, 75002 Paris.", "Paix", "livraison au "},
+    /* reply quote headers: the writer goes, the verb and the date stay */
+    {"Max M\xC3\xBCller schrieb:\n> Hallo", "M\xC3\xBCller", " schrieb:\n> Hallo"},
+    {"Am 03.06.2024 um 10:12 schrieb Max M\xC3\xBCller:\n> Hallo", "Max", "Am 03.06.2024 um 10:12 schrieb "},
+    {"Jan de Vries schreef:\n> hoi", "Vries", " schreef:"},
+    {"pon., 3 cze 2024 o 10:12 Jan Kowalski napisa\xC5\x82(a):\n", "Kowalski", "o 10:12 "},
+    {"Mario Rossi ha scritto:\r\n> ciao", "Rossi", " ha scritto:"},
+    {"Jane <jane@x.example> wrote:\n> hi", "Jane", " wrote:"},
+    {"Den m\xC3\xA5n 3 juni 2024 kl 10:12 skrev Lars Berg:\n> hej", "Berg", " kl 10:12 skrev "},
 };
 
 static void test_script_name_extent(void **state)
