@@ -371,7 +371,7 @@ const struct anon_pattern anon_patterns[] = {
     {"(?:ผมชื่อ|ฉันชื่อ|ดิฉันชื่อ|หนูชื่อ|(?:ชื่อ|ชื่อ-นามสกุล|ชื่อ-สกุล|ชื่อลูกค้า)[ \\t]?:) ?", 0, AH_PERSON, PC_THAI},
     /* Titles in capitals ("MR JOHN SMITH", "ATTN MRS. O'NEIL" on labels and in legacy systems): the
      * name is read in capitals too. DR, MS and SR only with their dot ("12 MAIN DR", "MS SQL"). */
-    {"\\b(?:MR|MRS|MISS|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
+    {"\\b(?:MR|MRS|MISS|MSTR|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
     /* A person's role in prose, or who did something ("the customer John Smith", "Patient: Anna
      * Kowalski", "opened by Peter Müller", "according to Jennifer Wilson"): the name must be two or
      * more capitalised name words (det_person), so "the customer service team" and "Patient Portal"
@@ -2839,6 +2839,86 @@ static void name_list_after(struct anon_ctx *c, size_t e)
     }
 }
 
+/* The titles a booking system writes after a passenger's name ("WILSON/JAMES MR"). */
+static const char *const pax_titles[] = {"mr", "mrs", "ms", "mstr", "miss", "dr", "mx", NULL};
+
+/* A word of two or more capitals [s, e) that may be a name in a booking record: no title, no
+ * known non-name ("AND/OR" is not "OR AND"). */
+static bool pax_word(const struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t k;
+
+    if (e < s + 2)
+        return false;
+    for (k = s; k < e; k++)
+        if (!is_upper(c->p[k]) && c->p[k] != '\'' && c->p[k] != '-')
+            return false;
+    return !word_is(c, s, e, pax_titles) && !word_in(c, s, e, &set_not_names);
+}
+
+/* Booking systems' passenger names (IATA "SURNAME/GIVEN", as on tickets and PNRs): after the family
+ * name in capitals ending at e, '/' and one to three given names in capitals. Their end, or 0;
+ * *title tells whether a title follows ("WILSON/JAMES MR"). */
+static size_t slash_given(const struct anon_ctx *c, size_t e, bool *title)
+{
+    size_t k = e + 1, we, last = 0;
+    int nw = 0;
+
+    *title = false;
+    if (at(c, e) != '/')
+        return 0;
+    while (nw < 3 && (we = word_end(c, k)) > k && pax_word(c, k, we) && !is_alnum(at(c, we)) && at(c, we) != '/') {
+        last = we;
+        nw++;
+        if (at(c, we) != ' ')
+            break;
+        k = we + 1;
+    }
+    if (!last)
+        return 0;
+    if (at(c, last) == ' ') {
+        we = word_end(c, last + 1);
+        *title = word_is(c, last + 1, we, pax_titles) && is_upper(at(c, last + 1)) && !is_alnum(at(c, we));
+    }
+    return last;
+}
+
+/* The title (at ts, after one space) ends a booking record's "SURNAME/GIVEN": the name's start,
+ * SIZE_MAX if there is none. */
+static size_t slash_name_before(const struct anon_ctx *c, size_t ts)
+{
+    size_t k, s0, e0;
+    int nw = 0;
+
+    if (ts < 5 || c->p[ts - 1] != ' ')
+        return SIZE_MAX;
+    for (k = ts - 1; nw < 3;) { /* the given names, back to the '/' */
+        size_t ws = k;
+
+        while (ws > 0 && k - ws < 40 && (is_upper(c->p[ws - 1]) || c->p[ws - 1] == '\'' || c->p[ws - 1] == '-'))
+            ws--;
+        if (ws == 0 || !pax_word(c, ws, k))
+            return SIZE_MAX;
+        nw++;
+        if (c->p[ws - 1] == '/') {
+            k = ws - 1;
+            break;
+        }
+        if (c->p[ws - 1] != ' ' || ws < 2)
+            return SIZE_MAX;
+        k = ws - 1;
+    }
+    if (c->p[k] != '/')
+        return SIZE_MAX;
+    e0 = k;
+    for (s0 = e0; s0 > 0 && e0 - s0 < 40 && (is_upper(c->p[s0 - 1]) || c->p[s0 - 1] == '\'' || c->p[s0 - 1] == '-'); s0--)
+        ;
+    /* a PNR numbers its names ("1.1WILSON/JAMES MR"): a digit may touch the name */
+    if (!pax_word(c, s0, e0) || (s0 > 0 && (is_alpha(c->p[s0 - 1]) || c->p[s0 - 1] == '/' || c->p[s0 - 1] >= 0x80)))
+        return SIZE_MAX;
+    return s0;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -3016,6 +3096,19 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             i++;
     }
     i = skip_markup(c, i);
+    if (kind == PC_UPPER) { /* "WILSON/JAMES MR SEAT 12A": the title ends a booking name, no name follows */
+        size_t ts = end - 1, s0;
+
+        while (ts > 0 && (is_upper(c->p[ts - 1]) || c->p[ts - 1] == '.'))
+            ts--;
+        if ((s0 = slash_name_before(c, ts)) != SIZE_MAX) {
+            (void)parse_upper_name(c, s0, 1, true);
+            add(c, s0, ts - 1, SL_PII_PERSON);
+            return;
+        }
+        if (ts >= 2 && c->p[ts - 1] == ' ' && (c->p[ts - 2] == ']' || c->p[ts - 2] == '>' || c->p[ts - 2] == '*'))
+            return; /* the rescan of "[REDACTED_PERSON] MR SEAT 12A": the name was before the title */
+    }
     if (kind == PC_UPPER || ((kind == PC_NEXT || kind == PC_ROLE) && cue_upper(c, end) &&
                              parse_upper_name(c, i, 2, false))) {
         if ((e = parse_upper_name(c, i, kind == PC_UPPER ? 1 : 2, false)) != 0) {
@@ -3027,6 +3120,18 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     if ((kind == PC_NEXT || kind == PC_ROLE) && (e = parse_upper_name(c, i, 1, false)) != 0 &&
         e == word_end(c, i)) {
         size_t e2 = given_after_family(c, e, true); /* "Patient: SMITH, JOHN" */
+        bool title;
+
+        if (!e2 && (e2 = slash_given(c, e, &title)) != 0 && !title) { /* "Passenger: WILSON/JAMES" */
+            size_t ws, we = label_word(c, end, &ws);
+            int nx2 = at(c, e2);
+
+            if (!(we && word_is(c, ws, we, (const char *const[]){"passenger", "name", "pax", "traveller", "traveler",
+                                                                 "guest", "passagier", "passager", "pasajero",
+                                                                 "passeggero", "passageiro", NULL}) &&
+                  (nx2 == 0 || strchr(" \r\n;|\t,", nx2))))
+                e2 = 0;
+        }
 
         if (e2) {
             (void)parse_upper_name(c, i, 1, true);
@@ -4213,6 +4318,20 @@ static bool label_before(const struct anon_ctx *c, size_t e)
     return endtab_before(c, &et_labels, e, true, boundary_before);
 }
 
+/* A line that ends (at e) with a booking record's name and its title ("1.1WILSON/JAMES MR"; the
+ * title's own trigger needs a space after it). */
+static void pax_line_end(struct anon_ctx *c, size_t e)
+{
+    size_t ts = e, s0;
+
+    while (ts > c->wstart && e - ts < 5 && is_upper(c->p[ts - 1]))
+        ts--;
+    if (ts < e && word_is(c, ts, e, pax_titles) && (s0 = slash_name_before(c, ts)) != SIZE_MAX) {
+        (void)parse_upper_name(c, s0, 1, true);
+        add(c, s0, ts - 1, SL_PII_PERSON);
+    }
+}
+
 /* A line end at t: a sign-off alone on its line ("Regards,", "Mit freundlichen Grüßen!") ends
  * before up to two of . , ! and blanks (and a CR); the name follows on the next line. */
 static void signoff_at(struct anon_ctx *c, size_t t)
@@ -4227,6 +4346,8 @@ static void signoff_at(struct anon_ctx *c, size_t t)
         e--;
     if (endtab_before(c, &et_signoffs, e, false, line_starts))
         det_person(c, t + 1, PC_LINE_AFTER);
+    else if (e > c->wstart && (c->p[e - 1] == 'R' || c->p[e - 1] == 'S' || c->p[e - 1] == 'X'))
+        pax_line_end(c, e);
 }
 
 static void quote_at(struct anon_ctx *c, size_t t);

@@ -412,6 +412,7 @@ static const char *const must_not[] = {
     /* quote-header look-alikes: no name before or after the verb, or no line end after the ':' */
     "Someone wrote:\n> x\nHe wrote:\nSupport wrote:\nThe Team wrote:\nAcme Corp wrote:\n",
     "As Jane Austen wrote: it is a truth universally acknowledged",
+    "TCP/IP AND/OR N/A I/O over HTTP/2\nRead/Write MS\nPassenger: N/A\nOwner: DEV/OPS\nsee /usr/lib/X11 MR",
     "DHL tracking 1234 5678 90",
     "part no. 0123-4567-89",
     "total 123 456 789,00 \xE2\x82\xAC",
@@ -471,7 +472,36 @@ static const struct {
     {"Mario Rossi ha scritto:\r\n> ciao", "Rossi", " ha scritto:"},
     {"Jane <jane@x.example> wrote:\n> hi", "Jane", " wrote:"},
     {"Den m\xC3\xA5n 3 juni 2024 kl 10:12 skrev Lars Berg:\n> hej", "Berg", " kl 10:12 skrev "},
+    /* booking records' SURNAME/GIVEN: the name goes, the title and the seat stay (also after the
+     * rescan of other modes' output: test_pax_modes) */
+    {"NAME: SMITH/JANE MRS  SEAT 12A", "JANE", " MRS  SEAT 12A"},
+    {"Passenger: WILSON/JAMES\n", "JAMES", "Passenger: "},
+    {"Booked for O'NEIL/MARY ANN MRS on 12JUN", "MARY ANN", " MRS on 12JUN"},
+    {"1.1WILSON/JAMES MR\n2.1WILSON/EMMA MISS\n", "EMMA", " MISS\n"},
 };
+
+/* The rescan after a booking name's replacement reads "<PERSON_1> MRS  SEAT 12A": the title there
+ * ends the replaced name, and the seat stays, whatever the mode wrote. */
+static void test_pax_modes(void **state)
+{
+    static const char in[] = "NAME: SMITH/JANE MRS  SEAT 12A";
+    static const enum sl_anon_mode modes[] = {SL_ANON_REDACT, SL_ANON_MASK, SL_ANON_HASH, SL_ANON_TOKENIZE};
+    struct ctx c;
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+        struct sl_anon_vault *v;
+
+        assert_int_equal(sl_anon_vault_create(&v), 0);
+        ctx_open(&c, modes[k], 0);
+        run(&c, in, sizeof(in) - 1, v);
+        if (strstr(c.out.p, "SMITH") || !strstr(c.out.p, " MRS  SEAT 12A"))
+            fail_msg("mode %zu: %s", k, c.out.p);
+        ctx_close(&c);
+        sl_anon_vault_destroy(v);
+    }
+}
 
 static void test_script_name_extent(void **state)
 {
@@ -863,7 +893,7 @@ int main(void)
         cmocka_unit_test(test_trigger_offsets),
         cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),
         cmocka_unit_test(test_tokenize_restore), cmocka_unit_test(test_outputs_not_detected),
-        cmocka_unit_test(test_rescan_windows),
+        cmocka_unit_test(test_rescan_windows), cmocka_unit_test(test_pax_modes),
         cmocka_unit_test(test_rescan_after_neighbour),
         cmocka_unit_test(test_parse),          cmocka_unit_test(test_off_copies),
     };
