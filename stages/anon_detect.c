@@ -54,7 +54,7 @@ enum {
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
        PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL,
-       PC_BEFORE_MAIL, PC_DEVA, PC_THAI };
+       PC_BEFORE_MAIL, PC_DEVA, PC_THAI, PC_HONORIFIC };
 
 /* det_assign variants: a plain assignment, a prose form ("password is ...") whose value must not be
  * a plain word, or a key that only names a secret when its value looks like one ("signing_key",
@@ -349,6 +349,9 @@ const struct anon_pattern anon_patterns[] = {
     /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
     {"(?:제 이름은|내 이름은|저의 이름은|이름은|(?:이름|성명|성함|고객명|담당자|수신인|보내는 사람)[ \\t]?:) ?", 0, AH_PERSON, PC_KO},
     {"(?:저는|나는|고객|담당자) ?", 0, AH_PERSON, PC_KO_SURNAME},
+    /* A name before an honorific, in the CJK scripts that write none between name and title:
+     * "田中様", "鈴木さん", "山田先生に", "김민수님", "이영희 씨", "王先生", "李女士" (det_honorific). */
+    {"(?:様|殿|さん|先生|氏|님|씨|女士|小姐)", 0, AH_PERSON, PC_HONORIFIC},
     /* German puts the verb last: "An Thomas eskaliert", "von Anna Berger weitergeleitet". The
      * trigger is the verb; det_person walks back over capitalised name words to the preposition
      * (as a pattern, "an " in English text cost 1.6 instructions a byte). */
@@ -2579,6 +2582,141 @@ static size_t parse_ko_surname_name(const struct anon_ctx *c, size_t i)
     return hangul_at(c, e) || (at(c, e) == ' ' && hangul_at(c, e + 1)) ? e : 0;
 }
 
+/* ---- a name before an honorific (Japanese 様 さん 殿 先生 氏, Korean 님 씨, Chinese 先生 女士 小姐) ---- */
+
+static bool bytes_at(const struct anon_ctx *c, size_t i, const char *w)
+{
+    size_t L = strlen(w);
+
+    return i + L <= c->n && memcmp(c->p + i, w, L) == 0;
+}
+
+/* Japanese nouns of a role or a group, not a name, before an honorific: the common noun's last
+ * kanji ("担当者様", "会員様", "学生さん", "看護師さん", "運転手さん", "社長さん", "大家さん") and the
+ * katakana loanwords of roles ("ユーザー様", "スタッフさん"). */
+static const char ja_role_last[] = "者員生師手長主家人士官方族民客様衆達屋社";
+static const char *const ja_kata_roles[] = {"ユーザー", "メンバー", "ゲスト", "オーナー", "スタッフ", "ドライバー",
+                                            "カスタマー", "クライアント", "マスター", "ファン", "パートナー", "ママ",
+                                            "パパ", "サポーター", "オペレーター", "プレイヤー", "ユーザ", NULL};
+
+/* A Japanese name that ends at e before an honorific: 2..4 kanji (the repeat mark after the first)
+ * or 2..8 katakana, nothing of either right before them, and no "お"/"ご" before them (which makes a
+ * polite common noun: "お客様", "ご担当者様"). Returns its start, SIZE_MAX if none. */
+static size_t ja_name_back(const struct anon_ctx *c, size_t e)
+{
+    size_t s = e, n = 0;
+    bool kata = e >= 3 && katakana_at(c, e - 3);
+
+    while (s >= 3 && n < 9 &&
+           (kata ? katakana_at(c, s - 3)
+                 : (cjk_at(c, s - 3) || (n > 0 && c->p[s - 3] == 0xE3 && c->p[s - 2] == 0x80 && c->p[s - 1] == 0x85)))) {
+        s -= 3;
+        n++;
+    }
+    if (n < 2 || n > (kata ? 8u : 4u) || (s >= 3 && (cjk_at(c, s - 3) || katakana_at(c, s - 3))))
+        return SIZE_MAX;
+    if (s >= 3 && (bytes_at(c, s - 3, "お") || bytes_at(c, s - 3, "ご") || bytes_at(c, s - 3, "御")))
+        return SIZE_MAX;
+    if (kata) {
+        size_t k;
+
+        for (k = 0; ja_kata_roles[k]; k++)
+            if (e - s == strlen(ja_kata_roles[k]) && bytes_at(c, s, ja_kata_roles[k]))
+                return SIZE_MAX;
+    } else if (han_in(c, e - 3, ja_role_last)) {
+        return SIZE_MAX;
+    }
+    return s;
+}
+
+/* A Chinese name that ends at e before 先生/女士/小姐: a census family name and up to two given-name
+ * characters (the longest such run). Returns its start, SIZE_MAX if none. */
+static size_t han_name_back(const struct anon_ctx *c, size_t e)
+{
+    size_t L;
+
+    for (L = 3; L >= 1; L--) {
+        size_t s = e - 3 * L, k;
+
+        if (e < 3 * L)
+            continue;
+        for (k = s; k < e && cjk_at(c, k); k += 3)
+            ;
+        if (k < e)
+            continue;
+        if ((L >= 2 && surname_at(c, s, han_surnames2) == 6) || han_in(c, s, han_surnames1))
+            return s;
+    }
+    return SIZE_MAX;
+}
+
+/* A Korean name that ends at e before 님/씨 (one space allowed): three syllables (four after a
+ * two-syllable family name), the first a census family name, nothing in Hangul before them; not a
+ * role noun in "-자" ("사용자님", "이용자님": user) or one of the occupations in "-원". */
+static size_t ko_name_back(const struct anon_ctx *c, size_t e)
+{
+    static const char *const roles[] = {"연구원", "공무원", "은행원", "회사원", NULL};
+    size_t s, k, n = 0;
+
+    if (e >= 1 && c->p[e - 1] == ' ')
+        e--;
+    for (s = e; s >= 3 && hangul_at(c, s - 3) && n < 5; s -= 3)
+        n++;
+    if (s >= 3 && hangul_at(c, s - 3))
+        return SIZE_MAX;
+    if (!(n == 3 || (n == 4 && surname_at(c, s, ko_surnames) == 6)) || !surname_at(c, s, ko_surnames) ||
+        bytes_at(c, e - 3, "자"))
+        return SIZE_MAX;
+    for (k = 0; roles[k]; k++)
+        if (e - s == strlen(roles[k]) && bytes_at(c, s, roles[k]))
+            return SIZE_MAX;
+    return s;
+}
+
+/* The honorific that ends at end: the name before it. */
+static void det_honorific(struct anon_ctx *c, size_t end)
+{
+    size_t s = SIZE_MAX, hs;
+
+    if (end >= 3 && (bytes_at(c, end - 3, "님") || bytes_at(c, end - 3, "씨"))) {
+        hs = end - 3;
+        if (bytes_at(c, end, "앗") || bytes_at(c, end, "름") || bytes_at(c, end, "족") || bytes_at(c, end, "비"))
+            return; /* "씨앗", "씨름", "씨족", "님비": a word that starts with the syllable */
+        s = ko_name_back(c, hs);
+        if (s != SIZE_MAX)
+            add(c, s, hs - (c->p[hs - 1] == ' '), SL_PII_PERSON);
+        return;
+    }
+    if (end >= 3 && (bytes_at(c, end - 3, "様") || bytes_at(c, end - 3, "殿"))) {
+        hs = end - 3;
+        if (bytes_at(c, end, "々") || bytes_at(c, end, "子") || bytes_at(c, end, "式") || bytes_at(c, end, "相") ||
+            bytes_at(c, end, "態"))
+            return; /* "様々", "様子": a word that starts with the character */
+        if (hs >= 3 && han_in(c, hs - 3, "仕同多模異一左有"))
+            return; /* "仕様", "同様", "多様": a word that ends with it */
+        s = ja_name_back(c, hs);
+    } else if (end >= 6 && bytes_at(c, end - 6, "さん")) {
+        hs = end - 6;
+        s = ja_name_back(c, hs);
+    } else if (end >= 6 && (bytes_at(c, end - 6, "先生") || bytes_at(c, end - 3, "氏"))) {
+        bool sensei = bytes_at(c, end - 6, "先生");
+
+        hs = end - (sensei ? 6 : 3);
+        /* Japanese (hiragana right after): a name of kanji or katakana; Chinese: a family name */
+        if (hiragana_at(c, end))
+            s = ja_name_back(c, hs);
+        else if (sensei)
+            s = han_name_back(c, hs);
+    } else if (end >= 6 && (bytes_at(c, end - 6, "女士") || bytes_at(c, end - 6, "小姐"))) {
+        hs = end - 6;
+        s = han_name_back(c, hs);
+    } else {
+        return;
+    }
+    if (s != SIZE_MAX)
+        add(c, s, hs, SL_PII_PERSON);
+}
+
 /* Is [s,e) a "key" (in double quotes, then ':') from set? s is at the opening quote. */
 static bool json_key_in(const struct anon_ctx *c, size_t s, const struct wordset *set)
 {
@@ -2980,6 +3118,10 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             (void)parse_name(c, q, true);
             add(c, i, le, SL_PII_PERSON);
         }
+        return;
+    }
+    if (kind == PC_HONORIFIC) {
+        det_honorific(c, end);
         return;
     }
     if (kind == PC_HAN_SURNAME) {

@@ -412,6 +412,10 @@ static const char *const must_not[] = {
     /* quote-header look-alikes: no name before or after the verb, or no line end after the ':' */
     "Someone wrote:\n> x\nHe wrote:\nSupport wrote:\nThe Team wrote:\nAcme Corp wrote:\n",
     "As Jane Austen wrote: it is a truth universally acknowledged",
+    /* honorifics after a common noun or a role ("customer", "user", "teacher", "ladies and gentlemen") */
+    "お客様各位、皆様、皆さん、ご担当者様、会員様、ユーザー様、学生さん、看護師さん、製品仕様、同様に、様々な、学校の先生に",
+    "고객님, 사용자님, 선생님, 회원님, 사장님, 하나님, 해바라기 씨앗",
+    "女士们，先生们，这位先生请坐。各位女士请注意。大小姐",
     "TCP/IP AND/OR N/A I/O over HTTP/2\nRead/Write MS\nPassenger: N/A\nOwner: DEV/OPS\nsee /usr/lib/X11 MR",
     "DHL tracking 1234 5678 90",
     "part no. 0123-4567-89",
@@ -478,6 +482,14 @@ static const struct {
     {"Passenger: WILSON/JAMES\n", "JAMES", "Passenger: "},
     {"Booked for O'NEIL/MARY ANN MRS on 12JUN", "MARY ANN", " MRS on 12JUN"},
     {"1.1WILSON/JAMES MR\n2.1WILSON/EMMA MISS\n", "EMMA", " MISS\n"},
+    /* a name before a CJK honorific goes, the honorific and the sentence stay */
+    {"田中様、お世話になっております。", "田中", "様、お世話になっております。"},
+    {"鈴木先生によろしく。", "鈴木", "先生によろしく。"},
+    {"スミスさんから電話がありました。", "スミス", "さんから"},
+    {"김민수님 안녕하세요", "김민수", "님 안녕하세요"},
+    {"이영희 씨에게 전화했어요", "이영희", " 씨에게"},
+    {"李女士和张小姐来了。", "张", "女士和"},
+    {"我见了王小明先生。", "王小明", "我见了"},
 };
 
 /* The rescan after a booking name's replacement reads "<PERSON_1> MRS  SEAT 12A": the title there
