@@ -2901,7 +2901,10 @@ static size_t given_after_family(struct anon_ctx *c, size_t e, bool upper)
 static const char *const list_labels[] = {"attendees", "participants", "invitees", "teilnehmer", "teilnehmende",
                                           "anwesend", "participantes", "partecipanti", "deelnemers", "aanwezig",
                                           "uczestnicy", "deltagare", "katılımcılar", "cc", "bcc", "to", "speakers",
-                                          "organizers", "organisers", "present", "présents", "presentes", NULL};
+                                          "organizers", "organisers", "present", "présents", "presentes",
+                                          /* mail header recipients (mail_heads) */
+                                          "a", "aan", "do", "dw", "till", "til", "kopia", "kopi", "kopie", "komu",
+                                          "kime", "címzett", "vastaanottaja", "kopio", "ccn", "cco", NULL};
 
 /* The last word of the label that ends at the cue end (before its ':' or '='): [*ws, return). 0 if none. */
 static size_t label_word(const struct anon_ctx *c, size_t end, size_t *ws)
@@ -4494,6 +4497,62 @@ static void signoff_at(struct anon_ctx *c, size_t t)
 
 static void quote_at(struct anon_ctx *c, size_t t);
 
+/* The sender and recipient fields of a forwarded mail's header block in the languages the
+ * ASCII-word pattern does not cover (short words as "A:", "Do:", "Til:" need the block around
+ * them). Lower case (ASCII folds; other capitals listed as written). */
+static const char *const mail_heads[] = {"da", "a", "van", "aan", "od", "do", "dw", "udw", "från", "till", "kopia",
+                                         "fra", "til", "kopi", "à", "À", "kopie", "komu", "kimden", "kime", "feladó",
+                                         "címzett", "lähettäjä", "vastaanottaja", "kopio", "от", "кому", "копия", "От", "Кому", "Копия",
+                                         "cco", "ccn", "bcc", "cc", NULL};
+
+/* The other fields of a mail header block (Outlook's forwarded headers in each language). */
+static const char *const mail_fields[] = {
+    "from", "to", "sent", "date", "subject", "von", "an", "gesendet", "datum", "betreff", "de", "envoyé", "objet",
+    "enviado", "para", "asunto", "fecha", "inviato", "oggetto", "data", "verzonden", "onderwerp", "wysłano",
+    "temat", "skickat", "ämne", "Ämne", "sendt", "emne", "assunto", "odesláno", "předmět", "gönderildi", "konu",
+    "elküldve", "tárgy", "lähetetty", "aihe", "отправлено", "Отправлено", "тема", "Тема", NULL};
+
+/* Does a mail header's field ("Subject:", "Envoyé :", "Da:") start the line at i? */
+static bool header_line_at(const struct anon_ctx *c, size_t i)
+{
+    size_t k = i;
+
+    while (k < c->n && k - i < 24 && is_wordbyte(c->p[k]))
+        k++;
+    if (k == i || !(at(c, k) == ':' || (at(c, k) == ' ' && at(c, k + 1) == ':')))
+        return false;
+    return word_is(c, i, k, mail_fields) || word_is(c, i, k, mail_heads);
+}
+
+
+/* A ':' at t after a mail header field that names people, alone at its line's start, with another
+ * header line right before or after it ("Da: Mario Rossi\nInviato: ...")? */
+static bool mail_head_at(const struct anon_ctx *c, size_t t)
+{
+    size_t e = t, ws, k;
+
+    if (e > 0 && c->p[e - 1] == ' ')
+        e--;
+    for (ws = e; ws > 0 && e - ws < 28 && is_wordbyte(c->p[ws - 1]); ws--)
+        ;
+    if (ws == e || !line_starts(c, ws) || !word_is(c, ws, e, mail_heads))
+        return false;
+    /* the value is names alone ("A: Sure thing" is no recipient) */
+    for (k = t + 1; at(c, k) == ' '; k++)
+        ;
+    if (!(k = parse_name((struct anon_ctx *)c, k, false)) || !(at(c, k) == 0 || strchr("\r\n;,<[", at(c, k))))
+        return false;
+    for (k = t; k < c->n && k - t < 400 && c->p[k] != '\n'; k++)
+        ;
+    if (k < c->n && header_line_at(c, k + 1))
+        return true;
+    if (ws < 2)
+        return false;
+    for (k = ws - 1; k > 0 && ws - k < 400 && c->p[k - 1] != '\n'; k--)
+        ;
+    return header_line_at(c, k);
+}
+
 /* A form label's end byte (':', '=', '|' or a tab) at t: the label, an optional quote and one
  * optional blank after it ("Name:", "\"name\": ", "Kunde' =") end before it; the name follows. */
 static void label_at(struct anon_ctx *c, size_t t)
@@ -4503,6 +4562,8 @@ static void label_at(struct anon_ctx *c, size_t t)
          q2 = t >= 2 && (p[t - 1] == ' ' || p[t - 1] == '\t') && (p[t - 2] == '"' || p[t - 2] == '\'');
 
     if (label_before(c, t) || (q1 && label_before(c, t - 1)) || (q2 && label_before(c, t - 2)))
+        det_person(c, t + 1, PC_NEXT);
+    else if (p[t] == ':' && mail_head_at(c, t))
         det_person(c, t + 1, PC_NEXT);
     else if (p[t] == ':')
         quote_at(c, t);

@@ -412,6 +412,9 @@ static const char *const must_not[] = {
     /* quote-header look-alikes: no name before or after the verb, or no line end after the ':' */
     "Someone wrote:\n> x\nHe wrote:\nSupport wrote:\nThe Team wrote:\nAcme Corp wrote:\n",
     "As Jane Austen wrote: it is a truth universally acknowledged",
+    /* short header words outside a mail header block, or before something that is not a name */
+    "Question: How?\nA: Sure thing\nDo: Make coffee\nDate: today",
+    "Q: what?\nA: Yes\nB: No\nStep A: Install\nDo: Run it",
     /* honorifics after a common noun or a role ("customer", "user", "teacher", "ladies and gentlemen") */
     "お客様各位、皆様、皆さん、ご担当者様、会員様、ユーザー様、学生さん、看護師さん、製品仕様、同様に、様々な、学校の先生に",
     "고객님, 사용자님, 선생님, 회원님, 사장님, 하나님, 해바라기 씨앗",
@@ -482,6 +485,12 @@ static const struct {
     {"Passenger: WILSON/JAMES\n", "JAMES", "Passenger: "},
     {"Booked for O'NEIL/MARY ANN MRS on 12JUN", "MARY ANN", " MRS on 12JUN"},
     {"1.1WILSON/JAMES MR\n2.1WILSON/EMMA MISS\n", "EMMA", " MISS\n"},
+    /* a forwarded mail's header block in it/nl/pl/sv/no/fr: the names go, the field names stay */
+    {"Da: Mario Rossi\nInviato: luned\xC3\xAC 3 giugno 2024 10:12\nA: Luca Bianchi\n", "Bianchi", "\nA: "},
+    {"Van: Jan de Vries\nVerzonden: maandag 3 juni 2024\nAan: Piet Jansen\n", "Jansen", "\nAan: "},
+    {"Od: Jan Kowalski\nWys\xC5\x82" "ano: 3 czerwca 2024\nDo: Anna Nowak\nDW: Piotr Lis\n", "Lis", "\nDW: "},
+    {"Fr\xC3\xA5n: Lars Svensson\nSkickat: den 3 juni 2024\nTill: Karin Berg\n", "Svensson", "\nSkickat: "},
+    {"De : Marie Dupont\nEnvoy\xC3\xA9 : lundi 3 juin\n\xC3\x80 : Paul Martin\n", "Martin", "\n\xC3\x80 : "},
     /* a name before a CJK honorific goes, the honorific and the sentence stay */
     {"田中様、お世話になっております。", "田中", "様、お世話になっております。"},
     {"鈴木先生によろしく。", "鈴木", "先生によろしく。"},
