@@ -1885,7 +1885,9 @@ static const char *const not_names[] = {
     "year",
     /* departments and placeholders a participant or organiser label may hold */
     "engineering", "marketing", "finance", "legal", "operations", "hr", "it", "product", "design",
-    "research", "management", "tbd", "tba", "various", "everyone", "keynote", NULL};
+    "research", "management", "tbd", "tba", "various", "everyone", "keynote",
+    /* mail clients' quote headers ("Quoting Jane Doe <jane@...>:", "Zitat von ...") */
+    "quoting", "zitat", NULL};
 
 /* Column headers that are not names: after a "Name |" or "Name<TAB>" label such a word is the next
  * header cell of a table, not the value. */

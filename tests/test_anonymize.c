@@ -478,6 +478,7 @@ static const struct {
     {"pon., 3 cze 2024 o 10:12 Jan Kowalski napisa\xC5\x82(a):\n", "Kowalski", "o 10:12 "},
     {"Mario Rossi ha scritto:\r\n> ciao", "Rossi", " ha scritto:"},
     {"Jane <jane@x.example> wrote:\n> hi", "Jane", " wrote:"},
+    {"Quoting Jane Doe <jane@x.example>:\n> hi", "Doe", "Quoting "},
     {"Den m\xC3\xA5n 3 juni 2024 kl 10:12 skrev Lars Berg:\n> hej", "Berg", " kl 10:12 skrev "},
     /* booking records' SURNAME/GIVEN: the name goes, the title and the seat stay (also after the
      * rescan of other modes' output: test_pax_modes) */
