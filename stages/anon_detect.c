@@ -4529,7 +4529,7 @@ static bool header_line_at(const struct anon_ctx *c, size_t i)
 
 /* A ':' at t after a mail header field that names people, alone at its line's start, with another
  * header line right before or after it ("Da: Mario Rossi\nInviato: ...")? */
-static bool mail_head_at(const struct anon_ctx *c, size_t t)
+static bool mail_head_at(struct anon_ctx *c, size_t t)
 {
     size_t e = t, ws, k;
 
@@ -4542,7 +4542,7 @@ static bool mail_head_at(const struct anon_ctx *c, size_t t)
     /* the value is names alone ("A: Sure thing" is no recipient) */
     for (k = t + 1; at(c, k) == ' '; k++)
         ;
-    if (!(k = parse_name((struct anon_ctx *)c, k, false)) || !(at(c, k) == 0 || strchr("\r\n;,<[", at(c, k))))
+    if (!(k = parse_name(c, k, false)) || !(at(c, k) == 0 || strchr("\r\n;,<[", at(c, k))))
         return false;
     for (k = t; k < c->n && k - t < 400 && c->p[k] != '\n'; k++)
         ;
