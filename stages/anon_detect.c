@@ -2601,21 +2601,52 @@ static const char *const ja_kata_roles[] = {"ユーザー", "メンバー", "ゲ
                                             "カスタマー", "クライアント", "マスター", "ファン", "パートナー", "ママ",
                                             "パパ", "サポーター", "オペレーター", "プレイヤー", "ユーザ", NULL};
 
-/* A Japanese name that ends at e before an honorific: 2..4 kanji (the repeat mark after the first)
- * or 2..8 katakana, nothing of either right before them, and no "お"/"ご" before them (which makes a
- * polite common noun: "お客様", "ご担当者様"). Returns its start, SIZE_MAX if none. */
-static size_t ja_name_back(const struct anon_ctx *c, size_t e)
+/* Kanji (the repeat mark after the first) or katakana back from e: the run's start, *n its length. */
+static size_t ja_run_back(const struct anon_ctx *c, size_t e, bool kata, size_t *n)
 {
-    size_t s = e, n = 0;
-    bool kata = e >= 3 && katakana_at(c, e - 3);
+    size_t s = e;
 
-    while (s >= 3 && n < 9 &&
+    *n = 0;
+    while (s >= 3 && *n < 9 &&
            (kata ? katakana_at(c, s - 3)
-                 : (cjk_at(c, s - 3) || (n > 0 && c->p[s - 3] == 0xE3 && c->p[s - 2] == 0x80 && c->p[s - 1] == 0x85)))) {
+                 : (cjk_at(c, s - 3) || (*n > 0 && c->p[s - 3] == 0xE3 && c->p[s - 2] == 0x80 && c->p[s - 1] == 0x85)))) {
         s -= 3;
-        n++;
+        (*n)++;
     }
-    if (n < 2 || n > (kata ? 8u : 4u) || (s >= 3 && (cjk_at(c, s - 3) || katakana_at(c, s - 3))))
+    return s;
+}
+
+/* Length of an ASCII or ideographic space that ends at e, 0 if none. */
+static size_t ja_space_before(const struct anon_ctx *c, size_t e)
+{
+    if (e >= 1 && c->p[e - 1] == ' ')
+        return 1;
+    return e >= 3 && bytes_at(c, e - 3, "\xE3\x80\x80") ? 3 : 0;
+}
+
+/* A Japanese name that ends before an honorific at e (one space between them allowed: "山田 様"):
+ * 2..4 kanji, or a family and a given name of 1..3 kanji each split by one space ("山田 太郎様"),
+ * or 2..8 katakana; nothing of either right before it, and no "お"/"ご" before it (which makes a
+ * polite common noun: "お客様", "ご担当者様"). Returns its start (*ne its end), SIZE_MAX if none. */
+static size_t ja_name_back(const struct anon_ctx *c, size_t e, size_t *ne)
+{
+    size_t s, n, n2, sp;
+    bool kata;
+
+    e -= ja_space_before(c, e);
+    *ne = e;
+    kata = e >= 3 && katakana_at(c, e - 3);
+    s = ja_run_back(c, e, kata, &n);
+    if (!kata && n >= 1 && n <= 3 && (sp = ja_space_before(c, s)) != 0 && s - sp >= 3 && cjk_at(c, s - sp - 3)) {
+        size_t s2 = ja_run_back(c, s - sp, false, &n2);
+
+        if (n2 > 3)
+            return SIZE_MAX;
+        s = s2;
+    } else if (n < 2 || n > (kata ? 8u : 4u)) {
+        return SIZE_MAX;
+    }
+    if (s >= 3 && (cjk_at(c, s - 3) || katakana_at(c, s - 3)))
         return SIZE_MAX;
     if (s >= 3 && (bytes_at(c, s - 3, "お") || bytes_at(c, s - 3, "ご") || bytes_at(c, s - 3, "御")))
         return SIZE_MAX;
@@ -2678,7 +2709,7 @@ static size_t ko_name_back(const struct anon_ctx *c, size_t e)
 /* The honorific that ends at end: the name before it. */
 static void det_honorific(struct anon_ctx *c, size_t end)
 {
-    size_t s = SIZE_MAX, hs;
+    size_t s = SIZE_MAX, hs, ne = SIZE_MAX;
 
     if (end >= 3 && (bytes_at(c, end - 3, "님") || bytes_at(c, end - 3, "씨"))) {
         hs = end - 3;
@@ -2696,17 +2727,17 @@ static void det_honorific(struct anon_ctx *c, size_t end)
             return; /* "様々", "様子": a word that starts with the character */
         if (hs >= 3 && han_in(c, hs - 3, "仕同多模異一左有"))
             return; /* "仕様", "同様", "多様": a word that ends with it */
-        s = ja_name_back(c, hs);
+        s = ja_name_back(c, hs, &ne);
     } else if (end >= 6 && bytes_at(c, end - 6, "さん")) {
         hs = end - 6;
-        s = ja_name_back(c, hs);
+        s = ja_name_back(c, hs, &ne);
     } else if (end >= 6 && (bytes_at(c, end - 6, "先生") || bytes_at(c, end - 3, "氏"))) {
         bool sensei = bytes_at(c, end - 6, "先生");
 
         hs = end - (sensei ? 6 : 3);
         /* Japanese (hiragana right after): a name of kanji or katakana; Chinese: a family name */
         if (hiragana_at(c, end))
-            s = ja_name_back(c, hs);
+            s = ja_name_back(c, hs, &ne);
         else if (sensei)
             s = han_name_back(c, hs);
     } else if (end >= 6 && (bytes_at(c, end - 6, "女士") || bytes_at(c, end - 6, "小姐"))) {
@@ -2716,7 +2747,7 @@ static void det_honorific(struct anon_ctx *c, size_t end)
         return;
     }
     if (s != SIZE_MAX)
-        add(c, s, hs, SL_PII_PERSON);
+        add(c, s, ne != SIZE_MAX ? ne : hs, SL_PII_PERSON);
 }
 
 /* Is [s,e) a "key" (in double quotes, then ':') from set? s is at the opening quote. */
