@@ -1530,7 +1530,7 @@ static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
 static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
 {
     size_t e = i, cjk = 0;
-    bool digit = false;
+    bool digit = false, wrapped = false;
 
     while (e < c->n && e < i + 200) {
         int ch = at(c, e);
@@ -1546,6 +1546,10 @@ static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
             digit = true;
         } else if (ch == 0xE3 && at(c, e + 1) == 0x80 && at(c, e + 2) == 0x92) {
             e += 3; /* 〒 */
+        } else if (!cjk && digit && !wrapped && (ch == '\n' || (ch == '\r' && at(c, e + 1) == '\n')) &&
+                   cjk_at(c, e + (ch == '\r' ? 2 : 1))) {
+            e += ch == '\r' ? 2 : 1; /* a letter's postcode on a line of its own, the address below it */
+            wrapped = true;
         } else {
             break;
         }

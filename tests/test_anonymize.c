@@ -417,7 +417,7 @@ static const char *const must_not[] = {
     "Q: what?\nA: Yes\nB: No\nStep A: Install\nDo: Run it",
     /* honorifics after a common noun or a role ("customer", "user", "teacher", "ladies and gentlemen") */
     "お客様各位、皆様、皆さん、ご担当者様、会員様、ユーザー様、学生さん、看護師さん、製品仕様、同様に、様々な、学校の先生に",
-    "会員 様、製品 仕様",
+    "会員 様、製品 仕様", "〒100-0001\nお問い合わせ",
     "고객님, 사용자님, 선생님, 회원님, 사장님, 하나님, 해바라기 씨앗",
     "女士们，先生们，这位先生请坐。各位女士请注意。大小姐",
     "TCP/IP AND/OR N/A I/O over HTTP/2\nRead/Write MS\nPassenger: N/A\nOwner: DEV/OPS\nsee /usr/lib/X11 MR",
@@ -498,6 +498,8 @@ static const struct {
     {"鈴木先生によろしく。", "鈴木", "先生によろしく。"},
     {"山田 太郎 様\n株式会社ABC", "太郎", " 様\n株式会社ABC"},
     {"田中\xE3\x80\x80花子様へ", "花子", "様へ"},
+    /* a Japanese letter's postcode on its own line, the address on the next */
+    {"〒100-0001\n東京都千代田区千代田1-1\nTEL", "千代田区", "〒"},
     {"スミスさんから電話がありました。", "スミス", "さんから"},
     {"김민수님 안녕하세요", "김민수", "님 안녕하세요"},
     {"이영희 씨에게 전화했어요", "이영희", " 씨에게"},
