@@ -2710,6 +2710,17 @@ static size_t ko_name_back(const struct anon_ctx *c, size_t e)
     return s;
 }
 
+/* A name of ideographs [i, e) read up to a non-ideograph: an honorific at its end ("山田花子様",
+ * "王小明先生") is not part of it, if two characters of name stay. Returns the name's end. */
+static size_t honorific_trim(const struct anon_ctx *c, size_t i, size_t e)
+{
+    if (e >= i + 9 && (bytes_at(c, e - 3, "様") || bytes_at(c, e - 3, "殿") || bytes_at(c, e - 3, "氏")))
+        return e - 3;
+    if (e >= i + 12 && (bytes_at(c, e - 6, "先生") || bytes_at(c, e - 6, "女士") || bytes_at(c, e - 6, "小姐")))
+        return e - 6;
+    return e;
+}
+
 /* The honorific that ends at end: the name before it. */
 static void det_honorific(struct anon_ctx *c, size_t end)
 {
@@ -3136,7 +3147,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     if (kind == PC_HAN || kind == PC_JA) {
         e = kind == PC_HAN ? parse_han_name(c, i) : parse_ja_name(c, i);
         if (e)
-            add(c, i, e, SL_PII_PERSON);
+            add(c, i, honorific_trim(c, i, e), SL_PII_PERSON);
         return;
     }
     if (kind == PC_KO || kind == PC_KO_SURNAME) {
@@ -3265,7 +3276,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         while (at(c, i) == ' ')
             i++;
         if ((e = parse_cjk_name(c, i)) != 0) {
-            add(c, i, e, SL_PII_PERSON);
+            add(c, i, honorific_trim(c, i, e), SL_PII_PERSON);
             return;
         }
         kind = PC_NEXT; /* a name in Latin letters after the label */
