@@ -60,7 +60,7 @@ enum {
 
 enum { PC_NEXT, PC_LINE_AFTER, PC_CHAT, PC_QUOTE_ON, PC_CJK, PC_GREETING, PC_ARABIC, PC_HEBREW, PC_HAN, PC_JA,
        PC_JA_BEFORE, PC_KO, PC_HAN_SURNAME, PC_KO_SURNAME, PC_VCARD, PC_ROLE, PC_UPPER, PC_DE_VERB, PC_ROWCELL,
-       PC_BEFORE_MAIL, PC_DEVA, PC_THAI };
+       PC_BEFORE_MAIL, PC_DEVA, PC_THAI, PC_HONORIFIC };
 
 /* det_assign variants: a plain assignment, a prose form ("password is ...") whose value must not be
  * a plain word, or a key that only names a secret when its value looks like one ("signing_key",
@@ -154,6 +154,14 @@ static const struct prefix_rule prefix_rules[] = {
     "Med venlig hilsen|Venlig hilsen|Med vennlig hilsen|Ystävällisin terveisin|Saygılarımla|" \
     "Hormat saya|Trân trọng|S pozdravem|Cu stimă|Üdvözlettel|С уважением|Спасибо|С наилучшими пожеланиями|" \
     "Всего доброго|С уважением и наилучшими пожеланиями"
+
+/* The verbs an e-mail client writes after the writer's name in a reply's quote header, before
+ * its ':' at the line end ("Jane Doe wrote:", "Max Müller schrieb:", "Marie Dupont a écrit :",
+ * "Jan Kowalski napisał(a):"). Case as written. */
+#define QUOTE_VERBS \
+    "wrote|writes|schrieb|schreibt|a écrit|escribió|escreveu|ha scritto|scrisse|schreef|napisał|" \
+    "napisała|napisał(a)|pisze|skrev|skriver|kirjoitti|napsal|napsala|napsal(a)|írta|yazdı|a scris|" \
+    "написал|написала|написал(а)|пишет"
 
 #define LABEL_WORDS \
     "Name|Full name|Customer|Client|Contact|Account holder|Cardholder|Card holder|Holder|" \
@@ -371,6 +379,9 @@ const struct anon_pattern anon_patterns[] = {
     /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
     {"(?:제 이름은|내 이름은|저의 이름은|이름은|(?:이름|성명|성함|고객명|담당자|수신인|보내는 사람)[ \\t]?:) ?", 0, AH_PERSON, PC_KO},
     {"(?:저는|나는|고객|담당자) ?", 0, AH_PERSON, PC_KO_SURNAME},
+    /* A name before an honorific, in the CJK scripts that write none between name and title:
+     * "田中様", "鈴木さん", "山田先生に", "김민수님", "이영희 씨", "王先生", "李女士" (det_honorific). */
+    {"(?:様|殿|さん|先生|氏|님|씨|女士|小姐)", 0, AH_PERSON, PC_HONORIFIC},
     /* German puts the verb last: "An Thomas eskaliert", "von Anna Berger weitergeleitet". The
      * trigger is the verb; det_person walks back over capitalised name words to the preposition
      * (as a pattern, "an " in English text cost 1.6 instructions a byte). */
@@ -393,7 +404,7 @@ const struct anon_pattern anon_patterns[] = {
     {"(?:ผมชื่อ|ฉันชื่อ|ดิฉันชื่อ|หนูชื่อ|(?:ชื่อ|ชื่อ-นามสกุล|ชื่อ-สกุล|ชื่อลูกค้า)[ \\t]?:) ?", 0, AH_PERSON, PC_THAI},
     /* Titles in capitals ("MR JOHN SMITH", "ATTN MRS. O'NEIL" on labels and in legacy systems): the
      * name is read in capitals too. DR, MS and SR only with their dot ("12 MAIN DR", "MS SQL"). */
-    {"\\b(?:MR|MRS|MISS|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
+    {"\\b(?:MR|MRS|MISS|MSTR|MX|PROF|MME|MLLE|HERR|FRAU|SIR|SRA|DR\\.|MS\\.|SR\\.|MR\\.|MRS\\.) ", 0, AH_PERSON, PC_UPPER},
     /* A person's role in prose, or who did something ("the customer John Smith", "Patient: Anna
      * Kowalski", "opened by Peter Müller", "according to Jennifer Wilson"): the name must be two or
      * more capitalised name words (det_person), so "the customer service team" and "Patient Portal"
@@ -1651,7 +1662,7 @@ static void det_addr_street(struct anon_ctx *c, size_t end, int arg)
 static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
 {
     size_t e = i, cjk = 0;
-    bool digit = false;
+    bool digit = false, wrapped = false;
 
     while (e < c->n && e < i + 200) {
         int ch = at(c, e);
@@ -1667,6 +1678,10 @@ static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
             digit = true;
         } else if (ch == 0xE3 && at(c, e + 1) == 0x80 && at(c, e + 2) == 0x92) {
             e += 3; /* 〒 */
+        } else if (!cjk && digit && !wrapped && (ch == '\n' || (ch == '\r' && at(c, e + 1) == '\n')) &&
+                   cjk_at(c, e + (ch == '\r' ? 2 : 1))) {
+            e += ch == '\r' ? 2 : 1; /* a letter's postcode on a line of its own, the address below it */
+            wrapped = true;
         } else {
             break;
         }
@@ -2006,7 +2021,9 @@ static const char *const not_names[] = {
     "year",
     /* departments and placeholders a participant or organiser label may hold */
     "engineering", "marketing", "finance", "legal", "operations", "hr", "it", "product", "design",
-    "research", "management", "tbd", "tba", "various", "everyone", "keynote", NULL};
+    "research", "management", "tbd", "tba", "various", "everyone", "keynote",
+    /* mail clients' quote headers ("Quoting Jane Doe <jane@...>:", "Zitat von ...") */
+    "quoting", "zitat", NULL};
 
 /* Column headers that are not names: after a "Name |" or "Name<TAB>" label such a word is the next
  * header cell of a table, not the value. */
@@ -2060,7 +2077,7 @@ struct endtab {
     unsigned short head[256]; /* last byte -> index + 1 */
 };
 
-static struct endtab et_labels, et_signoffs;
+static struct endtab et_labels, et_signoffs, et_quotes;
 
 static void endtab_build(struct endtab *t, const char *w, bool fold)
 {
@@ -2099,6 +2116,7 @@ static void sets_build(void)
 #endif
     endtab_build(&et_labels, LABEL_WORDS, true);
     endtab_build(&et_signoffs, SIGNOFF_WORDS, false);
+    endtab_build(&et_quotes, QUOTE_VERBS, false);
     ws_build(&set_streets);
     ws_build(&set_particles);
     ws_build(&set_months);
@@ -2702,6 +2720,183 @@ static size_t parse_ko_surname_name(const struct anon_ctx *c, size_t i)
     return hangul_at(c, e) || (at(c, e) == ' ' && hangul_at(c, e + 1)) ? e : 0;
 }
 
+/* ---- a name before an honorific (Japanese 様 さん 殿 先生 氏, Korean 님 씨, Chinese 先生 女士 小姐) ---- */
+
+static bool bytes_at(const struct anon_ctx *c, size_t i, const char *w)
+{
+    size_t L = strlen(w);
+
+    return i + L <= c->n && memcmp(c->p + i, w, L) == 0;
+}
+
+/* Japanese nouns of a role or a group, not a name, before an honorific: the common noun's last
+ * kanji ("担当者様", "会員様", "学生さん", "看護師さん", "運転手さん", "社長さん", "大家さん") and the
+ * katakana loanwords of roles ("ユーザー様", "スタッフさん"). */
+static const char ja_role_last[] = "者員生師手長主家人士官方族民客様衆達屋社";
+static const char *const ja_kata_roles[] = {"ユーザー", "メンバー", "ゲスト", "オーナー", "スタッフ", "ドライバー",
+                                            "カスタマー", "クライアント", "マスター", "ファン", "パートナー", "ママ",
+                                            "パパ", "サポーター", "オペレーター", "プレイヤー", "ユーザ", NULL};
+
+/* Kanji (the repeat mark after the first) or katakana back from e: the run's start, *n its length. */
+static size_t ja_run_back(const struct anon_ctx *c, size_t e, bool kata, size_t *n)
+{
+    size_t s = e;
+
+    *n = 0;
+    while (s >= 3 && *n < 9 &&
+           (kata ? katakana_at(c, s - 3)
+                 : (cjk_at(c, s - 3) || (*n > 0 && c->p[s - 3] == 0xE3 && c->p[s - 2] == 0x80 && c->p[s - 1] == 0x85)))) {
+        s -= 3;
+        (*n)++;
+    }
+    return s;
+}
+
+/* Length of an ASCII or ideographic space that ends at e, 0 if none. */
+static size_t ja_space_before(const struct anon_ctx *c, size_t e)
+{
+    if (e >= 1 && c->p[e - 1] == ' ')
+        return 1;
+    return e >= 3 && bytes_at(c, e - 3, "\xE3\x80\x80") ? 3 : 0;
+}
+
+/* A Japanese name that ends before an honorific at e (one space between them allowed: "山田 様"):
+ * 2..4 kanji, or a family and a given name of 1..3 kanji each split by one space ("山田 太郎様"),
+ * or 2..8 katakana; nothing of either right before it, and no "お"/"ご" before it (which makes a
+ * polite common noun: "お客様", "ご担当者様"). Returns its start (*ne its end), SIZE_MAX if none. */
+static size_t ja_name_back(const struct anon_ctx *c, size_t e, size_t *ne)
+{
+    size_t s, n, n2, sp;
+    bool kata;
+
+    e -= ja_space_before(c, e);
+    *ne = e;
+    kata = e >= 3 && katakana_at(c, e - 3);
+    s = ja_run_back(c, e, kata, &n);
+    if (!kata && n >= 1 && n <= 3 && (sp = ja_space_before(c, s)) != 0 && s - sp >= 3 && cjk_at(c, s - sp - 3)) {
+        size_t s2 = ja_run_back(c, s - sp, false, &n2);
+
+        if (n2 > 3)
+            return SIZE_MAX;
+        s = s2;
+    } else if (n < 2 || n > (kata ? 8u : 4u)) {
+        return SIZE_MAX;
+    }
+    if (s >= 3 && (cjk_at(c, s - 3) || katakana_at(c, s - 3)))
+        return SIZE_MAX;
+    if (s >= 3 && (bytes_at(c, s - 3, "お") || bytes_at(c, s - 3, "ご") || bytes_at(c, s - 3, "御")))
+        return SIZE_MAX;
+    if (kata) {
+        size_t k;
+
+        for (k = 0; ja_kata_roles[k]; k++)
+            if (e - s == strlen(ja_kata_roles[k]) && bytes_at(c, s, ja_kata_roles[k]))
+                return SIZE_MAX;
+    } else if (han_in(c, e - 3, ja_role_last)) {
+        return SIZE_MAX;
+    }
+    return s;
+}
+
+/* A Chinese name that ends at e before 先生/女士/小姐: a census family name and up to two given-name
+ * characters (the longest such run). Returns its start, SIZE_MAX if none. */
+static size_t han_name_back(const struct anon_ctx *c, size_t e)
+{
+    size_t L;
+
+    for (L = 3; L >= 1; L--) {
+        size_t s = e - 3 * L, k;
+
+        if (e < 3 * L)
+            continue;
+        for (k = s; k < e && cjk_at(c, k); k += 3)
+            ;
+        if (k < e)
+            continue;
+        if ((L >= 2 && surname_at(c, s, han_surnames2) == 6) || han_in(c, s, han_surnames1))
+            return s;
+    }
+    return SIZE_MAX;
+}
+
+/* A Korean name that ends at e before 님/씨 (one space allowed): three syllables (four after a
+ * two-syllable family name), the first a census family name, nothing in Hangul before them; not a
+ * role noun in "-자" ("사용자님", "이용자님": user) or one of the occupations in "-원". */
+static size_t ko_name_back(const struct anon_ctx *c, size_t e)
+{
+    static const char *const roles[] = {"연구원", "공무원", "은행원", "회사원", NULL};
+    size_t s, k, n = 0;
+
+    if (e >= 1 && c->p[e - 1] == ' ')
+        e--;
+    for (s = e; s >= 3 && hangul_at(c, s - 3) && n < 5; s -= 3)
+        n++;
+    if (s >= 3 && hangul_at(c, s - 3))
+        return SIZE_MAX;
+    if (!(n == 3 || (n == 4 && surname_at(c, s, ko_surnames) == 6)) || !surname_at(c, s, ko_surnames) ||
+        bytes_at(c, e - 3, "자"))
+        return SIZE_MAX;
+    for (k = 0; roles[k]; k++)
+        if (e - s == strlen(roles[k]) && bytes_at(c, s, roles[k]))
+            return SIZE_MAX;
+    return s;
+}
+
+/* A name of ideographs [i, e) read up to a non-ideograph: an honorific at its end ("山田花子様",
+ * "王小明先生") is not part of it, if two characters of name stay. Returns the name's end. */
+static size_t honorific_trim(const struct anon_ctx *c, size_t i, size_t e)
+{
+    if (e >= i + 9 && (bytes_at(c, e - 3, "様") || bytes_at(c, e - 3, "殿") || bytes_at(c, e - 3, "氏")))
+        return e - 3;
+    if (e >= i + 12 && (bytes_at(c, e - 6, "先生") || bytes_at(c, e - 6, "女士") || bytes_at(c, e - 6, "小姐")))
+        return e - 6;
+    return e;
+}
+
+/* The honorific that ends at end: the name before it. */
+static void det_honorific(struct anon_ctx *c, size_t end)
+{
+    size_t s = SIZE_MAX, hs, ne = SIZE_MAX;
+
+    if (end >= 3 && (bytes_at(c, end - 3, "님") || bytes_at(c, end - 3, "씨"))) {
+        hs = end - 3;
+        if (bytes_at(c, end, "앗") || bytes_at(c, end, "름") || bytes_at(c, end, "족") || bytes_at(c, end, "비"))
+            return; /* "씨앗", "씨름", "씨족", "님비": a word that starts with the syllable */
+        s = ko_name_back(c, hs);
+        if (s != SIZE_MAX)
+            add(c, s, hs - (c->p[hs - 1] == ' '), SL_PII_PERSON);
+        return;
+    }
+    if (end >= 3 && (bytes_at(c, end - 3, "様") || bytes_at(c, end - 3, "殿"))) {
+        hs = end - 3;
+        if (bytes_at(c, end, "々") || bytes_at(c, end, "子") || bytes_at(c, end, "式") || bytes_at(c, end, "相") ||
+            bytes_at(c, end, "態"))
+            return; /* "様々", "様子": a word that starts with the character */
+        if (hs >= 3 && han_in(c, hs - 3, "仕同多模異一左有"))
+            return; /* "仕様", "同様", "多様": a word that ends with it */
+        s = ja_name_back(c, hs, &ne);
+    } else if (end >= 6 && bytes_at(c, end - 6, "さん")) {
+        hs = end - 6;
+        s = ja_name_back(c, hs, &ne);
+    } else if (end >= 6 && (bytes_at(c, end - 6, "先生") || bytes_at(c, end - 3, "氏"))) {
+        bool sensei = bytes_at(c, end - 6, "先生");
+
+        hs = end - (sensei ? 6 : 3);
+        /* Japanese (hiragana right after): a name of kanji or katakana; Chinese: a family name */
+        if (hiragana_at(c, end))
+            s = ja_name_back(c, hs, &ne);
+        else if (sensei)
+            s = han_name_back(c, hs);
+    } else if (end >= 6 && (bytes_at(c, end - 6, "女士") || bytes_at(c, end - 6, "小姐"))) {
+        hs = end - 6;
+        s = han_name_back(c, hs);
+    } else {
+        return;
+    }
+    if (s != SIZE_MAX)
+        add(c, s, ne != SIZE_MAX ? ne : hs, SL_PII_PERSON);
+}
+
 /* Is [s,e) a "key" (in double quotes, then ':') from set? s is at the opening quote. */
 static bool json_key_in(const struct anon_ctx *c, size_t s, const struct wordset *set)
 {
@@ -2886,7 +3081,10 @@ static size_t given_after_family(struct anon_ctx *c, size_t e, bool upper)
 static const char *const list_labels[] = {"attendees", "participants", "invitees", "teilnehmer", "teilnehmende",
                                           "anwesend", "participantes", "partecipanti", "deelnemers", "aanwezig",
                                           "uczestnicy", "deltagare", "katılımcılar", "cc", "bcc", "to", "speakers",
-                                          "organizers", "organisers", "present", "présents", "presentes", NULL};
+                                          "organizers", "organisers", "present", "présents", "presentes",
+                                          /* mail header recipients (mail_heads) */
+                                          "a", "aan", "do", "dw", "till", "til", "kopia", "kopi", "kopie", "komu",
+                                          "kime", "címzett", "vastaanottaja", "kopio", "ccn", "cco", NULL};
 
 /* The last word of the label that ends at the cue end (before its ':' or '='): [*ws, return). 0 if none. */
 static size_t label_word(const struct anon_ctx *c, size_t end, size_t *ws)
@@ -2962,6 +3160,86 @@ static void name_list_after(struct anon_ctx *c, size_t e)
     }
 }
 
+/* The titles a booking system writes after a passenger's name ("WILSON/JAMES MR"). */
+static const char *const pax_titles[] = {"mr", "mrs", "ms", "mstr", "miss", "dr", "mx", NULL};
+
+/* A word of two or more capitals [s, e) that may be a name in a booking record: no title, no
+ * known non-name ("AND/OR" is not "OR AND"). */
+static bool pax_word(const struct anon_ctx *c, size_t s, size_t e)
+{
+    size_t k;
+
+    if (e < s + 2)
+        return false;
+    for (k = s; k < e; k++)
+        if (!is_upper(c->p[k]) && c->p[k] != '\'' && c->p[k] != '-')
+            return false;
+    return !word_is(c, s, e, pax_titles) && !word_in(c, s, e, &set_not_names);
+}
+
+/* Booking systems' passenger names (IATA "SURNAME/GIVEN", as on tickets and PNRs): after the family
+ * name in capitals ending at e, '/' and one to three given names in capitals. Their end, or 0;
+ * *title tells whether a title follows ("WILSON/JAMES MR"). */
+static size_t slash_given(const struct anon_ctx *c, size_t e, bool *title)
+{
+    size_t k = e + 1, we, last = 0;
+    int nw = 0;
+
+    *title = false;
+    if (at(c, e) != '/')
+        return 0;
+    while (nw < 3 && (we = word_end(c, k)) > k && pax_word(c, k, we) && !is_alnum(at(c, we)) && at(c, we) != '/') {
+        last = we;
+        nw++;
+        if (at(c, we) != ' ')
+            break;
+        k = we + 1;
+    }
+    if (!last)
+        return 0;
+    if (at(c, last) == ' ') {
+        we = word_end(c, last + 1);
+        *title = word_is(c, last + 1, we, pax_titles) && is_upper(at(c, last + 1)) && !is_alnum(at(c, we));
+    }
+    return last;
+}
+
+/* The title (at ts, after one space) ends a booking record's "SURNAME/GIVEN": the name's start,
+ * SIZE_MAX if there is none. */
+static size_t slash_name_before(const struct anon_ctx *c, size_t ts)
+{
+    size_t k, s0, e0;
+    int nw = 0;
+
+    if (ts < 5 || c->p[ts - 1] != ' ')
+        return SIZE_MAX;
+    for (k = ts - 1; nw < 3;) { /* the given names, back to the '/' */
+        size_t ws = k;
+
+        while (ws > 0 && k - ws < 40 && (is_upper(c->p[ws - 1]) || c->p[ws - 1] == '\'' || c->p[ws - 1] == '-'))
+            ws--;
+        if (ws == 0 || !pax_word(c, ws, k))
+            return SIZE_MAX;
+        nw++;
+        if (c->p[ws - 1] == '/') {
+            k = ws - 1;
+            break;
+        }
+        if (c->p[ws - 1] != ' ' || ws < 2)
+            return SIZE_MAX;
+        k = ws - 1;
+    }
+    if (c->p[k] != '/')
+        return SIZE_MAX;
+    e0 = k;
+    for (s0 = e0; s0 > 0 && e0 - s0 < 40 && (is_upper(c->p[s0 - 1]) || c->p[s0 - 1] == '\'' || c->p[s0 - 1] == '-'); s0--)
+        ;
+    /* a PNR numbers its names ("1.1WILSON/JAMES MR"): a digit may touch the name */
+    if (!pax_word(c, s0, e0) || (s0 > 0 && (is_alpha(c->p[s0 - 1]) || c->p[s0 - 1] == '/' || c->p[s0 - 1] >= 0x80)))
+        return SIZE_MAX;
+    return s0;
+}
+
 static void det_person(struct anon_ctx *c, size_t end, int kind)
 {
     size_t i = end, e;
@@ -3001,7 +3279,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     if (kind == PC_HAN || kind == PC_JA) {
         e = kind == PC_HAN ? parse_han_name(c, i) : parse_ja_name(c, i);
         if (e)
-            add(c, i, e, SL_PII_PERSON);
+            add(c, i, honorific_trim(c, i, e), SL_PII_PERSON);
         return;
     }
     if (kind == PC_KO || kind == PC_KO_SURNAME) {
@@ -3023,6 +3301,10 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             (void)parse_name(c, q, true);
             add(c, i, le, SL_PII_PERSON);
         }
+        return;
+    }
+    if (kind == PC_HONORIFIC) {
+        det_honorific(c, end);
         return;
     }
     if (kind == PC_HAN_SURNAME) {
@@ -3126,7 +3408,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
         while (at(c, i) == ' ')
             i++;
         if ((e = parse_cjk_name(c, i)) != 0) {
-            add(c, i, e, SL_PII_PERSON);
+            add(c, i, honorific_trim(c, i, e), SL_PII_PERSON);
             return;
         }
         kind = PC_NEXT; /* a name in Latin letters after the label */
@@ -3139,6 +3421,19 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             i++;
     }
     i = skip_markup(c, i);
+    if (kind == PC_UPPER) { /* "WILSON/JAMES MR SEAT 12A": the title ends a booking name, no name follows */
+        size_t ts = end - 1, s0;
+
+        while (ts > 0 && (is_upper(c->p[ts - 1]) || c->p[ts - 1] == '.'))
+            ts--;
+        if ((s0 = slash_name_before(c, ts)) != SIZE_MAX) {
+            (void)parse_upper_name(c, s0, 1, true);
+            add(c, s0, ts - 1, SL_PII_PERSON);
+            return;
+        }
+        if (ts >= 2 && c->p[ts - 1] == ' ' && (c->p[ts - 2] == ']' || c->p[ts - 2] == '>' || c->p[ts - 2] == '*'))
+            return; /* the rescan of "[REDACTED_PERSON] MR SEAT 12A": the name was before the title */
+    }
     if (kind == PC_UPPER || ((kind == PC_NEXT || kind == PC_ROLE) && cue_upper(c, end) &&
                              parse_upper_name(c, i, 2, false))) {
         if ((e = parse_upper_name(c, i, kind == PC_UPPER ? 1 : 2, false)) != 0) {
@@ -3150,6 +3445,18 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
     if ((kind == PC_NEXT || kind == PC_ROLE) && (e = parse_upper_name(c, i, 1, false)) != 0 &&
         e == word_end(c, i)) {
         size_t e2 = given_after_family(c, e, true); /* "Patient: SMITH, JOHN" */
+        bool title;
+
+        if (!e2 && (e2 = slash_given(c, e, &title)) != 0 && !title) { /* "Passenger: WILSON/JAMES" */
+            size_t ws, we = label_word(c, end, &ws);
+            int nx2 = at(c, e2);
+
+            if (!(we && word_is(c, ws, we, (const char *const[]){"passenger", "name", "pax", "traveller", "traveler",
+                                                                 "guest", "passagier", "passager", "pasajero",
+                                                                 "passeggero", "passageiro", NULL}) &&
+                  (nx2 == 0 || strchr(" \r\n;|\t,", nx2))))
+                e2 = 0;
+        }
 
         if (e2) {
             (void)parse_upper_name(c, i, 1, true);
@@ -4474,6 +4781,20 @@ static bool label_before(const struct anon_ctx *c, size_t e)
     return endtab_before(c, &et_labels, e, true, boundary_before);
 }
 
+/* A line that ends (at e) with a booking record's name and its title ("1.1WILSON/JAMES MR"; the
+ * title's own trigger needs a space after it). */
+static void pax_line_end(struct anon_ctx *c, size_t e)
+{
+    size_t ts = e, s0;
+
+    while (ts > c->wstart && e - ts < 5 && is_upper(c->p[ts - 1]))
+        ts--;
+    if (ts < e && word_is(c, ts, e, pax_titles) && (s0 = slash_name_before(c, ts)) != SIZE_MAX) {
+        (void)parse_upper_name(c, s0, 1, true);
+        add(c, s0, ts - 1, SL_PII_PERSON);
+    }
+}
+
 /* A line end at t: a sign-off alone on its line ("Regards,", "Mit freundlichen Grüßen!") ends
  * before up to two of . , ! and blanks (and a CR); the name follows on the next line. */
 static void signoff_at(struct anon_ctx *c, size_t t)
@@ -4488,6 +4809,66 @@ static void signoff_at(struct anon_ctx *c, size_t t)
         e--;
     if (endtab_before(c, &et_signoffs, e, false, line_starts))
         det_person(c, t + 1, PC_LINE_AFTER);
+    else if (e > c->wstart && (c->p[e - 1] == 'R' || c->p[e - 1] == 'S' || c->p[e - 1] == 'X'))
+        pax_line_end(c, e);
+}
+
+static void quote_at(struct anon_ctx *c, size_t t);
+
+/* The sender and recipient fields of a forwarded mail's header block in the languages the
+ * ASCII-word pattern does not cover (short words as "A:", "Do:", "Til:" need the block around
+ * them). Lower case (ASCII folds; other capitals listed as written). */
+static const char *const mail_heads[] = {"da", "a", "van", "aan", "od", "do", "dw", "udw", "från", "till", "kopia",
+                                         "fra", "til", "kopi", "à", "À", "kopie", "komu", "kimden", "kime", "feladó",
+                                         "címzett", "lähettäjä", "vastaanottaja", "kopio", "от", "кому", "копия", "От", "Кому", "Копия",
+                                         "cco", "ccn", "bcc", "cc", NULL};
+
+/* The other fields of a mail header block (Outlook's forwarded headers in each language). */
+static const char *const mail_fields[] = {
+    "from", "to", "sent", "date", "subject", "von", "an", "gesendet", "datum", "betreff", "de", "envoyé", "objet",
+    "enviado", "para", "asunto", "fecha", "inviato", "oggetto", "data", "verzonden", "onderwerp", "wysłano",
+    "temat", "skickat", "ämne", "Ämne", "sendt", "emne", "assunto", "odesláno", "předmět", "gönderildi", "konu",
+    "elküldve", "tárgy", "lähetetty", "aihe", "отправлено", "Отправлено", "тема", "Тема", NULL};
+
+/* Does a mail header's field ("Subject:", "Envoyé :", "Da:") start the line at i? */
+static bool header_line_at(const struct anon_ctx *c, size_t i)
+{
+    size_t k = i;
+
+    while (k < c->n && k - i < 24 && is_wordbyte(c->p[k]))
+        k++;
+    if (k == i || !(at(c, k) == ':' || (at(c, k) == ' ' && at(c, k + 1) == ':')))
+        return false;
+    return word_is(c, i, k, mail_fields) || word_is(c, i, k, mail_heads);
+}
+
+
+/* A ':' at t after a mail header field that names people, alone at its line's start, with another
+ * header line right before or after it ("Da: Mario Rossi\nInviato: ...")? */
+static bool mail_head_at(struct anon_ctx *c, size_t t)
+{
+    size_t e = t, ws, k;
+
+    if (e > 0 && c->p[e - 1] == ' ')
+        e--;
+    for (ws = e; ws > 0 && e - ws < 28 && is_wordbyte(c->p[ws - 1]); ws--)
+        ;
+    if (ws == e || !line_starts(c, ws) || !word_is(c, ws, e, mail_heads))
+        return false;
+    /* the value is names alone ("A: Sure thing" is no recipient) */
+    for (k = t + 1; at(c, k) == ' '; k++)
+        ;
+    if (!(k = parse_name(c, k, false)) || !(at(c, k) == 0 || strchr("\r\n;,<[", at(c, k))))
+        return false;
+    for (k = t; k < c->n && k - t < 400 && c->p[k] != '\n'; k++)
+        ;
+    if (k < c->n && header_line_at(c, k + 1))
+        return true;
+    if (ws < 2)
+        return false;
+    for (k = ws - 1; k > 0 && ws - k < 400 && c->p[k - 1] != '\n'; k--)
+        ;
+    return header_line_at(c, k);
 }
 
 /* A form label's end byte (':', '=', '|' or a tab) at t: the label, an optional quote and one
@@ -4500,6 +4881,129 @@ static void label_at(struct anon_ctx *c, size_t t)
 
     if (label_before(c, t) || (q1 && label_before(c, t - 1)) || (q2 && label_before(c, t - 2)))
         det_person(c, t + 1, PC_NEXT);
+    else if (p[t] == ':' && mail_head_at(c, t))
+        det_person(c, t + 1, PC_NEXT);
+    else if (p[t] == ':')
+        quote_at(c, t);
+}
+
+/* Capitalised name words (and the particles between them: "Jan de Vries") that end at e, walked
+ * back: at most four name words. Returns the first one's start, SIZE_MAX if none. */
+static size_t name_back(const struct anon_ctx *c, size_t e)
+{
+    size_t k = e, s0 = SIZE_MAX;
+    int nw = 0, nt = 0;
+
+    while (nw < 4 && nt < 7) {
+        size_t ws = k;
+
+        while (ws > 0 && k - ws < 40 && (is_wordbyte(c->p[ws - 1]) || c->p[ws - 1] == '\'' || c->p[ws - 1] == '-'))
+            ws--;
+        if (ws == k || word_end(c, ws) != k)
+            break;
+        if (name_word_ok(c, ws, k) && !word_is(c, ws, k, (const char *const[]){"someone", "somebody", "anonymous",
+                                                                                 "jemand", "quelqu'un", "alguien", NULL})) {
+            nw++;
+            s0 = ws;
+        } else if (!(nw > 0 && word_in(c, ws, k, &set_particles))) {
+            break;
+        }
+        nt++;
+        if (ws == 0 || c->p[ws - 1] != ' ')
+            break;
+        k = ws - 1;
+    }
+    return s0;
+}
+
+/* Back from e over " <jane@x.com>", " (<ana@x.es>)" or " [EMAIL]" between a name and what follows
+ * it; e if there is none. */
+static size_t skip_addr_back(const struct anon_ctx *c, size_t e)
+{
+    size_t k = e;
+    int close = k > 0 ? c->p[k - 1] : 0, open = close == '>' ? '<' : close == ')' ? '(' : close == ']' ? '[' : 0;
+
+    if (!open)
+        return e;
+    for (k--; k > 0 && e - k < 100 && c->p[k - 1] != open && c->p[k - 1] != '\n'; k--)
+        ;
+    if (k == 0 || c->p[k - 1] != open || k < 2 || c->p[k - 2] != ' ')
+        return e;
+    return k - 2;
+}
+
+/* Start of a QUOTE_VERBS verb that ends at e (a word boundary before it), SIZE_MAX if none. */
+static size_t quote_verb_start(const struct anon_ctx *c, size_t e)
+{
+    unsigned i;
+
+    if (e <= c->wstart)
+        return SIZE_MAX;
+    for (i = et_quotes.head[c->p[e - 1]]; i; i = et_quotes.word[i - 1].next) {
+        size_t len = et_quotes.word[i - 1].len;
+
+        if (e - c->wstart >= len && memcmp(c->p + e - len, et_quotes.word[i - 1].w, len) == 0 &&
+            boundary_before(c, e - len))
+            return e - len;
+    }
+    return SIZE_MAX;
+}
+
+/* Does a quote header's name start at s: at its line's start (after quote marks '>'), after the
+ * date's comma, or after a time ("10:12 ", "10:12 AM ")? */
+static bool quote_name_start(const struct anon_ctx *c, size_t s)
+{
+    size_t k = s;
+
+    while (k > c->wstart && (c->p[k - 1] == ' ' || c->p[k - 1] == '>' || c->p[k - 1] == '\t'))
+        k--;
+    if (k == 0 || c->p[k - 1] == '\n')
+        return true;
+    if (s < 2 || c->p[s - 1] != ' ')
+        return false;
+    if (c->p[s - 2] == ',' || is_digit(c->p[s - 2]))
+        return true;
+    return s >= 4 && (lower(c->p[s - 2]) == 'm' && (lower(c->p[s - 3]) == 'a' || lower(c->p[s - 3]) == 'p')) &&
+           c->p[s - 4] == ' ' && s >= 5 && is_digit(c->p[s - 5]);
+}
+
+/* A ':' at t that ends its line: a reply's quote header? Either the writer's name, then the verb
+ * ("Jane Doe wrote:", "El ..., Ana García (<ana@x.es>) escribió:"), the name starting its line or
+ * following the date; or the German, Dutch and Scandinavian order, verb first ("Am 03.06.2024 um
+ * 10:12 schrieb Max Müller:", "Den ... skrev Lars Berg <lars@x.se>:"). */
+static void quote_at(struct anon_ctx *c, size_t t)
+{
+    size_t k = t, vs, s0, ne;
+    int nx = at(c, t + 1);
+
+    if (!(nx == 0 || nx == '\n' || nx == '\r' || (nx == ' ' && (at(c, t + 2) == 0 || at(c, t + 2) == '\n'))))
+        return;
+    if (k > 0 && c->p[k - 1] == ' ') /* French: "a écrit :" */
+        k--;
+    vs = quote_verb_start(c, k);
+    if (vs != SIZE_MAX) { /* the name before the verb */
+        if (vs < 2 || c->p[vs - 1] != ' ')
+            return;
+        ne = skip_addr_back(c, vs - 1);
+        s0 = name_back(c, ne);
+        if (s0 == SIZE_MAX || !quote_name_start(c, s0))
+            return;
+    } else { /* the verb before the name */
+        size_t we;
+
+        ne = skip_addr_back(c, k);
+        s0 = name_back(c, ne);
+        if (s0 == SIZE_MAX || s0 < 2 || c->p[s0 - 1] != ' ')
+            return;
+        for (we = s0 - 1; we > 0 && is_wordbyte(c->p[we - 1]); we--)
+            ;
+        if (!word_is(c, we, s0 - 1, (const char *const[]){"schrieb", "schreef", "skrev", NULL}))
+            return;
+    }
+    if (company_in(c, s0, ne - 1))
+        return;
+    (void)parse_name(c, s0, true);
+    add(c, s0, ne, SL_PII_PERSON);
 }
 
 /* One candidate digit at j: the digit trigger (non-word byte before) or the IBAN trigger (a

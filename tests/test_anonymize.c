@@ -470,6 +470,18 @@ static const char *const must_not[] = {
     "ssl_key: /etc/ssl/private/server2024.key",
     "routing_key=orders.created, session_timeout=3600, primary_key: id",
     "Signature: John",
+    /* quote-header look-alikes: no name before or after the verb, or no line end after the ':' */
+    "Someone wrote:\n> x\nHe wrote:\nSupport wrote:\nThe Team wrote:\nAcme Corp wrote:\n",
+    "As Jane Austen wrote: it is a truth universally acknowledged",
+    /* short header words outside a mail header block, or before something that is not a name */
+    "Question: How?\nA: Sure thing\nDo: Make coffee\nDate: today",
+    "Q: what?\nA: Yes\nB: No\nStep A: Install\nDo: Run it",
+    /* honorifics after a common noun or a role ("customer", "user", "teacher", "ladies and gentlemen") */
+    "お客様各位、皆様、皆さん、ご担当者様、会員様、ユーザー様、学生さん、看護師さん、製品仕様、同様に、様々な、学校の先生に",
+    "会員 様、製品 仕様", "〒100-0001\nお問い合わせ",
+    "고객님, 사용자님, 선생님, 회원님, 사장님, 하나님, 해바라기 씨앗",
+    "女士们，先生们，这位先生请坐。各位女士请注意。大小姐",
+    "TCP/IP AND/OR N/A I/O over HTTP/2\nRead/Write MS\nPassenger: N/A\nOwner: DEV/OPS\nsee /usr/lib/X11 MR",
     "DHL tracking 1234 5678 90",
     "part no. 0123-4567-89",
     "total 123 456 789,00 \xE2\x82\xAC",
@@ -535,7 +547,65 @@ static const struct {
     {"login?next=https%3A%2F%2Fapp.example%2F%3Femail%3Djane.doe%40example.com&a=1", "jane.doe",
      "login?next=https%3A%2F%2Fapp.example%2F%3Femail%"},
     {"livraison au 12 rue de la Paix, 75002 Paris.", "Paix", "livraison au "},
+    /* reply quote headers: the writer goes, the verb and the date stay */
+    {"Max M\xC3\xBCller schrieb:\n> Hallo", "M\xC3\xBCller", " schrieb:\n> Hallo"},
+    {"Am 03.06.2024 um 10:12 schrieb Max M\xC3\xBCller:\n> Hallo", "Max", "Am 03.06.2024 um 10:12 schrieb "},
+    {"Jan de Vries schreef:\n> hoi", "Vries", " schreef:"},
+    {"pon., 3 cze 2024 o 10:12 Jan Kowalski napisa\xC5\x82(a):\n", "Kowalski", "o 10:12 "},
+    {"Mario Rossi ha scritto:\r\n> ciao", "Rossi", " ha scritto:"},
+    {"Jane <jane@x.example> wrote:\n> hi", "Jane", " wrote:"},
+    {"Quoting Jane Doe <jane@x.example>:\n> hi", "Doe", "Quoting "},
+    {"Den m\xC3\xA5n 3 juni 2024 kl 10:12 skrev Lars Berg:\n> hej", "Berg", " kl 10:12 skrev "},
+    /* booking records' SURNAME/GIVEN: the name goes, the title and the seat stay (also after the
+     * rescan of other modes' output: test_pax_modes) */
+    {"NAME: SMITH/JANE MRS  SEAT 12A", "JANE", " MRS  SEAT 12A"},
+    {"Passenger: WILSON/JAMES\n", "JAMES", "Passenger: "},
+    {"Booked for O'NEIL/MARY ANN MRS on 12JUN", "MARY ANN", " MRS on 12JUN"},
+    {"1.1WILSON/JAMES MR\n2.1WILSON/EMMA MISS\n", "EMMA", " MISS\n"},
+    /* a forwarded mail's header block in it/nl/pl/sv/no/fr: the names go, the field names stay */
+    {"Da: Mario Rossi\nInviato: luned\xC3\xAC 3 giugno 2024 10:12\nA: Luca Bianchi\n", "Bianchi", "\nA: "},
+    {"Van: Jan de Vries\nVerzonden: maandag 3 juni 2024\nAan: Piet Jansen\n", "Jansen", "\nAan: "},
+    {"Od: Jan Kowalski\nWys\xC5\x82" "ano: 3 czerwca 2024\nDo: Anna Nowak\nDW: Piotr Lis\n", "Lis", "\nDW: "},
+    {"Fr\xC3\xA5n: Lars Svensson\nSkickat: den 3 juni 2024\nTill: Karin Berg\n", "Svensson", "\nSkickat: "},
+    {"De : Marie Dupont\nEnvoy\xC3\xA9 : lundi 3 juin\n\xC3\x80 : Paul Martin\n", "Martin", "\n\xC3\x80 : "},
+    /* a name before a CJK honorific goes, the honorific and the sentence stay */
+    {"田中様、お世話になっております。", "田中", "様、お世話になっております。"},
+    {"鈴木先生によろしく。", "鈴木", "先生によろしく。"},
+    {"山田 太郎 様\n株式会社ABC", "太郎", " 様\n株式会社ABC"},
+    {"田中\xE3\x80\x80花子様へ", "花子", "様へ"},
+    {"担当者：山田花子様", "花子", "様"},
+    {"私の名前は田中太郎様です", "太郎", "様です"},
+    /* a Japanese letter's postcode on its own line, the address on the next */
+    {"〒100-0001\n東京都千代田区千代田1-1\nTEL", "千代田区", "〒"},
+    {"スミスさんから電話がありました。", "スミス", "さんから"},
+    {"김민수님 안녕하세요", "김민수", "님 안녕하세요"},
+    {"이영희 씨에게 전화했어요", "이영희", " 씨에게"},
+    {"李女士和张小姐来了。", "张", "女士和"},
+    {"我见了王小明先生。", "王小明", "我见了"},
 };
+
+/* The rescan after a booking name's replacement reads "<PERSON_1> MRS  SEAT 12A": the title there
+ * ends the replaced name, and the seat stays, whatever the mode wrote. */
+static void test_pax_modes(void **state)
+{
+    static const char in[] = "NAME: SMITH/JANE MRS  SEAT 12A";
+    static const enum sl_anon_mode modes[] = {SL_ANON_REDACT, SL_ANON_MASK, SL_ANON_HASH, SL_ANON_TOKENIZE};
+    struct ctx c;
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+        struct sl_anon_vault *v;
+
+        assert_int_equal(sl_anon_vault_create(&v), 0);
+        ctx_open(&c, modes[k], 0);
+        run(&c, in, sizeof(in) - 1, v);
+        if (strstr(c.out.p, "SMITH") || !strstr(c.out.p, " MRS  SEAT 12A"))
+            fail_msg("mode %zu: %s", k, c.out.p);
+        ctx_close(&c);
+        sl_anon_vault_destroy(v);
+    }
+}
 
 static void test_script_name_extent(void **state)
 {
@@ -927,7 +997,7 @@ int main(void)
         cmocka_unit_test(test_trigger_offsets),
         cmocka_unit_test(test_mask),           cmocka_unit_test(test_hash),
         cmocka_unit_test(test_tokenize_restore), cmocka_unit_test(test_outputs_not_detected),
-        cmocka_unit_test(test_rescan_windows),
+        cmocka_unit_test(test_rescan_windows), cmocka_unit_test(test_pax_modes),
         cmocka_unit_test(test_rescan_after_neighbour),
         cmocka_unit_test(test_parse),          cmocka_unit_test(test_off_copies),
     };
