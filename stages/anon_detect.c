@@ -4550,7 +4550,7 @@ static bool pobox(struct anon_ctx *c, size_t d)
     size_t k = d - 1, ws, s, e, best = SIZE_MAX;
 
     if (k >= 1 && c->p[k - 1] == '#')
-        k -= c->p[k - 2] == ' ' ? 2 : 1;
+        k -= k >= 2 && c->p[k - 2] == ' ' ? 2 : 1; /* "#12" may start the text */
     else if (k >= 4 && lower(c->p[k - 3]) == 'n' && lower(c->p[k - 2]) == 'o' && c->p[k - 1] == '.' && c->p[k - 4] == ' ')
         k -= 4; /* "No. " */
     for (ws = k; ws > 0 && is_wordbyte(c->p[ws - 1]); ws--)

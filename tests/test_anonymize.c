@@ -419,6 +419,7 @@ static const char *const must_not[] = {
     "订单号是13812345678", /* an order number: no phone cue, glued or not */
     "q=hello+world&page=2 and a+b=c, 1+1=2 & more", /* '+' folds in form values only, for the detectors */
     "Tom &amp; Jerry, 5 &lt; 6, see https://example.com/?a=1&amp;b=2, 100%20",
+    "#4471 at the text's start",  /* pobox() once read the byte before the text here */
     "注文番号1234567890",                        /* "order number": 番号 is the tail of a compound */
     "您好，电话见下。订单号5625873257还没到",     /* the phone cue is in the sentence before */
     "\uff48\uff45\uff4c\uff4c\uff4f\u3000\uff57\uff4f\uff52\uff4c\uff44 a\u200bb \u2011 1.2.3", /* folded for the detectors only */
