@@ -40,7 +40,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
-#if defined(__SSE2__)
+/* SSE2 scanners for printable runs; -DSL_NO_SIMD builds the byte loops other CPUs run, so the
+ * suite checks them here too (test_cmd_redact_portable). */
+#if defined(SL_SSE2) && !defined(SL_NO_SIMD)
+#define SL_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -230,7 +233,7 @@ static bool surrogates_paired(const char *t, size_t n, size_t *bad)
 }
 
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
 static inline __m128i load16(const char *p)
 {
     return _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -253,7 +256,7 @@ static size_t plain_prefix(const char *p, size_t n)
 {
     size_t i = 0;
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     for (; i + 64 <= n; i += 64) { /* a line is mostly printable ASCII: 64 bytes a step */
         __m128i a = _mm_and_si128(printable(load16(p + i)), printable(load16(p + i + 16)));
         __m128i b = _mm_and_si128(printable(load16(p + i + 32)), printable(load16(p + i + 48)));
@@ -278,7 +281,7 @@ static size_t high_prefix(const char *p, size_t n)
 {
     size_t i = 0;
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     for (; i + 16 <= n; i += 16) {
         unsigned m = (unsigned)_mm_movemask_epi8(load16(p + i));
 
@@ -326,7 +329,7 @@ static size_t json_plain_prefix(const char *p, size_t n)
 {
     size_t i = 0;
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     for (; i + 32 <= n; i += 32) {
         __m128i a = json_plain(load16(p + i)), b = json_plain(load16(p + i + 16));
 
@@ -345,7 +348,7 @@ static size_t json_plain_prefix(const char *p, size_t n)
     return i;
 }
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
 /* 0xFF in each byte of v that JSON needs escaped: < 0x20 (min(byte, 0x1F) == byte), '"', '\\'. */
 static inline __m128i json_esc(__m128i v)
 {
@@ -360,7 +363,7 @@ static size_t json_noesc_prefix(const char *p, size_t n)
 {
     size_t i = 0;
 
-#if defined(__SSE2__)
+#if defined(SL_SSE2)
     for (; i + 32 <= n; i += 32)
         if (_mm_movemask_epi8(_mm_or_si128(json_esc(load16(p + i)), json_esc(load16(p + i + 16)))))
             break;
