@@ -665,7 +665,8 @@ static int scan_window(const struct sl_anon *a, struct sl_anon_scratch *s, const
  * ("?name=Jane+Doe"). The detectors run on the text with these
  * folded (dropped, or made the ASCII character they stand for); what they find is replaced in the
  * text as written, so nothing else of it changes. No-break and thin spaces are not folded: the
- * detectors read them as separators already.
+ * detectors read them as separators already. The detectors never see a character that folds:
+ * patterns and checks are written for the ASCII it becomes (':' not '：').
  *
  * The character at p[i] (n bytes left, a lead byte >= 0xC2): its length if it folds, with *out the
  * ASCII byte it becomes or -1 to drop it; 0 if it stays as it is. */
@@ -790,8 +791,26 @@ static bool plus_is_space(const unsigned char *p, size_t n, size_t i)
     return eq && amp && (k == 0 || p[k - 1] <= ' '); /* a form body: "name=Jane+Doe&plan=pro" */
 }
 
-/* Does src hold a character that fold_char folds? ASCII is skipped 64 bytes at a time (one test of
- * the OR of four loads); elsewhere only the lead bytes fold_char knows are looked at. */
+/* What folds at p[i]: its length, with *out the ASCII byte it becomes or -1 to drop it; 0 if it
+ * stays as it is. The one place that says so: needs_fold and fold_text both ask it. */
+static size_t fold_at(const unsigned char *p, size_t n, size_t i, int *out)
+{
+    if (p[i] >= 0xC2)
+        return fold_char(p + i, n - i, out);
+    if (p[i] == '&')
+        return fold_entity(p + i, n - i, out);
+    if (p[i] == '%')
+        return fold_percent(p + i, n - i, out);
+    if (p[i] == '+' && plus_is_space(p, n, i)) {
+        *out = ' ';
+        return 1;
+    }
+    return 0;
+}
+
+/* Does src hold anything fold_at folds? ASCII is skipped 64 bytes at a time (one test of the OR of
+ * four loads) and only the lead bytes fold_char knows are looked at past it; '%' and '&' are found
+ * by memchr (rare in prose), and '+' only in a text with an '&' (a query or a form body). */
 static bool needs_fold(const unsigned char *p, size_t n)
 {
     const unsigned char *q;
@@ -813,39 +832,33 @@ static bool needs_fold(const unsigned char *p, size_t n)
                 continue;
             }
         }
-        for (m = fold_leads16(p + i); m; m &= m - 1) {
-            size_t j = i + (size_t)__builtin_ctz(m);
-
-            if (fold_char(p + j, n - j, &o))
+        for (m = fold_leads16(p + i); m; m &= m - 1)
+            if (fold_at(p, n, i + (size_t)__builtin_ctz(m), &o))
                 return true;
-        }
     }
 #endif
     for (; i < n; i++)
-        if (p[i] >= 0xC2 && fold_char(p + i, n - i, &o))
+        if (p[i] >= 0xC2 && fold_at(p, n, i, &o))
             return true;
     for (q = memchr(p, '%', n); q; q = memchr(q + 1, '%', n - (size_t)(q + 1 - p)))
-        if (fold_percent(q, n - (size_t)(q - p), &o))
+        if (fold_at(p, n, (size_t)(q - p), &o))
             return true;
-    /* HTML references and form-encoded values: both need an '&' (rare in prose; memchr is fast) */
     for (q = memchr(p, '&', n); q; q = memchr(q + 1, '&', n - (size_t)(q + 1 - p))) {
-        if (fold_entity(q, n - (size_t)(q - p), &o))
+        if (fold_at(p, n, (size_t)(q - p), &o))
             return true;
-        if (!plus)
-            plus = 1 + (memchr(p, '+', n) != NULL);
-        if (plus == 2) {
+        if (!plus) { /* the whole text's '+', once */
             const unsigned char *r;
 
+            plus = 1;
             for (r = memchr(p, '+', n); r; r = memchr(r + 1, '+', n - (size_t)(r + 1 - p)))
-                if (plus_is_space(p, n, (size_t)(r - p)))
+                if (fold_at(p, n, (size_t)(r - p), &o))
                     return true;
-            plus = 1; /* no '+' folds: don't look again */
         }
     }
     return false;
 }
 
-/* Fold src[0, len) into s->fold (see fold_char), with s->fmap; returns the folded length, or
+/* Fold src[0, len) into s->fold (see fold_at), with s->fmap; returns the folded length, or
  * SIZE_MAX without memory. fmap[k] for k = the folded length is len. */
 static size_t fold_text(struct sl_anon_scratch *s, const unsigned char *src, size_t len)
 {
@@ -870,10 +883,7 @@ static size_t fold_text(struct sl_anon_scratch *s, const unsigned char *src, siz
         s->fcap = len + 1;
     }
     while (i < len) {
-        if ((src[i] >= 0xC2 && (f = fold_char(src + i, len - i, &o))) ||
-            (src[i] == '&' && (f = fold_entity(src + i, len - i, &o))) ||
-            (src[i] == '%' && (f = fold_percent(src + i, len - i, &o))) ||
-            (src[i] == '+' && plus_is_space(src, len, i) && ((o = ' '), (f = 1)))) {
+        if ((f = fold_at(src, len, i, &o)) != 0) {
             if (o >= 0) {
                 s->fmap[k] = (uint32_t)i;
                 s->fold[k++] = (unsigned char)o;
