@@ -254,7 +254,7 @@ const struct anon_pattern anon_patterns[] = {
      "\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|\xD0\x9F\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C|" /* пароль Пароль */
      "\xE5\xAF\x86\xE7\xA0\x81|\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89)" /* 密码 パスワード */
      /* then ':', '=', or an XML attribute's value ('name="password" value="..."', 'key="db.password">...') */
-     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|\xEF\xBC\x9A|[ \\t]value=|>)",
+     "[A-Za-z0-9_\\-]{0,24}[\"']?[ \\t]{0,3}(?::|=|=>|[ \\t]value=|>)",
      HS_FLAG_CASELESS, AH_ASSIGN, AS_PLAIN},
     /* Keys that name a secret only with a token-like value: compound "*_key"/"*Key" (signing_key,
      * app_key, masterKey, Ocp-Apim-Subscription-Key), sessions and their cookies (session,
@@ -357,7 +357,7 @@ const struct anon_pattern anon_patterns[] = {
      HS_FLAG_CASELESS, AH_PERSON, PC_LINE_AFTER},
     {"(?:^|\\n)--[ \\t]?\\r?\\n", 0, AH_PERSON, PC_LINE_AFTER},
     {"\\[[0-9][0-9:T.+\\-Z ]{5,40}\\][ \\t]", 0, AH_PERSON, PC_CHAT},
-    {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人|差出人|宛先|送信者|担当者|发件人|寄件人|申请人|客户)(?:：|:) ?",
+    {"(?:户名|姓名|氏名|名前|お名前|联系人|收件人|受取人|差出人|宛先|送信者|担当者|发件人|寄件人|申请人|客户): ?",
      0, AH_PERSON, PC_CJK},
     /* Arabic and Hebrew: "my name is", titles, form labels; the name follows in its own script.
      * Arabic writes "and" (و) and "so" (ف) glued to the next word: "واسمي" is "and my name is". */
@@ -373,7 +373,7 @@ const struct anon_pattern anon_patterns[] = {
      * census lists below counts ("我是学生" is "I am a student"). */
     {"(?:我是|我就是|本人是|客户|客戶|用户|用戶|联系人|聯絡人|收件人|患者|员工|員工)", 0, AH_PERSON, PC_HAN_SURNAME},
     /* Japanese greetings before "<name>です" */
-    {"(?:こんにちは|こんばんは|はじめまして|初めまして|どうも)(?:！|!|、|,|。| )?", 0, AH_PERSON, PC_JA},
+    {"(?:こんにちは|こんばんは|はじめまして|初めまして|どうも)(?:!|、|,|。| )?", 0, AH_PERSON, PC_JA},
     {"(?:私の名前は|わたしの名前は|僕の名前は)", 0, AH_PERSON, PC_JA},
     {"と(?:申します|申す者)", 0, AH_PERSON, PC_JA_BEFORE},
     /* Korean: "my name is", form labels; the name (2-4 Hangul syllables) may run into the copula. */
@@ -434,12 +434,12 @@ const struct anon_pattern anon_patterns[] = {
      "[ \\t]*(?::|=|\\||\\t|\\bis\\b|\\blautet\\b|"
      "\\best\\b|\\bes\\b|\\bé\\b|\\bist\\b|\">)[ \\t]*",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
-    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址)(?::|：) ?|〒",
+    {"<(?:addr|address|street|adresse|direccion|endereco)>|\xF0\x9F\x8F\xA0 ?|(?:адрес|Адрес|住所|地址): ?|〒",
      HS_FLAG_CASELESS, AH_ADDR_LABEL, 0},
     /* the address labels of el ar he hi ko vi id tr (their scripts have no case, or a case of
      * their own) */
     {"(?:Διεύθυνση|διεύθυνση|ΔΙΕΥΘΥΝΣΗ|العنوان|عنوان|כתובת|पता|주소|Địa chỉ|địa chỉ|ĐỊA CHỈ|Alamat|alamat|ALAMAT|"
-     "Adresi|adresi|İkametgah)[ \t]?(?::|：) ?",
+     "Adresi|adresi|İkametgah)[ \t]?: ?",
      0, AH_ADDR_LABEL, 0},
 
     {"[0-9][A-Za-z]?, [0-9]{4,5}(?:-[0-9]{3})? (?:[A-Z]|\xC3[\x80-\x9E])", 0, AH_ADDR_POSTCODE, 0},
@@ -1673,9 +1673,6 @@ static size_t parse_cjk_address(const struct anon_ctx *c, size_t i)
         } else if (cjk_at(c, e) || (ch == 0xE3 && at(c, e + 1) >= 0x81 && at(c, e + 1) <= 0x83)) {
             e += 3; /* ideographs, kana (丁目, ケ) */
             cjk++;
-        } else if (ch == 0xEF && at(c, e + 1) == 0xBC && at(c, e + 2) >= 0x90 && at(c, e + 2) <= 0x99) {
-            e += 3; /* full-width digits */
-            digit = true;
         } else if (ch == 0xE3 && at(c, e + 1) == 0x80 && at(c, e + 2) == 0x92) {
             e += 3; /* 〒 */
         } else if (!cjk && digit && !wrapped && (ch == '\n' || (ch == '\r' && at(c, e + 1) == '\n')) &&
@@ -2526,7 +2523,7 @@ static size_t surname_at(const struct anon_ctx *c, size_t i, const char *const *
  * then punctuation, a particle, a non-ideograph or the text's end. Returns the end or 0. */
 static size_t parse_han_surname_name(const struct anon_ctx *c, size_t i)
 {
-    static const char stops[] = "的了是在和与及也就住来从今现目刚已想要需请我你他她，。、；：！？（）";
+    static const char stops[] = "的了是在和与及也就住来从今现目刚已想要需请我你他她。、";
     size_t k = surname_at(c, i, han_surnames2), e, n = 0;
 
     if (!k && cjk_at(c, i) && han_in(c, i, han_surnames1))
@@ -2547,7 +2544,7 @@ static size_t parse_han_surname_name(const struct anon_ctx *c, size_t i)
 static size_t parse_han_name(const struct anon_ctx *c, size_t i)
 {
     static const char not_first[] = "你他她它们了过的在是着把被给人什这那不也都很就我大外车醒来去做出上下个";
-    static const char stops[] = "的了是在和与及也就住来从今现目刚已想要需请我你他她，";
+    static const char stops[] = "的了是在和与及也就住来从今现目刚已想要需请我你他她";
     size_t e = i, n = 0;
 
     if (!cjk_at(c, i) || han_in(c, i, not_first))
@@ -2629,8 +2626,6 @@ static size_t parse_ja_name(const struct anon_ctx *c, size_t i)
     if (b0 == 0 || b0 == '\n' || b0 == '\r' || b0 == ' ' || (b0 < 0x80 && strchr(".,!?;:)(\"'[]<>/-", b0)))
         return e; /* (full-width punctuation reaches the detectors folded to ASCII) */
     if (b0 == 0xE3 && b1 == 0x80 && (at(c, e + 2) == 0x81 || at(c, e + 2) == 0x82)) /* 、。 */
-        return e;
-    if (b0 == 0xEF && b1 == 0xBC) /* fullwidth ！，？ etc. */
         return e;
     if (e + 3 <= c->n && memcmp(c->p + e, "で", 3) == 0) /* です, で、, ではありません */
         return e;
@@ -2752,12 +2747,10 @@ static size_t ja_run_back(const struct anon_ctx *c, size_t e, bool kata, size_t 
     return s;
 }
 
-/* Length of an ASCII or ideographic space that ends at e, 0 if none. */
+/* Length of a space that ends at e (the ideographic one arrives folded to ASCII), 0 if none. */
 static size_t ja_space_before(const struct anon_ctx *c, size_t e)
 {
-    if (e >= 1 && c->p[e - 1] == ' ')
-        return 1;
-    return e >= 3 && bytes_at(c, e - 3, "\xE3\x80\x80") ? 3 : 0;
+    return e >= 1 && c->p[e - 1] == ' ';
 }
 
 /* A Japanese name that ends before an honorific at e (one space between them allowed: "山田 様"):
@@ -3160,6 +3153,10 @@ static void name_list_after(struct anon_ctx *c, size_t e)
     }
 }
 
+/* The labels before a booking record's name without its title ("Passenger: WILSON/JAMES"). */
+static const char *const pax_labels[] = {"passenger", "name", "pax", "traveller", "traveler", "guest", "passagier",
+                                         "passager", "pasajero", "passeggero", "passageiro", NULL};
+
 /* The titles a booking system writes after a passenger's name ("WILSON/JAMES MR"). */
 static const char *const pax_titles[] = {"mr", "mrs", "ms", "mstr", "miss", "dr", "mx", NULL};
 
@@ -3451,9 +3448,7 @@ static void det_person(struct anon_ctx *c, size_t end, int kind)
             size_t ws, we = label_word(c, end, &ws);
             int nx2 = at(c, e2);
 
-            if (!(we && word_is(c, ws, we, (const char *const[]){"passenger", "name", "pax", "traveller", "traveler",
-                                                                 "guest", "passagier", "passager", "pasajero",
-                                                                 "passeggero", "passageiro", NULL}) &&
+            if (!(we && word_is(c, ws, we, pax_labels) &&
                   (nx2 == 0 || strchr(" \r\n;|\t,", nx2))))
                 e2 = 0;
         }
@@ -5154,6 +5149,9 @@ void anon_scan_triggers(struct anon_ctx *c, size_t upto)
         j = wend;
     }
     c->dscan = j;
+    /* The text's end ends its last line too: a booking record's name there ("1.1WILSON/JAMES MR"). */
+    if (upto == c->n && c->n > c->wstart && (c->p[c->n - 1] == 'R' || c->p[c->n - 1] == 'S' || c->p[c->n - 1] == 'X'))
+        pax_line_end(c, c->n);
 }
 
 void anon_dispatch(struct anon_ctx *c, unsigned id, size_t end)

@@ -563,6 +563,7 @@ static const struct {
     {"Passenger: WILSON/JAMES\n", "JAMES", "Passenger: "},
     {"Booked for O'NEIL/MARY ANN MRS on 12JUN", "MARY ANN", " MRS on 12JUN"},
     {"1.1WILSON/JAMES MR\n2.1WILSON/EMMA MISS\n", "EMMA", " MISS\n"},
+    {"1.1JONES/TOM MSTR", "JONES", " MSTR"}, /* the text's end ends the record's line too */
     /* a forwarded mail's header block in it/nl/pl/sv/no/fr: the names go, the field names stay */
     {"Da: Mario Rossi\nInviato: luned\xC3\xAC 3 giugno 2024 10:12\nA: Luca Bianchi\n", "Bianchi", "\nA: "},
     {"Van: Jan de Vries\nVerzonden: maandag 3 juni 2024\nAan: Piet Jansen\n", "Jansen", "\nAan: "},
