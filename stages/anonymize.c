@@ -1006,7 +1006,9 @@ static int anon_pass(const struct sl_anon *a, struct sl_anon_scratch *s, const c
  * whitespace-separated tokens (e-mail, URL, key and number parsers run over tokens of any length)
  * and so that a window starts at a line start or after a blank that follows a letter (a number
  * spaced into groups is never entered in its middle). Windows closer than RESCAN_JOIN merge. */
+#ifndef SL_ANON_PASSES /* bench/redact/scan_cost.sh builds it with 1 to price the rescan */
 #define SL_ANON_PASSES 4
+#endif
 #define RESCAN_REACH 192
 #define RESCAN_JOIN 128
 
